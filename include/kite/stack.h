@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The stack instance. It owns every pool (storage included), the timers, the
+ * random generator, the statistics and every protocol's state; there is no
+ * global state anywhere in kite. Allocate it statically or on the heap; its
+ * fields are private to kite.
+ */
+#ifndef KITE_STACK_H
+#define KITE_STACK_H
+
+#include <stdalign.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kite/arp.h"
+#include "kite/err.h"
+#include "kite/icmp4.h"
+#include "kite/ipv4.h"
+#include "kite/netif.h"
+#include "kite/opts.h"
+#include "kite/pbuf.h"
+#include "kite/pool.h"
+#include "kite/stats.h"
+#include "kite/time.h"
+#include "kite/timer.h"
+#include "kite/udp.h"
+
+#define KITE_PBUF_STRUCT_SIZE KITE_POOL_ALIGN(sizeof(struct kite_pbuf))
+
+/* X(ID, name, block size, block count): every pool of a stack. */
+#define KITE_POOLS(X)                                                                     \
+    X(PBUF_POOL, "pbuf_pool", KITE_PBUF_STRUCT_SIZE + KITE_PBUF_POOL_BUFSIZE,             \
+      KITE_PBUF_POOL_COUNT)                                                               \
+    X(PBUF_RAM, "pbuf_ram", KITE_PBUF_STRUCT_SIZE + KITE_PBUF_RAM_BUFSIZE,                \
+      KITE_PBUF_RAM_COUNT)                                                                \
+    X(PBUF_REF, "pbuf_ref", sizeof(struct kite_pbuf), KITE_PBUF_REF_COUNT)                \
+    X(UDP_PCB, "udp_pcb", sizeof(struct kite_udp_pcb), KITE_UDP_PCB_COUNT)
+
+enum kite_pool_id {
+#define KITE_POOL_ID_(id, name, size, count) KITE_POOL_##id,
+    KITE_POOLS(KITE_POOL_ID_)
+#undef KITE_POOL_ID_
+    KITE_POOL__COUNT
+};
+
+struct kite_pool_storage {
+#define KITE_POOL_MEM_(id, name, size, count)                                             \
+    alignas(2 * sizeof(void *)) uint8_t id[count][KITE_POOL_ALIGN(size)];
+    KITE_POOLS(KITE_POOL_MEM_)
+#undef KITE_POOL_MEM_
+};
+
+typedef void (*kite_l3_input_fn)(struct kite_netif *netif, struct kite_pbuf *p);
+struct kite_ip_rx;
+typedef void (*kite_proto_input_fn)(struct kite_stack *stack, struct kite_pbuf *p,
+                                    const struct kite_ip_rx *rx);
+/** An ICMP error arrived about a packet we sent; orig points at its IP header. */
+typedef void (*kite_proto_error_fn)(struct kite_stack *stack, uint8_t type, uint8_t code,
+                                    const uint8_t *orig, uint16_t orig_len);
+
+#define KITE_MAX_ETHERTYPES 4
+#define KITE_MAX_IP_PROTOS 6
+
+struct kite_stack_config {
+    uint64_t seed;      /* random generator seed (ISNs, ports, IP ids) */
+    kite_time_ms now;   /* the time at start */
+};
+
+struct kite_stack {
+    kite_time_ms now;
+    struct kite_timer *timers; /* armed timers, sorted by deadline */
+    uint64_t rand_state;
+
+    struct kite_netif *netifs;
+    struct kite_netif *default_netif;
+    uint8_t next_netif_index;
+    uint16_t ip_id;
+
+    struct {
+        uint16_t type;
+        kite_l3_input_fn input;
+    } ethertypes[KITE_MAX_ETHERTYPES];
+    struct {
+        uint8_t proto;
+        kite_proto_input_fn input;
+        kite_proto_error_fn error;
+    } ip_protos[KITE_MAX_IP_PROTOS];
+
+    struct kite_stats stats;
+    struct kite_pool pools[KITE_POOL__COUNT];
+
+    struct kite_arp arp;
+    struct kite_icmp4 icmp4;
+    struct kite_udp udp;
+
+    struct kite_pool_storage mem;
+};
+
+/** Initialise a stack (cfg may be NULL: seed 1, time 0). */
+enum kite_err kite_stack_init(struct kite_stack *stack, const struct kite_stack_config *cfg);
+/** Free everything still queued inside (ARP queues). Netifs must be removed first or are detached. */
+void kite_stack_deinit(struct kite_stack *stack);
+
+/** Advance the stack's clock to now and run every timer that is due. */
+void kite_stack_poll(struct kite_stack *stack, kite_time_ms now);
+/** The earliest armed timer, or KITE_TIME_NEVER when the stack is idle. */
+kite_time_ms kite_stack_next_deadline(const struct kite_stack *stack);
+static inline kite_time_ms kite_stack_now(const struct kite_stack *stack) { return stack->now; }
+
+/** Next number of the stack's seeded generator (xoshiro-style, not cryptographic). */
+uint32_t kite_random_u32(struct kite_stack *stack);
+
+const struct kite_pool *kite_stack_pool(const struct kite_stack *stack, enum kite_pool_id id);
+/** Sum of blocks in use over every pool (0 when the stack holds nothing). */
+unsigned kite_stack_pools_in_use(const struct kite_stack *stack);
+/** Bytes of RAM owned by the pools of one stack. */
+static inline unsigned long kite_stack_pool_bytes(void) { return (unsigned long)sizeof(struct kite_pool_storage); }
+
+/* Internal: protocol registration (filled at start-up, DESIGN.md "going up"). */
+enum kite_err kite__stack_register_ethertype(struct kite_stack *stack, uint16_t type,
+                                             kite_l3_input_fn input);
+kite_l3_input_fn kite__stack_ethertype_handler(const struct kite_stack *stack, uint16_t type);
+enum kite_err kite__stack_register_ip_proto(struct kite_stack *stack, uint8_t proto,
+                                            kite_proto_input_fn input,
+                                            kite_proto_error_fn error);
+kite_proto_input_fn kite__stack_ip_proto_input(const struct kite_stack *stack, uint8_t proto);
+kite_proto_error_fn kite__stack_ip_proto_error(const struct kite_stack *stack, uint8_t proto);
+
+/* Pieces of kite_stack_init that live in core/. */
+void kite__core_init(struct kite_stack *stack, const struct kite_stack_config *cfg);
+
+#endif

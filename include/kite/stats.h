@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Named counters, per protocol. Every input drop increments exactly one
+ * drop_* counter, so "why was my packet dropped" always has an answer.
+ * The lists are X-macros so tools can print every counter by name.
+ */
+#ifndef KITE_STATS_H
+#define KITE_STATS_H
+
+#include <stdint.h>
+
+#define KITE_STATS_ETH(X)                                                      \
+    X(rx) X(tx) X(tx_fail) X(drop_short) X(drop_not_for_us) X(drop_unknown_type)   \
+    X(drop_netif_down)
+
+#define KITE_STATS_ARP(X)                                                      \
+    X(rx) X(tx) X(requests_sent) X(replies_sent) X(gratuitous_sent) X(replies_rx) \
+    X(cache_updates) X(cache_evictions) X(entries_expired) X(queued)          \
+    X(drop_malformed) X(drop_unsupported) X(drop_not_for_us) X(drop_bad_sender) \
+    X(drop_queue_full) X(drop_unresolved) X(drop_no_entry) X(drop_no_mem)
+
+#define KITE_STATS_IPV4(X)                                                     \
+    X(rx) X(tx) X(delivered) X(drop_short) X(drop_bad_version) X(drop_bad_hlen)  \
+    X(drop_bad_len) X(drop_bad_checksum) X(drop_bad_src) X(drop_fragment)     \
+    X(drop_not_for_us) X(drop_no_proto) X(drop_netif_down) X(drop_no_route)    \
+    X(drop_no_mem) X(drop_too_big) X(drop_options) X(tx_fail)
+
+#define KITE_STATS_ICMP4(X)                                                    \
+    X(rx) X(tx) X(echo_requests) X(echo_replies_sent) X(echo_replies_rx) X(errors_rx) \
+    X(unreach_sent) X(unreach_rate_limited) X(drop_short) X(drop_bad_checksum) \
+    X(drop_unknown_type) X(drop_broadcast_echo) X(drop_no_mem) X(drop_bad_error)
+
+#define KITE_STATS_UDP(X)                                                      \
+    X(rx) X(tx) X(delivered) X(drop_short) X(drop_bad_len) X(drop_bad_checksum)  \
+    X(drop_no_port) X(drop_broadcast_no_port) X(drop_no_mem) X(icmp_errors_rx) \
+    X(tx_fail)
+
+#define KITE_STATS_DECLARE_(name) uint32_t name;
+
+struct kite_stats_eth { KITE_STATS_ETH(KITE_STATS_DECLARE_) };
+struct kite_stats_arp { KITE_STATS_ARP(KITE_STATS_DECLARE_) };
+struct kite_stats_ipv4 { KITE_STATS_IPV4(KITE_STATS_DECLARE_) };
+struct kite_stats_icmp4 { KITE_STATS_ICMP4(KITE_STATS_DECLARE_) };
+struct kite_stats_udp { KITE_STATS_UDP(KITE_STATS_DECLARE_) };
+
+/* X(group-name, list) over every group, for printing. */
+#define KITE_STATS_GROUPS(X)                                                   \
+    X(eth, KITE_STATS_ETH) X(arp, KITE_STATS_ARP) X(ipv4, KITE_STATS_IPV4)      \
+    X(icmp4, KITE_STATS_ICMP4) X(udp, KITE_STATS_UDP)
+
+struct kite_stats {
+    struct kite_stats_eth eth;
+    struct kite_stats_arp arp;
+    struct kite_stats_ipv4 ipv4;
+    struct kite_stats_icmp4 icmp4;
+    struct kite_stats_udp udp;
+};
+
+struct kite_stack;
+
+/** Call fn once per counter ("ipv4", "drop_bad_checksum", value). */
+void kite_stats_foreach(const struct kite_stack *stack,
+                        void (*fn)(void *ctx, const char *group, const char *name, uint32_t value),
+                        void *ctx);
+
+#endif

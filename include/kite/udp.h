@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* UDP (RFC 768) with a raw callback API. */
+#ifndef KITE_UDP_H
+#define KITE_UDP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kite/addr.h"
+#include "kite/err.h"
+
+struct kite_stack;
+struct kite_pbuf;
+struct kite_netif;
+struct kite_udp_pcb;
+
+/**
+ * Receive callback. p holds the UDP payload and is owned by the callback,
+ * which must free it with kite_pbuf_free(). src/src_port name the sender,
+ * dst the address the datagram was sent to (unicast, broadcast or multicast).
+ */
+typedef void (*kite_udp_recv_fn)(void *arg, struct kite_udp_pcb *pcb, struct kite_pbuf *p,
+                                 const struct kite_addr *src, uint16_t src_port,
+                                 const struct kite_addr *dst);
+
+#define KITE_UDP_FLAG_CONNECTED 0x01u
+#define KITE_UDP_FLAG_BROADCAST 0x02u   /* may send to broadcast addresses (SO_BROADCAST) */
+#define KITE_UDP_FLAG_NO_CHECKSUM 0x04u /* send with checksum 0 (RFC 768 allows it on IPv4) */
+
+struct kite_udp_pcb {
+    struct kite_udp_pcb *next;
+    struct kite_stack *stack;
+    struct kite_addr local_ip;  /* any = all local addresses */
+    struct kite_addr remote_ip; /* valid when CONNECTED */
+    uint16_t local_port;        /* 0 = not bound */
+    uint16_t remote_port;
+    uint8_t flags;
+    uint8_t ttl;
+    uint8_t tos;
+    struct kite_netif *netif; /* bound to one netif, or NULL */
+    kite_udp_recv_fn recv;
+    void *recv_arg;
+};
+
+struct kite_udp {
+    struct kite_udp_pcb *pcbs; /* bound pcbs */
+    uint16_t next_ephemeral;
+};
+
+/** A new pcb from the stack's pool, or NULL when the pool is exhausted. */
+struct kite_udp_pcb *kite_udp_new(struct kite_stack *stack);
+/** Unbind and return the pcb to its pool. */
+void kite_udp_remove(struct kite_udp_pcb *pcb);
+
+/** Bind to a local address (NULL or any = all) and port (0 = ephemeral). */
+enum kite_err kite_udp_bind(struct kite_udp_pcb *pcb, const struct kite_addr *ip, uint16_t port);
+/** Only accept datagrams from, and send by default to, ip:port. Binds if needed. */
+enum kite_err kite_udp_connect(struct kite_udp_pcb *pcb, const struct kite_addr *ip,
+                               uint16_t port);
+void kite_udp_disconnect(struct kite_udp_pcb *pcb);
+/** Restrict the pcb to one netif (NULL for any). */
+void kite_udp_bind_netif(struct kite_udp_pcb *pcb, struct kite_netif *netif);
+
+void kite_udp_recv(struct kite_udp_pcb *pcb, kite_udp_recv_fn fn, void *arg);
+void kite_udp_set_flags(struct kite_udp_pcb *pcb, uint8_t flags, bool on);
+
+/**
+ * Send p (the payload; the caller keeps ownership and frees it) to the
+ * connected peer, or to dst:port. Headers are prepended in p's header room
+ * when there is some, otherwise in a separate header pbuf.
+ */
+enum kite_err kite_udp_send(struct kite_udp_pcb *pcb, struct kite_pbuf *p);
+enum kite_err kite_udp_sendto(struct kite_udp_pcb *pcb, struct kite_pbuf *p,
+                              const struct kite_addr *dst, uint16_t port);
+
+#endif
