@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "kite/addr.h"
+
+#include <string.h>
+
+bool kite_addr_equal(const struct kite_addr *a, const struct kite_addr *b)
+{
+#if KITE_IPV6
+    if (a->family != b->family)
+        return false;
+    if (a->family == KITE_AF_IPV6)
+        return memcmp(a->u.v6, b->u.v6, sizeof a->u.v6) == 0;
+#endif
+    return a->u.v4 == b->u.v4;
+}
+
+bool kite_addr_is_any(const struct kite_addr *a)
+{
+#if KITE_IPV6
+    if (a->family == KITE_AF_IPV6) {
+        static const uint8_t zero[16];
+        return memcmp(a->u.v6, zero, sizeof zero) == 0;
+    }
+#endif
+    return a->u.v4 == 0;
+}
+
+/* One decimal octet: 1-3 digits, value <= 255, no leading zeros (avoid octal ambiguity). */
+static const char *parse_octet(const char *s, uint32_t *out)
+{
+    uint32_t v = 0;
+    int digits = 0;
+    while (*s >= '0' && *s <= '9' && digits < 4) {
+        v = v * 10u + (uint32_t)(*s - '0');
+        s++;
+        digits++;
+    }
+    if (digits == 0 || digits > 3 || v > 255 || (digits > 1 && s[-digits] == '0'))
+        return NULL;
+    *out = v;
+    return s;
+}
+
+bool kite_ip4_parse(const char *text, uint32_t *out)
+{
+    uint32_t ip = 0;
+    const char *s = text;
+    for (int i = 0; i < 4; i++) {
+        uint32_t octet;
+        s = parse_octet(s, &octet);
+        if (s == NULL)
+            return false;
+        ip = ip << 8 | octet;
+        if (i < 3 && *s++ != '.')
+            return false;
+    }
+    if (*s != '\0')
+        return false;
+    *out = ip;
+    return true;
+}
+
+static size_t format_u8(char *p, uint32_t v)
+{
+    char tmp[3];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v != 0);
+    for (size_t i = 0; i < n; i++)
+        p[i] = tmp[n - 1 - i];
+    return n;
+}
+
+char *kite_ip4_format(uint32_t ip, char *buf, size_t len)
+{
+    char tmp[16];
+    size_t n = 0;
+    for (int shift = 24; shift >= 0; shift -= 8) {
+        n += format_u8(tmp + n, (ip >> shift) & 0xffu);
+        if (shift != 0)
+            tmp[n++] = '.';
+    }
+    tmp[n] = '\0';
+    if (len > 0) {
+        size_t copy = n < len - 1 ? n : len - 1;
+        memcpy(buf, tmp, copy);
+        buf[copy] = '\0';
+    }
+    return buf;
+}
+
+char *kite_addr_format(const struct kite_addr *a, char *buf, size_t len)
+{
+    return kite_ip4_format(a->u.v4, buf, len);
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Assembles a stack: the only file that names every layer. It fills the
+ * dispatch tables at start-up so lower layers never name higher ones. */
+#include "kite/stack.h"
+
+#include "kite/wire/ethernet.h"
+
+enum kite_err kite_stack_init(struct kite_stack *stack, const struct kite_stack_config *cfg)
+{
+    if (stack == NULL)
+        return KITE_ERR_ARG;
+    kite__core_init(stack, cfg);
+    kite__arp_init(stack);
+    (void)kite__stack_register_ethertype(stack, KITE_ETHERTYPE_ARP, kite__arp_input);
+    kite__ipv4_init(stack);
+    kite__icmp4_init(stack);
+    kite__udp_init(stack);
+    return KITE_ERR_OK;
+}
+
+void kite_stack_deinit(struct kite_stack *stack)
+{
+    while (stack->netifs != NULL)
+        kite_netif_remove(stack->netifs);
+    kite__arp_flush(stack);
+    while (stack->udp.pcbs != NULL)
+        kite_udp_remove(stack->udp.pcbs);
+}

@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Network interfaces: registration, configuration, input dispatch, transmit. */
+#include "kite/netif.h"
+
+#include <string.h>
+
+#include "kite/arp.h"
+#include "kite/ethernet.h"
+#include "kite/stack.h"
+#include "kite/wire/ethernet.h"
+
+static void garp_timer_fired(struct kite_stack *stack, struct kite_timer *timer);
+
+static enum kite_err add_netif(struct kite_stack *stack, struct kite_netif *netif,
+                               const char *name, uint16_t mtu, kite_netif_output_fn output,
+                               void *driver)
+{
+    if (stack == NULL || netif == NULL || output == NULL || name == NULL || mtu < 68)
+        return KITE_ERR_ARG;
+    for (struct kite_netif *n = stack->netifs; n != NULL; n = n->next) {
+        if (n == netif || strncmp(n->name, name, KITE_NETIF_NAME_LEN) == 0)
+            return KITE_ERR_INUSE;
+    }
+    memset(netif, 0, sizeof *netif);
+    netif->stack = stack;
+    strncpy(netif->name, name, KITE_NETIF_NAME_LEN - 1);
+    netif->mtu = mtu;
+    netif->output = output;
+    netif->driver = driver;
+    netif->index = stack->next_netif_index++;
+    kite_timer_init(&netif->garp_timer, garp_timer_fired);
+    netif->next = stack->netifs;
+    stack->netifs = netif;
+    return KITE_ERR_OK;
+}
+
+enum kite_err kite_netif_add_ethernet(struct kite_stack *stack, struct kite_netif *netif,
+                                      const char *name, const uint8_t mac[KITE_ETH_ADDR_LEN],
+                                      uint16_t mtu, kite_netif_output_fn output, void *driver)
+{
+    if (mac == NULL || kite_eth_is_multicast(mac))
+        return KITE_ERR_ARG;
+    enum kite_err err = add_netif(stack, netif, name, mtu, output, driver);
+    if (err != KITE_ERR_OK)
+        return err;
+    netif->flags = KITE_NETIF_FLAG_ETHERNET;
+    memcpy(netif->hwaddr, mac, KITE_ETH_ADDR_LEN);
+    return KITE_ERR_OK;
+}
+
+enum kite_err kite_netif_add_ip(struct kite_stack *stack, struct kite_netif *netif,
+                                const char *name, uint16_t mtu, kite_netif_output_fn output,
+                                void *driver)
+{
+    return add_netif(stack, netif, name, mtu, output, driver);
+}
+
+void kite_netif_remove(struct kite_netif *netif)
+{
+    struct kite_stack *stack = netif->stack;
+    if (stack == NULL)
+        return;
+    kite_timer_cancel(stack, &netif->garp_timer);
+    kite__arp_netif_removed(netif);
+    for (struct kite_netif **pp = &stack->netifs; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == netif) {
+            *pp = netif->next;
+            break;
+        }
+    }
+    if (stack->default_netif == netif)
+        stack->default_netif = NULL;
+    netif->next = NULL;
+    netif->stack = NULL;
+}
+
+static void maybe_announce(struct kite_netif *netif)
+{
+    /* RFC 5227 2.3: announce a newly usable address with gratuitous ARP. */
+    if ((netif->flags & KITE_NETIF_FLAG_ETHERNET) == 0 || !kite_netif_is_up(netif) ||
+        kite_addr_is_any(&netif->ip4) || KITE_ARP_GRATUITOUS_COUNT == 0)
+        return;
+    netif->garp_left = KITE_ARP_GRATUITOUS_COUNT;
+    kite_timer_arm(netif->stack, &netif->garp_timer, netif->stack->now);
+}
+
+static void garp_timer_fired(struct kite_stack *stack, struct kite_timer *timer)
+{
+    struct kite_netif *netif = KITE_CONTAINER_OF(timer, struct kite_netif, garp_timer);
+    if (netif->garp_left == 0 || !kite_netif_is_up(netif) || kite_addr_is_any(&netif->ip4))
+        return;
+    kite__arp_announce(netif);
+    if (--netif->garp_left > 0)
+        kite_timer_arm(stack, timer, stack->now + KITE_ARP_GRATUITOUS_INTERVAL_MS);
+}
+
+static void set_flag(struct kite_netif *netif, uint8_t flag, bool on)
+{
+    bool was_up = kite_netif_is_up(netif);
+    netif->flags = on ? (uint8_t)(netif->flags | flag) : (uint8_t)(netif->flags & ~flag);
+    if (!was_up && kite_netif_is_up(netif))
+        maybe_announce(netif);
+    if (was_up && !kite_netif_is_up(netif))
+        kite_timer_cancel(netif->stack, &netif->garp_timer);
+}
+
+void kite_netif_set_up(struct kite_netif *netif, bool up)
+{
+    /* Most drivers have no carrier detection: bringing a netif up marks the
+     * link up too; a driver that knows better calls kite_netif_set_link_up. */
+    if (up)
+        netif->flags |= KITE_NETIF_FLAG_LINK_UP;
+    set_flag(netif, KITE_NETIF_FLAG_UP, up);
+}
+
+void kite_netif_set_link_up(struct kite_netif *netif, bool up)
+{
+    set_flag(netif, KITE_NETIF_FLAG_LINK_UP, up);
+}
+
+enum kite_err kite_netif_set_ipv4(struct kite_netif *netif, uint32_t addr, unsigned prefix,
+                                  uint32_t gw)
+{
+    if (prefix > 32 || kite_ip4_is_multicast(addr) || addr == KITE_IP4_BROADCAST)
+        return KITE_ERR_VAL;
+    uint32_t mask = kite_ip4_prefix_mask(prefix);
+    if (gw != 0 && addr != 0 && (gw & mask) != (addr & mask))
+        return KITE_ERR_VAL; /* the gateway must be on the link */
+    bool changed = netif->ip4.u.v4 != addr;
+    if (changed)
+        kite__arp_netif_removed(netif); /* cached neighbours may belong to the old subnet */
+    netif->ip4 = KITE_ADDR_V4(addr);
+    netif->ip4_mask = KITE_ADDR_V4(mask);
+    netif->ip4_gw = KITE_ADDR_V4(gw);
+    if (changed)
+        maybe_announce(netif);
+    return KITE_ERR_OK;
+}
+
+void kite_netif_set_default(struct kite_stack *stack, struct kite_netif *netif)
+{
+    stack->default_netif = netif;
+}
+
+void kite_netif_set_capture(struct kite_netif *netif, kite_capture_fn fn, void *ctx)
+{
+    netif->capture = fn;
+    netif->capture_ctx = ctx;
+}
+
+struct kite_netif *kite_netif_find(struct kite_stack *stack, const char *name)
+{
+    for (struct kite_netif *n = stack->netifs; n != NULL; n = n->next) {
+        if (strncmp(n->name, name, KITE_NETIF_NAME_LEN) == 0)
+            return n;
+    }
+    return NULL;
+}
+
+/* An IP-level link has no header: the version nibble says which protocol. */
+static void ip_link_input(struct kite_netif *netif, struct kite_pbuf *p)
+{
+    struct kite_stack *stack = netif->stack;
+    int first = kite_pbuf_get_u8(p, 0);
+    uint16_t type = first >> 4 == 4 ? KITE_ETHERTYPE_IPV4 : first >> 4 == 6 ? KITE_ETHERTYPE_IPV6 : 0;
+    kite_l3_input_fn input = kite__stack_ethertype_handler(stack, type);
+    if (input == NULL) {
+        stack->stats.ipv4.drop_bad_version++;
+        kite_pbuf_free(stack, p);
+        return;
+    }
+    input(netif, p);
+}
+
+void kite_netif_input(struct kite_netif *netif, struct kite_pbuf *p)
+{
+    struct kite_stack *stack = netif->stack;
+    if (netif->capture != NULL)
+        netif->capture(netif->capture_ctx, netif, p, KITE_CAPTURE_IN);
+    netif->counters.rx_packets++;
+    netif->counters.rx_bytes += p->tot_len;
+    if (!kite_netif_is_up(netif)) {
+        stack->stats.eth.drop_netif_down++;
+        kite_pbuf_free(stack, p);
+        return;
+    }
+    if (netif->flags & KITE_NETIF_FLAG_ETHERNET)
+        kite__ethernet_input(netif, p);
+    else
+        ip_link_input(netif, p);
+}
+
+enum kite_err kite__netif_transmit(struct kite_netif *netif, struct kite_pbuf *p)
+{
+    if (!kite_netif_is_up(netif))
+        return KITE_ERR_NETIF;
+    if (netif->capture != NULL)
+        netif->capture(netif->capture_ctx, netif, p, KITE_CAPTURE_OUT);
+    enum kite_err err = netif->output(netif, p);
+    if (err != KITE_ERR_OK) {
+        netif->counters.tx_errors++;
+        return err;
+    }
+    netif->counters.tx_packets++;
+    netif->counters.tx_bytes += p->tot_len;
+    return KITE_ERR_OK;
+}

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* IPv4 (RFC 791, RFC 1122 3.2.1): validation, local delivery, routing, output. */
+#include "kite/byteorder.h"
+#include "kite/ipv4.h"
+
+#include "kite/ethernet.h"
+#include "kite/icmp4.h"
+#include "kite/stack.h"
+#include "kite/wire/ethernet.h"
+#include "kite/wire/icmp4.h"
+#include "kite/wire/ipv4.h"
+
+static bool netif_has_addr(const struct kite_netif *n)
+{
+    return !kite_addr_is_any(&n->ip4);
+}
+
+bool kite_ipv4_is_local(struct kite_stack *stack, uint32_t ip)
+{
+    for (struct kite_netif *n = stack->netifs; n != NULL; n = n->next)
+        if (netif_has_addr(n) && n->ip4.u.v4 == ip)
+            return true;
+    return false;
+}
+
+bool kite_ipv4_is_broadcast(const struct kite_netif *netif, uint32_t ip)
+{
+    uint32_t mask = netif->ip4_mask.u.v4;
+    if (ip == KITE_IP4_BROADCAST)
+        return true;
+    /* RFC 1122 3.2.1.3: the directed broadcast of a subnet (host part all ones). */
+    return mask != 0 && mask != 0xffffffffu && netif_has_addr(netif) &&
+           (ip & mask) == (netif->ip4.u.v4 & mask) && (ip & ~mask) == ~mask;
+}
+
+static struct kite_netif *find_loopback(struct kite_stack *stack)
+{
+    for (struct kite_netif *n = stack->netifs; n != NULL; n = n->next)
+        if ((n->flags & KITE_NETIF_FLAG_LOOPBACK) && kite_netif_is_up(n))
+            return n;
+    return NULL;
+}
+
+static struct kite_netif *first_up(struct kite_stack *stack)
+{
+    if (stack->default_netif != NULL && kite_netif_is_up(stack->default_netif))
+        return stack->default_netif;
+    for (struct kite_netif *n = stack->netifs; n != NULL; n = n->next)
+        if (kite_netif_is_up(n) && (n->flags & KITE_NETIF_FLAG_LOOPBACK) == 0)
+            return n;
+    return NULL;
+}
+
+struct kite_netif *kite_ipv4_route(struct kite_stack *stack, uint32_t dst)
+{
+    if (kite_ip4_is_loopback(dst) || kite_ipv4_is_local(stack, dst))
+        return find_loopback(stack);
+    if (dst == KITE_IP4_BROADCAST || kite_ip4_is_multicast(dst))
+        return first_up(stack);
+    for (struct kite_netif *n = stack->netifs; n != NULL; n = n->next) {
+        uint32_t mask = n->ip4_mask.u.v4;
+        if (kite_netif_is_up(n) && netif_has_addr(n) && (dst & mask) == (n->ip4.u.v4 & mask))
+            return n;
+    }
+    struct kite_netif *def = stack->default_netif;
+    return def != NULL && kite_netif_is_up(def) ? def : NULL;
+}
+
+/* RFC 1122 3.2.1.3: which destinations this host accepts on netif. */
+static bool accept_destination(struct kite_stack *stack, struct kite_netif *netif, uint32_t dst,
+                               struct kite_ip_rx *rx)
+{
+    rx->broadcast = kite_ipv4_is_broadcast(netif, dst);
+    rx->multicast = kite_ip4_is_multicast(dst);
+    if (rx->broadcast || rx->multicast)
+        return true;
+    if (netif->flags & KITE_NETIF_FLAG_LOOPBACK)
+        return kite_ip4_is_loopback(dst) || kite_ipv4_is_local(stack, dst);
+    /* Weak host model (RFC 1122 3.3.4.2): any of our addresses on any netif. */
+    return kite_ipv4_is_local(stack, dst);
+}
+
+static bool count_parse_error(struct kite_stack *stack, const uint8_t *hdr, uint16_t tot_len,
+                              enum kite_err err)
+{
+    struct kite_stats_ipv4 *st = &stack->stats.ipv4;
+    if (tot_len < KITE_IPV4_HLEN)
+        st->drop_short++;
+    else if (hdr[0] >> 4 != 4)
+        st->drop_bad_version++;
+    else if ((hdr[0] & 0xfu) < 5)
+        st->drop_bad_hlen++;
+    else if (err == KITE_ERR_CHECKSUM)
+        st->drop_bad_checksum++;
+    else if (err == KITE_ERR_MALFORMED && kite_get_be16(hdr + 2) >= (hdr[0] & 0xfu) * 4u)
+        st->drop_options++;
+    else
+        st->drop_bad_len++;
+    return false;
+}
+
+/* Validate the header; on success p is trimmed to the datagram and repr filled. */
+static bool validate(struct kite_stack *stack, struct kite_pbuf *p, struct kite_ipv4_repr *ip)
+{
+    uint8_t scratch[KITE_IPV4_MAX_HLEN] = {0};
+    uint16_t n = p->tot_len < KITE_IPV4_MAX_HLEN ? p->tot_len : (uint16_t)KITE_IPV4_MAX_HLEN;
+    const uint8_t *hdr = kite_pbuf_contiguous(p, scratch, n);
+    /* hdr holds min(60, tot_len) bytes; the parser reads no more than the
+     * header length, which it checks against tot_len, so passing tot_len
+     * lets it check total_len against the whole packet. */
+    enum kite_err err = p->tot_len < KITE_IPV4_HLEN ? KITE_ERR_TRUNCATED
+                                                     : kite_ipv4_parse(hdr, p->tot_len, true, ip);
+    if (err != KITE_ERR_OK)
+        return count_parse_error(stack, hdr, p->tot_len, err);
+    if (p->len < ip->hlen) {
+        stack->stats.ipv4.drop_bad_hlen++; /* header split across pbufs: drivers never do this */
+        return false;
+    }
+    kite_pbuf_trim(stack, p, ip->total_len); /* drop link-layer padding */
+    return true;
+}
+
+static void deliver(struct kite_stack *stack, struct kite_pbuf *p, struct kite_ip_rx *rx)
+{
+    kite_proto_input_fn input = kite__stack_ip_proto_input(stack, rx->proto);
+    if (input == NULL) {
+        stack->stats.ipv4.drop_no_proto++;
+        /* RFC 1122 3.2.2.1: protocol unreachable, never for broadcasts. */
+        if (!rx->broadcast && !rx->multicast)
+            kite__icmp4_dest_unreach(stack, p, KITE_ICMP4_UNREACH_PROTO);
+        kite_pbuf_free(stack, p);
+        return;
+    }
+    stack->stats.ipv4.delivered++;
+    (void)kite_pbuf_header_remove(p, rx->hlen);
+    input(stack, p, rx);
+}
+
+static void ipv4_input(struct kite_netif *netif, struct kite_pbuf *p)
+{
+    struct kite_stack *stack = netif->stack;
+    struct kite_ipv4_repr ip;
+    struct kite_ip_rx rx = {.netif = netif};
+    stack->stats.ipv4.rx++;
+    if (!validate(stack, p, &ip))
+        goto drop;
+    if (kite_ip4_is_multicast(ip.src) || kite_ipv4_is_broadcast(netif, ip.src)) {
+        stack->stats.ipv4.drop_bad_src++; /* RFC 1122 3.2.1.3 (b) */
+        goto drop;
+    }
+    if (kite_ipv4_is_fragment(&ip)) {
+        stack->stats.ipv4.drop_fragment++; /* reassembly not built yet */
+        goto drop;
+    }
+    if (!accept_destination(stack, netif, ip.dst, &rx)) {
+        stack->stats.ipv4.drop_not_for_us++;
+        goto drop;
+    }
+    rx.src = ip.src;
+    rx.dst = ip.dst;
+    rx.proto = ip.proto;
+    rx.ttl = ip.ttl;
+    rx.tos = ip.tos;
+    rx.hlen = ip.hlen;
+    deliver(stack, p, &rx);
+    return;
+drop:
+    kite_pbuf_free(stack, p);
+}
+
+void kite__ipv4_init(struct kite_stack *stack)
+{
+    (void)kite__stack_register_ethertype(stack, KITE_ETHERTYPE_IPV4, ipv4_input);
+}
+
+static uint32_t next_hop_for(const struct kite_netif *netif, uint32_t dst)
+{
+    uint32_t mask = netif->ip4_mask.u.v4;
+    if (dst == KITE_IP4_BROADCAST || kite_ip4_is_multicast(dst) ||
+        (dst & mask) == (netif->ip4.u.v4 & mask) || kite_addr_is_any(&netif->ip4_gw))
+        return dst;
+    return netif->ip4_gw.u.v4;
+}
+
+enum kite_err kite__ipv4_output_if(struct kite_netif *netif, struct kite_pbuf *p, uint32_t src,
+                                   uint32_t dst, uint8_t proto, uint8_t ttl, uint8_t tos)
+{
+    struct kite_stack *stack = netif->stack;
+    if ((uint32_t)p->tot_len + KITE_IPV4_HLEN > netif->mtu) {
+        stack->stats.ipv4.drop_too_big++; /* no fragmentation on output (yet) */
+        return KITE_ERR_VAL;
+    }
+    struct kite_pbuf *head = kite__pbuf_prepend(stack, p, KITE_IPV4_HLEN, KITE_PBUF_LINK_HLEN);
+    if (head == NULL) {
+        stack->stats.ipv4.drop_no_mem++;
+        return KITE_ERR_MEM;
+    }
+    struct kite_ipv4_repr ip = {
+        .tos = tos,
+        .total_len = head->tot_len,
+        .id = stack->ip_id++,
+        .ttl = ttl,
+        .proto = proto,
+        .src = src != 0 ? src : netif->ip4.u.v4,
+        .dst = dst,
+    };
+    (void)kite_ipv4_emit(&ip, head->payload, head->len);
+    enum kite_err err = kite__netif_output_ip4(netif, head, next_hop_for(netif, dst));
+    if (err == KITE_ERR_OK)
+        stack->stats.ipv4.tx++;
+    else
+        stack->stats.ipv4.tx_fail++;
+    kite__pbuf_unprepend(stack, head, p, KITE_IPV4_HLEN);
+    return err;
+}
+
+enum kite_err kite__ipv4_output(struct kite_stack *stack, struct kite_pbuf *p, uint32_t src,
+                                uint32_t dst, uint8_t proto, uint8_t ttl, uint8_t tos)
+{
+    struct kite_netif *netif = kite_ipv4_route(stack, dst);
+    if (netif == NULL) {
+        stack->stats.ipv4.drop_no_route++;
+        return KITE_ERR_ROUTE;
+    }
+    return kite__ipv4_output_if(netif, p, src, dst, proto, ttl, tos);
+}

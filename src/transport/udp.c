@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* UDP (RFC 768, RFC 1122 4.1) with a raw callback API. */
+#include "kite/udp.h"
+
+#include <string.h>
+
+#include "kite/icmp4.h"
+#include "kite/byteorder.h"
+#include "kite/ipv4.h"
+#include "kite/stack.h"
+#include "kite/wire/checksum.h"
+#include "kite/wire/icmp4.h"
+#include "kite/wire/ipv4.h"
+#include "kite/wire/udp.h"
+
+/* ---- Demultiplexing ---------------------------------------------------- */
+
+/* How well pcb matches a datagram: -1 no match, higher is more specific. */
+static int match_score(const struct kite_udp_pcb *pcb, const struct kite_udp_repr *udp,
+                       const struct kite_ip_rx *rx)
+{
+    if (pcb->local_port != udp->dst_port)
+        return -1;
+    if (pcb->netif != NULL && pcb->netif != rx->netif)
+        return -1;
+    int score = 0;
+    if (!kite_addr_is_any(&pcb->local_ip)) {
+        /* A pcb bound to a unicast address also hears that netif's broadcasts. */
+        bool bcast_ok = rx->broadcast && pcb->local_ip.u.v4 == rx->netif->ip4.u.v4;
+        if (pcb->local_ip.u.v4 != rx->dst && !bcast_ok)
+            return -1;
+        score += 1;
+    }
+    if (pcb->flags & KITE_UDP_FLAG_CONNECTED) {
+        if (pcb->remote_ip.u.v4 != rx->src || pcb->remote_port != udp->src_port)
+            return -1;
+        score += 2;
+    }
+    return score;
+}
+
+static struct kite_udp_pcb *find_pcb(struct kite_stack *stack, const struct kite_udp_repr *udp,
+                                     const struct kite_ip_rx *rx)
+{
+    struct kite_udp_pcb *best = NULL;
+    int best_score = -1;
+    for (struct kite_udp_pcb *pcb = stack->udp.pcbs; pcb != NULL; pcb = pcb->next) {
+        int score = match_score(pcb, udp, rx);
+        if (score > best_score) {
+            best = pcb;
+            best_score = score;
+        }
+    }
+    return best;
+}
+
+/* ---- Input ------------------------------------------------------------- */
+
+static bool checksum_ok(const struct kite_pbuf *p, const struct kite_udp_repr *udp,
+                        const struct kite_ip_rx *rx)
+{
+    if (udp->checksum == 0)
+        return true; /* RFC 768: zero means the sender computed none (IPv4 only) */
+    uint32_t sum = kite_cksum_pseudo4(rx->src, rx->dst, KITE_IP_PROTO_UDP, udp->length);
+    sum += kite__pbuf_cksum(p, 0, udp->length);
+    return kite_cksum_fold(sum) == 0xffff;
+}
+
+static bool parse_datagram(struct kite_stack *stack, struct kite_pbuf *p,
+                           const struct kite_ip_rx *rx, struct kite_udp_repr *udp)
+{
+    uint8_t scratch[KITE_UDP_HLEN];
+    const uint8_t *hdr = kite_pbuf_contiguous(p, scratch, KITE_UDP_HLEN);
+    if (hdr == NULL) {
+        stack->stats.udp.drop_short++;
+        return false;
+    }
+    if (kite_udp_parse(hdr, p->tot_len, udp) != KITE_ERR_OK) {
+        stack->stats.udp.drop_bad_len++;
+        return false;
+    }
+    kite_pbuf_trim(stack, p, udp->length);
+    if (!checksum_ok(p, udp, rx)) {
+        stack->stats.udp.drop_bad_checksum++;
+        return false;
+    }
+    return true;
+}
+
+static void port_unreachable(struct kite_stack *stack, struct kite_pbuf *p,
+                             const struct kite_ip_rx *rx)
+{
+    if (rx->broadcast || rx->multicast) {
+        stack->stats.udp.drop_broadcast_no_port++;
+        return;
+    }
+    stack->stats.udp.drop_no_port++;
+    /* RFC 1122 4.1.3.1: port unreachable, quoting the datagram with its IP header. */
+    if (kite_pbuf_header_add(p, rx->hlen) == KITE_ERR_OK)
+        kite__icmp4_dest_unreach(stack, p, KITE_ICMP4_UNREACH_PORT);
+}
+
+static void udp_input(struct kite_stack *stack, struct kite_pbuf *p, const struct kite_ip_rx *rx)
+{
+    struct kite_udp_repr udp;
+    stack->stats.udp.rx++;
+    if (!parse_datagram(stack, p, rx, &udp))
+        goto drop;
+    struct kite_udp_pcb *pcb = find_pcb(stack, &udp, rx);
+    if (pcb == NULL) {
+        port_unreachable(stack, p, rx);
+        goto drop;
+    }
+    stack->stats.udp.delivered++;
+    (void)kite_pbuf_header_remove(p, KITE_UDP_HLEN);
+    if (pcb->recv == NULL)
+        goto drop;
+    struct kite_addr src = KITE_ADDR_V4(rx->src);
+    struct kite_addr dst = KITE_ADDR_V4(rx->dst);
+    pcb->recv(pcb->recv_arg, pcb, p, &src, udp.src_port, &dst);
+    return;
+drop:
+    kite_pbuf_free(stack, p);
+}
+
+static void udp_error(struct kite_stack *stack, uint8_t type, uint8_t code, const uint8_t *orig,
+                      uint16_t orig_len)
+{
+    (void)type;
+    (void)code;
+    (void)orig;
+    (void)orig_len;
+    stack->stats.udp.icmp_errors_rx++;
+}
+
+void kite__udp_init(struct kite_stack *stack)
+{
+    memset(&stack->udp, 0, sizeof stack->udp);
+    uint32_t span = KITE_EPHEMERAL_PORT_MAX - KITE_EPHEMERAL_PORT_MIN + 1u;
+    /* RFC 6056 3.3.1: start the ephemeral search at a random point. */
+    stack->udp.next_ephemeral = (uint16_t)(KITE_EPHEMERAL_PORT_MIN + kite_random_u32(stack) % span);
+    (void)kite__stack_register_ip_proto(stack, KITE_IP_PROTO_UDP, udp_input, udp_error);
+}
+
+/* ---- PCB management ---------------------------------------------------- */
+
+struct kite_udp_pcb *kite_udp_new(struct kite_stack *stack)
+{
+    struct kite_udp_pcb *pcb = kite__pool_alloc(&stack->pools[KITE_POOL_UDP_PCB]);
+    if (pcb == NULL)
+        return NULL;
+    pcb->stack = stack;
+    pcb->ttl = KITE_IPV4_DEFAULT_TTL;
+    return pcb;
+}
+
+static void unlink_pcb(struct kite_udp_pcb *pcb)
+{
+    for (struct kite_udp_pcb **pp = &pcb->stack->udp.pcbs; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == pcb) {
+            *pp = pcb->next;
+            break;
+        }
+    }
+    pcb->next = NULL;
+}
+
+void kite_udp_remove(struct kite_udp_pcb *pcb)
+{
+    if (pcb == NULL)
+        return;
+    unlink_pcb(pcb);
+    kite__pool_free(&pcb->stack->pools[KITE_POOL_UDP_PCB], pcb);
+}
+
+static bool port_in_use(struct kite_stack *stack, const struct kite_udp_pcb *self,
+                        const struct kite_addr *ip, uint16_t port)
+{
+    for (struct kite_udp_pcb *pcb = stack->udp.pcbs; pcb != NULL; pcb = pcb->next) {
+        if (pcb == self || pcb->local_port != port)
+            continue;
+        if (kite_addr_is_any(&pcb->local_ip) || kite_addr_is_any(ip) ||
+            kite_addr_equal(&pcb->local_ip, ip))
+            return true;
+    }
+    return false;
+}
+
+static uint16_t pick_ephemeral(struct kite_stack *stack, const struct kite_udp_pcb *pcb,
+                               const struct kite_addr *ip)
+{
+    uint32_t span = KITE_EPHEMERAL_PORT_MAX - KITE_EPHEMERAL_PORT_MIN + 1u;
+    for (uint32_t i = 0; i < span; i++) {
+        uint16_t port = stack->udp.next_ephemeral;
+        stack->udp.next_ephemeral = port >= KITE_EPHEMERAL_PORT_MAX ? (uint16_t)KITE_EPHEMERAL_PORT_MIN
+                                                                    : (uint16_t)(port + 1u);
+        if (!port_in_use(stack, pcb, ip, port))
+            return port;
+    }
+    return 0;
+}
+
+enum kite_err kite_udp_bind(struct kite_udp_pcb *pcb, const struct kite_addr *ip, uint16_t port)
+{
+    struct kite_stack *stack = pcb->stack;
+    struct kite_addr local = ip != NULL ? *ip : KITE_ADDR_ANY4;
+    if (!kite_addr_is_any(&local) && !kite_ip4_is_multicast(local.u.v4) &&
+        !kite_ipv4_is_local(stack, local.u.v4))
+        return KITE_ERR_VAL; /* not one of our addresses */
+    if (port == 0)
+        port = pick_ephemeral(stack, pcb, &local);
+    if (port == 0)
+        return KITE_ERR_INUSE;
+    if (port_in_use(stack, pcb, &local, port))
+        return KITE_ERR_INUSE;
+    unlink_pcb(pcb);
+    pcb->local_ip = local;
+    pcb->local_port = port;
+    pcb->next = stack->udp.pcbs;
+    stack->udp.pcbs = pcb;
+    return KITE_ERR_OK;
+}
+
+enum kite_err kite_udp_connect(struct kite_udp_pcb *pcb, const struct kite_addr *ip,
+                               uint16_t port)
+{
+    if (ip == NULL || kite_addr_is_any(ip) || port == 0)
+        return KITE_ERR_VAL;
+    if (pcb->local_port == 0) {
+        enum kite_err err = kite_udp_bind(pcb, NULL, 0);
+        if (err != KITE_ERR_OK)
+            return err;
+    }
+    pcb->remote_ip = *ip;
+    pcb->remote_port = port;
+    pcb->flags |= KITE_UDP_FLAG_CONNECTED;
+    return KITE_ERR_OK;
+}
+
+void kite_udp_disconnect(struct kite_udp_pcb *pcb)
+{
+    pcb->remote_ip = KITE_ADDR_ANY4;
+    pcb->remote_port = 0;
+    pcb->flags &= (uint8_t)~KITE_UDP_FLAG_CONNECTED;
+}
+
+void kite_udp_bind_netif(struct kite_udp_pcb *pcb, struct kite_netif *netif)
+{
+    pcb->netif = netif;
+}
+
+void kite_udp_recv(struct kite_udp_pcb *pcb, kite_udp_recv_fn fn, void *arg)
+{
+    pcb->recv = fn;
+    pcb->recv_arg = arg;
+}
+
+void kite_udp_set_flags(struct kite_udp_pcb *pcb, uint8_t flags, bool on)
+{
+    flags &= (uint8_t)~KITE_UDP_FLAG_CONNECTED; /* only connect/disconnect change that */
+    pcb->flags = on ? (uint8_t)(pcb->flags | flags) : (uint8_t)(pcb->flags & ~flags);
+}
+
+/* ---- Output ------------------------------------------------------------ */
+
+static void write_header(struct kite_pbuf *head, const struct kite_udp_pcb *pcb, uint32_t src,
+                         uint32_t dst, uint16_t dst_port)
+{
+    struct kite_udp_repr udp = {
+        .src_port = pcb->local_port, .dst_port = dst_port, .length = head->tot_len};
+    (void)kite_udp_emit(&udp, head->payload, head->len);
+    if (pcb->flags & KITE_UDP_FLAG_NO_CHECKSUM)
+        return;
+    uint32_t sum = kite_cksum_pseudo4(src, dst, KITE_IP_PROTO_UDP, udp.length);
+    sum += kite__pbuf_cksum(head, 0, head->tot_len);
+    uint16_t cksum = (uint16_t)~kite_cksum_fold(sum);
+    /* RFC 768: a computed zero is sent as all ones (zero means "none"). */
+    kite_put_be16(head->payload + 6, cksum == 0 ? 0xffff : cksum);
+}
+
+static enum kite_err check_destination(const struct kite_udp_pcb *pcb, struct kite_netif *netif,
+                                       uint32_t dst, uint16_t port)
+{
+    if (dst == 0 || port == 0)
+        return KITE_ERR_VAL;
+    if (kite_ipv4_is_broadcast(netif, dst) && (pcb->flags & KITE_UDP_FLAG_BROADCAST) == 0)
+        return KITE_ERR_VAL; /* like SO_BROADCAST: opt in before broadcasting */
+    return KITE_ERR_OK;
+}
+
+enum kite_err kite_udp_sendto(struct kite_udp_pcb *pcb, struct kite_pbuf *p,
+                              const struct kite_addr *dst_addr, uint16_t port)
+{
+    struct kite_stack *stack = pcb->stack;
+    uint32_t dst = dst_addr != NULL ? dst_addr->u.v4 : 0;
+    if ((uint32_t)p->tot_len + KITE_UDP_HLEN > UINT16_MAX)
+        return KITE_ERR_VAL;
+    struct kite_netif *netif = pcb->netif != NULL ? pcb->netif : kite_ipv4_route(stack, dst);
+    if (netif == NULL) {
+        stack->stats.udp.tx_fail++;
+        return KITE_ERR_ROUTE;
+    }
+    enum kite_err err = check_destination(pcb, netif, dst, port);
+    if (err == KITE_ERR_OK && pcb->local_port == 0)
+        err = kite_udp_bind(pcb, NULL, 0);
+    if (err != KITE_ERR_OK)
+        return err;
+    uint32_t src = kite_addr_is_any(&pcb->local_ip) || kite_ip4_is_multicast(pcb->local_ip.u.v4)
+                       ? netif->ip4.u.v4
+                       : pcb->local_ip.u.v4;
+    struct kite_pbuf *head = kite__pbuf_prepend(stack, p, KITE_UDP_HLEN, KITE_LAYER_IP);
+    if (head == NULL) {
+        stack->stats.udp.tx_fail++;
+        return KITE_ERR_MEM;
+    }
+    write_header(head, pcb, src, dst, port);
+    err = kite__ipv4_output_if(netif, head, src, dst, KITE_IP_PROTO_UDP, pcb->ttl, pcb->tos);
+    if (err == KITE_ERR_OK)
+        stack->stats.udp.tx++;
+    else
+        stack->stats.udp.tx_fail++;
+    kite__pbuf_unprepend(stack, head, p, KITE_UDP_HLEN);
+    return err;
+}
+
+enum kite_err kite_udp_send(struct kite_udp_pcb *pcb, struct kite_pbuf *p)
+{
+    if ((pcb->flags & KITE_UDP_FLAG_CONNECTED) == 0)
+        return KITE_ERR_NOTCONN;
+    return kite_udp_sendto(pcb, p, &pcb->remote_ip, pcb->remote_port);
+}
