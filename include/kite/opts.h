@@ -133,6 +133,23 @@
 #define KITE_EPHEMERAL_PORT_MAX 65535u
 #endif
 
+/* ---- Interfaces and dispatch ---------------------------------------- */
+
+/** Packets waiting in the loopback netif to come back in. */
+#ifndef KITE_LOOPIF_QUEUE_LEN
+#define KITE_LOOPIF_QUEUE_LEN 8
+#endif
+
+/** Ethertype handlers a stack can register (ARP, IPv4, IPv6, ...). */
+#ifndef KITE_MAX_ETHERTYPES
+#define KITE_MAX_ETHERTYPES 4
+#endif
+
+/** IP protocol handlers a stack can register (ICMP, UDP, TCP, IGMP, ...). */
+#ifndef KITE_MAX_IP_PROTOS
+#define KITE_MAX_IP_PROTOS 6
+#endif
+
 /* ---- Debug / checks --------------------------------------------------- */
 
 /** Check internal invariants (pbuf chains, pool membership) at run time. */

@@ -58,8 +58,6 @@ typedef void (*kite_proto_input_fn)(struct kite_stack *stack, struct kite_pbuf *
 typedef void (*kite_proto_error_fn)(struct kite_stack *stack, uint8_t type, uint8_t code,
                                     const uint8_t *orig, uint16_t orig_len);
 
-#define KITE_MAX_ETHERTYPES 4
-#define KITE_MAX_IP_PROTOS 6
 
 struct kite_stack_config {
     uint64_t seed;      /* random generator seed (ISNs, ports, IP ids) */

@@ -3,6 +3,9 @@
 
 #include <string.h>
 
+/* The IPv4-only build promises 4-byte addresses (smallest RAM). */
+_Static_assert(KITE_IPV6 || sizeof(struct kite_addr) == 4, "IPv4-only address must be 4 bytes");
+
 bool kite_addr_equal(const struct kite_addr *a, const struct kite_addr *b)
 {
 #if KITE_IPV6

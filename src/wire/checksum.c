@@ -87,7 +87,10 @@ uint32_t kite_cksum_add(uint32_t sum, const void *data, size_t len)
     return fold64((uint64_t)sum + part);
 }
 
-uint16_t kite_cksum_fold(uint32_t sum) { return fold64(sum); }
+uint16_t kite_cksum_fold(uint32_t sum)
+{
+    return fold64(sum);
+}
 
 uint16_t kite_cksum(const void *data, size_t len)
 {
@@ -97,8 +100,8 @@ uint16_t kite_cksum(const void *data, size_t len)
 uint32_t kite_cksum_pseudo4(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len)
 {
     /* RFC 768 / RFC 9293 3.1: src, dst, zero, protocol, length as 16-bit words. */
-    uint64_t acc = (uint64_t)(src >> 16) + (src & 0xffffu) + (dst >> 16) + (dst & 0xffffu) +
-                   proto + len;
+    uint64_t acc =
+        (uint64_t)(src >> 16) + (src & 0xffffu) + (dst >> 16) + (dst & 0xffffu) + proto + len;
     return fold64(acc);
 }
 

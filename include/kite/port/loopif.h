@@ -6,9 +6,7 @@
 #include "kite/netif.h"
 #include "kite/timer.h"
 
-#ifndef KITE_LOOPIF_QUEUE_LEN
-#define KITE_LOOPIF_QUEUE_LEN 8 /* packets waiting to come back in */
-#endif
+#include "kite/opts.h"
 
 struct kite_loopif {
     struct kite_netif netif;

@@ -40,6 +40,10 @@ struct kite_ipv4_repr {
  * length, len < total_len), MALFORMED (version != 4, IHL < 5, total_len <
  * header length, malformed options), CHECKSUM (when verify_checksum).
  * Options are walked for well-formedness and otherwise skipped.
+ * The parser reads only header bytes (at most min(len, 60)), so for a packet
+ * held in a chain, buf may be a contiguous copy of its first min(len, 60)
+ * bytes while len is the length of the whole packet.
+ * Emit returns KITE_ERR_ARG when frag_offset is not a multiple of 8.
  */
 enum kite_err kite_ipv4_parse(const uint8_t *buf, size_t len, bool verify_checksum,
                               struct kite_ipv4_repr *repr);
