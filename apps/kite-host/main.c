@@ -1,0 +1,447 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * kite-host: one kite stack on a Linux TAP device. It answers ARP and ping
+ * (the core does that), serves UDP echo (RFC 862, port 7) and UDP discard
+ * (RFC 863, port 9), optionally writes a pcap of everything, and on SIGINT or
+ * SIGTERM tears the stack down and prints every counter and pool, failing
+ * when a pool block leaked. The interop tests drive it from a network
+ * namespace (docs/kite-host.md).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kite/kite.h"
+#include "kite/port/clock.h"
+#include "kite/port/pcap.h"
+#include "kite/port/tap.h"
+
+#define ECHO_PORT 7u
+#define DISCARD_PORT 9u
+/* Longest poll() sleep, so a signal is noticed even if it raced poll(). */
+#define MAX_SLEEP_MS 200
+
+/* Set by the signal handler; programs may have globals, the library may not. */
+static volatile sig_atomic_t stop_requested;
+
+struct options {
+    const char *tap;
+    const char *pcap;
+    uint32_t addr;
+    unsigned prefix;
+    uint32_t gw;
+    uint8_t mac[KITE_ETH_ADDR_LEN];
+    uint64_t seed;
+    bool have_addr;
+};
+
+struct host {
+    struct kite_stack *stack;
+    struct kite_tap tap;
+    struct kite_pcap *pcap;
+    struct kite_udp_pcb *echo;
+    struct kite_udp_pcb *discard;
+    uint32_t echoed, echo_failed, discarded;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: kite-host --tap IFNAME --ipv4 ADDR/PREFIX [--gw ADDR] [--mac MAC]\n"
+                 "                 [--pcap FILE] [--seed N]\n"
+                 "  Runs a kite stack on the TAP device IFNAME (created if missing):\n"
+                 "  answers ARP and ping, UDP echo on port 7, UDP discard on port 9.\n"
+                 "  SIGINT/SIGTERM stop it and print statistics; exit 0 when no pool\n"
+                 "  block leaked, 1 on a runtime error or a leak, 2 on bad arguments.\n");
+}
+
+static bool parse_ipv4_prefix(const char *text, uint32_t *addr, unsigned *prefix)
+{
+    char buf[32];
+    const char *slash = strchr(text, '/');
+    char *end;
+    unsigned long len;
+
+    if (slash == NULL || (size_t)(slash - text) >= sizeof(buf) || slash[1] == '\0') {
+        return false;
+    }
+    memcpy(buf, text, (size_t)(slash - text));
+    buf[slash - text] = '\0';
+    errno = 0;
+    len = strtoul(slash + 1, &end, 10);
+    if (errno != 0 || *end != '\0' || len > 32 || slash[1] < '0' || slash[1] > '9') {
+        return false;
+    }
+    *prefix = (unsigned)len;
+    return kite_ip4_parse(buf, addr);
+}
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+/* Strict "xx:xx:xx:xx:xx:xx"; a multicast MAC cannot be a station address. */
+static bool parse_mac(const char *text, uint8_t mac[KITE_ETH_ADDR_LEN])
+{
+    for (unsigned i = 0; i < KITE_ETH_ADDR_LEN; i++) {
+        int hi = hex_digit(text[0]);
+        int lo = hi < 0 ? -1 : hex_digit(text[1]);
+        char sep = i + 1 < KITE_ETH_ADDR_LEN ? ':' : '\0';
+        if (hi < 0 || lo < 0 || text[2] != sep) {
+            return false;
+        }
+        mac[i] = (uint8_t)(hi << 4 | lo);
+        text += 3;
+    }
+    return (mac[0] & 1u) == 0;
+}
+
+static bool parse_seed(const char *text, uint64_t *seed)
+{
+    char *end;
+
+    errno = 0;
+    *seed = (uint64_t)strtoull(text, &end, 0);
+    return errno == 0 && end != text && *end == '\0' && text[0] != '-';
+}
+
+static bool parse_option(struct options *opt, int c, const char *arg)
+{
+    switch (c) {
+    case 't':
+        opt->tap = arg;
+        return true;
+    case 'a':
+        opt->have_addr = true;
+        return parse_ipv4_prefix(arg, &opt->addr, &opt->prefix);
+    case 'g':
+        return kite_ip4_parse(arg, &opt->gw);
+    case 'm':
+        return parse_mac(arg, opt->mac);
+    case 'p':
+        opt->pcap = arg;
+        return true;
+    case 's':
+        return parse_seed(arg, &opt->seed);
+    default:
+        return false;
+    }
+}
+
+static bool parse_args(int argc, char **argv, struct options *opt)
+{
+    static const struct option longopts[] = {
+        {"tap", required_argument, NULL, 't'},  {"ipv4", required_argument, NULL, 'a'},
+        {"gw", required_argument, NULL, 'g'},   {"mac", required_argument, NULL, 'm'},
+        {"pcap", required_argument, NULL, 'p'}, {"seed", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+    };
+    /* Locally administered unicast ("kite" in ASCII). */
+    static const uint8_t default_mac[KITE_ETH_ADDR_LEN] = {0x02, 0x6b, 0x69, 0x74, 0x65, 0x02};
+    int c;
+
+    memset(opt, 0, sizeof(*opt));
+    memcpy(opt->mac, default_mac, sizeof(opt->mac));
+    /* Different ephemeral ports and IP ids per run unless --seed pins them. */
+    opt->seed = kite_port_now_ms() ^ ((uint64_t)getpid() << 32);
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (c == 'h') {
+            usage(stdout);
+            exit(0);
+        }
+        if (!parse_option(opt, c, optarg)) {
+            if (c != '?') {
+                fprintf(stderr, "kite-host: bad value: %s\n", optarg);
+            }
+            return false;
+        }
+    }
+    if (optind != argc || opt->tap == NULL || !opt->have_addr) {
+        return false;
+    }
+    return true;
+}
+
+/* RFC 862: send every datagram back to where it came from. */
+static void echo_recv(void *arg, struct kite_udp_pcb *pcb, struct kite_pbuf *p,
+                      const struct kite_addr *src, uint16_t src_port, const struct kite_addr *dst)
+{
+    struct host *host = arg;
+
+    /* Answer unicast only: echoing broadcasts invites storms, and an echo
+     * sent to another echo service (or to port 0) would never end well. */
+    if (kite_addr_equal(dst, &host->tap.netif.ip4) && src_port != ECHO_PORT && src_port != 0) {
+        if (kite_udp_sendto(pcb, p, src, src_port) == KITE_ERR_OK) {
+            host->echoed++;
+        } else {
+            host->echo_failed++;
+        }
+    }
+    kite_pbuf_free(host->stack, p);
+}
+
+/* RFC 863: throw every datagram away, silently. */
+static void discard_recv(void *arg, struct kite_udp_pcb *pcb, struct kite_pbuf *p,
+                         const struct kite_addr *src, uint16_t src_port,
+                         const struct kite_addr *dst)
+{
+    struct host *host = arg;
+
+    (void)pcb;
+    (void)src;
+    (void)src_port;
+    (void)dst;
+    host->discarded++;
+    kite_pbuf_free(host->stack, p);
+}
+
+static struct kite_udp_pcb *serve_udp(struct host *host, uint16_t port, kite_udp_recv_fn fn)
+{
+    struct kite_udp_pcb *pcb = kite_udp_new(host->stack);
+    enum kite_err err;
+
+    if (pcb == NULL) {
+        fprintf(stderr, "kite-host: no UDP pcb for port %u\n", port);
+        return NULL;
+    }
+    err = kite_udp_bind(pcb, NULL, port);
+    if (err != KITE_ERR_OK) {
+        fprintf(stderr, "kite-host: UDP bind %u: %s\n", port, kite_err_str(err));
+        kite_udp_remove(pcb);
+        return NULL;
+    }
+    kite_udp_recv(pcb, fn, host);
+    return pcb;
+}
+
+static bool open_link(struct host *host, const struct options *opt)
+{
+    enum kite_err err = kite_tap_open(&host->tap, host->stack, opt->tap, opt->mac);
+
+    if (err != KITE_ERR_OK) {
+        fprintf(stderr, "kite-host: cannot open TAP %s: %s (%s)\n", opt->tap, kite_err_str(err),
+                strerror(errno));
+        return false;
+    }
+    /* Capture before the address is set, so the gratuitous ARPs are in it. */
+    if (opt->pcap != NULL) {
+        host->pcap = kite_pcap_open(opt->pcap, &host->tap.netif);
+        if (host->pcap == NULL) {
+            fprintf(stderr, "kite-host: cannot write %s: %s\n", opt->pcap, strerror(errno));
+            return false;
+        }
+    }
+    err = kite_netif_set_ipv4(&host->tap.netif, opt->addr, opt->prefix, opt->gw);
+    if (err != KITE_ERR_OK) {
+        fprintf(stderr, "kite-host: cannot set address: %s\n", kite_err_str(err));
+        return false;
+    }
+    kite_netif_set_default(host->stack, &host->tap.netif);
+    return true;
+}
+
+static bool host_start(struct host *host, const struct options *opt)
+{
+    struct kite_stack_config cfg = {.seed = opt->seed, .now = kite_port_now_ms()};
+    enum kite_err err;
+
+    /* The stack holds every pool's storage: far too big for the C stack. */
+    host->stack = calloc(1, sizeof(*host->stack));
+    if (host->stack == NULL) {
+        perror("kite-host: calloc");
+        return false;
+    }
+    err = kite_stack_init(host->stack, &cfg);
+    if (err != KITE_ERR_OK) {
+        fprintf(stderr, "kite-host: stack init: %s\n", kite_err_str(err));
+        free(host->stack);
+        host->stack = NULL;
+        return false;
+    }
+    if (!open_link(host, opt)) {
+        return false;
+    }
+    host->echo = serve_udp(host, ECHO_PORT, echo_recv);
+    host->discard = serve_udp(host, DISCARD_PORT, discard_recv);
+    return host->echo != NULL && host->discard != NULL;
+}
+
+/* Undo host_start in reverse order; safe after a partial start. */
+static void host_stop(struct host *host)
+{
+    if (host->stack == NULL) {
+        return;
+    }
+    if (host->echo != NULL) {
+        kite_udp_remove(host->echo);
+        host->echo = NULL;
+    }
+    if (host->discard != NULL) {
+        kite_udp_remove(host->discard);
+        host->discard = NULL;
+    }
+    if (host->pcap != NULL) {
+        printf("pcap: %" PRIu32 " frames\n", kite_pcap_count(host->pcap));
+        kite_pcap_close(host->pcap);
+        host->pcap = NULL;
+    }
+    kite_tap_close(&host->tap);
+    kite_stack_deinit(host->stack);
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+/* Block the stop signals outside ppoll() so none is lost between the flag
+ * check and the sleep; *wait_mask is what ppoll() runs with. */
+static bool install_signals(sigset_t *wait_mask)
+{
+    struct sigaction sa;
+    sigset_t block;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0 ||
+        sigprocmask(SIG_BLOCK, &block, wait_mask) != 0) {
+        perror("kite-host: signals");
+        return false;
+    }
+    sigdelset(wait_mask, SIGINT);
+    sigdelset(wait_mask, SIGTERM);
+    return true;
+}
+
+/* Sleep until the stack's next timer, but at most MAX_SLEEP_MS. */
+static struct timespec sleep_time(const struct kite_stack *stack)
+{
+    kite_time_ms deadline = kite_stack_next_deadline(stack);
+    kite_time_ms now = kite_port_now_ms();
+    kite_time_ms ms = MAX_SLEEP_MS;
+    struct timespec ts;
+
+    if (deadline != KITE_TIME_NEVER && deadline < now + MAX_SLEEP_MS) {
+        ms = deadline > now ? deadline - now : 0;
+    }
+    ts.tv_sec = (time_t)(ms / 1000u);
+    ts.tv_nsec = (long)(ms % 1000u) * 1000000L;
+    return ts;
+}
+
+static int run(struct host *host, const sigset_t *wait_mask)
+{
+    struct pollfd pfd = {.fd = host->tap.fd, .events = POLLIN, .revents = 0};
+
+    while (!stop_requested) {
+        struct timespec ts = sleep_time(host->stack);
+        int n = ppoll(&pfd, 1, &ts, wait_mask);
+        if (n < 0 && errno != EINTR) {
+            perror("kite-host: ppoll");
+            return 1;
+        }
+        /* Advance the clock first: received frames are stamped with the
+         * time of the last kite_stack_poll(). */
+        kite_stack_poll(host->stack, kite_port_now_ms());
+        if (n > 0 && (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) {
+            fprintf(stderr, "kite-host: TAP device %s failed\n", host->tap.ifname);
+            return 1;
+        }
+        if (n > 0 && (pfd.revents & POLLIN) != 0) {
+            kite_tap_receive(&host->tap);
+        }
+    }
+    return 0;
+}
+
+static void print_counter(void *ctx, const char *group, const char *name, uint32_t value)
+{
+    fprintf(ctx, "  %s.%s %" PRIu32 "\n", group, name, value);
+}
+
+/* Print every counter and pool; returns the pool blocks still in use. */
+static unsigned report(const struct host *host)
+{
+    unsigned in_use = 0;
+
+    printf("statistics:\n");
+    kite_stats_foreach(host->stack, print_counter, stdout);
+    printf("  tap.rx_no_mem %" PRIu32 "\n  tap.rx_errors %" PRIu32 "\n  tap.tx_errors %" PRIu32
+           "\n",
+           host->tap.rx_no_mem, host->tap.rx_errors, host->tap.tx_errors);
+    printf("  app.echoed %" PRIu32 "\n  app.echo_failed %" PRIu32 "\n  app.discarded %" PRIu32 "\n",
+           host->echoed, host->echo_failed, host->discarded);
+    printf("pools:\n");
+    for (unsigned id = 0; id < (unsigned)KITE_POOL__COUNT; id++) {
+        const struct kite_pool *pool = kite_stack_pool(host->stack, (enum kite_pool_id)id);
+        if (pool == NULL) {
+            continue;
+        }
+        printf("  %-10s used %u peak %u failed %" PRIu32 " of %u\n", pool->name, pool->used,
+               pool->peak, pool->failed, pool->count);
+        in_use += pool->used;
+    }
+    return in_use;
+}
+
+static void announce(const struct host *host, const struct options *opt)
+{
+    char ip[16];
+    const uint8_t *m = host->tap.netif.hwaddr;
+
+    printf("kite-host: up on %s %s/%u mac %02x:%02x:%02x:%02x:%02x:%02x seed %" PRIu64 "\n",
+           host->tap.ifname, kite_ip4_format(opt->addr, ip, sizeof(ip)), opt->prefix, m[0], m[1],
+           m[2], m[3], m[4], m[5], opt->seed);
+}
+
+int main(int argc, char **argv)
+{
+    struct options opt;
+    struct host host;
+    sigset_t wait_mask;
+    int status = 1;
+
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (!parse_args(argc, argv, &opt)) {
+        usage(stderr);
+        return 2;
+    }
+    memset(&host, 0, sizeof(host));
+    host.tap.fd = -1;
+    if (install_signals(&wait_mask) && host_start(&host, &opt)) {
+        announce(&host, &opt);
+        status = run(&host, &wait_mask);
+    }
+    host_stop(&host);
+    if (host.stack != NULL) {
+        unsigned in_use = report(&host);
+        if (in_use != 0) {
+            fprintf(stderr, "kite-host: %u pool blocks still in use after shutdown (leak)\n",
+                    in_use);
+            status = 1;
+        }
+        free(host.stack);
+    }
+    return status;
+}

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Linux TAP driver: moves whole Ethernet frames between a kite netif and
+ * /dev/net/tun. The device is opened with IFF_NO_PI so every read() returns
+ * exactly one frame and every write() sends exactly one, with no packet
+ * information header and no virtio-net header (so no checksum offload: the
+ * kernel hands us frames with complete checksums).
+ */
+#include "kite/port/tap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "kite/pbuf.h"
+#include "kite/stack.h"
+
+/* IP MTU of the netif: the Linux default for a TAP device. */
+#define TAP_MTU 1500u
+/* Largest frame we accept: MTU + Ethernet header + one 802.1Q tag (no FCS on TAP). */
+#define TAP_FRAME_MAX (TAP_MTU + 14u + 4u)
+/* Read buffer, larger than any frame we accept so oversized ones are seen as such. */
+#define TAP_BUF_SIZE 2048u
+/* pbufs in one chain that writev() sends directly; longer chains are copied. */
+#define TAP_MAX_IOV 16
+/* Frames read per kite_tap_receive() call: keeps one call bounded under a flood
+ * (the descriptor stays readable, so poll() wakes us again at once). */
+#define TAP_RX_BURST 256u
+
+static enum kite_err write_frame(struct kite_tap *tap, const struct iovec *iov, int n, size_t total)
+{
+    ssize_t w;
+
+    do {
+        w = writev(tap->fd, iov, n);
+    } while (w < 0 && errno == EINTR);
+    if (w < 0 || (size_t)w != total) {
+        /* EAGAIN: the kernel's queue is full; EIO: the kernel side is down. A
+         * lost frame is what a real link does; upper layers retransmit. */
+        tap->tx_errors++;
+        return KITE_ERR_NETIF;
+    }
+    return KITE_ERR_OK;
+}
+
+/* Long chains are rare (a full frame is at most three pool blocks): flatten. */
+static enum kite_err output_copy(struct kite_tap *tap, const struct kite_pbuf *p)
+{
+    uint8_t buf[TAP_BUF_SIZE];
+    struct iovec iov;
+
+    if (p->tot_len > sizeof(buf)) {
+        tap->tx_errors++;
+        return KITE_ERR_BUF;
+    }
+    iov.iov_base = buf;
+    iov.iov_len = kite_pbuf_copy_out(p, buf, p->tot_len, 0);
+    return write_frame(tap, &iov, 1, iov.iov_len);
+}
+
+/* kite_netif_output_fn: the caller keeps ownership of p, we never queue it. */
+static enum kite_err tap_output(struct kite_netif *netif, struct kite_pbuf *p)
+{
+    struct kite_tap *tap = netif->driver;
+    struct iovec iov[TAP_MAX_IOV];
+    int n = 0;
+
+    if (tap->fd < 0) {
+        tap->tx_errors++;
+        return KITE_ERR_NETIF;
+    }
+    for (const struct kite_pbuf *q = p; q != NULL; q = q->next) {
+        if (q->len == 0) {
+            continue;
+        }
+        if (n == TAP_MAX_IOV) {
+            return output_copy(tap, p);
+        }
+        iov[n].iov_base = q->payload;
+        iov[n].iov_len = q->len;
+        n++;
+    }
+    return write_frame(tap, iov, n, p->tot_len);
+}
+
+/* Attach to (or create) the TAP device named ifname on an open /dev/net/tun. */
+static enum kite_err attach(struct kite_tap *tap, const char *ifname)
+{
+    struct ifreq ifr;
+
+    memset(&ifr, 0, sizeof(ifr));
+    ifr.ifr_flags = (short)(IFF_TAP | IFF_NO_PI);
+    memcpy(ifr.ifr_name, ifname, strlen(ifname));
+    if (ioctl(tap->fd, TUNSETIFF, &ifr) < 0) {
+        return KITE_ERR_NETIF;
+    }
+    /* The kernel may have completed a name pattern such as "tap%d". */
+    memcpy(tap->ifname, ifr.ifr_name, sizeof(tap->ifname));
+    tap->ifname[sizeof(tap->ifname) - 1] = '\0';
+    return KITE_ERR_OK;
+}
+
+enum kite_err kite_tap_open(struct kite_tap *tap, struct kite_stack *stack, const char *ifname,
+                            const uint8_t mac[6])
+{
+    char name[KITE_NETIF_NAME_LEN];
+    enum kite_err err;
+
+    memset(tap, 0, sizeof(*tap));
+    tap->fd = -1;
+    if (ifname == NULL || ifname[0] == '\0' || strlen(ifname) >= IFNAMSIZ) {
+        return KITE_ERR_ARG;
+    }
+    tap->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (tap->fd < 0) {
+        return KITE_ERR_NETIF;
+    }
+    err = attach(tap, ifname);
+    if (err == KITE_ERR_OK) {
+        /* The netif name is shorter than a Linux interface name: truncate. */
+        memcpy(name, tap->ifname, sizeof(name) - 1);
+        name[sizeof(name) - 1] = '\0';
+        err = kite_netif_add_ethernet(stack, &tap->netif, name, mac, (uint16_t)TAP_MTU, tap_output,
+                                      tap);
+    }
+    if (err != KITE_ERR_OK) {
+        int saved = errno;
+        close(tap->fd);
+        tap->fd = -1;
+        errno = saved;
+        return err;
+    }
+    kite_netif_set_up(&tap->netif, true);
+    return KITE_ERR_OK;
+}
+
+/* Hand one frame read from the device to the stack (copied into pool blocks). */
+static void deliver(struct kite_tap *tap, const uint8_t *frame, size_t n)
+{
+    struct kite_stack *stack = tap->netif.stack;
+    struct kite_pbuf *p;
+
+    if (n == 0 || n > TAP_FRAME_MAX) {
+        tap->rx_errors++;
+        return;
+    }
+    p = kite_pbuf_alloc(stack, 0, (uint16_t)n, KITE_PBUF_POOL);
+    if (p == NULL) {
+        /* The frame was already read out of the kernel, so the device queue
+         * keeps draining; dropping it is what a NIC with no free descriptor
+         * does. */
+        tap->rx_no_mem++;
+        return;
+    }
+    if (kite_pbuf_copy_in(p, frame, (uint16_t)n, 0) != KITE_ERR_OK) {
+        tap->rx_errors++;
+        kite_pbuf_free(stack, p);
+        return;
+    }
+    kite_netif_input(&tap->netif, p);
+}
+
+unsigned kite_tap_receive(struct kite_tap *tap)
+{
+    uint8_t buf[TAP_BUF_SIZE];
+    unsigned frames = 0;
+
+    while (tap->fd >= 0 && frames < TAP_RX_BURST) {
+        ssize_t n = read(tap->fd, buf, sizeof(buf));
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                tap->rx_errors++;
+            }
+            break;
+        }
+        frames++;
+        deliver(tap, buf, (size_t)n);
+    }
+    return frames;
+}
+
+void kite_tap_close(struct kite_tap *tap)
+{
+    if (tap->fd < 0) {
+        return;
+    }
+    kite_netif_remove(&tap->netif);
+    close(tap->fd);
+    tap->fd = -1;
+}

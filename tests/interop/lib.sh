@@ -1,0 +1,155 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# shellcheck shell=bash
+#
+# Shared setup and teardown for the interop tests. Each test is run by ctest
+# as `test_x.sh /path/to/kite-host` and sources this file. The kernel side
+# and kite live in a network namespace of their own, created here and deleted
+# by an EXIT trap whatever happens; nothing touches the root namespace.
+#
+#   kernel (netns)  kt0 192.0.2.1/24  <-- TAP -->  kite-host 192.0.2.2/24
+#
+# Exit codes: 0 pass, 1 fail, 77 skip (not root, no /dev/net/tun, tool missing).
+
+KITE_HOST=${1:-}
+KITE_TEST=$(basename "$0" .sh)
+KITE_NS=""
+KITE_PID=""
+KITE_DIR=""
+KITE_IF=kt0
+KITE_KERNEL_IP=192.0.2.1
+KITE_IP=192.0.2.2
+KITE_MAC=02:6b:69:74:65:02
+KITE_PCAP=""
+KITE_LOG=""
+
+log() { printf '[%s] %s\n' "$KITE_TEST" "$*"; }
+
+skip() {
+    log "SKIP: $*"
+    exit 77
+}
+
+fail() {
+    log "FAIL: $*"
+    exit 1
+}
+
+# kite_require TOOL...: skip unless root, TUN available and every tool found.
+kite_require() {
+    if [ -z "$KITE_HOST" ] || [ ! -x "$KITE_HOST" ]; then
+        fail "usage: $0 /path/to/kite-host"
+    fi
+    [ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, TAP devices)"
+    [ -c /dev/net/tun ] || skip "/dev/net/tun missing"
+    local tool
+    for tool in ip timeout "$@"; do
+        command -v "$tool" >/dev/null 2>&1 || skip "$tool not installed"
+    done
+}
+
+# Run a command inside the test's namespace.
+ns() { ip netns exec "$KITE_NS" "$@"; }
+
+kite_teardown() {
+    local rc=$?
+    if [ -n "$KITE_PID" ] && kill -0 "$KITE_PID" 2>/dev/null; then
+        kill -KILL "$KITE_PID" 2>/dev/null
+        wait "$KITE_PID" 2>/dev/null
+    fi
+    if [ -n "$KITE_NS" ]; then
+        ip -n "$KITE_NS" link del "$KITE_IF" 2>/dev/null
+        ip netns del "$KITE_NS" 2>/dev/null
+    fi
+    if [ -n "$KITE_DIR" ]; then
+        if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -f "$KITE_LOG" ]; then
+            log "kite-host output:"
+            sed 's/^/    /' "$KITE_LOG"
+        fi
+        if [ -n "${KITE_KEEP:-}" ]; then
+            log "kept $KITE_DIR"
+        else
+            rm -rf "$KITE_DIR"
+        fi
+    fi
+    exit "$rc"
+}
+
+# Create the namespace and the TAP device, kernel side 192.0.2.1/24 up.
+kite_setup() {
+    KITE_NS="kite-$$-${KITE_TEST#test_}"
+    trap kite_teardown EXIT
+    trap 'exit 1' INT TERM HUP
+    KITE_DIR=$(mktemp -d "/tmp/kite-interop-$KITE_TEST.XXXXXX") || fail "mktemp"
+    KITE_PCAP="$KITE_DIR/kite.pcap"
+    KITE_LOG="$KITE_DIR/kite-host.log"
+    ip netns add "$KITE_NS" || fail "ip netns add $KITE_NS"
+    ns ip link set lo up || fail "lo up"
+    ns ip tuntap add dev "$KITE_IF" mode tap || fail "ip tuntap add"
+    ns ip addr add "$KITE_KERNEL_IP/24" dev "$KITE_IF" || fail "ip addr add"
+    ns ip link set "$KITE_IF" up || fail "ip link set up"
+}
+
+# kite_start [EXTRA-ARGS...]: run kite-host in the namespace, wait until up.
+# shellcheck disable=SC2120 # extra arguments are optional
+kite_start() {
+    # Not through ns(): a backgrounded function is a subshell, and $! would
+    # name it rather than kite-host. A backgrounded simple command is exec'd,
+    # and so is the command of `ip netns exec`, so $! is kite-host itself.
+    ip netns exec "$KITE_NS" "$KITE_HOST" --tap "$KITE_IF" --ipv4 "$KITE_IP/24" \
+        --mac "$KITE_MAC" --pcap "$KITE_PCAP" --seed 42 "$@" >"$KITE_LOG" 2>&1 &
+    KITE_PID=$!
+    for _ in $(seq 1 50); do
+        grep -q '^kite-host: up on' "$KITE_LOG" 2>/dev/null && break
+        kill -0 "$KITE_PID" 2>/dev/null || fail "kite-host exited during start-up"
+        sleep 0.1
+    done
+    grep -q '^kite-host: up on' "$KITE_LOG" || fail "kite-host not up after 5 s"
+    tr '\0' ' ' <"/proc/$KITE_PID/cmdline" | grep -q -- "--tap $KITE_IF " ||
+        fail "PID $KITE_PID is not kite-host"
+    log "$(grep '^kite-host: up on' "$KITE_LOG")"
+}
+
+# Stop kite-host with SIGTERM; fail unless it exits 0 (every pool back to zero).
+kite_stop() {
+    local rc
+    kill -TERM "$KITE_PID" 2>/dev/null || fail "kite-host died before SIGTERM"
+    for _ in $(seq 1 50); do
+        kill -0 "$KITE_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -0 "$KITE_PID" 2>/dev/null && fail "kite-host ignored SIGTERM for 5 s"
+    wait "$KITE_PID"
+    rc=$?
+    KITE_PID=""
+    [ "$rc" -eq 0 ] || fail "kite-host exited $rc after SIGTERM"
+    grep -q '^pools:' "$KITE_LOG" || fail "kite-host printed no pool report"
+    log "kite-host stopped cleanly, pools back to zero"
+}
+
+# kite_counter GROUP.NAME: a counter from kite-host's final report (after kite_stop).
+kite_counter() {
+    awk -v k="$1" '$1 == k { print $2; found = 1 } END { if (!found) print "missing" }' \
+        "$KITE_LOG"
+}
+
+# Run arping for COUNT requests at kite; handles both arping implementations.
+kite_arping() {
+    local count=$1
+    if arping --help 2>&1 | grep -q Habets; then
+        ns timeout 20 arping -c "$count" -i "$KITE_IF" "$KITE_IP"
+    else
+        ns timeout 20 arping -c "$count" -w 10 -I "$KITE_IF" "$KITE_IP"
+    fi
+}
+
+# tshark over the capture with checksum validation on (ICMP is always checked).
+# Its complaint about running as root is dropped; real errors go to stderr and
+# the exit status is tshark's.
+kite_tshark() {
+    local rc
+    tshark -r "$KITE_PCAP" -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE "$@" \
+        2>"$KITE_DIR/tshark.err"
+    rc=$?
+    grep -v '^Running as user' "$KITE_DIR/tshark.err" >&2
+    return "$rc"
+}
