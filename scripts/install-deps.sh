@@ -1,0 +1,45 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Install the Debian packages the test rings need (docs/testing.md).
+# Idempotent and quiet: apt-get runs only when a package is missing.
+set -eu
+
+PACKAGES="cmake gcc clang libcmocka-dev libclang-rt-14-dev tshark arping socat
+netcat-openbsd iputils-ping iproute2 gcc-arm-none-eabi libnewlib-arm-none-eabi binutils"
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+    echo "install-deps: not a Debian system; install by hand: $PACKAGES" >&2
+    exit 1
+fi
+
+missing=""
+for pkg in $PACKAGES; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+    if [ "$status" != "installed" ]; then
+        missing="$missing $pkg"
+    fi
+done
+
+if [ -z "$missing" ]; then
+    echo "install-deps: all test dependencies are installed"
+    exit 0
+fi
+
+echo "install-deps: installing$missing"
+as_root=""
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+        as_root="sudo"
+    else
+        echo "install-deps: run as root (or install sudo) to install:$missing" >&2
+        exit 1
+    fi
+fi
+
+# tshark asks whether non-root users may capture; noninteractive takes the default (no).
+$as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+# shellcheck disable=SC2086 # the package list is meant to split
+$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    -o Dpkg::Use-Pty=0 $missing >/dev/null
+echo "install-deps: done"

@@ -1,0 +1,114 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Run every test ring of kite in order (docs/testing.md) and stop at the first
+# failing step. The last line is the summary "N passed, N failed" (steps).
+#
+#   scripts/test-all.sh              everything
+#   KEEP_GOING=1 scripts/test-all.sh run every step even after a failure
+#   JOBS=2 FUZZ_SECONDS=60 BENCH_COUNT=20000 are the defaults
+set -u
+
+cd "$(dirname "$0")/.." || exit 1
+JOBS=${JOBS:-2}
+BENCH_COUNT=${BENCH_COUNT:-20000}
+KEEP_GOING=${KEEP_GOING:-0}
+export FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+
+passed=0
+failed=0
+skipped=0
+number=0
+failures=""
+
+summary() {
+    echo
+    echo "==== summary ===="
+    [ -z "$failures" ] || echo "failed steps:$failures"
+    [ "$skipped" -eq 0 ] || echo "$skipped step(s) skipped (counted in neither)"
+    echo "$passed passed, $failed failed"
+}
+
+# step NAME COMMAND...: run one step; 77 from the command means skipped.
+step() {
+    local name=$1 start=$SECONDS rc
+    shift
+    number=$((number + 1))
+    echo
+    echo "==== [$number] $name ===="
+    "$@"
+    rc=$?
+    if [ "$rc" -eq 0 ]; then
+        passed=$((passed + 1))
+        echo "---- [$number] $name: PASS ($((SECONDS - start)) s)"
+    elif [ "$rc" -eq 77 ]; then
+        skipped=$((skipped + 1))
+        echo "---- [$number] $name: SKIPPED ($((SECONDS - start)) s)"
+    else
+        failed=$((failed + 1))
+        failures="$failures [$number] $name;"
+        echo "---- [$number] $name: FAIL (exit $rc, $((SECONDS - start)) s)"
+        if [ "$KEEP_GOING" != 1 ]; then
+            summary
+            exit 1
+        fi
+    fi
+}
+
+build() { # DIR CMAKE-ARGS...
+    local dir=$1
+    shift
+    mkdir -p "$dir"
+    cmake -S . -B "$dir" "$@" >"$dir/configure.log" 2>&1 || {
+        cat "$dir/configure.log"
+        return 1
+    }
+    cmake --build "$dir" -j"$JOBS"
+}
+
+run_ctest() { # DIR LABEL
+    ctest --test-dir "$1" -L "^$2\$" --output-on-failure -j"$JOBS" --no-tests=error
+}
+
+run_ctest_asan() { # LABEL
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        run_ctest build-asan "$1"
+}
+
+# Interop tests need root for namespaces and TAP; they exit 77 on their own
+# when not root, and this step is then reported as skipped.
+run_interop() {
+    run_ctest build interop || return 1
+    [ "$(id -u)" -eq 0 ] || return 77
+}
+
+bench_smoke() {
+    ./build/bin/bench_sizes && ./build/bin/bench_udp_pps "$BENCH_COUNT"
+}
+
+# Ring 1: unit and simulation tests on the normal build.
+step "build (gcc, RelWithDebInfo, -Werror)" build build -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DKITE_TESTS=ON -DKITE_SANITIZE=OFF
+step "unit tests" run_ctest build unit
+step "simulation tests" run_ctest build sim
+
+# Ring 4 (sanitizers): the same tests under ASan + UBSan.
+step "build with ASan+UBSan" build build-asan -DKITE_SANITIZE=ON -DKITE_TESTS=ON
+step "unit tests (ASan+UBSan)" run_ctest_asan unit
+step "simulation tests (ASan+UBSan)" run_ctest_asan sim
+
+# Ring 3: interop with real Linux programs, in network namespaces.
+step "interop tests (root, netns)" run_interop
+
+# Portability and design rules.
+step "build with clang (-Werror)" build build-clang -DCMAKE_C_COMPILER=clang -DKITE_TESTS=OFF
+step "no writable globals (nm)" scripts/check-no-globals.sh build/libkite.a \
+    build/libkite_posix.a
+step "Cortex-M4 build (arm-none-eabi-gcc -Werror)" scripts/build-cortex-m4.sh
+
+# Ring 4 (fuzzing), then a quick look at the benchmarks.
+step "fuzz (libFuzzer, ${FUZZ_SECONDS} s)" scripts/fuzz.sh
+step "benchmarks (smoke run)" bench_smoke
+
+summary
+[ "$failed" -eq 0 ]

@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * libFuzzer harness: raw frames and IP packets into a whole stack instance.
+ *
+ * Each input gets a fresh stack (no state survives between inputs) with an
+ * Ethernet netif (192.0.2.2/24) and an IP-level netif (198.51.100.2/24), both
+ * discarding what they send, a UDP echo pcb on port 7 and a pcb connected to
+ * 192.0.2.1:5000. The input is either
+ *
+ *   - a script: the byte 0xfe, then records [op][len hi][len lo][len bytes]
+ *     (see enum op), which must cover the input exactly; or
+ *   - anything else: one whole frame, given to the IP netif when it starts
+ *     like an IPv4 header (version 4) and to the Ethernet netif otherwise.
+ *
+ * 0xfe cannot start a frame for us (it is not our MAC, nor broadcast or
+ * multicast) nor a valid IPv4 packet, so a raw frame never reads as a script.
+ * At the end every pcb and netif is removed and the stack deinitialised; any
+ * pool block still in use is a leak and aborts.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "kite/kite.h"
+
+#define SCRIPT_MAGIC 0xfeu
+#define ECHO_PORT 7u
+#define LOCAL_PORT 5001u
+#define PEER_PORT 5000u
+#define START_TIME 1000000u
+#define MAX_POLL_STEP_MS 600000u
+
+enum op {
+    OP_ETH_FRAME = 0, /* inject the bytes as a frame on the Ethernet netif */
+    OP_IP_PACKET = 1, /* inject the bytes as a packet on the IP netif */
+    OP_ADVANCE = 2,   /* advance time by len ms and poll; no bytes follow */
+    OP_ETH_POLL = 3,  /* inject on Ethernet, then run the next timer due */
+    OP_UDP_SEND = 4,  /* send the bytes from the connected pcb (ARP, queueing) */
+    OP__COUNT
+};
+
+struct fuzz {
+    struct kite_stack stack;
+    struct kite_netif eth;
+    struct kite_netif ip;
+    struct kite_udp_pcb *echo;
+    struct kite_udp_pcb *conn;
+    kite_time_ms now;
+    uint32_t sink; /* sum of every byte sent, so each one is read (ASan) */
+};
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Driver transmit: read every byte of the chain, check it, keep nothing. */
+static enum kite_err discard_output(struct kite_netif *netif, struct kite_pbuf *p)
+{
+    struct fuzz *f = netif->driver;
+    uint32_t total = 0;
+
+    if (!kite_pbuf_check(p)) {
+        abort();
+    }
+    for (const struct kite_pbuf *q = p; q != NULL; q = q->next) {
+        for (uint16_t i = 0; i < q->len; i++) {
+            f->sink += q->payload[i];
+        }
+        total += q->len;
+    }
+    if (total != p->tot_len) {
+        abort();
+    }
+    return KITE_ERR_OK;
+}
+
+static void echo_recv(void *arg, struct kite_udp_pcb *pcb, struct kite_pbuf *p,
+                      const struct kite_addr *src, uint16_t src_port, const struct kite_addr *dst)
+{
+    (void)arg;
+    (void)dst;
+    (void)kite_udp_sendto(pcb, p, src, src_port);
+    kite_pbuf_free(pcb->stack, p);
+}
+
+static void drop_recv(void *arg, struct kite_udp_pcb *pcb, struct kite_pbuf *p,
+                      const struct kite_addr *src, uint16_t src_port, const struct kite_addr *dst)
+{
+    (void)arg;
+    (void)src;
+    (void)src_port;
+    (void)dst;
+    kite_pbuf_free(pcb->stack, p);
+}
+
+static int setup_netifs(struct fuzz *f)
+{
+    static const uint8_t mac[KITE_ETH_ADDR_LEN] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
+
+    if (kite_netif_add_ethernet(&f->stack, &f->eth, "eth0", mac, 1500, discard_output, f) !=
+        KITE_ERR_OK) {
+        return -1;
+    }
+    kite_netif_set_up(&f->eth, true);
+    if (kite_netif_set_ipv4(&f->eth, KITE_IP4(192, 0, 2, 2), 24, KITE_IP4(192, 0, 2, 1)) !=
+        KITE_ERR_OK) {
+        return -1;
+    }
+    kite_netif_set_default(&f->stack, &f->eth);
+    if (kite_netif_add_ip(&f->stack, &f->ip, "ip0", 1500, discard_output, f) != KITE_ERR_OK) {
+        return -1;
+    }
+    kite_netif_set_up(&f->ip, true);
+    return kite_netif_set_ipv4(&f->ip, KITE_IP4(198, 51, 100, 2), 24, 0) == KITE_ERR_OK ? 0 : -1;
+}
+
+static int setup_pcbs(struct fuzz *f)
+{
+    const struct kite_addr peer = KITE_ADDR_V4(KITE_IP4(192, 0, 2, 1));
+
+    f->echo = kite_udp_new(&f->stack);
+    f->conn = kite_udp_new(&f->stack);
+    if (f->echo == NULL || f->conn == NULL) {
+        return -1;
+    }
+    if (kite_udp_bind(f->echo, NULL, ECHO_PORT) != KITE_ERR_OK ||
+        kite_udp_bind(f->conn, NULL, LOCAL_PORT) != KITE_ERR_OK ||
+        kite_udp_connect(f->conn, &peer, PEER_PORT) != KITE_ERR_OK) {
+        return -1;
+    }
+    kite_udp_recv(f->echo, echo_recv, f);
+    kite_udp_recv(f->conn, drop_recv, f);
+    return 0;
+}
+
+static struct fuzz *fuzz_new(void)
+{
+    struct fuzz *f = calloc(1, sizeof(*f));
+    const struct kite_stack_config cfg = {.seed = 1, .now = START_TIME};
+
+    if (f == NULL) {
+        abort();
+    }
+    f->now = START_TIME;
+    if (kite_stack_init(&f->stack, &cfg) != KITE_ERR_OK || setup_netifs(f) != 0 ||
+        setup_pcbs(f) != 0) {
+        abort(); /* the fixture itself must always work */
+    }
+    return f;
+}
+
+static void fuzz_free(struct fuzz *f)
+{
+    kite_udp_remove(f->echo);
+    kite_udp_remove(f->conn);
+    kite_netif_remove(&f->eth);
+    kite_netif_remove(&f->ip);
+    kite_stack_deinit(&f->stack);
+    if (kite_stack_pools_in_use(&f->stack) != 0) {
+        abort(); /* a pbuf or pcb leaked */
+    }
+    free(f);
+}
+
+static void inject(struct fuzz *f, struct kite_netif *netif, const uint8_t *bytes, size_t len)
+{
+    struct kite_pbuf *p;
+
+    if (len > UINT16_MAX) {
+        return;
+    }
+    p = kite_pbuf_alloc(&f->stack, 0, (uint16_t)len, KITE_PBUF_POOL);
+    if (p == NULL) {
+        return; /* larger than the whole pool: a driver would drop it too */
+    }
+    if (kite_pbuf_copy_in(p, bytes, (uint16_t)len, 0) != KITE_ERR_OK) {
+        abort();
+    }
+    kite_netif_input(netif, p);
+}
+
+/* Run the earliest timer (bounded, so an always-armed timer cannot stall). */
+static void poll_next(struct fuzz *f)
+{
+    kite_time_ms deadline = kite_stack_next_deadline(&f->stack);
+
+    if (deadline == KITE_TIME_NEVER) {
+        return;
+    }
+    if (deadline > f->now) {
+        f->now = deadline - f->now > MAX_POLL_STEP_MS ? f->now + MAX_POLL_STEP_MS : deadline;
+    }
+    kite_stack_poll(&f->stack, f->now);
+}
+
+static void udp_send(struct fuzz *f, const uint8_t *bytes, uint16_t len)
+{
+    struct kite_pbuf *p = kite_pbuf_from_data(&f->stack, KITE_LAYER_TRANSPORT, bytes, len, true);
+
+    if (p == NULL) {
+        return;
+    }
+    (void)kite_udp_send(f->conn, p);
+    kite_pbuf_free(&f->stack, p);
+}
+
+static void run_record(struct fuzz *f, uint8_t op, const uint8_t *bytes, uint16_t len)
+{
+    switch (op) {
+    case OP_ETH_FRAME:
+        inject(f, &f->eth, bytes, len);
+        break;
+    case OP_IP_PACKET:
+        inject(f, &f->ip, bytes, len);
+        break;
+    case OP_ADVANCE:
+        f->now += len;
+        kite_stack_poll(&f->stack, f->now);
+        break;
+    case OP_ETH_POLL:
+        inject(f, &f->eth, bytes, len);
+        poll_next(f);
+        break;
+    default:
+        udp_send(f, bytes, len);
+        break;
+    }
+}
+
+/* Walk the records; run them only when run is true. False if it is not a script. */
+static bool walk_script(struct fuzz *f, const uint8_t *data, size_t size, bool run)
+{
+    size_t pos = 1;
+
+    if (size < 4 || data[0] != SCRIPT_MAGIC) {
+        return false;
+    }
+    while (pos < size) {
+        uint8_t op;
+        uint16_t len;
+        size_t body;
+
+        if (size - pos < 3 || data[pos] >= OP__COUNT) {
+            return false;
+        }
+        op = data[pos];
+        len = (uint16_t)((unsigned)data[pos + 1] << 8 | data[pos + 2]);
+        body = op == OP_ADVANCE ? 0 : len;
+        if (size - pos - 3 < body) {
+            return false;
+        }
+        if (run) {
+            run_record(f, op, data + pos + 3, len);
+        }
+        pos += 3 + body;
+    }
+    return true;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct fuzz *f = fuzz_new();
+
+    if (walk_script(f, data, size, false)) {
+        (void)walk_script(f, data, size, true);
+    } else {
+        inject(f, size > 0 && (data[0] >> 4) == 4 ? &f->ip : &f->eth, data, size);
+        poll_next(f);
+    }
+    fuzz_free(f);
+    return 0;
+}

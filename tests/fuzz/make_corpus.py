@@ -1,0 +1,157 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Write the seed corpus of tests/fuzz/fuzz_frames.c.
+
+Plain struct packing with correct checksums (no scapy). The stack under test
+is 192.0.2.2 (MAC 02:00:00:00:00:02) on its Ethernet netif and 198.51.100.2 on
+its IP netif; the peer is 192.0.2.1 (MAC 02:00:00:00:00:01). Run it again
+after changing the harness; the output is deterministic.
+
+    /usr/bin/python3 tests/fuzz/make_corpus.py [outdir]
+"""
+import os
+import struct
+import sys
+
+KITE_MAC = bytes([2, 0, 0, 0, 0, 2])
+PEER_MAC = bytes([2, 0, 0, 0, 0, 1])
+BROADCAST_MAC = b"\xff" * 6
+KITE_IP = bytes([192, 0, 2, 2])
+PEER_IP = bytes([192, 0, 2, 1])
+SUBNET_BROADCAST = bytes([192, 0, 2, 255])
+KITE_IP2 = bytes([198, 51, 100, 2])
+PEER_IP2 = bytes([198, 51, 100, 1])
+
+SCRIPT_MAGIC = 0xFE
+OP_ETH_FRAME, OP_IP_PACKET, OP_ADVANCE, OP_ETH_POLL, OP_UDP_SEND = range(5)
+
+
+def checksum(data):
+    """RFC 1071 Internet checksum."""
+    if len(data) % 2:
+        data += b"\x00"
+    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def ethernet(dst, src, ethertype, payload):
+    return dst + src + struct.pack("!H", ethertype) + payload
+
+
+def ipv4(src, dst, proto, payload, ident=1, flags_frag=0x4000, options=b"", ttl=64):
+    """An IPv4 header (RFC 791 3.1) in front of payload; options padded to 4 bytes."""
+    options += b"\x00" * (-len(options) % 4)
+    ihl = 5 + len(options) // 4
+    header = struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, 0, 4 * ihl + len(payload), ident,
+                         flags_frag, ttl, proto, 0, src, dst) + options
+    csum = checksum(header)
+    return header[:10] + struct.pack("!H", csum) + header[12:] + payload
+
+
+def udp(src, dst, sport, dport, payload):
+    """A UDP datagram (RFC 768) with the pseudo-header checksum."""
+    length = 8 + len(payload)
+    pseudo = src + dst + struct.pack("!BBH", 0, 17, length)
+    header = struct.pack("!HHHH", sport, dport, length, 0)
+    csum = checksum(pseudo + header + payload) or 0xFFFF
+    return struct.pack("!HHHH", sport, dport, length, csum) + payload
+
+
+def icmp_echo(ident, seq, payload, icmp_type=8):
+    header = struct.pack("!BBHHH", icmp_type, 0, 0, ident, seq)
+    csum = checksum(header + payload)
+    return struct.pack("!BBHHH", icmp_type, 0, csum, ident, seq) + payload
+
+
+def arp(op, sha, spa, tha, tpa):
+    return struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, op, sha, spa, tha, tpa)
+
+
+def to_kite(ip_packet):
+    return ethernet(KITE_MAC, PEER_MAC, 0x0800, ip_packet)
+
+
+def udp_to_kite(sport, dport, payload, dst_ip=KITE_IP, dst_mac=KITE_MAC):
+    return ethernet(dst_mac, PEER_MAC, 0x0800,
+                    ipv4(PEER_IP, dst_ip, 17, udp(PEER_IP, dst_ip, sport, dport, payload)))
+
+
+def script(*records):
+    out = bytes([SCRIPT_MAGIC])
+    for op, arg in records:
+        if op == OP_ADVANCE:
+            out += struct.pack("!BH", op, arg)
+        else:
+            out += struct.pack("!BH", op, len(arg)) + arg
+    return out
+
+
+def seeds():
+    ping = icmp_echo(0x1234, 1, b"kite-ping-payload" * 2)
+    udp7 = udp(PEER_IP, KITE_IP, 40000, 7, b"hello, kite")
+    arp_request = ethernet(BROADCAST_MAC, PEER_MAC, 0x0806,
+                           arp(1, PEER_MAC, PEER_IP, b"\x00" * 6, KITE_IP))
+    arp_reply = ethernet(KITE_MAC, PEER_MAC, 0x0806, arp(2, PEER_MAC, PEER_IP, KITE_MAC, KITE_IP))
+    big = udp(PEER_IP, KITE_IP, 40000, 7, bytes(range(256)) * 4)
+    frag_payload = big[:600]
+    yield "arp_request", arp_request
+    yield "arp_reply", arp_reply
+    yield "icmp_echo", to_kite(ipv4(PEER_IP, KITE_IP, 1, ping))
+    yield "udp_echo", to_kite(ipv4(PEER_IP, KITE_IP, 17, udp7))
+    yield "udp_connected", udp_to_kite(5000, 5001, b"to the connected pcb")
+    yield "udp_closed_port", udp_to_kite(40000, 9999, b"nobody listens")
+    yield "udp_broadcast", udp_to_kite(40000, 7, b"everyone", SUBNET_BROADCAST, BROADCAST_MAC)
+    yield "udp_big_chained", to_kite(ipv4(PEER_IP, KITE_IP, 17, big))
+    # First fragment (MF set, offset 0) and a later one (offset 600/8 = 75).
+    yield "fragment_first", to_kite(ipv4(PEER_IP, KITE_IP, 17, frag_payload, 7, 0x2000))
+    yield "fragment_last", to_kite(ipv4(PEER_IP, KITE_IP, 17, big[600:], 7, 75))
+    # IP options: Router Alert (RFC 2113) then End of Option List.
+    yield "ip_options", to_kite(ipv4(PEER_IP, KITE_IP, 1, ping, options=b"\x94\x04\x00\x00"))
+    full = to_kite(ipv4(PEER_IP, KITE_IP, 1, ping))
+    yield "truncated", full[:14 + 20 + 4]
+    yield "ip_netif_udp", ipv4(PEER_IP2, KITE_IP2, 17, udp(PEER_IP2, KITE_IP2, 40000, 7, b"tun"))
+    yield "ip_netif_ping", ipv4(PEER_IP2, KITE_IP2, 1, ping)
+    yield "script_arp_then_send", script(
+        (OP_UDP_SEND, b"queued until ARP resolves"), (OP_ADVANCE, 500),
+        (OP_ETH_FRAME, arp_reply), (OP_ETH_POLL, udp_to_kite(5000, 5001, b"reply")),
+        (OP_IP_PACKET, ipv4(PEER_IP2, KITE_IP2, 1, ping)))
+    yield "script_resolved_echo", script(
+        (OP_ETH_FRAME, arp_request), (OP_ETH_FRAME, to_kite(ipv4(PEER_IP, KITE_IP, 1, ping))),
+        (OP_ETH_POLL, to_kite(ipv4(PEER_IP, KITE_IP, 17, udp7))), (OP_ADVANCE, 60000))
+    yield "script_arp_timeout", script(
+        (OP_UDP_SEND, b"one"), (OP_UDP_SEND, b"two"), (OP_UDP_SEND, b"three"),
+        (OP_UDP_SEND, b"four"), (OP_ADVANCE, 1000), (OP_ADVANCE, 1000), (OP_ADVANCE, 1000),
+        (OP_ADVANCE, 1000), (OP_ADVANCE, 1000), (OP_ETH_POLL, arp_request))
+
+
+def parses_as_script(data):
+    """Mirror of walk_script() in fuzz_frames.c."""
+    if len(data) < 4 or data[0] != SCRIPT_MAGIC:
+        return False
+    pos = 1
+    while pos < len(data):
+        if len(data) - pos < 3 or data[pos] > OP_UDP_SEND:
+            return False
+        length = struct.unpack("!H", data[pos + 1:pos + 3])[0]
+        body = 0 if data[pos] == OP_ADVANCE else length
+        if len(data) - pos - 3 < body:
+            return False
+        pos += 3 + body
+    return True
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    outdir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "corpus", "fuzz_frames")
+    os.makedirs(outdir, exist_ok=True)
+    for name, data in seeds():
+        assert parses_as_script(data) == name.startswith("script_"), name
+        with open(os.path.join(outdir, name), "wb") as out:
+            out.write(data)
+        print("%-22s %5d bytes" % (name, len(data)))
+
+
+if __name__ == "__main__":
+    main()
