@@ -15,8 +15,5 @@ void kite__ethernet_input(struct kite_netif *netif, struct kite_pbuf *p);
 /** Prepend an Ethernet header and transmit; p not consumed, restored on return. */
 enum kite_err kite__ethernet_output(struct kite_netif *netif, struct kite_pbuf *p,
                                     const uint8_t dst[6], uint16_t ethertype);
-/** Send an IP packet out of netif to next_hop (resolving with ARP); p not consumed. */
-enum kite_err kite__netif_output_ip4(struct kite_netif *netif, struct kite_pbuf *p,
-                                     uint32_t next_hop);
 
 #endif

@@ -26,9 +26,9 @@ struct kite_ip_rx {
 };
 
 /**
- * Pick the outgoing netif for dst: a netif whose subnet holds dst, else the
- * loopback netif for local and 127/8 addresses, else the default netif.
- * NULL when nothing matches (no route).
+ * Pick the outgoing netif for dst: the loopback netif for 127/8 and for our
+ * own addresses (NULL if no loopback netif was added), else a netif whose
+ * subnet holds dst, else the default netif. NULL when nothing matches.
  */
 struct kite_netif *kite_ipv4_route(struct kite_stack *stack, uint32_t dst);
 

@@ -30,8 +30,9 @@ struct kite_netif;
 
 /**
  * Driver transmit: send one frame (Ethernet netif) or one IP packet (IP
- * netif). The caller keeps ownership of p: a driver that queues it must take
- * a reference (kite_pbuf_ref) or copy it.
+ * netif). The caller keeps ownership of p and restores its headers on
+ * return, so a driver that queues the packet must copy it (kite_pbuf_clone or
+ * kite_pbuf_copy_out); taking a reference is not enough.
  */
 typedef enum kite_err (*kite_netif_output_fn)(struct kite_netif *netif, struct kite_pbuf *p);
 
@@ -61,6 +62,9 @@ struct kite_netif {
 
     kite_netif_output_fn output; /* driver transmit */
     void *driver;                /* driver state */
+    /* Called by kite_netif_remove (and so kite_stack_deinit) so the driver can
+     * cancel its timers and free what it queued. May be NULL. */
+    void (*driver_remove)(struct kite_netif *netif);
 
     kite_capture_fn capture;
     void *capture_ctx;

@@ -30,6 +30,11 @@
 #define KITE_UDP 1
 #endif
 
+/** Build TCP and its raw callback API. */
+#ifndef KITE_TCP
+#define KITE_TCP 1
+#endif
+
 /* ---- Memory pools (all sizes fixed at compile time) ------------------- */
 
 /** Number of PBUF_POOL blocks (received frames, chained for big packets). */
@@ -60,6 +65,11 @@
 /** Number of UDP protocol control blocks. */
 #ifndef KITE_UDP_PCB_COUNT
 #define KITE_UDP_PCB_COUNT 8
+#endif
+
+/** Number of TCP protocol control blocks (listening ones included). */
+#ifndef KITE_TCP_PCB_COUNT
+#define KITE_TCP_PCB_COUNT 8
 #endif
 
 /* ---- Link layer ------------------------------------------------------- */
@@ -133,6 +143,83 @@
 #define KITE_EPHEMERAL_PORT_MAX 65535u
 #endif
 
+/* ---- TCP ------------------------------------------------------------- */
+
+/** Default send buffer per connection in bytes (unacknowledged + unsent data). */
+#ifndef KITE_TCP_SND_BUF
+#define KITE_TCP_SND_BUF 8192u
+#endif
+
+/** Default receive buffer (largest window offered) per connection in bytes. */
+#ifndef KITE_TCP_RCV_BUF
+#define KITE_TCP_RCV_BUF 8192u
+#endif
+
+/** Out-of-order segments kept per connection (their bytes count against the window). */
+#ifndef KITE_TCP_OOO_SEGS
+#define KITE_TCP_OOO_SEGS 8
+#endif
+
+/** Maximum segment lifetime in ms; TIME_WAIT lasts 2*MSL (RFC 9293 3.4.2). */
+#ifndef KITE_TCP_MSL_MS
+#define KITE_TCP_MSL_MS 30000u
+#endif
+
+/** Smallest retransmission timeout in ms (RFC 6298 says 1 s; Linux uses 200 ms). */
+#ifndef KITE_TCP_RTO_MIN_MS
+#define KITE_TCP_RTO_MIN_MS 200u
+#endif
+
+/** Largest retransmission timeout in ms (RFC 6298 2.5 allows 60 s). */
+#ifndef KITE_TCP_RTO_MAX_MS
+#define KITE_TCP_RTO_MAX_MS 60000u
+#endif
+
+/** Retransmission timeout before the first RTT sample (RFC 6298 2.1). */
+#ifndef KITE_TCP_RTO_INIT_MS
+#define KITE_TCP_RTO_INIT_MS 1000u
+#endif
+
+/** Retransmissions of a data segment before the connection is dropped (RFC 1122 R2). */
+#ifndef KITE_TCP_MAX_RETRIES
+#define KITE_TCP_MAX_RETRIES 12
+#endif
+
+/** Retransmissions of a SYN before connect fails (RFC 1122 R2 for SYN: >= 3 min total). */
+#ifndef KITE_TCP_SYN_RETRIES
+#define KITE_TCP_SYN_RETRIES 6
+#endif
+
+/** Delayed ACK timeout in ms (RFC 1122 4.2.3.2: at most 500; RFC 9293: 200). */
+#ifndef KITE_TCP_DELACK_MS
+#define KITE_TCP_DELACK_MS 40u
+#endif
+
+/** Congestion control: 0 = NewReno (RFC 5681/6582), 1 = CUBIC (RFC 9438). */
+#ifndef KITE_TCP_CUBIC
+#define KITE_TCP_CUBIC 0
+#endif
+
+/** Initial congestion window in segments (RFC 6928 allows 10). */
+#ifndef KITE_TCP_INIT_CWND
+#define KITE_TCP_INIT_CWND 10u
+#endif
+
+/** Challenge ACKs allowed per second, stack-wide (RFC 5961 7). */
+#ifndef KITE_TCP_CHALLENGE_ACK_LIMIT
+#define KITE_TCP_CHALLENGE_ACK_LIMIT 10u
+#endif
+
+/** Keep connections whose local address went away (1) instead of aborting them (0). */
+#ifndef KITE_TCP_KEEP_ON_ADDR_CHANGE
+#define KITE_TCP_KEEP_ON_ADDR_CHANGE 0
+#endif
+
+/** Default keepalive idle time in ms when enabled (RFC 1122 4.2.3.6: >= 2 hours). */
+#ifndef KITE_TCP_KEEPIDLE_MS
+#define KITE_TCP_KEEPIDLE_MS 7200000u
+#endif
+
 /* ---- Interfaces and dispatch ---------------------------------------- */
 
 /** Packets waiting in the loopback netif to come back in. */
@@ -148,6 +235,11 @@
 /** IP protocol handlers a stack can register (ICMP, UDP, TCP, IGMP, ...). */
 #ifndef KITE_MAX_IP_PROTOS
 #define KITE_MAX_IP_PROTOS 6
+#endif
+
+/** Upper-layer handlers told about netif changes (UDP, TCP, IGMP, ...). */
+#ifndef KITE_MAX_NETIF_HOOKS
+#define KITE_MAX_NETIF_HOOKS 4
 #endif
 
 /* ---- Debug / checks --------------------------------------------------- */

@@ -21,6 +21,7 @@
 #include "kite/pbuf.h"
 #include "kite/pool.h"
 #include "kite/stats.h"
+#include "kite/tcp_pcb.h"
 #include "kite/time.h"
 #include "kite/timer.h"
 #include "kite/udp.h"
@@ -34,7 +35,8 @@
     X(PBUF_RAM, "pbuf_ram", KITE_PBUF_STRUCT_SIZE + KITE_PBUF_RAM_BUFSIZE,                \
       KITE_PBUF_RAM_COUNT)                                                                \
     X(PBUF_REF, "pbuf_ref", sizeof(struct kite_pbuf), KITE_PBUF_REF_COUNT)                \
-    X(UDP_PCB, "udp_pcb", sizeof(struct kite_udp_pcb), KITE_UDP_PCB_COUNT)
+    X(UDP_PCB, "udp_pcb", sizeof(struct kite_udp_pcb), KITE_UDP_PCB_COUNT)                \
+    X(TCP_PCB, "tcp_pcb", sizeof(struct kite_tcp_pcb), KITE_TCP_PCB_COUNT)
 
 enum kite_pool_id {
 #define KITE_POOL_ID_(id, name, size, count) KITE_POOL_##id,
@@ -58,6 +60,13 @@ typedef void (*kite_proto_input_fn)(struct kite_stack *stack, struct kite_pbuf *
 typedef void (*kite_proto_error_fn)(struct kite_stack *stack, uint8_t type, uint8_t code,
                                     const uint8_t *orig, uint16_t orig_len);
 
+
+enum kite_netif_event {
+    KITE_NETIF_EV_ADDR_CHANGED, /* old = the previous IPv4 address */
+    KITE_NETIF_EV_REMOVED,      /* the netif is going away */
+};
+typedef void (*kite_netif_event_fn)(struct kite_stack *stack, struct kite_netif *netif,
+                                    enum kite_netif_event event, uint32_t old);
 
 struct kite_stack_config {
     uint64_t seed;      /* random generator seed (ISNs, ports, IP ids) */
@@ -90,6 +99,12 @@ struct kite_stack {
     struct kite_arp arp;
     struct kite_icmp4 icmp4;
     struct kite_udp udp;
+    struct kite_tcp tcp;
+
+    /* Told about netif changes (upper layers register at start-up). */
+    kite_netif_event_fn netif_events[KITE_MAX_NETIF_HOOKS];
+    /* Told about IP packets no protocol took (ICMP answers protocol unreachable). */
+    void (*ip_unhandled)(struct kite_stack *stack, struct kite_pbuf *p, const struct kite_ip_rx *rx);
 
     struct kite_pool_storage mem;
 };
@@ -123,6 +138,9 @@ enum kite_err kite__stack_register_ip_proto(struct kite_stack *stack, uint8_t pr
                                             kite_proto_error_fn error);
 kite_proto_input_fn kite__stack_ip_proto_input(const struct kite_stack *stack, uint8_t proto);
 kite_proto_error_fn kite__stack_ip_proto_error(const struct kite_stack *stack, uint8_t proto);
+enum kite_err kite__stack_register_netif_hook(struct kite_stack *stack, kite_netif_event_fn fn);
+void kite__stack_netif_event(struct kite_stack *stack, struct kite_netif *netif,
+                             enum kite_netif_event event, uint32_t old);
 
 /* Pieces of kite_stack_init that live in core/. */
 void kite__core_init(struct kite_stack *stack, const struct kite_stack_config *cfg);

@@ -23,7 +23,8 @@
     X(rx) X(tx) X(delivered) X(drop_short) X(drop_bad_version) X(drop_bad_hlen)  \
     X(drop_bad_len) X(drop_bad_checksum) X(drop_bad_src) X(drop_fragment)     \
     X(drop_not_for_us) X(drop_no_proto) X(drop_netif_down) X(drop_no_route)    \
-    X(drop_no_mem) X(drop_too_big) X(drop_options) X(tx_fail)
+    X(drop_no_mem) X(drop_too_big) X(drop_options) X(drop_martian) X(drop_ll_broadcast) \
+    X(tx_fail)
 
 #define KITE_STATS_ICMP4(X)                                                    \
     X(rx) X(tx) X(echo_requests) X(echo_replies_sent) X(echo_replies_rx) X(errors_rx) \
@@ -35,6 +36,15 @@
     X(drop_no_port) X(drop_broadcast_no_port) X(drop_no_mem) X(icmp_errors_rx) \
     X(tx_fail)
 
+#define KITE_STATS_TCP(X)                                                      \
+    X(rx) X(tx) X(retransmits) X(fast_retransmits) X(rto_timeouts) X(active_opens) \
+    X(passive_opens) X(established) X(resets_sent) X(resets_rx) X(challenge_acks) \
+    X(challenge_acks_limited) X(syn_cookies_sent) X(syn_cookies_ok) X(tw_recycled) \
+    X(ooo_queued) X(dup_acks) X(sack_recoveries) X(keepalive_drops) X(persist_probes) \
+    X(drop_short) X(drop_bad_checksum) X(drop_malformed) X(drop_bad_addr) X(drop_no_pcb) \
+    X(drop_out_of_window) X(drop_paws) X(drop_bad_ack) X(drop_no_mem) X(drop_ooo_full) \
+    X(drop_listen_no_pcb) X(drop_bad_cookie) X(drop_after_close)
+
 #define KITE_STATS_DECLARE_(name) uint32_t name;
 
 struct kite_stats_eth { KITE_STATS_ETH(KITE_STATS_DECLARE_) };
@@ -42,11 +52,12 @@ struct kite_stats_arp { KITE_STATS_ARP(KITE_STATS_DECLARE_) };
 struct kite_stats_ipv4 { KITE_STATS_IPV4(KITE_STATS_DECLARE_) };
 struct kite_stats_icmp4 { KITE_STATS_ICMP4(KITE_STATS_DECLARE_) };
 struct kite_stats_udp { KITE_STATS_UDP(KITE_STATS_DECLARE_) };
+struct kite_stats_tcp { KITE_STATS_TCP(KITE_STATS_DECLARE_) };
 
 /* X(group-name, list) over every group, for printing. */
 #define KITE_STATS_GROUPS(X)                                                   \
     X(eth, KITE_STATS_ETH) X(arp, KITE_STATS_ARP) X(ipv4, KITE_STATS_IPV4)      \
-    X(icmp4, KITE_STATS_ICMP4) X(udp, KITE_STATS_UDP)
+    X(icmp4, KITE_STATS_ICMP4) X(udp, KITE_STATS_UDP) X(tcp, KITE_STATS_TCP)
 
 struct kite_stats {
     struct kite_stats_eth eth;
@@ -54,6 +65,7 @@ struct kite_stats {
     struct kite_stats_ipv4 ipv4;
     struct kite_stats_icmp4 icmp4;
     struct kite_stats_udp udp;
+    struct kite_stats_tcp tcp;
 };
 
 struct kite_stack;

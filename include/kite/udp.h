@@ -36,6 +36,7 @@ struct kite_udp_pcb {
     uint16_t remote_port;
     uint8_t flags;
     uint8_t ttl;
+    uint8_t mcast_ttl; /* TTL of datagrams to multicast groups (default 1) */
     uint8_t tos;
     struct kite_netif *netif; /* bound to one netif, or NULL */
     kite_udp_recv_fn recv;

@@ -44,6 +44,18 @@ static void loopif_deliver(struct kite_stack *stack, struct kite_timer *timer)
         kite_timer_arm(stack, &lo->timer, stack->now);
 }
 
+static void loopif_driver_remove(struct kite_netif *netif)
+{
+    struct kite_loopif *lo = KITE_CONTAINER_OF(netif, struct kite_loopif, netif);
+    struct kite_stack *stack = netif->stack;
+    kite_timer_cancel(stack, &lo->timer);
+    while (lo->count > 0) {
+        kite_pbuf_free(stack, lo->queue[lo->head]);
+        lo->head = (uint8_t)((lo->head + 1u) % KITE_LOOPIF_QUEUE_LEN);
+        lo->count--;
+    }
+}
+
 enum kite_err kite_loopif_add(struct kite_stack *stack, struct kite_loopif *lo)
 {
     memset(lo, 0, sizeof *lo);
@@ -51,6 +63,7 @@ enum kite_err kite_loopif_add(struct kite_stack *stack, struct kite_loopif *lo)
     if (err != KITE_ERR_OK)
         return err;
     lo->netif.flags |= KITE_NETIF_FLAG_LOOPBACK;
+    lo->netif.driver_remove = loopif_driver_remove;
     kite_timer_init(&lo->timer, loopif_deliver);
     (void)kite_netif_set_ipv4(&lo->netif, KITE_IP4(127, 0, 0, 1), 8, 0);
     kite_netif_set_up(&lo->netif, true);
@@ -59,14 +72,6 @@ enum kite_err kite_loopif_add(struct kite_stack *stack, struct kite_loopif *lo)
 
 void kite_loopif_remove(struct kite_loopif *lo)
 {
-    struct kite_stack *stack = lo->netif.stack;
-    if (stack == NULL)
-        return;
-    kite_timer_cancel(stack, &lo->timer);
-    while (lo->count > 0) {
-        kite_pbuf_free(stack, lo->queue[lo->head]);
-        lo->head = (uint8_t)((lo->head + 1u) % KITE_LOOPIF_QUEUE_LEN);
-        lo->count--;
-    }
-    kite_netif_remove(&lo->netif);
+    if (lo->netif.stack != NULL)
+        kite_netif_remove(&lo->netif); /* calls loopif_driver_remove */
 }

@@ -297,6 +297,8 @@ struct kite_pbuf *kite__pbuf_prepend(struct kite_stack *stack, struct kite_pbuf 
 {
     if (kite_pbuf_header_add(p, hlen) == KITE_ERR_OK)
         return p;
+    if ((uint32_t)p->tot_len + hlen > UINT16_MAX)
+        return NULL;
     struct kite_pbuf *head = kite_pbuf_alloc(stack, room, hlen, KITE_PBUF_RAM);
     if (head == NULL)
         return NULL;

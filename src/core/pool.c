@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "kite/pool.h"
 
+#include "kite/opts.h"
+
 #include <string.h>
 
 void kite__pool_init(struct kite_pool *pool, const char *name, void *mem, size_t elem_size,
@@ -43,10 +45,23 @@ bool kite__pool_owns(const struct kite_pool *pool, const void *ptr)
     return (size_t)(p - pool->base) % pool->elem_size == 0;
 }
 
+static bool on_free_list(const struct kite_pool *pool, const void *block)
+{
+    for (void *b = pool->free_list; b != NULL; memcpy(&b, b, sizeof b))
+        if (b == block)
+            return true;
+    return false;
+}
+
 void kite__pool_free(struct kite_pool *pool, void *block)
 {
     if (block == NULL)
         return;
+#if KITE_CHECKS
+    /* Freeing a foreign block or freeing twice would corrupt the pool. */
+    if (!kite__pool_owns(pool, block) || on_free_list(pool, block) || pool->used == 0)
+        __builtin_trap();
+#endif
     memcpy(block, &pool->free_list, sizeof(void *));
     pool->free_list = block;
     pool->used--;

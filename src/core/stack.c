@@ -133,6 +133,25 @@ kite_proto_error_fn kite__stack_ip_proto_error(const struct kite_stack *stack, u
     return NULL;
 }
 
+enum kite_err kite__stack_register_netif_hook(struct kite_stack *stack, kite_netif_event_fn fn)
+{
+    for (int i = 0; i < KITE_MAX_NETIF_HOOKS; i++) {
+        if (stack->netif_events[i] == NULL || stack->netif_events[i] == fn) {
+            stack->netif_events[i] = fn;
+            return KITE_ERR_OK;
+        }
+    }
+    return KITE_ERR_MEM;
+}
+
+void kite__stack_netif_event(struct kite_stack *stack, struct kite_netif *netif,
+                             enum kite_netif_event event, uint32_t old)
+{
+    for (int i = 0; i < KITE_MAX_NETIF_HOOKS; i++)
+        if (stack->netif_events[i] != NULL)
+            stack->netif_events[i](stack, netif, event, old);
+}
+
 void kite_stats_foreach(const struct kite_stack *stack,
                         void (*fn)(void *ctx, const char *group, const char *name, uint32_t value),
                         void *ctx)

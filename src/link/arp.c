@@ -151,12 +151,15 @@ static void update_entry(struct kite_stack *stack, struct kite_arp_entry *e,
 
 static bool sender_is_valid(const struct kite_netif *netif, const struct kite_arp_repr *arp)
 {
-    if (kite_eth_is_multicast(arp->sha) || memcmp(arp->sha, zero_mac, 6) == 0)
-        return false;
+    if (kite_eth_is_multicast(arp->sha) || memcmp(arp->sha, zero_mac, 6) == 0 ||
+        memcmp(arp->sha, netif->hwaddr, 6) == 0)
+        return false; /* includes our own announcements looped back */
+    if (arp->spa == 0)
+        return true; /* an RFC 5227 probe */
     if (kite_ip4_is_multicast(arp->spa) || arp->spa == KITE_IP4_BROADCAST)
         return false;
     /* Someone else claiming our address: not a neighbour to learn from. */
-    return arp->spa != netif->ip4.u.v4 || memcmp(arp->sha, netif->hwaddr, 6) == 0;
+    return arp->spa != netif->ip4.u.v4;
 }
 
 static void handle_arp(struct kite_netif *netif, const struct kite_arp_repr *arp)
@@ -288,11 +291,13 @@ static void arp_timer_fired(struct kite_stack *stack, struct kite_timer *timer)
     reschedule(stack);
 }
 
-void kite__arp_netif_removed(struct kite_netif *netif)
+void kite__arp_forget(struct kite_netif *netif, bool keep_static)
 {
     struct kite_stack *stack = netif->stack;
     for (int i = 0; i < KITE_ARP_TABLE_SIZE; i++) {
         struct kite_arp_entry *e = &stack->arp.entries[i];
+        if (e->state == KITE_ARP_STATIC && keep_static)
+            continue;
         if (e->state != KITE_ARP_FREE && e->netif == netif)
             free_entry(stack, e);
     }
@@ -344,4 +349,31 @@ bool kite_arp_lookup(struct kite_stack *stack, uint32_t ip, uint8_t mac[KITE_ETH
         return false;
     memcpy(mac, e->mac, 6);
     return true;
+}
+
+/* Limited broadcast, or the directed broadcast of this netif's subnet. */
+static bool is_link_broadcast(const struct kite_netif *netif, uint32_t ip)
+{
+    uint32_t mask = netif->ip4_mask.u.v4;
+    if (ip == KITE_IP4_BROADCAST)
+        return true;
+    /* RFC 3021: a /31 (or /32) has no broadcast address. */
+    return mask < 0xfffffffeu && mask != 0 && (ip & mask) == (netif->ip4.u.v4 & mask) &&
+           (ip & ~mask) == ~mask;
+}
+
+enum kite_err kite__netif_output_ip4(struct kite_netif *netif, struct kite_pbuf *p,
+                                     uint32_t next_hop)
+{
+    if ((netif->flags & KITE_NETIF_FLAG_ETHERNET) == 0)
+        return kite__netif_transmit(netif, p);
+    uint8_t mac[6];
+    if (is_link_broadcast(netif, next_hop)) {
+        memset(mac, 0xff, sizeof mac);
+    } else if (kite_ip4_is_multicast(next_hop)) {
+        kite_eth_ip4_multicast_mac(next_hop, mac);
+    } else {
+        return kite__arp_output(netif, p, next_hop);
+    }
+    return kite__ethernet_output(netif, p, mac, KITE_ETHERTYPE_IPV4);
 }

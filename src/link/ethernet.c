@@ -4,7 +4,6 @@
 
 #include <string.h>
 
-#include "kite/arp.h"
 #include "kite/stack.h"
 #include "kite/wire/ethernet.h"
 
@@ -62,30 +61,4 @@ enum kite_err kite__ethernet_output(struct kite_netif *netif, struct kite_pbuf *
         stack->stats.eth.tx_fail++;
     kite__pbuf_unprepend(stack, head, p, KITE_ETH_HLEN);
     return err;
-}
-
-/* Limited broadcast, or the directed broadcast of this netif's subnet. */
-static bool is_link_broadcast(const struct kite_netif *netif, uint32_t ip)
-{
-    uint32_t mask = netif->ip4_mask.u.v4;
-    if (ip == KITE_IP4_BROADCAST)
-        return true;
-    return mask != 0xffffffffu && mask != 0 && (ip & mask) == (netif->ip4.u.v4 & mask) &&
-           (ip & ~mask) == ~mask;
-}
-
-enum kite_err kite__netif_output_ip4(struct kite_netif *netif, struct kite_pbuf *p,
-                                     uint32_t next_hop)
-{
-    if ((netif->flags & KITE_NETIF_FLAG_ETHERNET) == 0)
-        return kite__netif_transmit(netif, p);
-    uint8_t mac[6];
-    if (is_link_broadcast(netif, next_hop)) {
-        memset(mac, 0xff, sizeof mac);
-    } else if (kite_ip4_is_multicast(next_hop)) {
-        kite_eth_ip4_multicast_mac(next_hop, mac);
-    } else {
-        return kite__arp_output(netif, p, next_hop);
-    }
-    return kite__ethernet_output(netif, p, mac, KITE_ETHERTYPE_IPV4);
 }

@@ -15,7 +15,8 @@ static enum kite_err add_netif(struct kite_stack *stack, struct kite_netif *neti
                                const char *name, uint16_t mtu, kite_netif_output_fn output,
                                void *driver)
 {
-    if (stack == NULL || netif == NULL || output == NULL || name == NULL || mtu < 68)
+    if (stack == NULL || netif == NULL || output == NULL || name == NULL || mtu < 68 ||
+        strlen(name) >= KITE_NETIF_NAME_LEN)
         return KITE_ERR_ARG;
     for (struct kite_netif *n = stack->netifs; n != NULL; n = n->next) {
         if (n == netif || strncmp(n->name, name, KITE_NETIF_NAME_LEN) == 0)
@@ -60,8 +61,11 @@ void kite_netif_remove(struct kite_netif *netif)
     struct kite_stack *stack = netif->stack;
     if (stack == NULL)
         return;
+    if (netif->driver_remove != NULL)
+        netif->driver_remove(netif);
     kite_timer_cancel(stack, &netif->garp_timer);
-    kite__arp_netif_removed(netif);
+    kite__stack_netif_event(stack, netif, KITE_NETIF_EV_REMOVED, netif->ip4.u.v4);
+    kite__arp_forget(netif, false);
     for (struct kite_netif **pp = &stack->netifs; *pp != NULL; pp = &(*pp)->next) {
         if (*pp == netif) {
             *pp = netif->next;
@@ -126,14 +130,17 @@ enum kite_err kite_netif_set_ipv4(struct kite_netif *netif, uint32_t addr, unsig
     uint32_t mask = kite_ip4_prefix_mask(prefix);
     if (gw != 0 && addr != 0 && (gw & mask) != (addr & mask))
         return KITE_ERR_VAL; /* the gateway must be on the link */
-    bool changed = netif->ip4.u.v4 != addr;
+    uint32_t old = netif->ip4.u.v4;
+    bool changed = old != addr;
     if (changed)
-        kite__arp_netif_removed(netif); /* cached neighbours may belong to the old subnet */
+        kite__arp_forget(netif, true); /* learned neighbours may belong to the old subnet */
     netif->ip4 = KITE_ADDR_V4(addr);
     netif->ip4_mask = KITE_ADDR_V4(mask);
     netif->ip4_gw = KITE_ADDR_V4(gw);
-    if (changed)
+    if (changed) {
+        kite__stack_netif_event(netif->stack, netif, KITE_NETIF_EV_ADDR_CHANGED, old);
         maybe_announce(netif);
+    }
     return KITE_ERR_OK;
 }
 
@@ -165,6 +172,7 @@ static void ip_link_input(struct kite_netif *netif, struct kite_pbuf *p)
     uint16_t type = first >> 4 == 4 ? KITE_ETHERTYPE_IPV4 : first >> 4 == 6 ? KITE_ETHERTYPE_IPV6 : 0;
     kite_l3_input_fn input = kite__stack_ethertype_handler(stack, type);
     if (input == NULL) {
+        stack->stats.ipv4.rx++;
         stack->stats.ipv4.drop_bad_version++;
         kite_pbuf_free(stack, p);
         return;
@@ -188,20 +196,4 @@ void kite_netif_input(struct kite_netif *netif, struct kite_pbuf *p)
         kite__ethernet_input(netif, p);
     else
         ip_link_input(netif, p);
-}
-
-enum kite_err kite__netif_transmit(struct kite_netif *netif, struct kite_pbuf *p)
-{
-    if (!kite_netif_is_up(netif))
-        return KITE_ERR_NETIF;
-    if (netif->capture != NULL)
-        netif->capture(netif->capture_ctx, netif, p, KITE_CAPTURE_OUT);
-    enum kite_err err = netif->output(netif, p);
-    if (err != KITE_ERR_OK) {
-        netif->counters.tx_errors++;
-        return err;
-    }
-    netif->counters.tx_packets++;
-    netif->counters.tx_bytes += p->tot_len;
-    return KITE_ERR_OK;
 }

@@ -44,6 +44,23 @@ static void answer_echo(struct kite_stack *stack, struct kite_pbuf *p, const str
     }
 }
 
+/* The reply is written in place, so its 8-byte header must be in one pbuf. */
+static void answer_echo_contiguous(struct kite_stack *stack, struct kite_pbuf *p,
+                                   const struct kite_ip_rx *rx, const struct kite_icmp4_repr *icmp)
+{
+    if (p->len >= KITE_ICMP4_HLEN) {
+        answer_echo(stack, p, rx, icmp);
+        return;
+    }
+    struct kite_pbuf *copy = kite_pbuf_clone(stack, KITE_LAYER_IP, p);
+    if (copy == NULL) {
+        stack->stats.icmp4.drop_no_mem++;
+        return;
+    }
+    answer_echo(stack, copy, rx, icmp);
+    kite_pbuf_free(stack, copy);
+}
+
 static void handle_echo_reply(struct kite_stack *stack, struct kite_pbuf *p,
                               const struct kite_ip_rx *rx, const struct kite_icmp4_repr *icmp)
 {
@@ -82,8 +99,8 @@ static void icmp4_input(struct kite_stack *stack, struct kite_pbuf *p, const str
         stack->stats.icmp4.drop_short++;
     else if (kite__pbuf_cksum(p, 0, p->tot_len) != 0xffff)
         stack->stats.icmp4.drop_bad_checksum++;
-    else if (icmp.type == KITE_ICMP4_ECHO_REQUEST && p->len >= KITE_ICMP4_HLEN)
-        answer_echo(stack, p, rx, &icmp);
+    else if (icmp.type == KITE_ICMP4_ECHO_REQUEST)
+        answer_echo_contiguous(stack, p, rx, &icmp);
     else if (icmp.type == KITE_ICMP4_ECHO_REPLY)
         handle_echo_reply(stack, p, rx, &icmp);
     else if (kite_icmp4_is_error(icmp.type))
@@ -93,12 +110,21 @@ static void icmp4_input(struct kite_stack *stack, struct kite_pbuf *p, const str
     kite_pbuf_free(stack, p);
 }
 
+/* RFC 1122 3.2.2.1: protocol unreachable, never about broadcasts. */
+static void protocol_unreachable(struct kite_stack *stack, struct kite_pbuf *p,
+                                 const struct kite_ip_rx *rx)
+{
+    if (!rx->broadcast && !rx->multicast)
+        kite__icmp4_dest_unreach(stack, p, KITE_ICMP4_UNREACH_PROTO);
+}
+
 void kite__icmp4_init(struct kite_stack *stack)
 {
     memset(&stack->icmp4, 0, sizeof stack->icmp4);
     stack->icmp4.error_tokens_milli = KITE_ICMP4_ERROR_BURST * 1000u;
     stack->icmp4.error_last_refill = stack->now;
     (void)kite__stack_register_ip_proto(stack, KITE_IP_PROTO_ICMP, icmp4_input, NULL);
+    stack->ip_unhandled = protocol_unreachable;
 }
 
 void kite_icmp4_set_echo_reply_hook(struct kite_stack *stack, kite_icmp4_echo_reply_fn fn,
@@ -111,6 +137,8 @@ void kite_icmp4_set_echo_reply_hook(struct kite_stack *stack, kite_icmp4_echo_re
 enum kite_err kite_icmp4_send_echo(struct kite_stack *stack, uint32_t dst, uint16_t id,
                                    uint16_t seq, const void *data, uint16_t len)
 {
+    if ((uint32_t)len + KITE_ICMP4_HLEN + KITE_IPV4_HLEN > UINT16_MAX)
+        return KITE_ERR_VAL;
     struct kite_pbuf *p = kite_pbuf_alloc(stack, KITE_LAYER_IP, (uint16_t)(KITE_ICMP4_HLEN + len),
                                           KITE_PBUF_RAM);
     if (p == NULL)

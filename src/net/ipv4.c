@@ -3,8 +3,7 @@
 #include "kite/byteorder.h"
 #include "kite/ipv4.h"
 
-#include "kite/ethernet.h"
-#include "kite/icmp4.h"
+#include "kite/arp.h"
 #include "kite/stack.h"
 #include "kite/wire/ethernet.h"
 #include "kite/wire/icmp4.h"
@@ -29,7 +28,8 @@ bool kite_ipv4_is_broadcast(const struct kite_netif *netif, uint32_t ip)
     if (ip == KITE_IP4_BROADCAST)
         return true;
     /* RFC 1122 3.2.1.3: the directed broadcast of a subnet (host part all ones). */
-    return mask != 0 && mask != 0xffffffffu && netif_has_addr(netif) &&
+    /* RFC 3021: a /31 (or /32) subnet has no broadcast address. */
+    return mask != 0 && mask < 0xfffffffeu && netif_has_addr(netif) &&
            (ip & mask) == (netif->ip4.u.v4 & mask) && (ip & ~mask) == ~mask;
 }
 
@@ -125,15 +125,30 @@ static void deliver(struct kite_stack *stack, struct kite_pbuf *p, struct kite_i
     kite_proto_input_fn input = kite__stack_ip_proto_input(stack, rx->proto);
     if (input == NULL) {
         stack->stats.ipv4.drop_no_proto++;
-        /* RFC 1122 3.2.2.1: protocol unreachable, never for broadcasts. */
-        if (!rx->broadcast && !rx->multicast)
-            kite__icmp4_dest_unreach(stack, p, KITE_ICMP4_UNREACH_PROTO);
+        /* ICMP, registered at start-up, answers protocol unreachable. */
+        if (stack->ip_unhandled != NULL)
+            stack->ip_unhandled(stack, p, rx);
         kite_pbuf_free(stack, p);
         return;
     }
     stack->stats.ipv4.delivered++;
     (void)kite_pbuf_header_remove(p, rx->hlen);
     input(stack, p, rx);
+}
+
+/* RFC 1122 3.2.1.3: never a multicast or broadcast source; 127/8 only on
+ * loopback; 0.0.0.0 only from a host asking to be configured (to a broadcast
+ * or multicast address, as DHCP does). */
+static bool source_is_valid(const struct kite_netif *netif, const struct kite_ipv4_repr *ip)
+{
+    if (kite_ip4_is_multicast(ip->src) || kite_ipv4_is_broadcast(netif, ip->src))
+        return false;
+    if (kite_ip4_is_loopback(ip->src) && (netif->flags & KITE_NETIF_FLAG_LOOPBACK) == 0)
+        return false;
+    if (ip->src == 0)
+        return ip->dst == KITE_IP4_BROADCAST || kite_ip4_is_multicast(ip->dst) ||
+               kite_ipv4_is_broadcast(netif, ip->dst);
+    return true;
 }
 
 static void ipv4_input(struct kite_netif *netif, struct kite_pbuf *p)
@@ -144,8 +159,12 @@ static void ipv4_input(struct kite_netif *netif, struct kite_pbuf *p)
     stack->stats.ipv4.rx++;
     if (!validate(stack, p, &ip))
         goto drop;
-    if (kite_ip4_is_multicast(ip.src) || kite_ipv4_is_broadcast(netif, ip.src)) {
-        stack->stats.ipv4.drop_bad_src++; /* RFC 1122 3.2.1.3 (b) */
+    if (!source_is_valid(netif, &ip)) {
+        stack->stats.ipv4.drop_bad_src++;
+        goto drop;
+    }
+    if ((netif->flags & KITE_NETIF_FLAG_LOOPBACK) == 0 && kite_ip4_is_loopback(ip.dst)) {
+        stack->stats.ipv4.drop_martian++; /* RFC 1122 3.2.1.3 (g): 127/8 never on a wire */
         goto drop;
     }
     if (kite_ipv4_is_fragment(&ip)) {
@@ -154,6 +173,12 @@ static void ipv4_input(struct kite_netif *netif, struct kite_pbuf *p)
     }
     if (!accept_destination(stack, netif, ip.dst, &rx)) {
         stack->stats.ipv4.drop_not_for_us++;
+        goto drop;
+    }
+    if ((p->flags & (KITE_PBUF_FLAG_LL_BROADCAST | KITE_PBUF_FLAG_LL_MULTICAST)) &&
+        !rx.broadcast && !rx.multicast) {
+        /* RFC 1122 3.3.6: unicast IP in a link broadcast is discarded. */
+        stack->stats.ipv4.drop_ll_broadcast++;
         goto drop;
     }
     rx.src = ip.src;

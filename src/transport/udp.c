@@ -133,6 +133,18 @@ static void udp_error(struct kite_stack *stack, uint8_t type, uint8_t code, cons
     stack->stats.udp.icmp_errors_rx++;
 }
 
+/* A pcb bound to a netif that goes away falls back to routing. */
+static void netif_event(struct kite_stack *stack, struct kite_netif *netif,
+                        enum kite_netif_event event, uint32_t old)
+{
+    (void)old;
+    if (event != KITE_NETIF_EV_REMOVED)
+        return;
+    for (struct kite_udp_pcb *pcb = stack->udp.pcbs; pcb != NULL; pcb = pcb->next)
+        if (pcb->netif == netif)
+            pcb->netif = NULL;
+}
+
 void kite__udp_init(struct kite_stack *stack)
 {
     memset(&stack->udp, 0, sizeof stack->udp);
@@ -140,6 +152,7 @@ void kite__udp_init(struct kite_stack *stack)
     /* RFC 6056 3.3.1: start the ephemeral search at a random point. */
     stack->udp.next_ephemeral = (uint16_t)(KITE_EPHEMERAL_PORT_MIN + kite_random_u32(stack) % span);
     (void)kite__stack_register_ip_proto(stack, KITE_IP_PROTO_UDP, udp_input, udp_error);
+    (void)kite__stack_register_netif_hook(stack, netif_event);
 }
 
 /* ---- PCB management ---------------------------------------------------- */
@@ -151,6 +164,10 @@ struct kite_udp_pcb *kite_udp_new(struct kite_stack *stack)
         return NULL;
     pcb->stack = stack;
     pcb->ttl = KITE_IPV4_DEFAULT_TTL;
+    pcb->mcast_ttl = 1; /* RFC 1112 6.1: multicast stays on the link by default */
+    /* Listed from the start (port 0 matches nothing) so deinit finds every pcb. */
+    pcb->next = stack->udp.pcbs;
+    stack->udp.pcbs = pcb;
     return pcb;
 }
 
@@ -314,7 +331,8 @@ enum kite_err kite_udp_sendto(struct kite_udp_pcb *pcb, struct kite_pbuf *p,
         return KITE_ERR_MEM;
     }
     write_header(head, pcb, src, dst, port);
-    err = kite__ipv4_output_if(netif, head, src, dst, KITE_IP_PROTO_UDP, pcb->ttl, pcb->tos);
+    uint8_t ttl = kite_ip4_is_multicast(dst) ? pcb->mcast_ttl : pcb->ttl;
+    err = kite__ipv4_output_if(netif, head, src, dst, KITE_IP_PROTO_UDP, ttl, pcb->tos);
     if (err == KITE_ERR_OK)
         stack->stats.udp.tx++;
     else

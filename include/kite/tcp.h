@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * TCP (RFC 9293) with a raw callback API, in the spirit of lwIP's tcp.h.
+ *
+ * Callbacks run on the stack's thread, from inside kite_netif_input() or
+ * kite_stack_poll(). Every callback receives the user argument set with
+ * kite_tcp_arg(). A pcb is freed by the stack after kite_tcp_close() has
+ * finished the closing handshake, or at once by kite_tcp_abort(); after an
+ * err callback the pcb is already gone.
+ */
+#ifndef KITE_TCP_H
+#define KITE_TCP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kite/addr.h"
+#include "kite/err.h"
+#include "kite/opts.h"
+#include "kite/time.h"
+#include "kite/timer.h"
+
+struct kite_stack;
+struct kite_pbuf;
+struct kite_netif;
+struct kite_tcp_pcb;
+
+/* RFC 9293 3.3.2 states. */
+#define KITE_TCP_STATES(X)                                                                    \
+    X(CLOSED) X(LISTEN) X(SYN_SENT) X(SYN_RECEIVED) X(ESTABLISHED) X(FIN_WAIT_1)            \
+    X(FIN_WAIT_2) X(CLOSE_WAIT) X(CLOSING) X(LAST_ACK) X(TIME_WAIT)
+
+enum kite_tcp_state {
+#define KITE_TCP_STATE_ENUM_(name) KITE_TCP_##name,
+    KITE_TCP_STATES(KITE_TCP_STATE_ENUM_)
+#undef KITE_TCP_STATE_ENUM_
+};
+
+const char *kite_tcp_state_name(enum kite_tcp_state state);
+
+/** A connection arrived on a listening pcb. Return KITE_ERR_OK to keep it;
+ *  any other value aborts it (the callback must not touch newpcb then). */
+typedef enum kite_err (*kite_tcp_accept_fn)(void *arg, struct kite_tcp_pcb *newpcb);
+/** An active open completed (err OK). Failures come through the err callback. */
+typedef void (*kite_tcp_connected_fn)(void *arg, struct kite_tcp_pcb *pcb);
+/**
+ * In-order data arrived (p != NULL, owned by the callback: free it), or the
+ * peer closed its side (p == NULL, FIN received). Call kite_tcp_recved() once
+ * the data is consumed to open the receive window again.
+ */
+typedef void (*kite_tcp_recv_fn)(void *arg, struct kite_tcp_pcb *pcb, struct kite_pbuf *p);
+/** len more bytes were acknowledged (send buffer space freed). */
+typedef void (*kite_tcp_sent_fn)(void *arg, struct kite_tcp_pcb *pcb, uint32_t len);
+/** The connection died (RESET, TIMEOUT, ABORTED...). The pcb is already freed. */
+typedef void (*kite_tcp_err_fn)(void *arg, enum kite_err err);
+/** Called every poll interval while the connection exists (for retries, timeouts). */
+typedef void (*kite_tcp_poll_fn)(void *arg, struct kite_tcp_pcb *pcb);
+
+/* kite_tcp_write flags. */
+#define KITE_TCP_WRITE_COPY 0x01u /* data is volatile: copy it (else referenced until acked) */
+#define KITE_TCP_WRITE_MORE 0x02u /* more data follows: don't set PSH, let Nagle coalesce */
+
+/* Allocation and callbacks. */
+struct kite_tcp_pcb *kite_tcp_new(struct kite_stack *stack);
+void kite_tcp_arg(struct kite_tcp_pcb *pcb, void *arg);
+void kite_tcp_accept(struct kite_tcp_pcb *pcb, kite_tcp_accept_fn fn);
+void kite_tcp_recv(struct kite_tcp_pcb *pcb, kite_tcp_recv_fn fn);
+void kite_tcp_sent(struct kite_tcp_pcb *pcb, kite_tcp_sent_fn fn);
+void kite_tcp_err(struct kite_tcp_pcb *pcb, kite_tcp_err_fn fn);
+void kite_tcp_poll(struct kite_tcp_pcb *pcb, kite_tcp_poll_fn fn, uint32_t interval_ms);
+
+/* Opening. */
+enum kite_err kite_tcp_bind(struct kite_tcp_pcb *pcb, const struct kite_addr *ip, uint16_t port);
+/** Listen with a backlog of not-yet-accepted connections (SYN cookies past it). */
+enum kite_err kite_tcp_listen(struct kite_tcp_pcb *pcb, uint8_t backlog);
+enum kite_err kite_tcp_connect(struct kite_tcp_pcb *pcb, const struct kite_addr *ip,
+                               uint16_t port, kite_tcp_connected_fn connected);
+
+/* Data. */
+/** Queue len bytes; KITE_ERR_WOULDBLOCK when the send buffer or pools are full. */
+enum kite_err kite_tcp_write(struct kite_tcp_pcb *pcb, const void *data, uint16_t len,
+                             uint8_t flags);
+/** Send what can be sent now (kite_tcp_write only queues). */
+enum kite_err kite_tcp_output(struct kite_tcp_pcb *pcb);
+/** The application consumed len received bytes: reopen the window. */
+void kite_tcp_recved(struct kite_tcp_pcb *pcb, uint32_t len);
+/** Free bytes in the send buffer. */
+uint32_t kite_tcp_sndbuf(const struct kite_tcp_pcb *pcb);
+
+/* Closing. */
+/** Graceful close (FIN); the stack frees the pcb when done. KITE_ERR_MEM: retry later. */
+enum kite_err kite_tcp_close(struct kite_tcp_pcb *pcb);
+/** Half-close: shut down receiving and/or sending. */
+enum kite_err kite_tcp_shutdown(struct kite_tcp_pcb *pcb, bool rx, bool tx);
+/** Send RST and free the pcb and all its buffers at once. No err callback. */
+void kite_tcp_abort(struct kite_tcp_pcb *pcb);
+
+/* Per-connection options. */
+void kite_tcp_set_nodelay(struct kite_tcp_pcb *pcb, bool nodelay);
+/** Keepalive: probe after idle_ms, every interval_ms, give up after count probes (0 = off). */
+void kite_tcp_set_keepalive(struct kite_tcp_pcb *pcb, uint32_t idle_ms, uint32_t interval_ms,
+                            uint8_t count);
+/** Send/receive buffer sizes in bytes (before connect/listen). */
+enum kite_err kite_tcp_set_buffers(struct kite_tcp_pcb *pcb, uint32_t snd, uint32_t rcv);
+
+enum kite_tcp_state kite_tcp_get_state(const struct kite_tcp_pcb *pcb);
+void kite_tcp_get_local(const struct kite_tcp_pcb *pcb, struct kite_addr *ip, uint16_t *port);
+void kite_tcp_get_remote(const struct kite_tcp_pcb *pcb, struct kite_addr *ip, uint16_t *port);
+
+#endif

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Functions shared by the TCP files (src/transport/tcp_*.c). */
+#ifndef KITE_TCP_PRIV_H
+#define KITE_TCP_PRIV_H
+
+#include "kite/stack.h"
+#include "kite/tcp.h"
+#include "kite/tcp_pcb.h"
+#include "kite/wire/tcp.h"
+#include "tcp_seq.h"
+
+/* A parsed incoming segment. */
+struct tcp_seg {
+    struct kite_tcp_repr hdr;
+    struct kite_pbuf *p; /* payload only (header removed) */
+    uint32_t len;        /* payload bytes + SYN + FIN: sequence space used */
+    uint16_t data_len;
+    uint32_t src, dst;
+    struct kite_netif *netif;
+};
+
+/* tcp_pcb.c */
+struct kite_tcp_pcb *kite__tcp_alloc(struct kite_stack *stack);
+void kite__tcp_free(struct kite_tcp_pcb *pcb);
+/** Tear the connection down and tell the application through err (if any). */
+void kite__tcp_kill(struct kite_tcp_pcb *pcb, enum kite_err err);
+void kite__tcp_set_state(struct kite_tcp_pcb *pcb, enum kite_tcp_state state);
+uint32_t kite__tcp_isn(struct kite_stack *stack, uint32_t lip, uint16_t lport, uint32_t rip,
+                       uint16_t rport);
+struct kite_tcp_pcb *kite__tcp_find_active(struct kite_stack *stack, const struct tcp_seg *seg);
+struct kite_tcp_pcb *kite__tcp_find_listen(struct kite_stack *stack, const struct tcp_seg *seg);
+void kite__tcp_list_remove(struct kite_tcp_pcb **list, struct kite_tcp_pcb *pcb);
+void kite__tcp_init_connection(struct kite_tcp_pcb *pcb, struct kite_netif *netif);
+uint16_t kite__tcp_route_mss(struct kite_stack *stack, uint32_t dst);
+uint32_t kite__tcp_rcv_window(const struct kite_tcp_pcb *pcb);
+/** Free the pcb unless a caller up the stack still works on it. */
+void kite__tcp_release(struct kite_tcp_pcb *pcb);
+
+/* tcp_input.c */
+void kite__tcp_input(struct kite_stack *stack, struct kite_pbuf *p, const struct kite_ip_rx *rx);
+void kite__tcp_apply_syn_options(struct kite_tcp_pcb *pcb, const struct kite_tcp_repr *hdr);
+
+/* tcp_state.c: segment processing in synchronized states and SYN_RECEIVED. */
+void kite__tcp_process(struct kite_tcp_pcb *pcb, struct tcp_seg *seg);
+bool kite__tcp_challenge_allowed(struct kite_stack *stack);
+
+/* tcp_output.c */
+enum kite_err kite__tcp_output(struct kite_tcp_pcb *pcb);
+enum kite_err kite__tcp_send_ack(struct kite_tcp_pcb *pcb);
+enum kite_err kite__tcp_send_syn(struct kite_tcp_pcb *pcb);
+/** Send a segment from [seq, seq+len) of the send queue (retransmission or new). */
+enum kite_err kite__tcp_send_data(struct kite_tcp_pcb *pcb, uint32_t seq, uint32_t len);
+void kite__tcp_send_rst(struct kite_stack *stack, uint32_t src, uint16_t sport, uint32_t dst,
+                        uint16_t dport, uint32_t seq, uint32_t ack, bool with_ack);
+void kite__tcp_rst_for(struct kite_stack *stack, const struct tcp_seg *seg);
+void kite__tcp_send_keepalive(struct kite_tcp_pcb *pcb);
+enum kite_err kite__tcp_send_window_probe(struct kite_tcp_pcb *pcb);
+uint32_t kite__tcp_ts_now(const struct kite_tcp_pcb *pcb);
+/** Data bytes in the send queue not yet sent. */
+uint32_t kite__tcp_unsent(const struct kite_tcp_pcb *pcb);
+void kite__tcp_ack_soon(struct kite_tcp_pcb *pcb, bool now);
+
+/* tcp_timers.c */
+void kite__tcp_timer_update(struct kite_tcp_pcb *pcb);
+void kite__tcp_timer_fired(struct kite_stack *stack, struct kite_timer *timer);
+void kite__tcp_rto_restart(struct kite_tcp_pcb *pcb);
+void kite__tcp_rtt_sample(struct kite_tcp_pcb *pcb, uint32_t rtt_ms);
+void kite__tcp_enter_time_wait(struct kite_tcp_pcb *pcb);
+
+/* tcp_reass.c */
+/** Deliver in-order data / queue out-of-order data; returns true if anything in order was accepted. */
+void kite__tcp_receive_data(struct kite_tcp_pcb *pcb, struct tcp_seg *seg);
+void kite__tcp_ooo_free(struct kite_tcp_pcb *pcb);
+/** Fill SACK blocks for an outgoing ACK (most recent first); returns the count. */
+uint8_t kite__tcp_sack_blocks(const struct kite_tcp_pcb *pcb, struct kite_tcp_sack_block *out,
+                              uint8_t max);
+
+/* tcp_sack.c: the sender's scoreboard (RFC 6675). */
+void kite__tcp_sack_update(struct kite_tcp_pcb *pcb, const struct kite_tcp_repr *hdr);
+void kite__tcp_sack_ack(struct kite_tcp_pcb *pcb);
+bool kite__tcp_sacked(const struct kite_tcp_pcb *pcb, uint32_t seq, uint32_t *end);
+uint32_t kite__tcp_sacked_bytes(const struct kite_tcp_pcb *pcb);
+bool kite__tcp_sack_loss_detected(const struct kite_tcp_pcb *pcb);
+uint32_t kite__tcp_pipe(const struct kite_tcp_pcb *pcb);
+/** RFC 6675 NextSeg(): a lost hole to retransmit; false if none. */
+bool kite__tcp_next_lost(const struct kite_tcp_pcb *pcb, uint32_t *seq, uint32_t *len);
+
+/* tcp_cc.c */
+void kite__tcp_cc_init(struct kite_tcp_pcb *pcb);
+void kite__tcp_cc_ack(struct kite_tcp_pcb *pcb, uint32_t acked);
+void kite__tcp_cc_enter_recovery(struct kite_tcp_pcb *pcb);
+void kite__tcp_cc_exit_recovery(struct kite_tcp_pcb *pcb);
+void kite__tcp_cc_rto(struct kite_tcp_pcb *pcb);
+
+static inline uint32_t tcp_in_flight(const struct kite_tcp_pcb *pcb)
+{
+    return pcb->snd_max - pcb->snd_una;
+}
+
+#endif
