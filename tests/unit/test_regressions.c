@@ -104,7 +104,7 @@ static void test_loopback_dst_from_wire(void **state)
     kite_loopif_remove(&lo);
     kite_stack_deinit(&st);
     kt_assert_pools_empty(&st);
-    assert_int_equal(rx_count, 0); /* FAILS: delivered */
+    assert_int_equal(rx_count, 0);
 }
 
 /* B2: RFC 1122 3.2.2 / 3.3.6: no ICMP error about a link-layer broadcast. */
@@ -125,7 +125,7 @@ static void test_icmp_error_for_ll_broadcast(void **state)
     unsigned sent = eth.count;
     kite_stack_deinit(&st);
     kt_assert_pools_empty(&st);
-    assert_int_equal(sent, 0); /* FAILS: port unreachable sent */
+    assert_int_equal(sent, 0);
 }
 
 /* B3: kite_stack_deinit() with a loopif still added: the loopif's queue leaks
@@ -143,8 +143,8 @@ static void test_deinit_with_loopif(void **state)
     assert_int_equal(kite_udp_sendto(pcb, p, &dst, 9), KITE_ERR_OK);
     kite_pbuf_free(&st, p);
     kite_stack_deinit(&st);
-    assert_int_equal(kite_stack_next_deadline(&st), KITE_TIME_NEVER); /* FAILS */
-    kt_assert_pools_empty(&st);                                        /* FAILS */
+    assert_int_equal(kite_stack_next_deadline(&st), KITE_TIME_NEVER);
+    kt_assert_pools_empty(&st);
 }
 
 /* B4: unbound UDP pcbs are not freed by kite_stack_deinit. */
@@ -155,7 +155,7 @@ static void test_deinit_unbound_pcb(void **state)
     kite_stack_init(&st, NULL);
     (void)kite_udp_new(&st);
     kite_stack_deinit(&st);
-    kt_assert_pools_empty(&st); /* FAILS: udp_pcb 1 */
+    kt_assert_pools_empty(&st);
 }
 
 /* B5: pcb->netif dangles after kite_netif_remove: sendto uses a removed netif
@@ -199,13 +199,8 @@ static void test_echo_len_truncation(void **state)
     kt_assert_pools_empty(&st);
     print_message("send_echo(65530) -> %s, %u packet(s) sent, first %u bytes\n",
                   kite_err_name(err), sent, len);
-    assert_int_not_equal(err, KITE_ERR_OK); /* FAILS: OK, 22-byte packet */
+    assert_int_not_equal(err, KITE_ERR_OK);
 }
-
-/* B7: netif.h says a driver may keep p by taking a reference; the stack then
- * strips its headers from the very same pbuf on return. */
-static struct kite_pbuf *kept;
-static uint8_t kept_first_bytes[14];
 
 static void test_own_garp_looped(void **state)
 {
@@ -226,7 +221,7 @@ static void test_own_garp_looped(void **state)
     print_message("replies_sent %u, entry for own IP %d, frames sent %u\n",
                   st.stats.arp.replies_sent, self_entry, sent);
     kite_stack_deinit(&st);
-    assert_false(self_entry); /* FAILS */
+    assert_false(self_entry);
     assert_int_equal(sent, 0);
 }
 
@@ -246,7 +241,7 @@ static void test_echo_reply_to_zero(void **state)
     unsigned sent = ipif.count;
     kite_stack_deinit(&st);
     kt_assert_pools_empty(&st);
-    assert_int_equal(sent, 0); /* FAILS: reply with dst 0.0.0.0 */
+    assert_int_equal(sent, 0);
 }
 
 /* B10: multicast UDP defaults to TTL 64 (RFC 1112 6.1: default 1). */
@@ -267,7 +262,7 @@ static void test_multicast_ttl(void **state)
     uint8_t ttl = ipif.sent[0].data[8];
     kite_udp_remove(pcb);
     kite_stack_deinit(&st);
-    assert_int_equal(ttl, 1); /* FAILS: 64 */
+    assert_int_equal(ttl, 1);
 }
 
 /* B11: address change wipes static ARP entries. */
@@ -284,7 +279,7 @@ static void test_static_arp_survives_readdress(void **state)
     uint8_t mac[6];
     bool still = kite_arp_lookup(&st, PEER, mac);
     kite_stack_deinit(&st);
-    assert_true(still); /* FAILS */
+    assert_true(still);
 }
 
 /* B12: Ethernet MTU near 65535 + ROM payload: tot_len of the frame wraps. */
@@ -315,7 +310,7 @@ static void test_eth_tot_len_wrap(void **state)
     kite_udp_remove(pcb);
     kite_stack_deinit(&st);
     print_message("sendto -> %s, chain valid in driver: %d\n", kite_err_name(err), chain_ok);
-    assert_true(chain_ok); /* FAILS */
+    assert_true(chain_ok);
 }
 
 /* B13: ARP probe (spa 0) received while our netif has no address yet is
@@ -335,7 +330,7 @@ static void test_probe_counter_without_address(void **state)
     kt_inject(&st, &eth.netif, frame, 60);
     uint32_t bad = st.stats.arp.drop_bad_sender;
     kite_stack_deinit(&st);
-    assert_int_equal(bad, 0); /* FAILS */
+    assert_int_equal(bad, 0);
 }
 
 /* B14: double kite_udp_remove corrupts the pcb pool silently. */
@@ -359,7 +354,7 @@ static void test_slash31(void **state)
     kite_udp_remove(pcb);
     kite_stack_deinit(&st);
     print_message("drop_bad_src %u, delivered %u\n", bad_src, rx_count);
-    assert_int_equal(rx_count, 1); /* FAILS */
+    assert_int_equal(rx_count, 1);
 }
 
 /* B16: echo request whose ICMP header is split across pbufs (header-split
@@ -385,7 +380,7 @@ static void test_echo_split_header(void **state)
     kite_stack_deinit(&st);
     kt_assert_pools_empty(&st);
     print_message("replies %u, drop_unknown_type %u\n", sent, unk);
-    assert_int_equal(sent, 1); /* FAILS */
+    assert_int_equal(sent, 1);
 }
 
 #define T(f) cmocka_unit_test(f)
