@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* TCP congestion control: slow start and congestion avoidance (RFC 5681,
+ * with appropriate byte counting, RFC 3465), NewReno recovery windows
+ * (RFC 6582), and CUBIC (RFC 9438) when KITE_TCP_CUBIC is set. */
+#include "tcp_priv.h"
+
+void kite__tcp_cc_init(struct kite_tcp_pcb *pcb)
+{
+    /* RFC 6928: IW = min(10 * MSS, max(2 * MSS, 14600)). */
+    uint32_t iw = KITE_TCP_INIT_CWND * pcb->mss;
+    uint32_t cap = 2u * pcb->mss > 14600u ? 2u * pcb->mss : 14600u;
+    pcb->cwnd = iw < cap ? iw : cap;
+    pcb->ssthresh = 0x7fffffffu; /* RFC 5681 3.1: arbitrarily high */
+    pcb->bytes_acked = 0;
+    pcb->recover = pcb->iss;
+    pcb->cubic_wmax = 0;
+    pcb->cubic_epoch = KITE_TIME_NEVER;
+}
+
+static uint32_t flight_size(const struct kite_tcp_pcb *pcb)
+{
+    return pcb->snd_max - pcb->snd_una;
+}
+
+#if KITE_TCP_CUBIC
+/* Integer cube root (floor), by bisection: no floating point on small MCUs. */
+static uint32_t cbrt_u64(uint64_t x)
+{
+    uint32_t lo = 0, hi = 2097152; /* 2^21: (2^21)^3 = 2^63 */
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo + 1u) / 2u;
+        if ((uint64_t)mid * mid * mid <= x)
+            lo = mid;
+        else
+            hi = mid - 1u;
+    }
+    return lo;
+}
+
+/* RFC 9438 4.2: W_cubic(t) = C * (t - K)^3 + W_max, C = 0.4, in bytes, t in ms. */
+static uint32_t cubic_target(const struct kite_tcp_pcb *pcb, kite_time_ms now)
+{
+    int64_t t = (int64_t)(now - pcb->cubic_epoch) - (int64_t)pcb->cubic_k_ms;
+    /* C * t^3 with t in ms: 0.4 * t^3 / 1e9 segments. */
+    int64_t cube = t * t / 1000 * t / 1000; /* t^3 / 1e6, ms^3 -> scaled */
+    int64_t delta_segs = cube * 4 / 10 / 1000;
+    int64_t target = (int64_t)pcb->cubic_wmax + delta_segs * (int64_t)pcb->mss;
+    if (target < (int64_t)pcb->mss)
+        target = pcb->mss;
+    return target > 0x7fffffff ? 0x7fffffffu : (uint32_t)target;
+}
+
+static void cubic_avoidance(struct kite_tcp_pcb *pcb, uint32_t acked)
+{
+    kite_time_ms now = pcb->stack->now;
+    if (pcb->cubic_epoch == KITE_TIME_NEVER) {
+        pcb->cubic_epoch = now;
+        if (pcb->cubic_wmax < pcb->cwnd)
+            pcb->cubic_wmax = pcb->cwnd;
+        /* K = cbrt(W_max * (1 - beta) / C) seconds, beta = 0.7. */
+        uint64_t segs = pcb->cubic_wmax / pcb->mss;
+        pcb->cubic_k_ms = cbrt_u64(segs * 3u * 1000000000ull / 4u);
+    }
+    uint32_t target = cubic_target(pcb, now + (pcb->srtt8 / 8u));
+    /* RFC 9438 4.3: the Reno-friendly estimate keeps CUBIC no slower than Reno. */
+    pcb->bytes_acked += acked;
+    uint32_t step = target > pcb->cwnd ? (target - pcb->cwnd) * pcb->mss / pcb->cwnd : 0;
+    if (pcb->bytes_acked >= pcb->cwnd) {
+        pcb->bytes_acked -= pcb->cwnd;
+        step = step > pcb->mss ? step : pcb->mss;
+    }
+    if (step > pcb->mss * 2u)
+        step = pcb->mss * 2u; /* at most doubling per RTT, as slow start */
+    pcb->cwnd += step;
+}
+#endif
+
+void kite__tcp_cc_ack(struct kite_tcp_pcb *pcb, uint32_t acked)
+{
+    if (pcb->cwnd < pcb->ssthresh) {
+        /* Slow start, RFC 3465 with L = 2 SMSS. */
+        pcb->cwnd += acked < 2u * pcb->mss ? acked : 2u * pcb->mss;
+        return;
+    }
+#if KITE_TCP_CUBIC
+    cubic_avoidance(pcb, acked);
+#else
+    /* Congestion avoidance: one SMSS per window of acknowledged bytes. */
+    pcb->bytes_acked += acked;
+    if (pcb->bytes_acked >= pcb->cwnd) {
+        pcb->bytes_acked -= pcb->cwnd;
+        pcb->cwnd += pcb->mss;
+    }
+#endif
+}
+
+static uint32_t reduced_window(const struct kite_tcp_pcb *pcb)
+{
+#if KITE_TCP_CUBIC
+    uint32_t w = (uint32_t)((uint64_t)flight_size(pcb) * 7u / 10u); /* RFC 9438 4.6 beta 0.7 */
+#else
+    uint32_t w = flight_size(pcb) / 2u; /* RFC 5681 eqn. 4 */
+#endif
+    return w > 2u * pcb->mss ? w : 2u * pcb->mss;
+}
+
+void kite__tcp_cc_enter_recovery(struct kite_tcp_pcb *pcb)
+{
+    pcb->cubic_wmax = pcb->cwnd;
+    pcb->cubic_epoch = KITE_TIME_NEVER;
+    pcb->ssthresh = reduced_window(pcb);
+    pcb->cwnd = pcb->ssthresh;
+    pcb->bytes_acked = 0;
+}
+
+void kite__tcp_cc_exit_recovery(struct kite_tcp_pcb *pcb)
+{
+    pcb->flags &= (uint16_t)~KITE_TCPF_IN_RECOVERY;
+    /* RFC 6582 3.2 step 3 full ACK: min(ssthresh, FlightSize + SMSS). */
+    uint32_t w = flight_size(pcb) + pcb->mss;
+    pcb->cwnd = pcb->ssthresh < w ? pcb->ssthresh : w;
+    pcb->dupacks = 0;
+}
+
+void kite__tcp_cc_rto(struct kite_tcp_pcb *pcb)
+{
+    /* RFC 5681 3.1 eqn. 4 and the loss window of one segment. */
+    if (!(pcb->flags & KITE_TCPF_IN_RECOVERY) || pcb->retries <= 1)
+        pcb->ssthresh = reduced_window(pcb);
+    pcb->cubic_wmax = pcb->cwnd;
+    pcb->cubic_epoch = KITE_TIME_NEVER;
+    pcb->cwnd = pcb->mss;
+    pcb->bytes_acked = 0;
+    pcb->flags &= (uint16_t)~KITE_TCPF_IN_RECOVERY;
+    pcb->recover = pcb->snd_max; /* RFC 6582 4.1: no fast retransmit for these */
+    pcb->high_rxt = pcb->snd_una;
+    pcb->dupacks = 0;
+}

@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* TCP input: validation, demultiplexing, LISTEN and SYN_SENT processing
+ * (RFC 9293 3.10.7.2-3) and SYN cookies (RFC 4987 3.6). */
+#include <string.h>
+
+#include "kite/ipv4.h"
+#include "kite/siphash.h"
+#include "kite/wire/checksum.h"
+#include "kite/wire/ipv4.h"
+#include "tcp_priv.h"
+
+/* ---- Validation ------------------------------------------------------------ */
+
+static bool parse_segment(struct kite_stack *stack, struct kite_pbuf *p,
+                          const struct kite_ip_rx *rx, struct tcp_seg *seg)
+{
+    struct kite_stats_tcp *st = &stack->stats.tcp;
+    if (rx->broadcast || rx->multicast) {
+        st->drop_bad_addr++; /* RFC 9293 3.9.1: TCP is unicast only */
+        return false;
+    }
+    uint8_t scratch[KITE_TCP_MAX_HLEN];
+    uint16_t n = p->tot_len < KITE_TCP_MAX_HLEN ? p->tot_len : (uint16_t)KITE_TCP_MAX_HLEN;
+    const uint8_t *hdr = kite_pbuf_contiguous(p, scratch, n);
+    if (p->tot_len < KITE_TCP_HLEN || hdr == NULL) {
+        st->drop_short++;
+        return false;
+    }
+    uint32_t sum = kite_cksum_pseudo4(rx->src, rx->dst, KITE_IP_PROTO_TCP, p->tot_len);
+    if (kite_cksum_fold(sum + kite__pbuf_cksum(p, 0, p->tot_len)) != 0xffff) {
+        st->drop_bad_checksum++;
+        return false;
+    }
+    /* The parser reads only the header (<= n bytes), len is the whole segment. */
+    enum kite_err err = kite_tcp_parse(hdr, p->tot_len, &seg->hdr);
+    if (err != KITE_ERR_OK || p->len < seg->hdr.hlen) {
+        if (err == KITE_ERR_TRUNCATED)
+            st->drop_short++;
+        else
+            st->drop_malformed++;
+        return false;
+    }
+    (void)kite_pbuf_header_remove(p, seg->hdr.hlen);
+    seg->p = p;
+    seg->data_len = p->tot_len;
+    seg->len = seg->data_len + ((seg->hdr.flags & KITE_TCP_SYN) ? 1u : 0u) +
+               ((seg->hdr.flags & KITE_TCP_FIN) ? 1u : 0u);
+    seg->src = rx->src;
+    seg->dst = rx->dst;
+    seg->netif = rx->netif;
+    return true;
+}
+
+/* ---- Options of a SYN ---------------------------------------------------- */
+
+void kite__tcp_apply_syn_options(struct kite_tcp_pcb *pcb, const struct kite_tcp_repr *hdr)
+{
+    /* RFC 9293 3.7.1: 536 when the peer sends no MSS; clamp to our route. */
+    uint16_t peer_mss = (hdr->opts & KITE_TCP_HAS_MSS) && hdr->mss >= 64 ? hdr->mss : 536;
+    pcb->mss = peer_mss < pcb->rcv_mss ? peer_mss : pcb->rcv_mss;
+    if (hdr->opts & KITE_TCP_HAS_WSCALE) {
+        pcb->flags |= KITE_TCPF_WSCALE;
+        pcb->snd_wscale = hdr->wscale;
+    } else {
+        pcb->snd_wscale = 0;
+        pcb->rcv_wscale = 0; /* RFC 7323 2.2: both or neither */
+    }
+    if (hdr->opts & KITE_TCP_HAS_SACK_PERM)
+        pcb->flags |= KITE_TCPF_SACK;
+    if (hdr->opts & KITE_TCP_HAS_TIMESTAMP) {
+        pcb->flags |= KITE_TCPF_TS;
+        pcb->ts_recent = hdr->ts_val;
+        pcb->ts_recent_age = pcb->stack->now;
+        pcb->mss = (uint16_t)(pcb->mss - 12u); /* room for the timestamp option */
+    }
+    kite__tcp_cc_init(pcb);
+}
+
+/* ---- SYN cookies (RFC 4987 3.6) ------------------------------------------- */
+
+static const uint16_t cookie_mss[4] = {536, 1220, 1440, 1460};
+
+static uint32_t cookie_hash(struct kite_stack *stack, const struct tcp_seg *seg, uint32_t t,
+                            uint32_t peer_isn)
+{
+    uint32_t in[5] = {seg->src, seg->dst,
+                      (uint32_t)seg->hdr.src_port << 16 | seg->hdr.dst_port, peer_isn, t};
+    return (uint32_t)kite_siphash24(stack->tcp.secret, in, sizeof in) & 0xffffffu;
+}
+
+static uint32_t cookie_time(const struct kite_stack *stack)
+{
+    return (uint32_t)(stack->now / 64000u); /* 64 s periods, 5 bits on the wire */
+}
+
+static void send_cookie(struct kite_stack *stack, struct kite_tcp_pcb *listener,
+                        const struct tcp_seg *seg)
+{
+    uint16_t mss = (seg->hdr.opts & KITE_TCP_HAS_MSS) ? seg->hdr.mss : 536;
+    uint32_t idx = 0;
+    for (uint32_t i = 0; i < 4; i++)
+        if (cookie_mss[i] <= mss)
+            idx = i;
+    uint32_t t = cookie_time(stack) & 31u;
+    uint32_t isn = t << 27 | idx << 24 | cookie_hash(stack, seg, t, seg->hdr.seq);
+    /* A stateless SYN-ACK: a temporary pcb on the stack builds it, nothing is kept. */
+    struct kite_tcp_pcb tmp;
+    memset(&tmp, 0, sizeof tmp);
+    tmp.stack = stack;
+    tmp.state = KITE_TCP_SYN_RECEIVED;
+    tmp.local_ip = KITE_ADDR_V4(seg->dst);
+    tmp.remote_ip = KITE_ADDR_V4(seg->src);
+    tmp.local_port = seg->hdr.dst_port;
+    tmp.remote_port = seg->hdr.src_port;
+    tmp.iss = isn;
+    tmp.rcv_nxt = seg->hdr.seq + 1;
+    tmp.rcv_adv = tmp.rcv_nxt;
+    tmp.rcv_buf = listener->rcv_buf < 0xffffu ? listener->rcv_buf : 0xffffu;
+    tmp.rcv_mss = cookie_mss[idx];
+    kite_timer_init(&tmp.timer, kite__tcp_timer_fired);
+    (void)kite__tcp_send_syn(&tmp);
+    kite_timer_cancel(stack, &tmp.timer);
+    stack->stats.tcp.syn_cookies_sent++;
+}
+
+/* Returns the MSS encoded in a valid cookie, 0 if invalid. */
+static uint16_t check_cookie(struct kite_stack *stack, const struct tcp_seg *seg)
+{
+    uint32_t cookie = seg->hdr.ack - 1;
+    uint32_t t = cookie >> 27;
+    uint32_t now = cookie_time(stack);
+    if (t != (now & 31u) && t != ((now - 1u) & 31u))
+        return 0;
+    if ((cookie & 0xffffffu) != cookie_hash(stack, seg, t, seg->hdr.seq - 1))
+        return 0;
+    return cookie_mss[(cookie >> 24) & 3u];
+}
+
+/* ---- LISTEN (RFC 9293 3.10.7.2) ------------------------------------------- */
+
+static struct kite_tcp_pcb *spawn_child(struct kite_tcp_pcb *listener, const struct tcp_seg *seg)
+{
+    struct kite_stack *stack = listener->stack;
+    struct kite_tcp_pcb *pcb = kite__tcp_alloc(stack);
+    if (pcb == NULL) {
+        stack->stats.tcp.drop_listen_no_pcb++;
+        return NULL;
+    }
+    pcb->local_ip = KITE_ADDR_V4(seg->dst);
+    pcb->local_port = seg->hdr.dst_port;
+    pcb->remote_ip = KITE_ADDR_V4(seg->src);
+    pcb->remote_port = seg->hdr.src_port;
+    pcb->listener = listener;
+    pcb->arg = listener->arg;
+    pcb->recv = listener->recv;
+    pcb->sent = listener->sent;
+    pcb->err = listener->err;
+    pcb->snd_buf = listener->snd_buf;
+    pcb->rcv_buf = listener->rcv_buf;
+    pcb->flags = listener->flags & KITE_TCPF_NODELAY;
+    kite__tcp_init_connection(pcb, seg->netif);
+    pcb->next = stack->tcp.active;
+    stack->tcp.active = pcb;
+    return pcb;
+}
+
+static void start_receiving(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg)
+{
+    pcb->irs = seg->hdr.seq;
+    pcb->rcv_nxt = seg->hdr.seq + 1;
+    pcb->rcv_adv = pcb->rcv_nxt;
+    pcb->snd_wnd = seg->hdr.window; /* RFC 7323 2.2: a SYN's window is never scaled */
+    pcb->max_snd_wnd = pcb->snd_wnd;
+    pcb->snd_wl1 = seg->hdr.seq;
+    pcb->snd_wl2 = seg->hdr.ack;
+}
+
+static void listen_syn(struct kite_tcp_pcb *listener, const struct tcp_seg *seg)
+{
+    struct kite_stack *stack = listener->stack;
+    if (listener->pending >= listener->backlog) {
+        send_cookie(stack, listener, seg); /* RFC 4987: full backlog, stay stateless */
+        return;
+    }
+    struct kite_tcp_pcb *pcb = spawn_child(listener, seg);
+    if (pcb == NULL)
+        return;
+    kite__tcp_apply_syn_options(pcb, &seg->hdr);
+    start_receiving(pcb, seg);
+    kite__tcp_set_state(pcb, KITE_TCP_SYN_RECEIVED);
+    stack->stats.tcp.passive_opens++;
+    (void)kite__tcp_send_syn(pcb);
+    kite__tcp_rto_restart(pcb);
+}
+
+static bool accept_child(struct kite_tcp_pcb *pcb)
+{
+    struct kite_tcp_pcb *listener = pcb->listener;
+    pcb->stack->stats.tcp.established++;
+    if (listener == NULL || listener->accept == NULL) {
+        kite_tcp_abort(pcb); /* nobody to take it */
+        return false;
+    }
+    pcb->flags |= KITE_TCPF_ACCEPTED;
+    pcb->busy++;
+    enum kite_err err = listener->accept(listener->arg, pcb);
+    pcb->busy--;
+    if (pcb->flags & KITE_TCPF_FREE_PENDING)
+        return false;
+    if (err != KITE_ERR_OK) {
+        kite_tcp_abort(pcb);
+        return false;
+    }
+    return true;
+}
+
+static void listen_cookie_ack(struct kite_tcp_pcb *listener, struct tcp_seg *seg)
+{
+    struct kite_stack *stack = listener->stack;
+    uint16_t mss = check_cookie(stack, seg);
+    if (mss == 0) {
+        stack->stats.tcp.drop_bad_cookie++;
+        kite__tcp_rst_for(stack, seg);
+        return;
+    }
+    struct kite_tcp_pcb *pcb = spawn_child(listener, seg);
+    if (pcb == NULL)
+        return;
+    stack->stats.tcp.syn_cookies_ok++;
+    pcb->flags |= KITE_TCPF_COOKIE;
+    pcb->iss = seg->hdr.ack - 1;
+    pcb->snd_una = pcb->snd_nxt = pcb->snd_max = seg->hdr.ack;
+    pcb->rcv_wscale = 0; /* the cookie carried no window scale */
+    pcb->mss = mss < pcb->rcv_mss ? mss : pcb->rcv_mss;
+    kite__tcp_cc_init(pcb);
+    struct tcp_seg syn = *seg;
+    syn.hdr.seq = seg->hdr.seq - 1;
+    start_receiving(pcb, &syn);
+    pcb->snd_wnd = seg->hdr.window;
+    pcb->max_snd_wnd = pcb->snd_wnd;
+    pcb->listener = listener;
+    kite__tcp_set_state(pcb, KITE_TCP_ESTABLISHED);
+    pcb->busy++;
+    bool ok = accept_child(pcb);
+    pcb->busy--;
+    if (ok)
+        kite__tcp_process(pcb, seg);
+    else if (pcb->flags & KITE_TCPF_FREE_PENDING)
+        kite__tcp_free(pcb);
+}
+
+static void listen_input(struct kite_tcp_pcb *listener, struct tcp_seg *seg)
+{
+    uint8_t f = seg->hdr.flags;
+    if (f & KITE_TCP_RST)
+        return;
+    if (f & KITE_TCP_ACK) {
+        if ((f & KITE_TCP_SYN) == 0 && (f & KITE_TCP_FIN) == 0)
+            listen_cookie_ack(listener, seg);
+        else
+            kite__tcp_rst_for(listener->stack, seg);
+        return;
+    }
+    if (f & KITE_TCP_SYN)
+        listen_syn(listener, seg);
+}
+
+/* ---- SYN_SENT (RFC 9293 3.10.7.3) ----------------------------------------- */
+
+static void syn_sent_established(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg)
+{
+    pcb->snd_una = seg->hdr.ack;
+    kite__tcp_set_state(pcb, KITE_TCP_ESTABLISHED);
+    pcb->stack->stats.tcp.established++;
+    if ((pcb->flags & KITE_TCPF_TS) && seg->hdr.ts_ecr != 0)
+        kite__tcp_rtt_sample(pcb, kite__tcp_ts_now(pcb) - seg->hdr.ts_ecr);
+    else if (pcb->retries == 0)
+        kite__tcp_rtt_sample(pcb, (uint32_t)(pcb->stack->now - pcb->rtt_start));
+    pcb->retries = 0;
+    pcb->backoff = 0;
+    pcb->rto_at = KITE_TIME_NEVER;
+    pcb->flags |= KITE_TCPF_ACK_NOW;
+    if (pcb->connected != NULL) {
+        pcb->busy++;
+        pcb->connected(pcb->arg, pcb);
+        pcb->busy--;
+    }
+}
+
+static void syn_sent_input(struct kite_tcp_pcb *pcb, struct tcp_seg *seg)
+{
+    uint8_t f = seg->hdr.flags;
+    bool ack_ok = seq_gt(seg->hdr.ack, pcb->iss) && seq_leq(seg->hdr.ack, pcb->snd_max);
+    if ((f & KITE_TCP_ACK) && !ack_ok) {
+        pcb->stack->stats.tcp.drop_bad_ack++;
+        kite__tcp_rst_for(pcb->stack, seg);
+        return;
+    }
+    if (f & KITE_TCP_RST) {
+        if (f & KITE_TCP_ACK) {
+            pcb->stack->stats.tcp.resets_rx++;
+            kite__tcp_kill(pcb, KITE_ERR_RESET); /* connection refused */
+        }
+        return;
+    }
+    if ((f & KITE_TCP_SYN) == 0)
+        return;
+    kite__tcp_apply_syn_options(pcb, &seg->hdr);
+    start_receiving(pcb, seg);
+    if (f & KITE_TCP_ACK) {
+        syn_sent_established(pcb, seg);
+    } else {
+        /* Simultaneous open (RFC 9293 figure 7). */
+        kite__tcp_set_state(pcb, KITE_TCP_SYN_RECEIVED);
+        (void)kite__tcp_send_syn(pcb);
+    }
+    if (!(pcb->flags & KITE_TCPF_FREE_PENDING))
+        (void)kite__tcp_output(pcb);
+}
+
+/* ---- Entry point -------------------------------------------------------------- */
+
+static void dispatch(struct kite_stack *stack, struct tcp_seg *seg)
+{
+    struct kite_tcp_pcb *pcb = kite__tcp_find_active(stack, seg);
+    if (pcb != NULL) {
+        pcb->busy++;
+        if (pcb->state == KITE_TCP_SYN_SENT)
+            syn_sent_input(pcb, seg);
+        else
+            kite__tcp_process(pcb, seg);
+        pcb->busy--;
+        if (pcb->flags & KITE_TCPF_FREE_PENDING)
+            kite__tcp_free(pcb);
+        return;
+    }
+    struct kite_tcp_pcb *listener = kite__tcp_find_listen(stack, seg);
+    if (listener != NULL) {
+        listen_input(listener, seg);
+        return;
+    }
+    stack->stats.tcp.drop_no_pcb++;
+    kite__tcp_rst_for(stack, seg); /* RFC 9293 3.10.7.1: CLOSED answers with a reset */
+}
+
+void kite__tcp_input(struct kite_stack *stack, struct kite_pbuf *p, const struct kite_ip_rx *rx)
+{
+    struct tcp_seg seg;
+    memset(&seg, 0, sizeof seg);
+    stack->stats.tcp.rx++;
+    if (parse_segment(stack, p, rx, &seg))
+        dispatch(stack, &seg);
+    /* Data the connection kept was taken out of seg.p (set to NULL). */
+    if (seg.p != NULL)
+        kite_pbuf_free(stack, seg.p);
+    else if (!seg.hdr.hlen)
+        kite_pbuf_free(stack, p);
+}

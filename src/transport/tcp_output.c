@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* TCP output: segment construction, the send loop (windows, Nagle, SWS,
+ * congestion and SACK-based recovery), ACKs, RSTs and probes. */
+#include <string.h>
+
+#include "kite/byteorder.h"
+#include "kite/ipv4.h"
+#include "kite/wire/checksum.h"
+#include "kite/wire/ipv4.h"
+#include "tcp_priv.h"
+
+#define SEG_ROOM (KITE_LAYER_IP + KITE_TCP_MAX_HLEN)
+
+uint32_t kite__tcp_ts_now(const struct kite_tcp_pcb *pcb)
+{
+    return (uint32_t)pcb->stack->now + pcb->ts_offset;
+}
+
+uint32_t kite__tcp_unsent(const struct kite_tcp_pcb *pcb)
+{
+    uint32_t sent = pcb->snd_nxt - pcb->snd_una;
+    if ((pcb->flags & KITE_TCPF_FIN_SENT) && seq_gt(pcb->snd_nxt, pcb->fin_seq))
+        sent--;
+    return pcb->snd_queued > sent ? pcb->snd_queued - sent : 0;
+}
+
+/* The window to advertise, never shrinking the right edge (RFC 9293 3.8.6.2.2)
+ * and opening only by useful amounts (receiver SWS avoidance, RFC 1122 4.2.3.3). */
+static uint16_t window_field(struct kite_tcp_pcb *pcb, bool syn)
+{
+    uint32_t wnd = kite__tcp_rcv_window(pcb);
+    uint32_t right = pcb->rcv_nxt + wnd;
+    uint32_t threshold = pcb->rcv_buf / 2 < pcb->rcv_mss ? pcb->rcv_buf / 2 : pcb->rcv_mss;
+    if (seq_lt(right, pcb->rcv_adv))
+        right = pcb->rcv_adv;
+    else if (seq_lt(right, pcb->rcv_adv + threshold) && seq_gt(pcb->rcv_adv, pcb->rcv_nxt))
+        right = pcb->rcv_adv;
+    uint32_t field = right - pcb->rcv_nxt;
+    uint8_t shift = syn ? 0 : pcb->rcv_wscale; /* RFC 7323 2.2: SYN windows are unscaled */
+    field >>= shift;
+    if (field > 0xffffu)
+        field = 0xffffu;
+    uint32_t advertised = pcb->rcv_nxt + (field << shift);
+    if (seq_gt(advertised, pcb->rcv_adv))
+        pcb->rcv_adv = advertised;
+    return (uint16_t)field;
+}
+
+static void syn_options(const struct kite_tcp_pcb *pcb, struct kite_tcp_repr *h)
+{
+    bool passive = pcb->state == KITE_TCP_SYN_RECEIVED;
+    h->opts = KITE_TCP_HAS_MSS;
+    h->mss = pcb->rcv_mss;
+    /* A passive opener answers only the options the peer offered (RFC 7323 1.3, RFC 2018). */
+    if (!passive || (pcb->flags & KITE_TCPF_WSCALE)) {
+        h->opts |= KITE_TCP_HAS_WSCALE;
+        h->wscale = pcb->rcv_wscale;
+    }
+    if (!passive || (pcb->flags & KITE_TCPF_SACK))
+        h->opts |= KITE_TCP_HAS_SACK_PERM;
+    if (!passive || (pcb->flags & KITE_TCPF_TS)) {
+        h->opts |= KITE_TCP_HAS_TIMESTAMP;
+        h->ts_val = kite__tcp_ts_now(pcb);
+        h->ts_ecr = pcb->ts_recent;
+    }
+}
+
+static void data_options(const struct kite_tcp_pcb *pcb, struct kite_tcp_repr *h)
+{
+    uint8_t max_blocks = KITE_TCP_MAX_SACK_BLOCKS;
+    if (pcb->flags & KITE_TCPF_TS) {
+        h->opts |= KITE_TCP_HAS_TIMESTAMP;
+        h->ts_val = kite__tcp_ts_now(pcb);
+        h->ts_ecr = pcb->ts_recent;
+        max_blocks = 3; /* 12 + 2 + 2 + 3 * 8 = 40 bytes of options */
+    }
+    if ((pcb->flags & KITE_TCPF_SACK) && pcb->ooo_count > 0) {
+        h->sack_count = kite__tcp_sack_blocks(pcb, h->sack, max_blocks);
+        if (h->sack_count > 0)
+            h->opts |= KITE_TCP_HAS_SACK;
+    }
+}
+
+static struct kite_pbuf *alloc_segment(struct kite_stack *stack, uint32_t len)
+{
+    struct kite_pbuf *p = kite_pbuf_alloc(stack, SEG_ROOM, (uint16_t)len, KITE_PBUF_RAM);
+    if (p == NULL)
+        p = kite_pbuf_alloc(stack, SEG_ROOM, (uint16_t)len, KITE_PBUF_POOL);
+    return p;
+}
+
+/* Copy [offset, offset+len) of the send queue (offset from snd_una) into p. */
+static void copy_from_queue(const struct kite_tcp_pcb *pcb, struct kite_pbuf *p, uint32_t offset,
+                            uint32_t len)
+{
+    uint16_t at = 0;
+    for (const struct kite_pbuf *q = pcb->snd_queue; q != NULL && len > 0; q = q->next) {
+        if (offset >= q->len) {
+            offset -= q->len;
+            continue;
+        }
+        uint16_t n = (uint16_t)(q->len - offset);
+        if (n > len)
+            n = (uint16_t)len;
+        (void)kite_pbuf_copy_in(p, q->payload + offset, n, at);
+        at = (uint16_t)(at + n);
+        len -= n;
+        offset = 0;
+    }
+}
+
+static void finish_header(struct kite_tcp_pcb *pcb, struct kite_pbuf *p, struct kite_tcp_repr *h)
+{
+    h->hlen = kite_tcp_header_len(h);
+    (void)kite_pbuf_header_add(p, h->hlen);
+    h->checksum = 0;
+    (void)kite_tcp_emit(h, p->payload, p->len);
+    uint32_t sum = kite_cksum_pseudo4(pcb->local_ip.u.v4, pcb->remote_ip.u.v4, KITE_IP_PROTO_TCP,
+                                      p->tot_len);
+    sum += kite__pbuf_cksum(p, 0, p->tot_len);
+    kite_put_be16(p->payload + 16, (uint16_t)~kite_cksum_fold(sum));
+}
+
+/* Build and send one segment. Every segment but the first SYN carries an ACK. */
+static enum kite_err send_segment(struct kite_tcp_pcb *pcb, uint8_t flags, uint32_t seq,
+                                  uint32_t data_off, uint32_t len)
+{
+    struct kite_stack *stack = pcb->stack;
+    struct kite_pbuf *p = alloc_segment(stack, len);
+    if (p == NULL) {
+        stack->stats.tcp.drop_no_mem++;
+        return KITE_ERR_MEM;
+    }
+    if (len > 0)
+        copy_from_queue(pcb, p, data_off, len);
+    bool syn = (flags & KITE_TCP_SYN) != 0;
+    if (pcb->state != KITE_TCP_SYN_SENT)
+        flags |= KITE_TCP_ACK;
+    struct kite_tcp_repr h = {.src_port = pcb->local_port, .dst_port = pcb->remote_port,
+                              .seq = seq, .flags = flags};
+    h.ack = (flags & KITE_TCP_ACK) ? pcb->rcv_nxt : 0;
+    h.window = window_field(pcb, syn);
+    if (syn)
+        syn_options(pcb, &h);
+    else
+        data_options(pcb, &h);
+    finish_header(pcb, p, &h);
+    enum kite_err err = kite__ipv4_output(stack, p, pcb->local_ip.u.v4, pcb->remote_ip.u.v4,
+                                          KITE_IP_PROTO_TCP, KITE_IPV4_DEFAULT_TTL, 0);
+    kite_pbuf_free(stack, p);
+    if (err != KITE_ERR_OK)
+        return err;
+    stack->stats.tcp.tx++;
+    if (flags & KITE_TCP_ACK) {
+        pcb->last_ack_sent = pcb->rcv_nxt;
+        pcb->flags &= (uint16_t)~(KITE_TCPF_ACK_NOW | KITE_TCPF_ACK_DELAYED);
+        pcb->delack_at = KITE_TIME_NEVER;
+        pcb->full_segs_unacked = 0;
+    }
+    return KITE_ERR_OK;
+}
+
+enum kite_err kite__tcp_send_syn(struct kite_tcp_pcb *pcb)
+{
+    enum kite_err err = send_segment(pcb, KITE_TCP_SYN, pcb->iss, 0, 0);
+    pcb->snd_nxt = pcb->iss + 1;
+    pcb->snd_max = seq_max(pcb->snd_max, pcb->snd_nxt);
+    return err;
+}
+
+enum kite_err kite__tcp_send_ack(struct kite_tcp_pcb *pcb)
+{
+    return send_segment(pcb, 0, pcb->snd_nxt, 0, 0);
+}
+
+void kite__tcp_send_keepalive(struct kite_tcp_pcb *pcb)
+{
+    /* RFC 1122 4.2.3.6: a segment with SEG.SEQ = SND.NXT-1 elicits an ACK. */
+    (void)send_segment(pcb, 0, pcb->snd_una - 1, 0, 0);
+}
+
+enum kite_err kite__tcp_send_window_probe(struct kite_tcp_pcb *pcb)
+{
+    pcb->stack->stats.tcp.persist_probes++;
+    /* An old sequence number is always answered with the current window. */
+    return send_segment(pcb, 0, pcb->snd_una - 1, 0, 0);
+}
+
+void kite__tcp_ack_soon(struct kite_tcp_pcb *pcb, bool now)
+{
+    if (now || (pcb->flags & KITE_TCPF_ACK_DELAYED) || pcb->full_segs_unacked >= 2) {
+        pcb->flags |= KITE_TCPF_ACK_NOW;
+        return;
+    }
+    /* RFC 1122 4.2.3.2 / RFC 9293 3.8.6.3: delay, but not beyond the timeout. */
+    pcb->flags |= KITE_TCPF_ACK_DELAYED;
+    pcb->delack_at = pcb->stack->now + KITE_TCP_DELACK_MS;
+    kite__tcp_timer_update(pcb);
+}
+
+/* RFC 6675 5: while in SACK recovery, retransmit lost holes within cwnd - pipe. */
+static bool sack_retransmit(struct kite_tcp_pcb *pcb)
+{
+    uint32_t seq, len;
+    if (kite__tcp_pipe(pcb) + pcb->mss > pcb->cwnd || !kite__tcp_next_lost(pcb, &seq, &len))
+        return false;
+    if (len > pcb->mss)
+        len = pcb->mss;
+    if (send_segment(pcb, 0, seq, seq - pcb->snd_una, len) != KITE_ERR_OK)
+        return false;
+    pcb->high_rxt = seq + len;
+    pcb->stack->stats.tcp.retransmits++;
+    return true;
+}
+
+static uint32_t usable_window(const struct kite_tcp_pcb *pcb)
+{
+    bool sack_recovery = (pcb->flags & (KITE_TCPF_IN_RECOVERY | KITE_TCPF_SACK)) ==
+                         (KITE_TCPF_IN_RECOVERY | KITE_TCPF_SACK);
+    uint32_t flight = sack_recovery ? kite__tcp_pipe(pcb) : pcb->snd_nxt - pcb->snd_una;
+    uint32_t cwnd_room = pcb->cwnd > flight ? pcb->cwnd - flight : 0;
+    uint32_t wnd_edge = pcb->snd_una + pcb->snd_wnd;
+    uint32_t wnd_room = seq_gt(wnd_edge, pcb->snd_nxt) ? wnd_edge - pcb->snd_nxt : 0;
+    return cwnd_room < wnd_room ? cwnd_room : wnd_room;
+}
+
+/* Nagle (RFC 9293 3.7.4) and sender SWS avoidance (RFC 1122 4.2.3.4). */
+static bool hold_small_segment(const struct kite_tcp_pcb *pcb, uint32_t len, uint32_t avail,
+                               bool fin)
+{
+    if (len >= pcb->mss || fin)
+        return false;
+    if (len < avail) /* window-limited: wait for at least half the peer's largest window */
+        return len < pcb->max_snd_wnd / 2;
+    if (seq_lt(pcb->snd_nxt, pcb->snd_max))
+        return false; /* retransmitting after a timeout */
+    return (pcb->flags & KITE_TCPF_NODELAY) == 0 && pcb->snd_nxt != pcb->snd_una;
+}
+
+/* Send the next new (or post-timeout) segment; false when nothing can go. */
+static bool send_next(struct kite_tcp_pcb *pcb)
+{
+    uint32_t end;
+    if (seq_lt(pcb->snd_nxt, pcb->snd_max) && kite__tcp_sacked(pcb, pcb->snd_nxt, &end)) {
+        pcb->snd_nxt = seq_min(end, pcb->snd_max); /* the peer has it: skip */
+        return true;
+    }
+    uint32_t avail = kite__tcp_unsent(pcb);
+    uint32_t len = avail < pcb->mss ? avail : pcb->mss;
+    uint32_t usable = usable_window(pcb);
+    if (len > usable)
+        len = usable;
+    bool want_fin = (pcb->flags & KITE_TCPF_FIN_QUEUED) && len == avail &&
+                    (!(pcb->flags & KITE_TCPF_FIN_SENT) || pcb->snd_nxt + len == pcb->fin_seq);
+    if ((len == 0 && !want_fin) || hold_small_segment(pcb, len, avail, want_fin))
+        return false;
+    if (len == 0 && usable == 0 && pcb->snd_wnd != 0 && pcb->cwnd <= pcb->snd_nxt - pcb->snd_una)
+        return false; /* a lone FIN still respects the congestion window */
+    uint8_t flags = want_fin ? KITE_TCP_FIN : 0;
+    if (len > 0 && len == avail)
+        flags |= KITE_TCP_PSH;
+    uint32_t seq = pcb->snd_nxt;
+    if (send_segment(pcb, flags, seq, seq - pcb->snd_una, len) != KITE_ERR_OK)
+        return false;
+    if (seq_lt(seq, pcb->snd_max))
+        pcb->stack->stats.tcp.retransmits++;
+    else if (!(pcb->flags & (KITE_TCPF_TS | KITE_TCPF_RTT_TIMING)) && len > 0) {
+        pcb->flags |= KITE_TCPF_RTT_TIMING; /* Karn: time only new data */
+        pcb->rtt_seq = seq;
+        pcb->rtt_start = pcb->stack->now;
+    }
+    pcb->snd_nxt = seq + len;
+    if (want_fin) {
+        pcb->fin_seq = pcb->snd_nxt;
+        pcb->flags |= KITE_TCPF_FIN_SENT;
+        pcb->snd_nxt++;
+    }
+    pcb->snd_max = seq_max(pcb->snd_max, pcb->snd_nxt);
+    if (pcb->rto_at == KITE_TIME_NEVER)
+        kite__tcp_rto_restart(pcb);
+    return true;
+}
+
+static bool may_send_data(const struct kite_tcp_pcb *pcb)
+{
+    switch (pcb->state) {
+    case KITE_TCP_ESTABLISHED:
+    case KITE_TCP_CLOSE_WAIT:
+    case KITE_TCP_FIN_WAIT_1:
+    case KITE_TCP_CLOSING:
+    case KITE_TCP_LAST_ACK:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static void update_persist(struct kite_tcp_pcb *pcb)
+{
+    /* RFC 9293 3.8.6.1: a zero window with data waiting and nothing in flight
+     * would deadlock if the window update were lost: probe it. */
+    bool stalled = pcb->snd_wnd == 0 && kite__tcp_unsent(pcb) > 0 &&
+                   pcb->snd_nxt == pcb->snd_una;
+    if (stalled && pcb->persist_at == KITE_TIME_NEVER) {
+        uint32_t t = pcb->rto_ms << pcb->persist_backoff;
+        pcb->persist_at = pcb->stack->now + (t > KITE_TCP_RTO_MAX_MS ? KITE_TCP_RTO_MAX_MS : t);
+    } else if (!stalled) {
+        pcb->persist_at = KITE_TIME_NEVER;
+        pcb->persist_backoff = 0;
+    }
+}
+
+enum kite_err kite__tcp_output(struct kite_tcp_pcb *pcb)
+{
+    if (may_send_data(pcb)) {
+        unsigned budget = 1024; /* bounded work per call */
+        while (budget-- > 0) {
+            if ((pcb->flags & (KITE_TCPF_IN_RECOVERY | KITE_TCPF_SACK)) ==
+                    (KITE_TCPF_IN_RECOVERY | KITE_TCPF_SACK) &&
+                sack_retransmit(pcb))
+                continue;
+            if (!send_next(pcb))
+                break;
+        }
+        update_persist(pcb);
+    }
+    enum kite_err err = KITE_ERR_OK;
+    if ((pcb->flags & KITE_TCPF_ACK_NOW) && pcb->state != KITE_TCP_SYN_SENT &&
+        pcb->state != KITE_TCP_CLOSED && pcb->state != KITE_TCP_LISTEN)
+        err = kite__tcp_send_ack(pcb);
+    kite__tcp_timer_update(pcb);
+    return err;
+}
+
+enum kite_err kite__tcp_send_data(struct kite_tcp_pcb *pcb, uint32_t seq, uint32_t len)
+{
+    bool fin = (pcb->flags & KITE_TCPF_FIN_SENT) && seq + len == pcb->fin_seq &&
+               kite__tcp_unsent(pcb) == 0;
+    uint8_t flags = fin ? KITE_TCP_FIN : 0;
+    return send_segment(pcb, flags, seq, seq - pcb->snd_una, len);
+}
+
+void kite__tcp_send_rst(struct kite_stack *stack, uint32_t src, uint16_t sport, uint32_t dst,
+                        uint16_t dport, uint32_t seq, uint32_t ack, bool with_ack)
+{
+    struct kite_pbuf *p = kite_pbuf_alloc(stack, SEG_ROOM, 0, KITE_PBUF_RAM);
+    if (p == NULL) {
+        stack->stats.tcp.drop_no_mem++;
+        return;
+    }
+    struct kite_tcp_repr h = {.src_port = sport, .dst_port = dport, .seq = seq,
+                              .ack = with_ack ? ack : 0,
+                              .flags = (uint8_t)(KITE_TCP_RST | (with_ack ? KITE_TCP_ACK : 0))};
+    h.hlen = KITE_TCP_HLEN;
+    (void)kite_pbuf_header_add(p, KITE_TCP_HLEN);
+    (void)kite_tcp_emit(&h, p->payload, p->len);
+    uint32_t sum = kite_cksum_pseudo4(src, dst, KITE_IP_PROTO_TCP, KITE_TCP_HLEN) +
+                   kite__pbuf_cksum(p, 0, p->tot_len);
+    kite_put_be16(p->payload + 16, (uint16_t)~kite_cksum_fold(sum));
+    if (kite__ipv4_output(stack, p, src, dst, KITE_IP_PROTO_TCP, KITE_IPV4_DEFAULT_TTL, 0) ==
+        KITE_ERR_OK) {
+        stack->stats.tcp.tx++;
+        stack->stats.tcp.resets_sent++;
+    }
+    kite_pbuf_free(stack, p);
+}
+
+void kite__tcp_rst_for(struct kite_stack *stack, const struct tcp_seg *seg)
+{
+    /* RFC 9293 3.10.7.1: never answer a reset; take the sequence number from
+     * the ACK field if there is one, else acknowledge the segment. */
+    if (seg->hdr.flags & KITE_TCP_RST)
+        return;
+    if (seg->hdr.flags & KITE_TCP_ACK)
+        kite__tcp_send_rst(stack, seg->dst, seg->hdr.dst_port, seg->src, seg->hdr.src_port,
+                           seg->hdr.ack, 0, false);
+    else
+        kite__tcp_send_rst(stack, seg->dst, seg->hdr.dst_port, seg->src, seg->hdr.src_port, 0,
+                           seg->hdr.seq + seg->len, true);
+}

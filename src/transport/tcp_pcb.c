@@ -1,0 +1,634 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* TCP control blocks: allocation, lists, the application API (open, write,
+ * close), initial sequence numbers (RFC 6528) and address changes. */
+#include <string.h>
+
+#include "kite/ipv4.h"
+#include "kite/siphash.h"
+#include "kite/wire/ipv4.h"
+#include "tcp_priv.h"
+
+const char *kite_tcp_state_name(enum kite_tcp_state state)
+{
+    switch (state) {
+#define KITE_TCP_STATE_NAME_(name)                                                             \
+    case KITE_TCP_##name:                                                                      \
+        return #name;
+        KITE_TCP_STATES(KITE_TCP_STATE_NAME_)
+#undef KITE_TCP_STATE_NAME_
+    }
+    return "?";
+}
+
+/* ---- Lists --------------------------------------------------------------- */
+
+void kite__tcp_list_remove(struct kite_tcp_pcb **list, struct kite_tcp_pcb *pcb)
+{
+    for (struct kite_tcp_pcb **pp = list; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == pcb) {
+            *pp = pcb->next;
+            pcb->next = NULL;
+            return;
+        }
+    }
+}
+
+static void unlink_everywhere(struct kite_tcp_pcb *pcb)
+{
+    struct kite_tcp *tcp = &pcb->stack->tcp;
+    kite__tcp_list_remove(&tcp->active, pcb);
+    kite__tcp_list_remove(&tcp->listens, pcb);
+    kite__tcp_list_remove(&tcp->bound, pcb);
+}
+
+static void push(struct kite_tcp_pcb **list, struct kite_tcp_pcb *pcb)
+{
+    pcb->next = *list;
+    *list = pcb;
+}
+
+struct kite_tcp_pcb *kite__tcp_find_active(struct kite_stack *stack, const struct tcp_seg *seg)
+{
+    for (struct kite_tcp_pcb *pcb = stack->tcp.active; pcb != NULL; pcb = pcb->next) {
+        if (pcb->local_port == seg->hdr.dst_port && pcb->remote_port == seg->hdr.src_port &&
+            pcb->remote_ip.u.v4 == seg->src && pcb->local_ip.u.v4 == seg->dst)
+            return pcb;
+    }
+    return NULL;
+}
+
+struct kite_tcp_pcb *kite__tcp_find_listen(struct kite_stack *stack, const struct tcp_seg *seg)
+{
+    struct kite_tcp_pcb *wildcard = NULL;
+    for (struct kite_tcp_pcb *pcb = stack->tcp.listens; pcb != NULL; pcb = pcb->next) {
+        if (pcb->local_port != seg->hdr.dst_port)
+            continue;
+        if (pcb->local_ip.u.v4 == seg->dst)
+            return pcb;
+        if (kite_addr_is_any(&pcb->local_ip))
+            wildcard = pcb;
+    }
+    return wildcard;
+}
+
+/* ---- Allocation ------------------------------------------------------------ */
+
+static struct kite_tcp_pcb *oldest_time_wait(struct kite_stack *stack)
+{
+    struct kite_tcp_pcb *oldest = NULL;
+    for (struct kite_tcp_pcb *pcb = stack->tcp.active; pcb != NULL; pcb = pcb->next) {
+        if (pcb->state == KITE_TCP_TIME_WAIT &&
+            (oldest == NULL || pcb->timewait_at < oldest->timewait_at))
+            oldest = pcb;
+    }
+    return oldest;
+}
+
+struct kite_tcp_pcb *kite__tcp_alloc(struct kite_stack *stack)
+{
+    struct kite_pool *pool = &stack->pools[KITE_POOL_TCP_PCB];
+    struct kite_tcp_pcb *pcb = kite__pool_alloc(pool);
+    if (pcb == NULL) {
+        /* The seed's advice on peak memory: TIME_WAIT is the cheapest to give up. */
+        struct kite_tcp_pcb *tw = oldest_time_wait(stack);
+        if (tw == NULL)
+            return NULL;
+        stack->stats.tcp.tw_recycled++;
+        kite__tcp_free(tw);
+        pcb = kite__pool_alloc(pool);
+        pool->failed--; /* the first try was answered by recycling */
+        if (pcb == NULL)
+            return NULL;
+    }
+    pcb->stack = stack;
+    pcb->state = KITE_TCP_CLOSED;
+    pcb->snd_buf = KITE_TCP_SND_BUF;
+    pcb->rcv_buf = KITE_TCP_RCV_BUF;
+    pcb->mss = 536;
+    pcb->rto_ms = KITE_TCP_RTO_INIT_MS;
+    pcb->keep_idle_ms = KITE_TCP_KEEPIDLE_MS;
+    pcb->keep_intvl_ms = 75000;
+    pcb->rto_at = pcb->persist_at = pcb->delack_at = KITE_TIME_NEVER;
+    pcb->keep_at = pcb->poll_at = pcb->timewait_at = KITE_TIME_NEVER;
+    kite_timer_init(&pcb->timer, kite__tcp_timer_fired);
+    return pcb;
+}
+
+struct kite_tcp_pcb *kite_tcp_new(struct kite_stack *stack)
+{
+    return kite__tcp_alloc(stack);
+}
+
+static void free_send_queue(struct kite_tcp_pcb *pcb)
+{
+    struct kite_pbuf *p = pcb->snd_queue;
+    while (p != NULL) {
+        struct kite_pbuf *next = p->next;
+        p->next = NULL;
+        kite_pbuf_free(pcb->stack, p);
+        p = next;
+    }
+    pcb->snd_queue = NULL;
+    pcb->snd_queued = 0;
+}
+
+static void orphan_children(struct kite_tcp_pcb *listener)
+{
+    for (struct kite_tcp_pcb *c = listener->stack->tcp.active; c != NULL; c = c->next)
+        if (c->listener == listener)
+            c->listener = NULL;
+}
+
+void kite__tcp_free(struct kite_tcp_pcb *pcb)
+{
+    struct kite_stack *stack = pcb->stack;
+    kite_timer_cancel(stack, &pcb->timer);
+    unlink_everywhere(pcb);
+    if (pcb->state == KITE_TCP_LISTEN)
+        orphan_children(pcb);
+    if (pcb->listener != NULL && pcb->state == KITE_TCP_SYN_RECEIVED)
+        pcb->listener->pending--;
+    free_send_queue(pcb);
+    kite__tcp_ooo_free(pcb);
+    kite__pool_free(&stack->pools[KITE_POOL_TCP_PCB], pcb);
+}
+
+void kite__tcp_release(struct kite_tcp_pcb *pcb)
+{
+    if (pcb->busy > 0) {
+        pcb->flags |= KITE_TCPF_FREE_PENDING;
+        kite_timer_cancel(pcb->stack, &pcb->timer);
+        unlink_everywhere(pcb); /* no longer found by demultiplexing */
+        return;
+    }
+    kite__tcp_free(pcb);
+}
+
+void kite__tcp_set_state(struct kite_tcp_pcb *pcb, enum kite_tcp_state state)
+{
+    if (pcb->state == KITE_TCP_SYN_RECEIVED && pcb->listener != NULL)
+        pcb->listener->pending--;
+    pcb->state = (uint8_t)state;
+    if (state == KITE_TCP_SYN_RECEIVED && pcb->listener != NULL)
+        pcb->listener->pending++;
+}
+
+void kite__tcp_kill(struct kite_tcp_pcb *pcb, enum kite_err err)
+{
+    if (pcb->flags & KITE_TCPF_FREE_PENDING)
+        return;
+    kite_tcp_err_fn fn = pcb->err;
+    void *arg = pcb->arg;
+    /* An unaccepted child is unknown to the application: no callback. */
+    bool tell = fn != NULL && (pcb->listener == NULL || (pcb->flags & KITE_TCPF_ACCEPTED));
+    kite__tcp_set_state(pcb, KITE_TCP_CLOSED);
+    pcb->busy++;
+    if (tell)
+        fn(arg, err);
+    pcb->busy--;
+    kite__tcp_release(pcb);
+}
+
+/* ---- Addresses, ports and ISNs --------------------------------------------- */
+
+uint32_t kite__tcp_isn(struct kite_stack *stack, uint32_t lip, uint16_t lport, uint32_t rip,
+                       uint16_t rport)
+{
+    /* RFC 6528 3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey),
+     * M a 4 microsecond clock, F a keyed hash (SipHash-2-4). */
+    uint32_t tuple[3] = {lip, rip, (uint32_t)lport << 16 | rport};
+    uint32_t f = (uint32_t)kite_siphash24(stack->tcp.secret, tuple, sizeof tuple);
+    return (uint32_t)(stack->now * 250u) + f;
+}
+
+static bool port_taken(struct kite_stack *stack, const struct kite_tcp_pcb *self,
+                       const struct kite_addr *ip, uint16_t port)
+{
+    struct kite_tcp_pcb *lists[3] = {stack->tcp.active, stack->tcp.listens, stack->tcp.bound};
+    for (int i = 0; i < 3; i++) {
+        for (struct kite_tcp_pcb *pcb = lists[i]; pcb != NULL; pcb = pcb->next) {
+            if (pcb == self || pcb->local_port != port || pcb->state == KITE_TCP_TIME_WAIT)
+                continue; /* TIME_WAIT never blocks a bind (SO_REUSEADDR behaviour) */
+            if (kite_addr_is_any(&pcb->local_ip) || kite_addr_is_any(ip) ||
+                kite_addr_equal(&pcb->local_ip, ip))
+                return true;
+        }
+    }
+    return false;
+}
+
+static uint16_t pick_port(struct kite_stack *stack, const struct kite_tcp_pcb *pcb,
+                          const struct kite_addr *ip)
+{
+    uint32_t span = KITE_EPHEMERAL_PORT_MAX - KITE_EPHEMERAL_PORT_MIN + 1u;
+    for (uint32_t i = 0; i < span; i++) {
+        uint16_t port = stack->tcp.next_ephemeral;
+        stack->tcp.next_ephemeral = port >= KITE_EPHEMERAL_PORT_MAX
+                                        ? (uint16_t)KITE_EPHEMERAL_PORT_MIN
+                                        : (uint16_t)(port + 1u);
+        if (!port_taken(stack, pcb, ip, port))
+            return port;
+    }
+    return 0;
+}
+
+enum kite_err kite_tcp_bind(struct kite_tcp_pcb *pcb, const struct kite_addr *ip, uint16_t port)
+{
+    struct kite_stack *stack = pcb->stack;
+    if (pcb->state != KITE_TCP_CLOSED)
+        return KITE_ERR_ISCONN;
+    struct kite_addr local = ip != NULL ? *ip : KITE_ADDR_ANY4;
+    if (!kite_addr_is_any(&local) && !kite_ipv4_is_local(stack, local.u.v4))
+        return KITE_ERR_VAL;
+    if (port == 0)
+        port = pick_port(stack, pcb, &local);
+    if (port == 0 || port_taken(stack, pcb, &local, port))
+        return KITE_ERR_INUSE;
+    kite__tcp_list_remove(&stack->tcp.bound, pcb);
+    pcb->local_ip = local;
+    pcb->local_port = port;
+    push(&stack->tcp.bound, pcb);
+    return KITE_ERR_OK;
+}
+
+enum kite_err kite_tcp_listen(struct kite_tcp_pcb *pcb, uint8_t backlog)
+{
+    if (pcb->state == KITE_TCP_LISTEN)
+        return KITE_ERR_OK;
+    if (pcb->state != KITE_TCP_CLOSED || pcb->local_port == 0)
+        return pcb->local_port == 0 ? KITE_ERR_NOTCONN : KITE_ERR_ISCONN;
+    kite__tcp_list_remove(&pcb->stack->tcp.bound, pcb);
+    pcb->state = KITE_TCP_LISTEN;
+    pcb->backlog = backlog > 0 ? backlog : 1;
+    push(&pcb->stack->tcp.listens, pcb);
+    return KITE_ERR_OK;
+}
+
+uint16_t kite__tcp_route_mss(struct kite_stack *stack, uint32_t dst)
+{
+    /* MSS clamped to the route's MTU (RFC 9293 3.7.1, RFC 879). */
+    struct kite_netif *netif = kite_ipv4_route(stack, dst);
+    uint16_t mtu = netif != NULL ? netif->mtu : 576;
+    return (uint16_t)(mtu - KITE_IPV4_HLEN - KITE_TCP_HLEN);
+}
+
+static uint8_t window_scale_for(uint32_t buf)
+{
+    uint8_t shift = 0;
+    while (shift < KITE_TCP_MAX_WSCALE && (buf >> shift) > 0xffffu)
+        shift++;
+    return shift;
+}
+
+/* Common set-up of a connection's sequence spaces and windows. */
+void kite__tcp_init_connection(struct kite_tcp_pcb *pcb, struct kite_netif *netif)
+{
+    struct kite_stack *stack = pcb->stack;
+    (void)netif;
+    pcb->iss = kite__tcp_isn(stack, pcb->local_ip.u.v4, pcb->local_port, pcb->remote_ip.u.v4,
+                             pcb->remote_port);
+    pcb->snd_una = pcb->snd_nxt = pcb->snd_max = pcb->iss;
+    pcb->rcv_mss = kite__tcp_route_mss(stack, pcb->remote_ip.u.v4);
+    pcb->mss = pcb->rcv_mss < 536 ? pcb->rcv_mss : 536; /* RFC 9293 3.7.1 default */
+    pcb->rcv_wscale = window_scale_for(pcb->rcv_buf);
+    pcb->ts_offset = kite_random_u32(stack);
+    pcb->last_rx = stack->now;
+    kite__tcp_cc_init(pcb);
+}
+
+enum kite_err kite_tcp_connect(struct kite_tcp_pcb *pcb, const struct kite_addr *ip,
+                               uint16_t port, kite_tcp_connected_fn connected)
+{
+    struct kite_stack *stack = pcb->stack;
+    if (pcb->state != KITE_TCP_CLOSED)
+        return pcb->state == KITE_TCP_SYN_SENT ? KITE_ERR_ALREADY : KITE_ERR_ISCONN;
+    if (ip == NULL || kite_addr_is_any(ip) || port == 0 || kite_ip4_is_multicast(ip->u.v4) ||
+        ip->u.v4 == KITE_IP4_BROADCAST)
+        return KITE_ERR_VAL;
+    struct kite_netif *netif = kite_ipv4_route(stack, ip->u.v4);
+    if (netif == NULL)
+        return KITE_ERR_ROUTE;
+    if (kite_addr_is_any(&pcb->local_ip))
+        pcb->local_ip = kite_ip4_is_loopback(ip->u.v4) || kite_ipv4_is_local(stack, ip->u.v4)
+                            ? *ip
+                            : netif->ip4;
+    if (pcb->local_port == 0)
+        pcb->local_port = pick_port(stack, pcb, &pcb->local_ip);
+    if (pcb->local_port == 0)
+        return KITE_ERR_INUSE;
+    kite__tcp_list_remove(&stack->tcp.bound, pcb);
+    pcb->remote_ip = *ip;
+    pcb->remote_port = port;
+    pcb->connected = connected;
+    kite__tcp_init_connection(pcb, netif);
+    pcb->state = KITE_TCP_SYN_SENT;
+    push(&stack->tcp.active, pcb);
+    stack->stats.tcp.active_opens++;
+    (void)kite__tcp_send_syn(pcb);
+    kite__tcp_rto_restart(pcb);
+    return KITE_ERR_OK;
+}
+
+/* ---- Callbacks and options -------------------------------------------------- */
+
+void kite_tcp_arg(struct kite_tcp_pcb *pcb, void *arg) { pcb->arg = arg; }
+void kite_tcp_accept(struct kite_tcp_pcb *pcb, kite_tcp_accept_fn fn) { pcb->accept = fn; }
+void kite_tcp_recv(struct kite_tcp_pcb *pcb, kite_tcp_recv_fn fn) { pcb->recv = fn; }
+void kite_tcp_sent(struct kite_tcp_pcb *pcb, kite_tcp_sent_fn fn) { pcb->sent = fn; }
+void kite_tcp_err(struct kite_tcp_pcb *pcb, kite_tcp_err_fn fn) { pcb->err = fn; }
+
+void kite_tcp_poll(struct kite_tcp_pcb *pcb, kite_tcp_poll_fn fn, uint32_t interval_ms)
+{
+    pcb->poll = fn;
+    pcb->poll_interval_ms = interval_ms;
+    pcb->poll_at = fn != NULL && interval_ms > 0 ? pcb->stack->now + interval_ms : KITE_TIME_NEVER;
+    kite__tcp_timer_update(pcb);
+}
+
+void kite_tcp_set_nodelay(struct kite_tcp_pcb *pcb, bool nodelay)
+{
+    if (nodelay)
+        pcb->flags |= KITE_TCPF_NODELAY;
+    else
+        pcb->flags &= (uint16_t)~KITE_TCPF_NODELAY;
+}
+
+void kite_tcp_set_keepalive(struct kite_tcp_pcb *pcb, uint32_t idle_ms, uint32_t interval_ms,
+                            uint8_t count)
+{
+    pcb->keep_idle_ms = idle_ms;
+    pcb->keep_intvl_ms = interval_ms;
+    pcb->keep_cnt = count;
+    pcb->keep_probes_sent = 0;
+    pcb->keep_at = count > 0 && idle_ms > 0 ? pcb->last_rx + idle_ms : KITE_TIME_NEVER;
+    kite__tcp_timer_update(pcb);
+}
+
+enum kite_err kite_tcp_set_buffers(struct kite_tcp_pcb *pcb, uint32_t snd, uint32_t rcv)
+{
+    if (pcb->state != KITE_TCP_CLOSED && pcb->state != KITE_TCP_LISTEN)
+        return KITE_ERR_ISCONN;
+    if (snd < 536 || rcv < 536 || rcv > (0xffffu << KITE_TCP_MAX_WSCALE))
+        return KITE_ERR_VAL;
+    pcb->snd_buf = snd;
+    pcb->rcv_buf = rcv;
+    return KITE_ERR_OK;
+}
+
+enum kite_tcp_state kite_tcp_get_state(const struct kite_tcp_pcb *pcb)
+{
+    return (enum kite_tcp_state)pcb->state;
+}
+
+void kite_tcp_get_local(const struct kite_tcp_pcb *pcb, struct kite_addr *ip, uint16_t *port)
+{
+    *ip = pcb->local_ip;
+    *port = pcb->local_port;
+}
+
+void kite_tcp_get_remote(const struct kite_tcp_pcb *pcb, struct kite_addr *ip, uint16_t *port)
+{
+    *ip = pcb->remote_ip;
+    *port = pcb->remote_port;
+}
+
+/* ---- Data ------------------------------------------------------------------- */
+
+uint32_t kite_tcp_sndbuf(const struct kite_tcp_pcb *pcb)
+{
+    return pcb->snd_queued >= pcb->snd_buf ? 0 : pcb->snd_buf - pcb->snd_queued;
+}
+
+static bool can_send_data(const struct kite_tcp_pcb *pcb)
+{
+    switch (pcb->state) {
+    case KITE_TCP_SYN_SENT:
+    case KITE_TCP_SYN_RECEIVED:
+    case KITE_TCP_ESTABLISHED:
+    case KITE_TCP_CLOSE_WAIT:
+        return (pcb->flags & KITE_TCPF_FIN_QUEUED) == 0;
+    default:
+        return false;
+    }
+}
+
+static struct kite_pbuf *queue_tail(const struct kite_tcp_pcb *pcb)
+{
+    struct kite_pbuf *p = pcb->snd_queue;
+    while (p != NULL && p->next != NULL)
+        p = p->next;
+    return p;
+}
+
+static uint16_t tailroom(const struct kite_pbuf *p)
+{
+    if (p->type != KITE_PBUF_POOL || p->ref != 1)
+        return 0;
+    uint32_t used = (uint32_t)kite_pbuf_header_room(p) + p->len;
+    return (uint16_t)(KITE_PBUF_POOL_BUFSIZE - used);
+}
+
+static void append_chunk(struct kite_tcp_pcb *pcb, struct kite_pbuf *tail, struct kite_pbuf *p)
+{
+    if (tail == NULL)
+        pcb->snd_queue = p;
+    else
+        tail->next = p;
+}
+
+/* Copy into pool blocks, filling the tail block first (small writes coalesce).
+ * All or nothing: the blocks needed are checked before anything is copied. */
+static enum kite_err queue_copy(struct kite_tcp_pcb *pcb, const uint8_t *data, uint16_t len)
+{
+    struct kite_pbuf *tail = queue_tail(pcb);
+    uint16_t first = tail != NULL ? tailroom(tail) : 0;
+    if (first > len)
+        first = len;
+    uint32_t rest = (uint32_t)len - first;
+    uint32_t blocks = (rest + KITE_PBUF_POOL_BUFSIZE - 1u) / KITE_PBUF_POOL_BUFSIZE;
+    const struct kite_pool *pool = &pcb->stack->pools[KITE_POOL_PBUF_POOL];
+    if ((uint32_t)(pool->count - pool->used) < blocks) {
+        pcb->stack->stats.tcp.drop_no_mem++;
+        return KITE_ERR_WOULDBLOCK; /* backpressure, never lost data */
+    }
+    if (first > 0) {
+        memcpy(tail->payload + tail->len, data, first);
+        tail->len = (uint16_t)(tail->len + first);
+        tail->tot_len = tail->len;
+    }
+    for (uint16_t done = first; done < len;) {
+        uint16_t n = (uint16_t)(len - done);
+        if (n > KITE_PBUF_POOL_BUFSIZE)
+            n = KITE_PBUF_POOL_BUFSIZE;
+        struct kite_pbuf *p = kite_pbuf_alloc(pcb->stack, 0, n, KITE_PBUF_POOL);
+        memcpy(p->payload, data + done, n);
+        append_chunk(pcb, tail, p);
+        tail = p;
+        done = (uint16_t)(done + n);
+    }
+    pcb->snd_queued += len;
+    return KITE_ERR_OK;
+}
+
+enum kite_err kite_tcp_write(struct kite_tcp_pcb *pcb, const void *data, uint16_t len,
+                             uint8_t flags)
+{
+    if (!can_send_data(pcb))
+        return pcb->state == KITE_TCP_CLOSED || pcb->state == KITE_TCP_LISTEN ? KITE_ERR_NOTCONN
+                                                                               : KITE_ERR_CLOSED;
+    if (len == 0)
+        return KITE_ERR_OK;
+    if (len > kite_tcp_sndbuf(pcb))
+        return KITE_ERR_WOULDBLOCK;
+    if (flags & KITE_TCP_WRITE_COPY)
+        return queue_copy(pcb, data, len);
+    /* Not volatile: reference the caller's bytes until they are acknowledged. */
+    struct kite_pbuf *p = kite_pbuf_alloc_ref(pcb->stack, data, len, KITE_PBUF_ROM);
+    if (p == NULL)
+        return KITE_ERR_WOULDBLOCK;
+    append_chunk(pcb, queue_tail(pcb), p);
+    pcb->snd_queued += len;
+    return KITE_ERR_OK;
+}
+
+enum kite_err kite_tcp_output(struct kite_tcp_pcb *pcb)
+{
+    if (pcb->state == KITE_TCP_SYN_SENT || pcb->state == KITE_TCP_SYN_RECEIVED)
+        return KITE_ERR_OK; /* data goes out once established */
+    return kite__tcp_output(pcb);
+}
+
+uint32_t kite__tcp_rcv_window(const struct kite_tcp_pcb *pcb)
+{
+    uint32_t used = pcb->rcv_unread + pcb->ooo_bytes;
+    return used >= pcb->rcv_buf ? 0 : pcb->rcv_buf - used;
+}
+
+void kite_tcp_recved(struct kite_tcp_pcb *pcb, uint32_t len)
+{
+    uint32_t before = kite__tcp_rcv_window(pcb);
+    pcb->rcv_unread = len > pcb->rcv_unread ? 0 : pcb->rcv_unread - len;
+    uint32_t after = kite__tcp_rcv_window(pcb);
+    uint32_t threshold = pcb->rcv_buf / 2 < pcb->rcv_mss ? pcb->rcv_buf / 2 : pcb->rcv_mss;
+    /* RFC 1122 4.2.3.3: announce the window when it opened by a useful amount. */
+    uint32_t right = pcb->rcv_nxt + after;
+    if (after > before && seq_geq(right, pcb->rcv_adv + threshold) &&
+        (pcb->state == KITE_TCP_ESTABLISHED || pcb->state == KITE_TCP_FIN_WAIT_1 ||
+         pcb->state == KITE_TCP_FIN_WAIT_2))
+        (void)kite__tcp_send_ack(pcb);
+}
+
+/* ---- Closing ------------------------------------------------------------------ */
+
+static enum kite_err queue_fin(struct kite_tcp_pcb *pcb)
+{
+    pcb->flags |= KITE_TCPF_FIN_QUEUED;
+    if (pcb->state == KITE_TCP_ESTABLISHED || pcb->state == KITE_TCP_SYN_RECEIVED)
+        kite__tcp_set_state(pcb, KITE_TCP_FIN_WAIT_1);
+    else if (pcb->state == KITE_TCP_CLOSE_WAIT)
+        kite__tcp_set_state(pcb, KITE_TCP_LAST_ACK);
+    return kite__tcp_output(pcb);
+}
+
+enum kite_err kite_tcp_shutdown(struct kite_tcp_pcb *pcb, bool rx, bool tx)
+{
+    if (pcb->state == KITE_TCP_LISTEN || pcb->state == KITE_TCP_CLOSED)
+        return KITE_ERR_NOTCONN;
+    if (rx)
+        pcb->flags |= KITE_TCPF_RX_SHUT;
+    if (tx && (pcb->flags & KITE_TCPF_FIN_QUEUED) == 0) {
+        if (pcb->state == KITE_TCP_SYN_SENT) {
+            kite_tcp_abort(pcb);
+            return KITE_ERR_OK;
+        }
+        return queue_fin(pcb);
+    }
+    return KITE_ERR_OK;
+}
+
+enum kite_err kite_tcp_close(struct kite_tcp_pcb *pcb)
+{
+    switch (pcb->state) {
+    case KITE_TCP_CLOSED:
+    case KITE_TCP_LISTEN:
+    case KITE_TCP_SYN_SENT:
+        kite__tcp_set_state(pcb, KITE_TCP_CLOSED);
+        kite__tcp_release(pcb);
+        return KITE_ERR_OK;
+    default:
+        break;
+    }
+    pcb->flags |= KITE_TCPF_CLOSED_BY_APP | KITE_TCPF_RX_SHUT;
+    pcb->recv = NULL;
+    pcb->sent = NULL;
+    pcb->err = NULL;
+    pcb->poll = NULL;
+    pcb->poll_at = KITE_TIME_NEVER;
+    if (pcb->state == KITE_TCP_TIME_WAIT || (pcb->flags & KITE_TCPF_FIN_QUEUED))
+        return KITE_ERR_OK;
+    enum kite_err err = queue_fin(pcb);
+    return err == KITE_ERR_MEM ? KITE_ERR_OK : err; /* the FIN is retried by the timers */
+}
+
+void kite_tcp_abort(struct kite_tcp_pcb *pcb)
+{
+    switch (pcb->state) {
+    case KITE_TCP_SYN_RECEIVED:
+    case KITE_TCP_ESTABLISHED:
+    case KITE_TCP_FIN_WAIT_1:
+    case KITE_TCP_FIN_WAIT_2:
+    case KITE_TCP_CLOSE_WAIT:
+    case KITE_TCP_CLOSING:
+    case KITE_TCP_LAST_ACK:
+        /* RFC 9293 3.10.5 ABORT: send a reset, forget everything. */
+        kite__tcp_send_rst(pcb->stack, pcb->local_ip.u.v4, pcb->local_port, pcb->remote_ip.u.v4,
+                           pcb->remote_port, pcb->snd_nxt, pcb->rcv_nxt, true);
+        break;
+    default:
+        break;
+    }
+    pcb->err = NULL;
+    kite__tcp_kill(pcb, KITE_ERR_ABORTED);
+}
+
+/* ---- Stack-wide ------------------------------------------------------------------ */
+
+static void netif_event(struct kite_stack *stack, struct kite_netif *netif,
+                        enum kite_netif_event event, uint32_t old)
+{
+    (void)event; /* removal and readdressing both take the address away */
+    if (old == 0)
+        return;
+    for (struct kite_tcp_pcb *pcb = stack->tcp.listens; pcb != NULL; pcb = pcb->next)
+        if (pcb->local_ip.u.v4 == old)
+            pcb->local_ip = netif->ip4; /* listeners follow the address, as lwIP does */
+    if (KITE_TCP_KEEP_ON_ADDR_CHANGE)
+        return;
+    struct kite_tcp_pcb *pcb = stack->tcp.active;
+    while (pcb != NULL) {
+        struct kite_tcp_pcb *next = pcb->next;
+        if (pcb->local_ip.u.v4 == old)
+            kite__tcp_kill(pcb, KITE_ERR_ABORTED);
+        pcb = next;
+    }
+}
+
+void kite__tcp_init(struct kite_stack *stack)
+{
+    memset(&stack->tcp, 0, sizeof stack->tcp);
+    for (int i = 0; i < 4; i++)
+        stack->tcp.secret[i] = kite_random_u32(stack);
+    uint32_t span = KITE_EPHEMERAL_PORT_MAX - KITE_EPHEMERAL_PORT_MIN + 1u;
+    stack->tcp.next_ephemeral = (uint16_t)(KITE_EPHEMERAL_PORT_MIN + kite_random_u32(stack) % span);
+    stack->tcp.challenge_tokens = KITE_TCP_CHALLENGE_ACK_LIMIT;
+    (void)kite__stack_register_ip_proto(stack, KITE_IP_PROTO_TCP, kite__tcp_input, NULL);
+    (void)kite__stack_register_netif_hook(stack, netif_event);
+}
+
+void kite__tcp_deinit(struct kite_stack *stack)
+{
+    struct kite_tcp_pcb **lists[3] = {&stack->tcp.active, &stack->tcp.listens, &stack->tcp.bound};
+    for (int i = 0; i < 3; i++)
+        while (*lists[i] != NULL)
+            kite__tcp_free(*lists[i]);
+}

@@ -1,0 +1,456 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * TCP segment processing in SYN_RECEIVED and the synchronized states,
+ * following RFC 9293 3.10.7.4 step by step: sequence check (with PAWS,
+ * RFC 7323 5), RST (RFC 5961 3), SYN (RFC 5961 4), ACK (RFC 5961 5, RFC 5681,
+ * RFC 6582, RFC 6675), data, FIN.
+ */
+#include "tcp_priv.h"
+
+/* ---- Challenge ACKs (RFC 5961 7: rate limited, stack-wide) ------------------- */
+
+bool kite__tcp_challenge_allowed(struct kite_stack *stack)
+{
+    struct kite_tcp *tcp = &stack->tcp;
+    kite_time_ms second = stack->now / 1000u;
+    if (second != tcp->challenge_second) {
+        tcp->challenge_second = second;
+        tcp->challenge_tokens = KITE_TCP_CHALLENGE_ACK_LIMIT;
+    }
+    if (tcp->challenge_tokens == 0) {
+        stack->stats.tcp.challenge_acks_limited++;
+        return false;
+    }
+    tcp->challenge_tokens--;
+    stack->stats.tcp.challenge_acks++;
+    return true;
+}
+
+static void challenge_ack(struct kite_tcp_pcb *pcb)
+{
+    if (kite__tcp_challenge_allowed(pcb->stack))
+        pcb->flags |= KITE_TCPF_ACK_NOW;
+}
+
+/* ---- 1. Sequence number check -------------------------------------------------- */
+
+static uint32_t advertised_window(const struct kite_tcp_pcb *pcb)
+{
+    return seq_gt(pcb->rcv_adv, pcb->rcv_nxt) ? pcb->rcv_adv - pcb->rcv_nxt : 0;
+}
+
+/* RFC 9293 3.10.7.4 first: the four cases of segment acceptability. */
+static bool acceptable(const struct kite_tcp_pcb *pcb, const struct tcp_seg *seg)
+{
+    uint32_t wnd = advertised_window(pcb);
+    uint32_t seq = seg->hdr.seq;
+    if (seg->len == 0)
+        return wnd == 0 ? seq == pcb->rcv_nxt : seq_in(seq, pcb->rcv_nxt, pcb->rcv_nxt + wnd);
+    if (wnd == 0)
+        return false;
+    return seq_in(seq, pcb->rcv_nxt, pcb->rcv_nxt + wnd) ||
+           seq_in(seq + seg->len - 1, pcb->rcv_nxt, pcb->rcv_nxt + wnd);
+}
+
+/* RFC 7323 5.3: reject segments carrying a timestamp older than ts_recent. */
+static bool paws_reject(const struct kite_tcp_pcb *pcb, const struct tcp_seg *seg)
+{
+    if (!(pcb->flags & KITE_TCPF_TS) || !(seg->hdr.opts & KITE_TCP_HAS_TIMESTAMP) ||
+        (seg->hdr.flags & KITE_TCP_RST))
+        return false;
+    if (!seq_lt(seg->hdr.ts_val, pcb->ts_recent))
+        return false;
+    /* RFC 7323 5.5: after 24 days idle ts_recent is invalid, accept. */
+    return pcb->stack->now - pcb->ts_recent_age < 24ull * 24 * 3600 * 1000;
+}
+
+static bool sequence_ok(struct kite_tcp_pcb *pcb, struct tcp_seg *seg)
+{
+    struct kite_stats_tcp *st = &pcb->stack->stats.tcp;
+    if (paws_reject(pcb, seg)) {
+        st->drop_paws++;
+        pcb->flags |= KITE_TCPF_ACK_NOW;
+        return false;
+    }
+    if (acceptable(pcb, seg))
+        return true;
+    if (advertised_window(pcb) == 0 && seg->hdr.seq == pcb->rcv_nxt) {
+        /* RFC 9293: with a zero window still take ACK, URG and RST; drop the data. */
+        seg->data_len = 0;
+        seg->hdr.flags &= (uint8_t)~KITE_TCP_FIN;
+        pcb->flags |= KITE_TCPF_ACK_NOW;
+        return true;
+    }
+    st->drop_out_of_window++;
+    if (!(seg->hdr.flags & KITE_TCP_RST))
+        pcb->flags |= KITE_TCPF_ACK_NOW; /* a duplicate ACK tells the peer where we are */
+    return false;
+}
+
+/* ---- 2. RST (RFC 5961 3.2) ------------------------------------------------------ */
+
+static void handle_rst(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg)
+{
+    if (seg->hdr.seq != pcb->rcv_nxt) {
+        challenge_ack(pcb); /* in window but not exact: maybe blind, ask */
+        return;
+    }
+    pcb->stack->stats.tcp.resets_rx++;
+    switch (pcb->state) {
+    case KITE_TCP_TIME_WAIT:
+        return; /* RFC 1337: don't let a reset assassinate TIME_WAIT */
+    case KITE_TCP_CLOSING:
+    case KITE_TCP_LAST_ACK:
+        kite__tcp_kill(pcb, KITE_ERR_CLOSED);
+        return;
+    default:
+        kite__tcp_kill(pcb, KITE_ERR_RESET);
+    }
+}
+
+/* ---- 5. ACK ---------------------------------------------------------------------- */
+
+static void established(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg)
+{
+    pcb->snd_una = pcb->iss + 1; /* our SYN is acknowledged */
+    pcb->snd_wnd = (uint32_t)seg->hdr.window << pcb->snd_wscale;
+    pcb->max_snd_wnd = pcb->snd_wnd;
+    pcb->snd_wl1 = seg->hdr.seq;
+    pcb->snd_wl2 = seg->hdr.ack;
+    pcb->retries = 0;
+    pcb->backoff = 0;
+    pcb->rto_at = KITE_TIME_NEVER;
+    kite__tcp_set_state(pcb, KITE_TCP_ESTABLISHED);
+    pcb->stack->stats.tcp.established++;
+    pcb->busy++;
+    if (pcb->listener != NULL) {
+        struct kite_tcp_pcb *l = pcb->listener;
+        pcb->flags |= KITE_TCPF_ACCEPTED;
+        /* A listener without an accept callback, or one that refuses: reset. */
+        if (l->accept == NULL || l->accept(l->arg, pcb) != KITE_ERR_OK) {
+            if (!(pcb->flags & KITE_TCPF_FREE_PENDING))
+                kite_tcp_abort(pcb);
+        }
+    } else if (pcb->connected != NULL) {
+        pcb->connected(pcb->arg, pcb); /* simultaneous open completed */
+    }
+    pcb->busy--;
+}
+
+static bool syn_received_ack(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg)
+{
+    if (!seq_in(seg->hdr.ack, pcb->iss + 1, pcb->snd_max + 1)) {
+        pcb->stack->stats.tcp.drop_bad_ack++;
+        kite__tcp_rst_for(pcb->stack, seg);
+        return false;
+    }
+    established(pcb, seg);
+    return !(pcb->flags & KITE_TCPF_FREE_PENDING);
+}
+
+static void update_window(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg)
+{
+    /* RFC 9293 3.10.7.4: take the window only from the newest segment. */
+    if (seq_lt(pcb->snd_wl1, seg->hdr.seq) ||
+        (pcb->snd_wl1 == seg->hdr.seq && seq_leq(pcb->snd_wl2, seg->hdr.ack))) {
+        pcb->snd_wnd = (uint32_t)seg->hdr.window << pcb->snd_wscale;
+        pcb->snd_wl1 = seg->hdr.seq;
+        pcb->snd_wl2 = seg->hdr.ack;
+        if (pcb->snd_wnd > pcb->max_snd_wnd)
+            pcb->max_snd_wnd = pcb->snd_wnd;
+    }
+}
+
+static void drop_acked_data(struct kite_tcp_pcb *pcb, uint32_t n)
+{
+    pcb->snd_queued -= n;
+    while (n > 0 && pcb->snd_queue != NULL) {
+        struct kite_pbuf *p = pcb->snd_queue;
+        if (n < p->len) {
+            (void)kite_pbuf_header_remove(p, (uint16_t)n);
+            return;
+        }
+        n -= p->len;
+        pcb->snd_queue = p->next;
+        p->next = NULL;
+        kite_pbuf_free(pcb->stack, p);
+    }
+}
+
+static void take_rtt_sample(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg)
+{
+    /* RFC 7323 4.1: with timestamps every advancing ACK gives a sample;
+     * without, Karn's rule: only the one timed, never retransmitted segment. */
+    if ((pcb->flags & KITE_TCPF_TS) && (seg->hdr.opts & KITE_TCP_HAS_TIMESTAMP) &&
+        seg->hdr.ts_ecr != 0) {
+        kite__tcp_rtt_sample(pcb, kite__tcp_ts_now(pcb) - seg->hdr.ts_ecr);
+    } else if ((pcb->flags & KITE_TCPF_RTT_TIMING) && seq_gt(seg->hdr.ack, pcb->rtt_seq)) {
+        pcb->flags &= (uint16_t)~KITE_TCPF_RTT_TIMING;
+        kite__tcp_rtt_sample(pcb, (uint32_t)(pcb->stack->now - pcb->rtt_start));
+    }
+}
+
+static bool has_sack(const struct kite_tcp_pcb *pcb)
+{
+    return (pcb->flags & KITE_TCPF_SACK) != 0;
+}
+
+/* RFC 6582 3.2 step 3 / RFC 6675 5: an ACK during recovery. */
+static void recovery_ack(struct kite_tcp_pcb *pcb, uint32_t acked)
+{
+    if (seq_geq(pcb->snd_una, pcb->recover)) {
+        kite__tcp_cc_exit_recovery(pcb);
+        return;
+    }
+    if (has_sack(pcb))
+        return; /* the output loop retransmits the next hole (NextSeg) */
+    /* NewReno partial ACK: retransmit the next unacknowledged segment, deflate. */
+    uint32_t len = kite__tcp_unsent(pcb) + (pcb->snd_nxt - pcb->snd_una);
+    if (len > pcb->mss)
+        len = pcb->mss;
+    if (kite__tcp_send_data(pcb, pcb->snd_una, len) == KITE_ERR_OK)
+        pcb->stack->stats.tcp.retransmits++;
+    pcb->cwnd = pcb->cwnd > acked ? pcb->cwnd - acked + pcb->mss : pcb->mss;
+}
+
+static void fin_acked(struct kite_tcp_pcb *pcb)
+{
+    switch (pcb->state) {
+    case KITE_TCP_FIN_WAIT_1:
+        kite__tcp_set_state(pcb, KITE_TCP_FIN_WAIT_2);
+        if (pcb->flags & KITE_TCPF_CLOSED_BY_APP) /* don't wait forever for the peer */
+            pcb->timewait_at = pcb->stack->now + 2u * KITE_TCP_MSL_MS;
+        break;
+    case KITE_TCP_CLOSING:
+        kite__tcp_enter_time_wait(pcb);
+        break;
+    case KITE_TCP_LAST_ACK:
+        kite__tcp_kill(pcb, KITE_ERR_CLOSED);
+        break;
+    default:
+        break;
+    }
+}
+
+static void new_ack(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg)
+{
+    uint32_t acked = seg->hdr.ack - pcb->snd_una;
+    bool fin = (pcb->flags & KITE_TCPF_FIN_SENT) && seq_gt(seg->hdr.ack, pcb->fin_seq);
+    uint32_t data = acked - (fin ? 1u : 0u);
+    take_rtt_sample(pcb, seg);
+    drop_acked_data(pcb, data);
+    pcb->snd_una = seg->hdr.ack;
+    if (seq_lt(pcb->snd_nxt, pcb->snd_una))
+        pcb->snd_nxt = pcb->snd_una;
+    pcb->retries = 0;
+    pcb->backoff = 0;
+    pcb->dupacks = 0;
+    kite__tcp_sack_ack(pcb);
+    if (pcb->flags & KITE_TCPF_IN_RECOVERY)
+        recovery_ack(pcb, acked);
+    else
+        kite__tcp_cc_ack(pcb, acked);
+    if (pcb->snd_una == pcb->snd_max)
+        pcb->rto_at = KITE_TIME_NEVER; /* RFC 6298 5.2 */
+    else
+        kite__tcp_rto_restart(pcb); /* RFC 6298 5.3 */
+    if (data > 0 && pcb->sent != NULL) {
+        pcb->busy++;
+        pcb->sent(pcb->arg, pcb, data);
+        pcb->busy--;
+    }
+    if (fin && !(pcb->flags & KITE_TCPF_FREE_PENDING))
+        fin_acked(pcb);
+}
+
+static void enter_recovery(struct kite_tcp_pcb *pcb)
+{
+    pcb->stack->stats.tcp.fast_retransmits++;
+    pcb->recover = pcb->snd_max;
+    kite__tcp_cc_enter_recovery(pcb);
+    pcb->flags |= KITE_TCPF_IN_RECOVERY;
+    pcb->flags &= (uint16_t)~KITE_TCPF_RTT_TIMING;
+    if (has_sack(pcb)) {
+        pcb->stack->stats.tcp.sack_recoveries++;
+        pcb->high_rxt = pcb->snd_una; /* RFC 6675 5 step 4 */
+        return;                       /* the output loop sends NextSeg() */
+    }
+    /* RFC 6582 3.2 steps 2-3: retransmit the first segment, inflate by 3. */
+    uint32_t len = pcb->snd_nxt - pcb->snd_una;
+    if (len > pcb->mss)
+        len = pcb->mss;
+    if (kite__tcp_send_data(pcb, pcb->snd_una, len) == KITE_ERR_OK)
+        pcb->stack->stats.tcp.retransmits++;
+    pcb->cwnd = pcb->ssthresh + 3u * pcb->mss;
+    kite__tcp_rto_restart(pcb);
+}
+
+static bool is_dup_ack(const struct kite_tcp_pcb *pcb, const struct tcp_seg *seg, uint32_t wnd)
+{
+    /* RFC 5681 2: same ACK, no data, no SYN/FIN, same window, data outstanding. */
+    return seg->hdr.ack == pcb->snd_una && seg->data_len == 0 &&
+           !(seg->hdr.flags & (KITE_TCP_SYN | KITE_TCP_FIN)) && wnd == pcb->snd_wnd &&
+           pcb->snd_max != pcb->snd_una;
+}
+
+static void dup_ack(struct kite_tcp_pcb *pcb)
+{
+    pcb->stack->stats.tcp.dup_acks++;
+    pcb->dupacks++;
+    if (pcb->flags & KITE_TCPF_IN_RECOVERY) {
+        if (!has_sack(pcb))
+            pcb->cwnd += pcb->mss; /* RFC 6582 3.2 step 4: inflate */
+        return;
+    }
+    bool lost = pcb->dupacks >= 3 || (has_sack(pcb) && kite__tcp_sack_loss_detected(pcb));
+    /* RFC 6582 4.1: one recovery per window of data. */
+    if (lost && seq_geq(pcb->snd_una, pcb->recover))
+        enter_recovery(pcb);
+}
+
+/* Returns false when the segment must be dropped. */
+static bool handle_ack(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg)
+{
+    uint32_t ack = seg->hdr.ack;
+    if (seq_gt(ack, pcb->snd_max)) {
+        pcb->stack->stats.tcp.drop_bad_ack++;
+        pcb->flags |= KITE_TCPF_ACK_NOW; /* acks something not yet sent */
+        return false;
+    }
+    if (seq_lt(ack, pcb->snd_una - pcb->max_snd_wnd)) {
+        pcb->stack->stats.tcp.drop_bad_ack++;
+        challenge_ack(pcb); /* RFC 5961 5.2: too old to be legitimate */
+        return false;
+    }
+    if (has_sack(pcb) && (seg->hdr.opts & KITE_TCP_HAS_SACK))
+        kite__tcp_sack_update(pcb, &seg->hdr);
+    uint32_t old_wnd = pcb->snd_wnd;
+    if (seq_geq(ack, pcb->snd_una))
+        update_window(pcb, seg);
+    if (seq_gt(ack, pcb->snd_una))
+        new_ack(pcb, seg);
+    else if (is_dup_ack(pcb, seg, old_wnd))
+        dup_ack(pcb);
+    return !(pcb->flags & KITE_TCPF_FREE_PENDING);
+}
+
+/* ---- 7/8. Data and FIN -------------------------------------------------------------- */
+
+static void update_ts_recent(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg)
+{
+    /* RFC 7323 4.3, as Linux applies it: remember the newest timestamp of a
+     * segment that starts at or before the point we acknowledged. */
+    if ((pcb->flags & KITE_TCPF_TS) && (seg->hdr.opts & KITE_TCP_HAS_TIMESTAMP) &&
+        seq_leq(seg->hdr.seq, pcb->last_ack_sent) && seq_geq(seg->hdr.ts_val, pcb->ts_recent)) {
+        pcb->ts_recent = seg->hdr.ts_val;
+        pcb->ts_recent_age = pcb->stack->now;
+    }
+}
+
+static bool receiving(const struct kite_tcp_pcb *pcb)
+{
+    return pcb->state == KITE_TCP_ESTABLISHED || pcb->state == KITE_TCP_FIN_WAIT_1 ||
+           pcb->state == KITE_TCP_FIN_WAIT_2;
+}
+
+static void handle_fin(struct kite_tcp_pcb *pcb)
+{
+    pcb->rcv_nxt++;
+    pcb->flags |= KITE_TCPF_FIN_RECEIVED | KITE_TCPF_ACK_NOW;
+    switch (pcb->state) {
+    case KITE_TCP_ESTABLISHED:
+        kite__tcp_set_state(pcb, KITE_TCP_CLOSE_WAIT);
+        break;
+    case KITE_TCP_FIN_WAIT_1:
+        kite__tcp_set_state(pcb, KITE_TCP_CLOSING); /* simultaneous close */
+        break;
+    case KITE_TCP_FIN_WAIT_2:
+        kite__tcp_enter_time_wait(pcb);
+        break;
+    default:
+        return;
+    }
+    if (pcb->recv != NULL && !(pcb->flags & KITE_TCPF_RX_SHUT)) {
+        pcb->busy++;
+        pcb->recv(pcb->arg, pcb, NULL);
+        pcb->busy--;
+    }
+}
+
+static void data_after_close(struct kite_tcp_pcb *pcb, struct tcp_seg *seg)
+{
+    /* RFC 1122 4.2.2.13 / RFC 9293 3.10.4: nobody will read it: reset. */
+    pcb->stack->stats.tcp.drop_after_close++;
+    kite__tcp_send_rst(pcb->stack, pcb->local_ip.u.v4, pcb->local_port, pcb->remote_ip.u.v4,
+                       pcb->remote_port, pcb->snd_nxt, seg->hdr.seq + seg->len, true);
+    kite__tcp_kill(pcb, KITE_ERR_RESET);
+}
+
+static void handle_data_and_fin(struct kite_tcp_pcb *pcb, struct tcp_seg *seg)
+{
+    uint32_t fin_seq = seg->hdr.seq + seg->data_len;
+    bool fin = (seg->hdr.flags & KITE_TCP_FIN) != 0;
+    if (seg->data_len > 0) {
+        if (!receiving(pcb))
+            return; /* RFC 9293: ignore data after the peer's FIN */
+        if ((pcb->flags & KITE_TCPF_CLOSED_BY_APP) && seq_gt(fin_seq, pcb->rcv_nxt)) {
+            data_after_close(pcb, seg);
+            return;
+        }
+        kite__tcp_receive_data(pcb, seg);
+        if (pcb->flags & KITE_TCPF_FREE_PENDING)
+            return;
+    }
+    if (fin && fin_seq == pcb->rcv_nxt && !(pcb->flags & KITE_TCPF_FIN_RECEIVED))
+        handle_fin(pcb);
+    else if (fin && pcb->state == KITE_TCP_TIME_WAIT) {
+        pcb->flags |= KITE_TCPF_ACK_NOW; /* a retransmitted FIN: ACK, restart 2MSL */
+        pcb->timewait_at = pcb->stack->now + 2u * KITE_TCP_MSL_MS;
+    } else if (fin) {
+        pcb->flags |= KITE_TCPF_ACK_NOW; /* out of order: ask again */
+    }
+}
+
+/* ---- The whole of RFC 9293 3.10.7.4 ------------------------------------------------------ */
+
+static void note_activity(struct kite_tcp_pcb *pcb)
+{
+    pcb->last_rx = pcb->stack->now;
+    pcb->keep_probes_sent = 0;
+    if (pcb->keep_cnt > 0 && pcb->keep_idle_ms > 0)
+        pcb->keep_at = pcb->last_rx + pcb->keep_idle_ms;
+}
+
+static bool process_control(struct kite_tcp_pcb *pcb, struct tcp_seg *seg)
+{
+    if (!sequence_ok(pcb, seg))
+        return false;
+    note_activity(pcb);
+    if (seg->hdr.flags & KITE_TCP_RST) {
+        handle_rst(pcb, seg);
+        return false;
+    }
+    if (seg->hdr.flags & KITE_TCP_SYN) {
+        if (pcb->state == KITE_TCP_SYN_RECEIVED && seg->hdr.seq == pcb->irs) {
+            (void)kite__tcp_send_syn(pcb); /* our SYN-ACK was lost: resend */
+            return false;
+        }
+        challenge_ack(pcb); /* RFC 5961 4.2 */
+        return false;
+    }
+    if (!(seg->hdr.flags & KITE_TCP_ACK))
+        return false;
+    if (pcb->state == KITE_TCP_SYN_RECEIVED && !syn_received_ack(pcb, seg))
+        return false;
+    return handle_ack(pcb, seg);
+}
+
+void kite__tcp_process(struct kite_tcp_pcb *pcb, struct tcp_seg *seg)
+{
+    if (process_control(pcb, seg)) {
+        update_ts_recent(pcb, seg);
+        handle_data_and_fin(pcb, seg);
+    }
+    if (!(pcb->flags & KITE_TCPF_FREE_PENDING) && pcb->state != KITE_TCP_CLOSED)
+        (void)kite__tcp_output(pcb);
+}
