@@ -13,6 +13,13 @@
 #include "kite_config.h"
 #endif
 
+/* Profiles are option sets (DESIGN.md 7); a user's own settings above win. */
+#if defined(KITE_PROFILE_MAX_THROUGHPUT)
+#include "kite/profiles/max_throughput.h"
+#elif defined(KITE_PROFILE_MIN_RAM)
+#include "kite/profiles/min_ram.h"
+#endif
+
 /* ---- Protocols -------------------------------------------------------- */
 
 /** Build IPv4 (and ARP, ICMPv4). */

@@ -45,6 +45,7 @@ bool kite__pool_owns(const struct kite_pool *pool, const void *ptr)
     return (size_t)(p - pool->base) % pool->elem_size == 0;
 }
 
+#if KITE_CHECKS
 static bool on_free_list(const struct kite_pool *pool, const void *block)
 {
     for (void *b = pool->free_list; b != NULL; memcpy(&b, b, sizeof b))
@@ -52,6 +53,7 @@ static bool on_free_list(const struct kite_pool *pool, const void *block)
             return true;
     return false;
 }
+#endif
 
 void kite__pool_free(struct kite_pool *pool, void *block)
 {

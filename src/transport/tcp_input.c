@@ -15,6 +15,7 @@ static bool parse_segment(struct kite_stack *stack, struct kite_pbuf *p,
                           const struct kite_ip_rx *rx, struct tcp_seg *seg)
 {
     struct kite_stats_tcp *st = &stack->stats.tcp;
+    seg->p = p; /* freed by kite__tcp_input unless the connection takes it */
     if (rx->broadcast || rx->multicast) {
         st->drop_bad_addr++; /* RFC 9293 3.9.1: TCP is unicast only */
         return false;
@@ -41,7 +42,6 @@ static bool parse_segment(struct kite_stack *stack, struct kite_pbuf *p,
         return false;
     }
     (void)kite_pbuf_header_remove(p, seg->hdr.hlen);
-    seg->p = p;
     seg->data_len = p->tot_len;
     seg->len = seg->data_len + ((seg->hdr.flags & KITE_TCP_SYN) ? 1u : 0u) +
                ((seg->hdr.flags & KITE_TCP_FIN) ? 1u : 0u);
@@ -116,7 +116,7 @@ static void send_cookie(struct kite_stack *stack, struct kite_tcp_pcb *listener,
     tmp.rcv_nxt = seg->hdr.seq + 1;
     tmp.rcv_adv = tmp.rcv_nxt;
     tmp.rcv_buf = listener->rcv_buf < 0xffffu ? listener->rcv_buf : 0xffffu;
-    tmp.rcv_mss = cookie_mss[idx];
+    tmp.rcv_mss = kite__tcp_route_mss(stack, seg->src);
     kite_timer_init(&tmp.timer, kite__tcp_timer_fired);
     (void)kite__tcp_send_syn(&tmp);
     kite_timer_cancel(stack, &tmp.timer);
@@ -353,6 +353,4 @@ void kite__tcp_input(struct kite_stack *stack, struct kite_pbuf *p, const struct
     /* Data the connection kept was taken out of seg.p (set to NULL). */
     if (seg.p != NULL)
         kite_pbuf_free(stack, seg.p);
-    else if (!seg.hdr.hlen)
-        kite_pbuf_free(stack, p);
 }

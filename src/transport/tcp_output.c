@@ -162,6 +162,8 @@ static enum kite_err send_segment(struct kite_tcp_pcb *pcb, uint8_t flags, uint3
 
 enum kite_err kite__tcp_send_syn(struct kite_tcp_pcb *pcb)
 {
+    if (pcb->retries == 0)
+        pcb->rtt_start = pcb->stack->now; /* the SYN's round trip is the first sample */
     enum kite_err err = send_segment(pcb, KITE_TCP_SYN, pcb->iss, 0, 0);
     pcb->snd_nxt = pcb->iss + 1;
     pcb->snd_max = seq_max(pcb->snd_max, pcb->snd_nxt);
@@ -198,14 +200,27 @@ void kite__tcp_ack_soon(struct kite_tcp_pcb *pcb, bool now)
     kite__tcp_timer_update(pcb);
 }
 
+/* Payload that fits one segment now: the MSS less the SACK option an ACK
+ * would carry (the timestamp option is already out of pcb->mss). */
+static uint32_t payload_max(const struct kite_tcp_pcb *pcb)
+{
+    uint32_t m = pcb->mss;
+    if ((pcb->flags & KITE_TCPF_SACK) && pcb->ooo_count > 0) {
+        struct kite_tcp_sack_block b[KITE_TCP_MAX_SACK_BLOCKS];
+        uint8_t n = kite__tcp_sack_blocks(pcb, b, (pcb->flags & KITE_TCPF_TS) ? 3 : 4);
+        m -= 4u + 8u * n; /* NOP NOP kind len + 8 per block */
+    }
+    return m;
+}
+
 /* RFC 6675 5: while in SACK recovery, retransmit lost holes within cwnd - pipe. */
 static bool sack_retransmit(struct kite_tcp_pcb *pcb)
 {
     uint32_t seq, len;
     if (kite__tcp_pipe(pcb) + pcb->mss > pcb->cwnd || !kite__tcp_next_lost(pcb, &seq, &len))
         return false;
-    if (len > pcb->mss)
-        len = pcb->mss;
+    if (len > payload_max(pcb))
+        len = payload_max(pcb);
     if (send_segment(pcb, 0, seq, seq - pcb->snd_una, len) != KITE_ERR_OK)
         return false;
     pcb->high_rxt = seq + len;
@@ -226,12 +241,12 @@ static uint32_t usable_window(const struct kite_tcp_pcb *pcb)
 
 /* Nagle (RFC 9293 3.7.4) and sender SWS avoidance (RFC 1122 4.2.3.4). */
 static bool hold_small_segment(const struct kite_tcp_pcb *pcb, uint32_t len, uint32_t avail,
-                               bool fin)
+                               uint32_t full, bool fin)
 {
-    if (len >= pcb->mss || fin)
+    if (len >= full || fin)
         return false;
-    if (len < avail) /* window-limited: wait for at least half the peer's largest window */
-        return len < pcb->max_snd_wnd / 2;
+    if (len < avail) /* window-limited: wait for half the peer's largest window, */
+        return len < pcb->max_snd_wnd / 2 && pcb->snd_nxt != pcb->snd_una; /* unless idle */
     if (seq_lt(pcb->snd_nxt, pcb->snd_max))
         return false; /* retransmitting after a timeout */
     return (pcb->flags & KITE_TCPF_NODELAY) == 0 && pcb->snd_nxt != pcb->snd_una;
@@ -246,16 +261,15 @@ static bool send_next(struct kite_tcp_pcb *pcb)
         return true;
     }
     uint32_t avail = kite__tcp_unsent(pcb);
-    uint32_t len = avail < pcb->mss ? avail : pcb->mss;
+    uint32_t full = payload_max(pcb);
+    uint32_t len = avail < full ? avail : full;
     uint32_t usable = usable_window(pcb);
     if (len > usable)
         len = usable;
     bool want_fin = (pcb->flags & KITE_TCPF_FIN_QUEUED) && len == avail &&
                     (!(pcb->flags & KITE_TCPF_FIN_SENT) || pcb->snd_nxt + len == pcb->fin_seq);
-    if ((len == 0 && !want_fin) || hold_small_segment(pcb, len, avail, want_fin))
+    if ((len == 0 && !want_fin) || hold_small_segment(pcb, len, avail, full, want_fin))
         return false;
-    if (len == 0 && usable == 0 && pcb->snd_wnd != 0 && pcb->cwnd <= pcb->snd_nxt - pcb->snd_una)
-        return false; /* a lone FIN still respects the congestion window */
     uint8_t flags = want_fin ? KITE_TCP_FIN : 0;
     if (len > 0 && len == avail)
         flags |= KITE_TCP_PSH;
@@ -334,8 +348,14 @@ enum kite_err kite__tcp_output(struct kite_tcp_pcb *pcb)
 
 enum kite_err kite__tcp_send_data(struct kite_tcp_pcb *pcb, uint32_t seq, uint32_t len)
 {
-    bool fin = (pcb->flags & KITE_TCPF_FIN_SENT) && seq + len == pcb->fin_seq &&
-               kite__tcp_unsent(pcb) == 0;
+    uint32_t off = seq - pcb->snd_una;
+    if (len > payload_max(pcb))
+        len = payload_max(pcb);
+    if (off >= pcb->snd_queued)
+        len = 0; /* only the FIN is left there */
+    else if (len > pcb->snd_queued - off)
+        len = pcb->snd_queued - off;
+    bool fin = (pcb->flags & KITE_TCPF_FIN_SENT) && seq + len == pcb->fin_seq;
     uint8_t flags = fin ? KITE_TCP_FIN : 0;
     return send_segment(pcb, flags, seq, seq - pcb->snd_una, len);
 }

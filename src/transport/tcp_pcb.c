@@ -132,11 +132,24 @@ static void free_send_queue(struct kite_tcp_pcb *pcb)
     pcb->snd_queued = 0;
 }
 
+/* A listener going away resets its half-open children (nobody would accept
+ * them) and detaches the accepted ones. */
 static void orphan_children(struct kite_tcp_pcb *listener)
 {
-    for (struct kite_tcp_pcb *c = listener->stack->tcp.active; c != NULL; c = c->next)
-        if (c->listener == listener)
+    struct kite_tcp_pcb *c = listener->stack->tcp.active;
+    while (c != NULL) {
+        struct kite_tcp_pcb *next = c->next;
+        if (c->listener == listener && c->state == KITE_TCP_SYN_RECEIVED) {
+            kite__tcp_send_rst(c->stack, c->local_ip.u.v4, c->local_port, c->remote_ip.u.v4,
+                               c->remote_port, c->snd_nxt, c->rcv_nxt, true);
+            kite__tcp_set_state(c, KITE_TCP_CLOSED);
             c->listener = NULL;
+            kite__tcp_release(c);
+        } else if (c->listener == listener) {
+            c->listener = NULL;
+        }
+        c = next;
+    }
 }
 
 void kite__tcp_free(struct kite_tcp_pcb *pcb)

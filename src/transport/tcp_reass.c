@@ -119,8 +119,8 @@ void kite__tcp_receive_data(struct kite_tcp_pcb *pcb, struct tcp_seg *seg)
         return;
     }
     bool had_ooo = pcb->ooo_count > 0;
-    if (p->tot_len >= pcb->rcv_mss)
-        pcb->full_segs_unacked++;
+    if (p->tot_len >= pcb->mss)
+        pcb->full_segs_unacked++; /* RFC 1122 4.2.3.2: ACK at least every second one */
     deliver(pcb, p);
     drain_ooo(pcb);
     if (!(pcb->flags & KITE_TCPF_FREE_PENDING))

@@ -205,10 +205,7 @@ static void recovery_ack(struct kite_tcp_pcb *pcb, uint32_t acked)
     if (has_sack(pcb))
         return; /* the output loop retransmits the next hole (NextSeg) */
     /* NewReno partial ACK: retransmit the next unacknowledged segment, deflate. */
-    uint32_t len = kite__tcp_unsent(pcb) + (pcb->snd_nxt - pcb->snd_una);
-    if (len > pcb->mss)
-        len = pcb->mss;
-    if (kite__tcp_send_data(pcb, pcb->snd_una, len) == KITE_ERR_OK)
+    if (kite__tcp_send_data(pcb, pcb->snd_una, pcb->mss) == KITE_ERR_OK)
         pcb->stack->stats.tcp.retransmits++;
     pcb->cwnd = pcb->cwnd > acked ? pcb->cwnd - acked + pcb->mss : pcb->mss;
 }
@@ -276,10 +273,7 @@ static void enter_recovery(struct kite_tcp_pcb *pcb)
         return;                       /* the output loop sends NextSeg() */
     }
     /* RFC 6582 3.2 steps 2-3: retransmit the first segment, inflate by 3. */
-    uint32_t len = pcb->snd_nxt - pcb->snd_una;
-    if (len > pcb->mss)
-        len = pcb->mss;
-    if (kite__tcp_send_data(pcb, pcb->snd_una, len) == KITE_ERR_OK)
+    if (kite__tcp_send_data(pcb, pcb->snd_una, pcb->mss) == KITE_ERR_OK)
         pcb->stack->stats.tcp.retransmits++;
     pcb->cwnd = pcb->ssthresh + 3u * pcb->mss;
     kite__tcp_rto_restart(pcb);

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Profile "max-throughput": big pools and TCP windows for hosts and fast links.
+ * Select with -DKITE_PROFILE_MAX_THROUGHPUT (CMake: -DKITE_PROFILE=max_throughput). */
+#ifndef KITE_PROFILE_MAX_THROUGHPUT_H
+#define KITE_PROFILE_MAX_THROUGHPUT_H
+#define KITE_PBUF_POOL_COUNT 1024
+#define KITE_PBUF_POOL_BUFSIZE 1536 /* one block per full-size frame */
+#define KITE_PBUF_RAM_COUNT 64
+#define KITE_PBUF_REF_COUNT 256
+#define KITE_TCP_PCB_COUNT 32
+#define KITE_TCP_SND_BUF (512u * 1024u)
+#define KITE_TCP_RCV_BUF (512u * 1024u)
+#define KITE_TCP_OOO_SEGS 64
+#define KITE_TCP_DELACK_MS 40u
+#define KITE_TCP_CUBIC 1
+#define KITE_CHECKS 0
+#endif

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Profile "min-RAM": a few kilobytes of pools, one segment in flight per
+ * direction most of the time. Select with -DKITE_PROFILE_MIN_RAM. */
+#ifndef KITE_PROFILE_MIN_RAM_H
+#define KITE_PROFILE_MIN_RAM_H
+#define KITE_PBUF_POOL_COUNT 6
+#define KITE_PBUF_POOL_BUFSIZE 592
+#define KITE_PBUF_RAM_COUNT 3
+#define KITE_PBUF_RAM_BUFSIZE 600
+#define KITE_PBUF_REF_COUNT 4
+#define KITE_UDP_PCB_COUNT 4
+#define KITE_TCP_PCB_COUNT 4
+#define KITE_TCP_SND_BUF 1072u
+#define KITE_TCP_RCV_BUF 1072u
+#define KITE_TCP_OOO_SEGS 2
+#define KITE_ARP_TABLE_SIZE 4
+#define KITE_ARP_QUEUE_LEN 1
+#endif
