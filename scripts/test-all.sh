@@ -101,6 +101,12 @@ step "simulation tests (ASan+UBSan)" run_ctest_asan sim
 step "interop tests (root, netns)" run_interop
 
 # Portability and design rules.
+# Option profiles are whole option sets: build each and run the unit and
+# simulation rings with it (DESIGN.md 7).
+step "build, profile max_throughput" build build-tput -DKITE_PROFILE=max_throughput \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo
+step "unit + simulation tests, profile max_throughput" run_ctest build-tput 'unit|sim'
+
 step "build with clang (-Werror)" build build-clang -DCMAKE_C_COMPILER=clang -DKITE_TESTS=OFF
 step "no writable globals (nm)" scripts/check-no-globals.sh build/libkite.a \
     build/libkite_posix.a

@@ -43,7 +43,8 @@ static void test_pool_chain_tot_len(void **state)
 static void test_copy_in_out_across_chain(void **state)
 {
     struct kite_stack *s = *state;
-    uint8_t data[1500], back[1500];
+    /* Big enough to chain at least two blocks whatever the block size. */
+    static uint8_t data[KITE_PBUF_POOL_BUFSIZE + 300], back[sizeof data];
     for (unsigned i = 0; i < sizeof data; i++)
         data[i] = (uint8_t)(i * 7 + 3);
     struct kite_pbuf *p = kite_pbuf_alloc(s, 0, sizeof data, KITE_PBUF_POOL);
@@ -54,10 +55,11 @@ static void test_copy_in_out_across_chain(void **state)
     /* Offsets that straddle pbuf boundaries. */
     assert_int_equal(kite_pbuf_copy_out(p, back, 100, KITE_PBUF_POOL_BUFSIZE - 50), 100);
     assert_memory_equal(back, data + KITE_PBUF_POOL_BUFSIZE - 50, 100);
-    assert_int_equal(kite_pbuf_get_u8(p, 1000), data[1000]);
-    assert_int_equal(kite_pbuf_get_u8(p, 1500), -1);
-    assert_int_equal(kite_pbuf_copy_in(p, data, 10, 1495), KITE_ERR_BUF);
-    assert_int_equal(kite_pbuf_copy_out(p, back, 100, 1450), 50);
+    uint16_t end = (uint16_t)sizeof data;
+    assert_int_equal(kite_pbuf_get_u8(p, end - 100), data[end - 100]);
+    assert_int_equal(kite_pbuf_get_u8(p, end), -1);
+    assert_int_equal(kite_pbuf_copy_in(p, data, 10, end - 5), KITE_ERR_BUF);
+    assert_int_equal(kite_pbuf_copy_out(p, back, 100, end - 50), 50);
     kite_pbuf_free(s, p);
 }
 
@@ -112,7 +114,7 @@ static void test_cat_and_shared_tail(void **state)
 static void test_trim(void **state)
 {
     struct kite_stack *s = *state;
-    struct kite_pbuf *p = kite_pbuf_alloc(s, 0, 1400, KITE_PBUF_POOL);
+    struct kite_pbuf *p = kite_pbuf_alloc(s, 0, KITE_PBUF_POOL_BUFSIZE + 300, KITE_PBUF_POOL);
     unsigned before = kite_stack_pool(s, KITE_POOL_PBUF_POOL)->used;
     kite_pbuf_trim(s, p, 100);
     assert_int_equal(p->tot_len, 100);
@@ -124,7 +126,7 @@ static void test_trim(void **state)
     assert_int_equal(p->tot_len, 100);
     kite_pbuf_free(s, p);
     /* Trim inside the second pbuf of a chain. */
-    p = kite_pbuf_alloc(s, 0, 1400, KITE_PBUF_POOL);
+    p = kite_pbuf_alloc(s, 0, KITE_PBUF_POOL_BUFSIZE + 300, KITE_PBUF_POOL);
     kite_pbuf_trim(s, p, KITE_PBUF_POOL_BUFSIZE + 10);
     assert_int_equal(p->tot_len, KITE_PBUF_POOL_BUFSIZE + 10);
     assert_int_equal(p->next->len, 10);
@@ -180,10 +182,16 @@ static void test_pool_exhaustion_counts(void **state)
     assert_int_equal(pool->used, 0);
     assert_int_equal(pool->peak, KITE_PBUF_RAM_COUNT);
     /* A POOL chain that cannot be completed gives back what it took. */
-    unsigned blocks = KITE_PBUF_POOL_COUNT;
-    assert_null(kite_pbuf_alloc(s, 0, (uint16_t)(KITE_PBUF_POOL_BUFSIZE * (blocks + 1)),
+    enum { KEEP_FREE = 2 };
+    static struct kite_pbuf *blocks[KITE_PBUF_POOL_COUNT];
+    for (int i = 0; i < KITE_PBUF_POOL_COUNT - KEEP_FREE; i++)
+        assert_non_null(blocks[i] = kite_pbuf_alloc(s, 0, 1, KITE_PBUF_POOL));
+    assert_null(kite_pbuf_alloc(s, 0, (uint16_t)(KITE_PBUF_POOL_BUFSIZE * (KEEP_FREE + 1)),
                                 KITE_PBUF_POOL));
-    assert_int_equal(kite_stack_pool(s, KITE_POOL_PBUF_POOL)->used, 0);
+    assert_int_equal(kite_stack_pool(s, KITE_POOL_PBUF_POOL)->used,
+                     KITE_PBUF_POOL_COUNT - KEEP_FREE);
+    for (int i = 0; i < KITE_PBUF_POOL_COUNT - KEEP_FREE; i++)
+        kite_pbuf_free(s, blocks[i]);
 }
 
 static void test_contiguous(void **state)
