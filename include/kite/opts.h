@@ -162,6 +162,11 @@
 #define KITE_TCP_RCV_BUF 8192u
 #endif
 
+/** PBUF_POOL blocks that written TCP data may never take (kept for reception). */
+#ifndef KITE_TCP_POOL_RESERVE
+#define KITE_TCP_POOL_RESERVE (KITE_PBUF_POOL_COUNT / 4u)
+#endif
+
 /** Out-of-order segments kept per connection (their bytes count against the window). */
 #ifndef KITE_TCP_OOO_SEGS
 #define KITE_TCP_OOO_SEGS 8
@@ -231,7 +236,7 @@
 
 /** Packets waiting in the loopback netif to come back in. */
 #ifndef KITE_LOOPIF_QUEUE_LEN
-#define KITE_LOOPIF_QUEUE_LEN 8
+#define KITE_LOOPIF_QUEUE_LEN 16
 #endif
 
 /** Ethertype handlers a stack can register (ARP, IPv4, IPv6, ...). */

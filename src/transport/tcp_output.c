@@ -9,7 +9,6 @@
 #include "kite/wire/ipv4.h"
 #include "tcp_priv.h"
 
-#define SEG_ROOM (KITE_LAYER_IP + KITE_TCP_MAX_HLEN)
 
 uint32_t kite__tcp_ts_now(const struct kite_tcp_pcb *pcb)
 {
@@ -81,11 +80,14 @@ static void data_options(const struct kite_tcp_pcb *pcb, struct kite_tcp_repr *h
     }
 }
 
-static struct kite_pbuf *alloc_segment(struct kite_stack *stack, uint32_t len)
+/* One contiguous RAM block when it fits (the usual case: room is exactly the
+ * link, IP and this segment's TCP header), else a POOL chain. */
+static struct kite_pbuf *alloc_segment(struct kite_stack *stack, uint8_t hlen, uint32_t len)
 {
-    struct kite_pbuf *p = kite_pbuf_alloc(stack, SEG_ROOM, (uint16_t)len, KITE_PBUF_RAM);
+    uint16_t room = (uint16_t)(KITE_LAYER_IP + hlen);
+    struct kite_pbuf *p = kite_pbuf_alloc(stack, room, (uint16_t)len, KITE_PBUF_RAM);
     if (p == NULL)
-        p = kite_pbuf_alloc(stack, SEG_ROOM, (uint16_t)len, KITE_PBUF_POOL);
+        p = kite_pbuf_alloc(stack, room, (uint16_t)len, KITE_PBUF_POOL);
     return p;
 }
 
@@ -126,13 +128,6 @@ static enum kite_err send_segment(struct kite_tcp_pcb *pcb, uint8_t flags, uint3
                                   uint32_t data_off, uint32_t len)
 {
     struct kite_stack *stack = pcb->stack;
-    struct kite_pbuf *p = alloc_segment(stack, len);
-    if (p == NULL) {
-        stack->stats.tcp.drop_no_mem++;
-        return KITE_ERR_MEM;
-    }
-    if (len > 0)
-        copy_from_queue(pcb, p, data_off, len);
     bool syn = (flags & KITE_TCP_SYN) != 0;
     if (pcb->state != KITE_TCP_SYN_SENT)
         flags |= KITE_TCP_ACK;
@@ -144,6 +139,13 @@ static enum kite_err send_segment(struct kite_tcp_pcb *pcb, uint8_t flags, uint3
         syn_options(pcb, &h);
     else
         data_options(pcb, &h);
+    struct kite_pbuf *p = alloc_segment(stack, kite_tcp_header_len(&h), len);
+    if (p == NULL) {
+        stack->stats.tcp.drop_no_mem++;
+        return KITE_ERR_MEM;
+    }
+    if (len > 0)
+        copy_from_queue(pcb, p, data_off, len);
     finish_header(pcb, p, &h);
     enum kite_err err = kite__ipv4_output(stack, p, pcb->local_ip.u.v4, pcb->remote_ip.u.v4,
                                           KITE_IP_PROTO_TCP, KITE_IPV4_DEFAULT_TTL, 0);
@@ -274,8 +276,13 @@ static bool send_next(struct kite_tcp_pcb *pcb)
     if (len > 0 && len == avail)
         flags |= KITE_TCP_PSH;
     uint32_t seq = pcb->snd_nxt;
-    if (send_segment(pcb, flags, seq, seq - pcb->snd_una, len) != KITE_ERR_OK)
+    if (send_segment(pcb, flags, seq, seq - pcb->snd_una, len) != KITE_ERR_OK) {
+        /* Out of buffers below us: the data stays queued; make sure a timer
+         * brings us back even if nothing is in flight to be acknowledged. */
+        if (pcb->rto_at == KITE_TIME_NEVER)
+            kite__tcp_rto_restart(pcb);
         return false;
+    }
     if (seq_lt(seq, pcb->snd_max))
         pcb->stack->stats.tcp.retransmits++;
     else if (!(pcb->flags & (KITE_TCPF_TS | KITE_TCPF_RTT_TIMING)) && len > 0) {
@@ -363,7 +370,7 @@ enum kite_err kite__tcp_send_data(struct kite_tcp_pcb *pcb, uint32_t seq, uint32
 void kite__tcp_send_rst(struct kite_stack *stack, uint32_t src, uint16_t sport, uint32_t dst,
                         uint16_t dport, uint32_t seq, uint32_t ack, bool with_ack)
 {
-    struct kite_pbuf *p = kite_pbuf_alloc(stack, SEG_ROOM, 0, KITE_PBUF_RAM);
+    struct kite_pbuf *p = kite_pbuf_alloc(stack, KITE_LAYER_IP + KITE_TCP_HLEN, 0, KITE_PBUF_RAM);
     if (p == NULL) {
         stack->stats.tcp.drop_no_mem++;
         return;

@@ -460,8 +460,10 @@ static enum kite_err queue_copy(struct kite_tcp_pcb *pcb, const uint8_t *data, u
     uint32_t rest = (uint32_t)len - first;
     uint32_t blocks = (rest + KITE_PBUF_POOL_BUFSIZE - 1u) / KITE_PBUF_POOL_BUFSIZE;
     const struct kite_pool *pool = &pcb->stack->pools[KITE_POOL_PBUF_POOL];
-    if ((uint32_t)(pool->count - pool->used) < blocks) {
-        pcb->stack->stats.tcp.drop_no_mem++;
+    /* Leave a reserve so queued data can never starve reception (and with
+     * it the ACKs that would free the queue). */
+    if ((uint32_t)(pool->count - pool->used) < blocks + KITE_TCP_POOL_RESERVE) {
+        pcb->stack->stats.tcp.write_blocked++;
         return KITE_ERR_WOULDBLOCK; /* backpressure, never lost data */
     }
     if (first > 0) {
