@@ -6,7 +6,8 @@
 set -eu
 
 PACKAGES="cmake gcc clang libcmocka-dev libclang-rt-14-dev tshark arping socat
-netcat-openbsd iputils-ping iproute2 gcc-arm-none-eabi libnewlib-arm-none-eabi binutils"
+netcat-openbsd iputils-ping iproute2 curl iperf python3
+gcc-arm-none-eabi libnewlib-arm-none-eabi binutils"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "install-deps: not a Debian system; install by hand: $PACKAGES" >&2

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * kite-host: one kite stack on a Linux TAP device. It answers ARP and ping
- * (the core does that), serves UDP echo (RFC 862, port 7) and UDP discard
- * (RFC 863, port 9), optionally writes a pcap of everything, and on SIGINT or
- * SIGTERM tears the stack down and prints every counter and pool, failing
- * when a pool block leaked. The interop tests drive it from a network
- * namespace (docs/kite-host.md).
+ * (the core does that), serves UDP echo and discard (services_udp.c), TCP
+ * echo, discard, chargen, an iperf2 sink (services_tcp.c) and HTTP (http.c),
+ * can stream a byte pattern to a TCP sink (--tcp-send), optionally writes a
+ * pcap of everything, and on SIGINT or SIGTERM tears the stack down and
+ * prints every counter and pool, failing when a pool block leaked. The
+ * interop tests drive it from a network namespace (docs/kite-host.md).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -18,47 +20,28 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kite/kite.h"
+#include "host.h"
 #include "kite/port/clock.h"
 #include "kite/port/pcap.h"
-#include "kite/port/tap.h"
 
-#define ECHO_PORT 7u
-#define DISCARD_PORT 9u
 /* Longest poll() sleep, so a signal is noticed even if it raced poll(). */
 #define MAX_SLEEP_MS 200
 
 /* Set by the signal handler; programs may have globals, the library may not. */
 static volatile sig_atomic_t stop_requested;
 
-struct options {
-    const char *tap;
-    const char *pcap;
-    uint32_t addr;
-    unsigned prefix;
-    uint32_t gw;
-    uint8_t mac[KITE_ETH_ADDR_LEN];
-    uint64_t seed;
-    bool have_addr;
-};
-
-struct host {
-    struct kite_stack *stack;
-    struct kite_tap tap;
-    struct kite_pcap *pcap;
-    struct kite_udp_pcb *echo;
-    struct kite_udp_pcb *discard;
-    uint32_t echoed, echo_failed, discarded;
-};
-
 static void usage(FILE *out)
 {
     fprintf(out, "usage: kite-host --tap IFNAME --ipv4 ADDR/PREFIX [--gw ADDR] [--mac MAC]\n"
-                 "                 [--pcap FILE] [--seed N]\n"
+                 "                 [--pcap FILE] [--seed N] [--http-root DIR]\n"
+                 "                 [--tcp-buf BYTES] [--tcp-send ADDR:PORT:BYTES]\n"
                  "  Runs a kite stack on the TAP device IFNAME (created if missing):\n"
-                 "  answers ARP and ping, UDP echo on port 7, UDP discard on port 9.\n"
-                 "  SIGINT/SIGTERM stop it and print statistics; exit 0 when no pool\n"
-                 "  block leaked, 1 on a runtime error or a leak, 2 on bad arguments.\n");
+                 "  answers ARP and ping; UDP echo (7) and discard (9); TCP echo (7),\n"
+                 "  discard (9), chargen (19), HTTP (80: /bytes/N and files of DIR) and\n"
+                 "  an iperf2 sink (5001). --tcp-send streams BYTES of the /bytes pattern\n"
+                 "  to ADDR:PORT. SIGINT/SIGTERM stop it and print statistics; exit 0\n"
+                 "  when no pool block leaked, 1 on a runtime error, a leak or a failed\n"
+                 "  --tcp-send, 2 on bad arguments.\n");
 }
 
 static bool parse_ipv4_prefix(const char *text, uint32_t *addr, unsigned *prefix)
@@ -121,6 +104,89 @@ static bool parse_seed(const char *text, uint64_t *seed)
     return errno == 0 && end != text && *end == '\0' && text[0] != '-';
 }
 
+static bool parse_u64(const char *text, uint64_t max, uint64_t *value)
+{
+    char *end;
+
+    if (text[0] < '0' || text[0] > '9') {
+        return false;
+    }
+    errno = 0;
+    *value = (uint64_t)strtoull(text, &end, 10);
+    return errno == 0 && end != text && *end == '\0' && *value <= max;
+}
+
+/* ADDR:PORT:BYTES */
+static bool parse_tcp_send(struct options *opt, const char *text)
+{
+    char addr[32];
+    char port[8];
+    uint64_t value;
+    const char *c1 = strchr(text, ':');
+    const char *c2 = c1 != NULL ? strchr(c1 + 1, ':') : NULL;
+
+    if (c2 == NULL || (size_t)(c1 - text) >= sizeof(addr) ||
+        (size_t)(c2 - c1 - 1) >= sizeof(port)) {
+        return false;
+    }
+    memcpy(addr, text, (size_t)(c1 - text));
+    addr[c1 - text] = '\0';
+    memcpy(port, c1 + 1, (size_t)(c2 - c1 - 1));
+    port[c2 - c1 - 1] = '\0';
+    if (!kite_ip4_parse(addr, &opt->send_addr) || !parse_u64(port, UINT16_MAX, &value) ||
+        value == 0) {
+        return false;
+    }
+    opt->send_port = (uint16_t)value;
+    opt->tcp_send = true;
+    return parse_u64(c2 + 1, UINT64_C(1) << 40, &opt->send_bytes);
+}
+
+static bool parse_tcp_buf(struct options *opt, const char *text)
+{
+    uint64_t value;
+
+    /* At least room for an HTTP response head; at most what scaling allows. */
+    if (!parse_u64(text, 1u << 24, &value) || value < 4096u) {
+        return false;
+    }
+    opt->tcp_buf = (uint32_t)value;
+    return true;
+}
+
+/* "loss=PERCENT,delay=MS", either part optional; PERCENT may have decimals. */
+static bool parse_impair(struct options *opt, const char *text)
+{
+    char buf[64];
+    char *save = NULL;
+
+    if (strlen(text) >= sizeof(buf)) {
+        return false;
+    }
+    strcpy(buf, text);
+    for (char *kv = strtok_r(buf, ",", &save); kv != NULL; kv = strtok_r(NULL, ",", &save)) {
+        char *end;
+        double v;
+        if (strncmp(kv, "loss=", 5) == 0) {
+            v = strtod(kv + 5, &end);
+            if (end == kv + 5 || *end != '\0' || !(v >= 0.0 && v <= 100.0)) {
+                return false;
+            }
+            opt->impair_loss_ppm = (uint32_t)(v * 10000.0 + 0.5);
+        } else if (strncmp(kv, "delay=", 6) == 0) {
+            uint64_t ms;
+            if (!parse_u64(kv + 6, 10000, &ms)) {
+                return false;
+            }
+            opt->impair_delay_ms = (uint32_t)ms;
+        } else {
+            return false;
+        }
+    }
+    opt->impair = true;
+    return true;
+}
+
 static bool parse_option(struct options *opt, int c, const char *arg)
 {
     switch (c) {
@@ -139,6 +205,15 @@ static bool parse_option(struct options *opt, int c, const char *arg)
         return true;
     case 's':
         return parse_seed(arg, &opt->seed);
+    case 'r':
+        opt->http_root = arg;
+        return true;
+    case 'b':
+        return parse_tcp_buf(opt, arg);
+    case 'c':
+        return parse_tcp_send(opt, arg);
+    case 'i':
+        return parse_impair(opt, arg);
     default:
         return false;
     }
@@ -147,10 +222,18 @@ static bool parse_option(struct options *opt, int c, const char *arg)
 static bool parse_args(int argc, char **argv, struct options *opt)
 {
     static const struct option longopts[] = {
-        {"tap", required_argument, NULL, 't'},  {"ipv4", required_argument, NULL, 'a'},
-        {"gw", required_argument, NULL, 'g'},   {"mac", required_argument, NULL, 'm'},
-        {"pcap", required_argument, NULL, 'p'}, {"seed", required_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+        {"tap", required_argument, NULL, 't'},
+        {"ipv4", required_argument, NULL, 'a'},
+        {"gw", required_argument, NULL, 'g'},
+        {"mac", required_argument, NULL, 'm'},
+        {"pcap", required_argument, NULL, 'p'},
+        {"seed", required_argument, NULL, 's'},
+        {"http-root", required_argument, NULL, 'r'},
+        {"tcp-buf", required_argument, NULL, 'b'},
+        {"tcp-send", required_argument, NULL, 'c'},
+        {"impair", required_argument, NULL, 'i'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     /* Locally administered unicast ("kite" in ASCII). */
     static const uint8_t default_mac[KITE_ETH_ADDR_LEN] = {0x02, 0x6b, 0x69, 0x74, 0x65, 0x02};
@@ -158,6 +241,7 @@ static bool parse_args(int argc, char **argv, struct options *opt)
 
     memset(opt, 0, sizeof(*opt));
     memcpy(opt->mac, default_mac, sizeof(opt->mac));
+    opt->tcp_buf = HOST_TCP_BUF_DEFAULT;
     /* Different ephemeral ports and IP ids per run unless --seed pins them. */
     opt->seed = kite_port_now_ms() ^ ((uint64_t)getpid() << 32);
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -176,58 +260,6 @@ static bool parse_args(int argc, char **argv, struct options *opt)
         return false;
     }
     return true;
-}
-
-/* RFC 862: send every datagram back to where it came from. */
-static void echo_recv(void *arg, struct kite_udp_pcb *pcb, struct kite_pbuf *p,
-                      const struct kite_addr *src, uint16_t src_port, const struct kite_addr *dst)
-{
-    struct host *host = arg;
-
-    /* Answer unicast only: echoing broadcasts invites storms, and an echo
-     * sent to another echo service (or to port 0) would never end well. */
-    if (kite_addr_equal(dst, &host->tap.netif.ip4) && src_port != ECHO_PORT && src_port != 0) {
-        if (kite_udp_sendto(pcb, p, src, src_port) == KITE_ERR_OK) {
-            host->echoed++;
-        } else {
-            host->echo_failed++;
-        }
-    }
-    kite_pbuf_free(host->stack, p);
-}
-
-/* RFC 863: throw every datagram away, silently. */
-static void discard_recv(void *arg, struct kite_udp_pcb *pcb, struct kite_pbuf *p,
-                         const struct kite_addr *src, uint16_t src_port,
-                         const struct kite_addr *dst)
-{
-    struct host *host = arg;
-
-    (void)pcb;
-    (void)src;
-    (void)src_port;
-    (void)dst;
-    host->discarded++;
-    kite_pbuf_free(host->stack, p);
-}
-
-static struct kite_udp_pcb *serve_udp(struct host *host, uint16_t port, kite_udp_recv_fn fn)
-{
-    struct kite_udp_pcb *pcb = kite_udp_new(host->stack);
-    enum kite_err err;
-
-    if (pcb == NULL) {
-        fprintf(stderr, "kite-host: no UDP pcb for port %u\n", port);
-        return NULL;
-    }
-    err = kite_udp_bind(pcb, NULL, port);
-    if (err != KITE_ERR_OK) {
-        fprintf(stderr, "kite-host: UDP bind %u: %s\n", port, kite_err_str(err));
-        kite_udp_remove(pcb);
-        return NULL;
-    }
-    kite_udp_recv(pcb, fn, host);
-    return pcb;
 }
 
 static bool open_link(struct host *host, const struct options *opt)
@@ -277,9 +309,20 @@ static bool host_start(struct host *host, const struct options *opt)
     if (!open_link(host, opt)) {
         return false;
     }
-    host->echo = serve_udp(host, ECHO_PORT, echo_recv);
-    host->discard = serve_udp(host, DISCARD_PORT, discard_recv);
-    return host->echo != NULL && host->discard != NULL;
+    if (opt->impair && !impair_start(host)) {
+        return false;
+    }
+    if (opt->http_root != NULL) {
+        host->http_root_fd = open(opt->http_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (host->http_root_fd < 0) {
+            fprintf(stderr, "kite-host: --http-root %s: %s\n", opt->http_root, strerror(errno));
+            return false;
+        }
+    }
+    if (!udp_services_start(host) || !tcp_services_start(host)) {
+        return false;
+    }
+    return !opt->tcp_send || tcp_send_start(host);
 }
 
 /* Undo host_start in reverse order; safe after a partial start. */
@@ -288,13 +331,14 @@ static void host_stop(struct host *host)
     if (host->stack == NULL) {
         return;
     }
-    if (host->echo != NULL) {
-        kite_udp_remove(host->echo);
-        host->echo = NULL;
+    tcp_services_stop(host);
+    udp_services_stop(host);
+    if (host->impair != NULL) {
+        impair_stop(host);
     }
-    if (host->discard != NULL) {
-        kite_udp_remove(host->discard);
-        host->discard = NULL;
+    if (host->http_root_fd >= 0) {
+        close(host->http_root_fd);
+        host->http_root_fd = -1;
     }
     if (host->pcap != NULL) {
         printf("pcap: %" PRIu32 " frames\n", kite_pcap_count(host->pcap));
@@ -334,14 +378,18 @@ static bool install_signals(sigset_t *wait_mask)
     return true;
 }
 
-/* Sleep until the stack's next timer, but at most MAX_SLEEP_MS. */
-static struct timespec sleep_time(const struct kite_stack *stack)
+/* Sleep until the stack's next timer (or a held frame is due), but at most
+ * MAX_SLEEP_MS. */
+static struct timespec sleep_time(const struct host *host)
 {
-    kite_time_ms deadline = kite_stack_next_deadline(stack);
+    kite_time_ms deadline = kite_stack_next_deadline(host->stack);
     kite_time_ms now = kite_port_now_ms();
     kite_time_ms ms = MAX_SLEEP_MS;
     struct timespec ts;
 
+    if (host->impair != NULL && impair_next_due(host) < deadline) {
+        deadline = impair_next_due(host);
+    }
     if (deadline != KITE_TIME_NEVER && deadline < now + MAX_SLEEP_MS) {
         ms = deadline > now ? deadline - now : 0;
     }
@@ -355,7 +403,7 @@ static int run(struct host *host, const sigset_t *wait_mask)
     struct pollfd pfd = {.fd = host->tap.fd, .events = POLLIN, .revents = 0};
 
     while (!stop_requested) {
-        struct timespec ts = sleep_time(host->stack);
+        struct timespec ts = sleep_time(host);
         int n = ppoll(&pfd, 1, &ts, wait_mask);
         if (n < 0 && errno != EINTR) {
             perror("kite-host: ppoll");
@@ -364,12 +412,19 @@ static int run(struct host *host, const sigset_t *wait_mask)
         /* Advance the clock first: received frames are stamped with the
          * time of the last kite_stack_poll(). */
         kite_stack_poll(host->stack, kite_port_now_ms());
+        if (host->impair != NULL) {
+            impair_flush(host);
+        }
         if (n > 0 && (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) {
             fprintf(stderr, "kite-host: TAP device %s failed\n", host->tap.ifname);
             return 1;
         }
         if (n > 0 && (pfd.revents & POLLIN) != 0) {
-            kite_tap_receive(&host->tap);
+            if (host->impair != NULL) {
+                impair_receive(host);
+            } else {
+                kite_tap_receive(&host->tap);
+            }
         }
     }
     return 0;
@@ -378,6 +433,32 @@ static int run(struct host *host, const sigset_t *wait_mask)
 static void print_counter(void *ctx, const char *group, const char *name, uint32_t value)
 {
     fprintf(ctx, "  %s.%s %" PRIu32 "\n", group, name, value);
+}
+
+static void report_app(const struct host_counters *n)
+{
+    const struct {
+        const char *name;
+        uint64_t value;
+    } rows[] = {
+        {"echoed", n->echoed},
+        {"echo_failed", n->echo_failed},
+        {"discarded", n->discarded},
+        {"tcp_accepted", n->tcp_accepted},
+        {"tcp_refused", n->tcp_refused},
+        {"tcp_closed", n->tcp_closed},
+        {"tcp_reset", n->tcp_reset},
+        {"tcp_timeouts", n->tcp_timeouts},
+        {"tcp_rx_bytes", n->tcp_rx_bytes},
+        {"tcp_tx_bytes", n->tcp_tx_bytes},
+        {"http_requests", n->http_requests},
+        {"http_errors", n->http_errors},
+        {"impair_dropped", n->impair_dropped},
+    };
+
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        printf("  app.%s %" PRIu64 "\n", rows[i].name, rows[i].value);
+    }
 }
 
 /* Print every counter and pool; returns the pool blocks still in use. */
@@ -390,8 +471,7 @@ static unsigned report(const struct host *host)
     printf("  tap.rx_no_mem %" PRIu32 "\n  tap.rx_errors %" PRIu32 "\n  tap.tx_errors %" PRIu32
            "\n",
            host->tap.rx_no_mem, host->tap.rx_errors, host->tap.tx_errors);
-    printf("  app.echoed %" PRIu32 "\n  app.echo_failed %" PRIu32 "\n  app.discarded %" PRIu32 "\n",
-           host->echoed, host->echo_failed, host->discarded);
+    report_app(&host->n);
     printf("pools:\n");
     for (unsigned id = 0; id < (unsigned)KITE_POOL__COUNT; id++) {
         const struct kite_pool *pool = kite_stack_pool(host->stack, (enum kite_pool_id)id);
@@ -429,9 +509,16 @@ int main(int argc, char **argv)
     }
     memset(&host, 0, sizeof(host));
     host.tap.fd = -1;
+    host.http_root_fd = -1;
+    host.tcp_send_status = -1;
+    host.opt = &opt;
     if (install_signals(&wait_mask) && host_start(&host, &opt)) {
         announce(&host, &opt);
         status = run(&host, &wait_mask);
+        if (status == 0 && opt.tcp_send && host.tcp_send_status != 0) {
+            fprintf(stderr, "kite-host: --tcp-send did not complete\n");
+            status = 1;
+        }
     }
     host_stop(&host);
     if (host.stack != NULL) {

@@ -50,12 +50,25 @@ kite_require() {
 # Run a command inside the test's namespace.
 ns() { ip netns exec "$KITE_NS" "$@"; }
 
+KITE_BG_PIDS=""
+
+# kite_bg_track PID: a helper process the test started (a sink, a client); the
+# EXIT trap kills it by PID if it is still running.
+kite_bg_track() { KITE_BG_PIDS="$KITE_BG_PIDS $1"; }
+
 kite_teardown() {
     local rc=$?
+    local pid
     if [ -n "$KITE_PID" ] && kill -0 "$KITE_PID" 2>/dev/null; then
         kill -KILL "$KITE_PID" 2>/dev/null
         wait "$KITE_PID" 2>/dev/null
     fi
+    for pid in $KITE_BG_PIDS; do
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -KILL "$pid" 2>/dev/null
+            wait "$pid" 2>/dev/null
+        fi
+    done
     if [ -n "$KITE_NS" ]; then
         ip -n "$KITE_NS" link del "$KITE_IF" 2>/dev/null
         ip netns del "$KITE_NS" 2>/dev/null
@@ -95,8 +108,11 @@ kite_start() {
     # Not through ns(): a backgrounded function is a subshell, and $! would
     # name it rather than kite-host. A backgrounded simple command is exec'd,
     # and so is the command of `ip netns exec`, so $! is kite-host itself.
+    # KITE_NO_PCAP=1: no capture (bulk transfers would make it huge).
+    local pcap=(--pcap "$KITE_PCAP")
+    [ -z "${KITE_NO_PCAP:-}" ] || pcap=()
     ip netns exec "$KITE_NS" "$KITE_HOST" --tap "$KITE_IF" --ipv4 "$KITE_IP/24" \
-        --mac "$KITE_MAC" --pcap "$KITE_PCAP" --seed 42 "$@" >"$KITE_LOG" 2>&1 &
+        --mac "$KITE_MAC" "${pcap[@]}" --seed 42 "$@" >"$KITE_LOG" 2>&1 &
     KITE_PID=$!
     for _ in $(seq 1 50); do
         grep -q '^kite-host: up on' "$KITE_LOG" 2>/dev/null && break
@@ -152,4 +168,30 @@ kite_tshark() {
     rc=$?
     grep -v '^Running as user' "$KITE_DIR/tshark.err" >&2
     return "$rc"
+}
+
+# kite_pattern N: write the first N bytes of kite-host's /bytes pattern (and
+# --tcp-send stream) to stdout: 16-byte lines, line k is k in 15 lowercase hex
+# digits and a newline (apps/kite-host/pattern.c).
+kite_pattern() {
+    python3 -c '
+import sys
+n = int(sys.argv[1])
+sys.stdout.buffer.write(b"".join(b"%015x\n" % k for k in range(n // 16 + 1))[:n])
+' "$1"
+}
+
+# kite_pattern_sha N: the SHA-256 of kite_pattern N.
+kite_pattern_sha() {
+    kite_pattern "$1" | sha256sum | cut -d' ' -f1
+}
+
+# kite_wait_log REGEX SECONDS: wait until kite-host's output matches REGEX.
+kite_wait_log() {
+    for _ in $(seq 1 $(($2 * 10))); do
+        grep -qE "$1" "$KITE_LOG" 2>/dev/null && return 0
+        kill -0 "$KITE_PID" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
 }
