@@ -83,7 +83,8 @@ run_interop() {
 }
 
 bench_smoke() {
-    ./build/bin/bench_sizes && ./build/bin/bench_udp_pps "$BENCH_COUNT"
+    ./build/bin/bench_sizes && ./build/bin/bench_udp_pps "$BENCH_COUNT" &&
+        ./build/bin/bench_tcp_inproc -n 64 -l 4
 }
 
 # Ring 1: unit and simulation tests on the normal build.
