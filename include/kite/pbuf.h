@@ -143,6 +143,13 @@ struct kite_pbuf *kite__pbuf_prepend(struct kite_stack *stack, struct kite_pbuf 
 void kite__pbuf_unprepend(struct kite_stack *stack, struct kite_pbuf *head, struct kite_pbuf *p,
                           uint16_t hlen);
 /**
+ * Remove n bytes from the front of a packet even across pbuf boundaries; head
+ * pbufs that become empty are freed. Returns the new head, NULL when nothing
+ * is left.
+ */
+struct kite_pbuf *kite__pbuf_drop_front(struct kite_stack *stack, struct kite_pbuf *p,
+                                        uint32_t n);
+/**
  * The one's-complement sum (folded, not complemented) of len bytes of the chain
  * starting at offset, odd pbuf boundaries handled (RFC 1071 4.1).
  */

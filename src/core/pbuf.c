@@ -292,6 +292,25 @@ bool kite_pbuf_check(const struct kite_pbuf *p)
     return true;
 }
 
+struct kite_pbuf *kite__pbuf_drop_front(struct kite_stack *stack, struct kite_pbuf *p,
+                                        uint32_t n)
+{
+    while (p != NULL && n > 0 && n >= p->len) {
+        struct kite_pbuf *next = p->next;
+        n -= p->len;
+        p->next = NULL; /* cut the link so only the head goes */
+        kite_pbuf_free(stack, p);
+        p = next;
+    }
+    if (p != NULL && n > 0)
+        (void)kite_pbuf_header_remove(p, (uint16_t)n);
+    if (p != NULL && p->tot_len == 0) {
+        kite_pbuf_free(stack, p);
+        return NULL;
+    }
+    return p;
+}
+
 struct kite_pbuf *kite__pbuf_prepend(struct kite_stack *stack, struct kite_pbuf *p, uint16_t hlen,
                                      uint16_t room)
 {

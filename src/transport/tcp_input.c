@@ -34,15 +34,18 @@ static bool parse_segment(struct kite_stack *stack, struct kite_pbuf *p,
     }
     /* The parser reads only the header (<= n bytes), len is the whole segment. */
     enum kite_err err = kite_tcp_parse(hdr, p->tot_len, &seg->hdr);
-    if (err != KITE_ERR_OK || p->len < seg->hdr.hlen) {
+    if (err != KITE_ERR_OK) {
         if (err == KITE_ERR_TRUNCATED)
             st->drop_short++;
         else
             st->drop_malformed++;
         return false;
     }
-    (void)kite_pbuf_header_remove(p, seg->hdr.hlen);
-    seg->data_len = p->tot_len;
+    if (p->len >= seg->hdr.hlen)
+        (void)kite_pbuf_header_remove(p, seg->hdr.hlen);
+    else /* a header split across pbufs (parsed from the scratch copy) */
+        seg->p = p = kite__pbuf_drop_front(stack, p, seg->hdr.hlen);
+    seg->data_len = p != NULL ? p->tot_len : 0;
     seg->len = seg->data_len + ((seg->hdr.flags & KITE_TCP_SYN) ? 1u : 0u) +
                ((seg->hdr.flags & KITE_TCP_FIN) ? 1u : 0u);
     seg->src = rx->src;
@@ -236,6 +239,8 @@ static void listen_cookie_ack(struct kite_tcp_pcb *listener, struct tcp_seg *seg
     struct tcp_seg syn = *seg;
     syn.hdr.seq = seg->hdr.seq - 1;
     start_receiving(pcb, &syn);
+    /* The cookie SYN-ACK offered an unscaled window of up to 64 KiB: honour it. */
+    pcb->rcv_adv = pcb->rcv_nxt + (pcb->rcv_buf < 0xffffu ? pcb->rcv_buf : 0xffffu);
     pcb->snd_wnd = seg->hdr.window;
     pcb->max_snd_wnd = pcb->snd_wnd;
     pcb->listener = listener;
@@ -276,6 +281,8 @@ static void syn_sent_established(struct kite_tcp_pcb *pcb, const struct tcp_seg 
         kite__tcp_rtt_sample(pcb, kite__tcp_ts_now(pcb) - seg->hdr.ts_ecr);
     else if (pcb->retries == 0)
         kite__tcp_rtt_sample(pcb, (uint32_t)(pcb->stack->now - pcb->rtt_start));
+    else if (pcb->srtt8 == 0)
+        pcb->rto_ms = 3000; /* RFC 6298 5.7: the SYN was retransmitted, no sample */
     pcb->retries = 0;
     pcb->backoff = 0;
     pcb->rto_at = KITE_TIME_NEVER;

@@ -215,11 +215,17 @@ static uint32_t payload_max(const struct kite_tcp_pcb *pcb)
     return m;
 }
 
-/* RFC 6675 5: while in SACK recovery, retransmit lost holes within cwnd - pipe. */
-static bool sack_retransmit(struct kite_tcp_pcb *pcb)
+/* RFC 6675 5: while in SACK recovery, retransmit holes within cwnd - pipe:
+ * lost ones first (rule 1), or any below the highest SACK once there is no
+ * new data to send (rule 3). */
+static bool sack_retransmit(struct kite_tcp_pcb *pcb, bool rescue)
 {
     uint32_t seq, len;
-    if (kite__tcp_pipe(pcb) + pcb->mss > pcb->cwnd || !kite__tcp_next_lost(pcb, &seq, &len))
+    if (kite__tcp_pipe(pcb) + pcb->mss > pcb->cwnd)
+        return false;
+    bool found = rescue ? kite__tcp_next_rescue(pcb, &seq, &len)
+                        : kite__tcp_next_lost(pcb, &seq, &len);
+    if (!found)
         return false;
     if (len > payload_max(pcb))
         len = payload_max(pcb);
@@ -335,12 +341,14 @@ enum kite_err kite__tcp_output(struct kite_tcp_pcb *pcb)
 {
     if (may_send_data(pcb)) {
         unsigned budget = 1024; /* bounded work per call */
+        bool sack_recovery = (pcb->flags & (KITE_TCPF_IN_RECOVERY | KITE_TCPF_SACK)) ==
+                             (KITE_TCPF_IN_RECOVERY | KITE_TCPF_SACK);
         while (budget-- > 0) {
-            if ((pcb->flags & (KITE_TCPF_IN_RECOVERY | KITE_TCPF_SACK)) ==
-                    (KITE_TCPF_IN_RECOVERY | KITE_TCPF_SACK) &&
-                sack_retransmit(pcb))
+            if (sack_recovery && sack_retransmit(pcb, false))
                 continue;
-            if (!send_next(pcb))
+            if (send_next(pcb))
+                continue;
+            if (!sack_recovery || !sack_retransmit(pcb, true))
                 break;
         }
         update_persist(pcb);

@@ -523,6 +523,8 @@ void kite_tcp_recved(struct kite_tcp_pcb *pcb, uint32_t len)
 {
     uint32_t before = kite__tcp_rcv_window(pcb);
     pcb->rcv_unread = len > pcb->rcv_unread ? 0 : pcb->rcv_unread - len;
+    if (pcb->busy > 0)
+        return; /* inside a callback: the ACK that input sends carries the window */
     uint32_t after = kite__tcp_rcv_window(pcb);
     uint32_t threshold = pcb->rcv_buf / 2 < pcb->rcv_mss ? pcb->rcv_buf / 2 : pcb->rcv_mss;
     /* RFC 1122 4.2.3.3: announce the window when it opened by a useful amount. */

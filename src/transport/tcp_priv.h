@@ -84,6 +84,8 @@ bool kite__tcp_sack_loss_detected(const struct kite_tcp_pcb *pcb);
 uint32_t kite__tcp_pipe(const struct kite_tcp_pcb *pcb);
 /** RFC 6675 NextSeg(): a lost hole to retransmit; false if none. */
 bool kite__tcp_next_lost(const struct kite_tcp_pcb *pcb, uint32_t *seq, uint32_t *len);
+/** RFC 6675 NextSeg() rule 3: an unsacked hole below the highest SACK. */
+bool kite__tcp_next_rescue(const struct kite_tcp_pcb *pcb, uint32_t *seq, uint32_t *len);
 
 /* tcp_cc.c */
 void kite__tcp_cc_init(struct kite_tcp_pcb *pcb);

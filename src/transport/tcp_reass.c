@@ -4,25 +4,6 @@
  * SACK blocks that describe it (RFC 2018 4). */
 #include "tcp_priv.h"
 
-/* Remove n bytes from the front of a chain; returns the new head (or NULL). */
-static struct kite_pbuf *trim_front(struct kite_stack *stack, struct kite_pbuf *p, uint32_t n)
-{
-    while (p != NULL && n >= p->len && n > 0) {
-        struct kite_pbuf *next = p->next;
-        n -= p->len;
-        p->next = NULL; /* cut the link so only the head goes */
-        kite_pbuf_free(stack, p);
-        p = next;
-    }
-    if (p != NULL && n > 0)
-        (void)kite_pbuf_header_remove(p, (uint16_t)n);
-    if (p != NULL && p->tot_len == 0) {
-        kite_pbuf_free(stack, p);
-        return NULL;
-    }
-    return p;
-}
-
 static void deliver(struct kite_tcp_pcb *pcb, struct kite_pbuf *p)
 {
     uint32_t len = p->tot_len;
@@ -53,7 +34,7 @@ static void drain_ooo(struct kite_tcp_pcb *pcb)
             if (skip >= p->tot_len) {
                 kite_pbuf_free(pcb->stack, p); /* wholly duplicate by now */
             } else {
-                p = trim_front(pcb->stack, p, skip);
+                p = kite__pbuf_drop_front(pcb->stack, p, skip);
                 if (p != NULL)
                     deliver(pcb, p);
             }
@@ -95,7 +76,7 @@ void kite__tcp_receive_data(struct kite_tcp_pcb *pcb, struct tcp_seg *seg)
     seg->p = NULL; /* this function owns the data now */
     kite_pbuf_trim(stack, p, seg->data_len);
     if (seq_lt(seq, pcb->rcv_nxt)) {
-        p = trim_front(stack, p, pcb->rcv_nxt - seq);
+        p = kite__pbuf_drop_front(stack, p, pcb->rcv_nxt - seq);
         seq = pcb->rcv_nxt;
     }
     /* Keep only what fits in the window we offered. */

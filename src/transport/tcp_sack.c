@@ -123,11 +123,10 @@ uint32_t kite__tcp_pipe(const struct kite_tcp_pcb *pcb)
            unsacked_between(pcb, pcb->snd_una, rxt_edge);
 }
 
-bool kite__tcp_next_lost(const struct kite_tcp_pcb *pcb, uint32_t *seq, uint32_t *len)
+/* The first unsacked octet at or above max(HighRxt, SND.UNA) and below edge. */
+static bool first_hole_below(const struct kite_tcp_pcb *pcb, uint32_t lost_edge, uint32_t *seq,
+                             uint32_t *len)
 {
-    /* RFC 6675 4 NextSeg() rule 1: the first lost, unsacked octet not yet
-     * retransmitted in this recovery. */
-    uint32_t lost_edge = lost_boundary(pcb);
     uint32_t s = seq_max(pcb->high_rxt, pcb->snd_una);
     while (seq_lt(s, lost_edge)) {
         uint32_t end;
@@ -144,4 +143,20 @@ bool kite__tcp_next_lost(const struct kite_tcp_pcb *pcb, uint32_t *seq, uint32_t
         return true;
     }
     return false;
+}
+
+bool kite__tcp_next_lost(const struct kite_tcp_pcb *pcb, uint32_t *seq, uint32_t *len)
+{
+    /* RFC 6675 4 NextSeg() rule 1: the first lost, unsacked octet not yet
+     * retransmitted in this recovery. */
+    return first_hole_below(pcb, lost_boundary(pcb), seq, len);
+}
+
+bool kite__tcp_next_rescue(const struct kite_tcp_pcb *pcb, uint32_t *seq, uint32_t *len)
+{
+    /* RFC 6675 4 NextSeg() rule 3: with no lost octet and no new data to send,
+     * any unsacked octet below the highest SACKed one, not yet retransmitted. */
+    if (pcb->sacked_count == 0)
+        return false;
+    return first_hole_below(pcb, pcb->sacked[pcb->sacked_count - 1].left, seq, len);
 }

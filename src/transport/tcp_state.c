@@ -84,6 +84,9 @@ static bool sequence_ok(struct kite_tcp_pcb *pcb, struct tcp_seg *seg)
     st->drop_out_of_window++;
     if (!(seg->hdr.flags & KITE_TCP_RST))
         pcb->flags |= KITE_TCPF_ACK_NOW; /* a duplicate ACK tells the peer where we are */
+    if (pcb->state == KITE_TCP_TIME_WAIT && (seg->hdr.flags & KITE_TCP_FIN))
+        pcb->timewait_at = pcb->stack->now + 2u * KITE_TCP_MSL_MS; /* its FIN again: our
+                                                                      ACK was lost */
     return false;
 }
 
@@ -113,6 +116,13 @@ static void handle_rst(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg)
 static void established(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg)
 {
     pcb->snd_una = pcb->iss + 1; /* our SYN is acknowledged */
+    if ((pcb->flags & KITE_TCPF_TS) && (seg->hdr.opts & KITE_TCP_HAS_TIMESTAMP) &&
+        seg->hdr.ts_ecr != 0)
+        kite__tcp_rtt_sample(pcb, kite__tcp_ts_now(pcb) - seg->hdr.ts_ecr);
+    else if (pcb->retries == 0)
+        kite__tcp_rtt_sample(pcb, (uint32_t)(pcb->stack->now - pcb->rtt_start));
+    else if (pcb->srtt8 == 0)
+        pcb->rto_ms = 3000; /* RFC 6298 5.7: the SYN was retransmitted, no sample */
     pcb->snd_wnd = (uint32_t)seg->hdr.window << pcb->snd_wscale;
     pcb->max_snd_wnd = pcb->snd_wnd;
     pcb->snd_wl1 = seg->hdr.seq;
@@ -268,9 +278,20 @@ static void enter_recovery(struct kite_tcp_pcb *pcb)
     pcb->flags |= KITE_TCPF_IN_RECOVERY;
     pcb->flags &= (uint16_t)~KITE_TCPF_RTT_TIMING;
     if (has_sack(pcb)) {
+        /* RFC 6675 5 (4.3): retransmit the first segment presumed dropped now,
+         * whatever the scoreboard says; NextSeg() drives the rest. */
         pcb->stack->stats.tcp.sack_recoveries++;
-        pcb->high_rxt = pcb->snd_una; /* RFC 6675 5 step 4 */
-        return;                       /* the output loop sends NextSeg() */
+        pcb->high_rxt = pcb->snd_una;
+        uint32_t seq, len;
+        if (kite__tcp_next_rescue(pcb, &seq, &len) && seq == pcb->snd_una) {
+            len = len < pcb->mss ? len : pcb->mss; /* only the hole, not what was SACKed */
+            if (kite__tcp_send_data(pcb, seq, len) == KITE_ERR_OK) {
+                pcb->stack->stats.tcp.retransmits++;
+                pcb->high_rxt = seq + len;
+            }
+        }
+        kite__tcp_rto_restart(pcb);
+        return;
     }
     /* RFC 6582 3.2 steps 2-3: retransmit the first segment, inflate by 3. */
     if (kite__tcp_send_data(pcb, pcb->snd_una, pcb->mss) == KITE_ERR_OK)
@@ -415,9 +436,28 @@ static void note_activity(struct kite_tcp_pcb *pcb)
         pcb->keep_at = pcb->last_rx + pcb->keep_idle_ms;
 }
 
+/* In SYN_RECEIVED a segment carrying the peer's SYN again (SEQ = IRS) is
+ * either its retransmitted SYN (our SYN-ACK was lost: resend it) or, after a
+ * simultaneous open, its SYN-ACK: drop the SYN's sequence number and go on
+ * with the ACK (RFC 9293 figure 8; BSD trims the same way). */
+static bool syn_received_dup_syn(struct kite_tcp_pcb *pcb, struct tcp_seg *seg)
+{
+    if (pcb->state != KITE_TCP_SYN_RECEIVED || !(seg->hdr.flags & KITE_TCP_SYN) ||
+        seg->hdr.seq != pcb->irs || (seg->hdr.flags & KITE_TCP_RST))
+        return true;
+    if (!(seg->hdr.flags & KITE_TCP_ACK)) {
+        (void)kite__tcp_send_syn(pcb);
+        return false;
+    }
+    seg->hdr.seq++;
+    seg->hdr.flags &= (uint8_t)~KITE_TCP_SYN;
+    seg->len--;
+    return true;
+}
+
 static bool process_control(struct kite_tcp_pcb *pcb, struct tcp_seg *seg)
 {
-    if (!sequence_ok(pcb, seg))
+    if (!syn_received_dup_syn(pcb, seg) || !sequence_ok(pcb, seg))
         return false;
     note_activity(pcb);
     if (seg->hdr.flags & KITE_TCP_RST) {
@@ -425,10 +465,6 @@ static bool process_control(struct kite_tcp_pcb *pcb, struct tcp_seg *seg)
         return false;
     }
     if (seg->hdr.flags & KITE_TCP_SYN) {
-        if (pcb->state == KITE_TCP_SYN_RECEIVED && seg->hdr.seq == pcb->irs) {
-            (void)kite__tcp_send_syn(pcb); /* our SYN-ACK was lost: resend */
-            return false;
-        }
         challenge_ack(pcb); /* RFC 5961 4.2 */
         return false;
     }

@@ -56,14 +56,12 @@ static void fin_retransmitted_in_time_wait(void **state)
     kite_time_ms t1 = t->stack.now;
     th_send_at(t, &t->c, KITE_TCP_FIN | KITE_TCP_ACK, t->c.seq - 1, t->c.ack, NULL, 0);
     th_expect_ack(t, t->c.seq);
-#ifdef KITE_TEST_KNOWN_BUGS
-    /* Known bug (tcp_state.c sequence_ok vs handle_data_and_fin): the
+    /* Was a bug, fixed (tcp_state.c sequence_ok vs handle_data_and_fin): the
      * retransmitted FIN (SEQ = RCV.NXT - 1) fails the acceptability test and
      * is only ACKed, so the "restart 2 MSL" branch (RFC 9293 3.10.7.4 eighth,
      * TIME-WAIT) is never reached. */
     th_advance_to(t, t1 + 2u * KITE_TCP_MSL_MS - 1);
     assert_int_equal(th_pcbs_used(t), 2);
-#endif
     th_advance_to(t, t1 + 2u * KITE_TCP_MSL_MS);
     assert_int_equal(th_pcbs_used(t), 1);
     th_cleanup(t);

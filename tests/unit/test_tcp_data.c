@@ -85,14 +85,12 @@ static void reading_in_callback_sends_one_ack(void **state)
     unsigned acks = th_pending(t);
     th_drain(t);
     assert_true(acks >= 1);
-#ifdef KITE_TEST_KNOWN_BUGS
-    /* Known bug (tcp_pcb.c kite_tcp_recved): called from inside the recv
+    /* Was a bug, fixed (tcp_pcb.c kite_tcp_recved): called from inside the recv
      * callback it sends a window-update ACK immediately, so with an eager
      * reader every full segment is ACKed, and a hole being filled produces two
      * identical ACKs (one from recved, one from input) that the peer counts
      * as a duplicate ACK. */
     assert_int_equal(acks, 1);
-#endif
     assert_true(th_rx_matches(t, 0, 3 * 1460));
     th_cleanup(t);
 }
@@ -134,11 +132,7 @@ static void out_of_order_gets_dup_ack_with_sack(void **state)
     assert_false(p->tcp.opts & KITE_TCP_HAS_SACK);
     assert_int_equal(t->rx_len, 2000);
     assert_true(th_rx_matches(t, 0, 2000));
-#ifdef KITE_TEST_KNOWN_BUGS
     th_expect_none(t); /* see reading_in_callback_sends_one_ack: a second, identical ACK */
-#else
-    th_drain(t);
-#endif
     th_cleanup(t);
 }
 

@@ -225,17 +225,12 @@ static void syn_received_retransmits_syn_ack_then_gives_up(void **state)
     uint32_t iss = p->tcp.seq;
     /* A duplicate SYN (our SYN-ACK was lost) is answered with the SYN-ACK again. */
     th_send_at(t, &t->c, KITE_TCP_SYN, TH_PEER_ISN, 0, NULL, 0);
-#ifdef KITE_TEST_KNOWN_BUGS
-    /* Known bug (tcp_state.c sequence_ok/process_control): the duplicate SYN
+    /* Was a bug, fixed (tcp_state.c sequence_ok/process_control): the duplicate SYN
      * (SEQ = IRS < RCV.NXT) fails the acceptability test first, so only a bare
      * ACK goes out and the "resend the SYN-ACK" branch is unreachable. */
     p = th_expect(t, KITE_TCP_SYN | KITE_TCP_ACK);
     assert_int_equal(p->tcp.seq, iss);
     assert_int_equal(p->tcp.ack, TH_PEER_ISN + 1);
-#else
-    p = th_expect(t, KITE_TCP_ACK); /* RFC 9293's literal answer to an old segment */
-    assert_int_equal(p->tcp.ack, TH_PEER_ISN + 1);
-#endif
     th_expect_none(t);
     /* RTO: 1 s, then doubling (RFC 6298 5.5). */
     th_advance_to(t, KITE_TCP_RTO_INIT_MS - 1);
@@ -399,14 +394,12 @@ static void simultaneous_open(void **state)
     h.opts = TH_OPTS_ALL;
     h.mss = TH_MSS;
     th_send_hdr(t, &t->c, &h, NULL, 0);
-#ifdef KITE_TEST_KNOWN_BUGS
-    /* Known bug (tcp_state.c sequence_ok): the SYN-ACK in SYN_RECEIVED has
+    /* Was a bug, fixed (tcp_state.c sequence_ok): the SYN-ACK in SYN_RECEIVED has
      * SEQ = IRS < RCV.NXT and fails the acceptability test, so it is answered
      * with a bare ACK and dropped instead of having its SYN trimmed and its
      * ACK processed (as BSD does); the open costs one more round trip. */
     assert_int_equal(kite_tcp_get_state(pcb), KITE_TCP_ESTABLISHED);
     assert_int_equal(t->connects, 1);
-#endif
     th_drain(t);
     /* The peer acknowledges (an ACK for our SYN-ACK): established either way. */
     th_send(t, KITE_TCP_ACK, NULL, 0);
@@ -465,12 +458,10 @@ static void syn_cookie_when_backlog_full(void **state)
 
     /* The connection works both ways; the peer speaks first. */
     th_send_c(t, &c2, KITE_TCP_ACK | KITE_TCP_PSH, "ping", 4);
-#ifdef KITE_TEST_KNOWN_BUGS
-    /* Known bug (tcp_input.c listen_cookie_ack): the new pcb starts with
+    /* Was a bug, fixed (tcp_input.c listen_cookie_ack): the new pcb starts with
      * rcv_adv = rcv_nxt, i.e. a zero window, although the cookie SYN-ACK
      * offered one; data before our first ACK is dropped (and only ACKed). */
     assert_int_equal(t->rx_len, 4);
-#endif
     if (t->rx_len == 0) {
         th_drain(t);
         c2.seq -= 4;

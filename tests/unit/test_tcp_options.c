@@ -210,14 +210,12 @@ static void header_split_across_pbufs(void **state)
     print_message("split header: tcp rx %u drop_malformed %u, pbuf_pool used %u\n",
                   t->stack.stats.tcp.rx, t->stack.stats.tcp.drop_malformed,
                   kite_stack_pool(&t->stack, KITE_POOL_PBUF_POOL)->used);
-#ifdef KITE_TEST_KNOWN_BUGS
-    /* Known bug (tcp_input.c parse_segment): when the first pbuf holds less
+    /* Was a bug, fixed (tcp_input.c parse_segment): when the first pbuf holds less
      * than the whole TCP header (p->len < hlen) a valid segment is counted
      * malformed and dropped; the header should be read from the chain (it is
      * already copied to scratch) and removed with a chain-aware helper. */
     assert_int_equal(t->rx_len, 5);
     assert_memory_equal(t->rx, "split", 5);
-#endif
     (void)pcb;
     th_cleanup(t);
     assert_int_equal(kite_stack_pool(&t->stack, KITE_POOL_PBUF_POOL)->used, 0);
