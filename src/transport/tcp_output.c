@@ -174,7 +174,10 @@ enum kite_err kite__tcp_send_syn(struct kite_tcp_pcb *pcb)
 
 enum kite_err kite__tcp_send_ack(struct kite_tcp_pcb *pcb)
 {
-    return send_segment(pcb, 0, pcb->snd_nxt, 0, 0);
+    /* At the highest sequence number sent (4.4BSD does the same): after a
+     * timeout SND.NXT is pulled back, and an ACK below what the peer already
+     * holds would be discarded as old (RFC 9293 3.10.7.4). */
+    return send_segment(pcb, 0, pcb->snd_max, 0, 0);
 }
 
 void kite__tcp_send_keepalive(struct kite_tcp_pcb *pcb)

@@ -141,7 +141,7 @@ static void orphan_children(struct kite_tcp_pcb *listener)
         struct kite_tcp_pcb *next = c->next;
         if (c->listener == listener && c->state == KITE_TCP_SYN_RECEIVED) {
             kite__tcp_send_rst(c->stack, c->local_ip.u.v4, c->local_port, c->remote_ip.u.v4,
-                               c->remote_port, c->snd_nxt, c->rcv_nxt, true);
+                               c->remote_port, c->snd_max, c->rcv_nxt, true);
             kite__tcp_set_state(c, KITE_TCP_CLOSED);
             c->listener = NULL;
             kite__tcp_release(c);
@@ -599,7 +599,7 @@ void kite_tcp_abort(struct kite_tcp_pcb *pcb)
     case KITE_TCP_LAST_ACK:
         /* RFC 9293 3.10.5 ABORT: send a reset, forget everything. */
         kite__tcp_send_rst(pcb->stack, pcb->local_ip.u.v4, pcb->local_port, pcb->remote_ip.u.v4,
-                           pcb->remote_port, pcb->snd_nxt, pcb->rcv_nxt, true);
+                           pcb->remote_port, pcb->snd_max, pcb->rcv_nxt, true);
         break;
     default:
         break;

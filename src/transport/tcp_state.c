@@ -397,7 +397,7 @@ static void data_after_close(struct kite_tcp_pcb *pcb, struct tcp_seg *seg)
     /* RFC 1122 4.2.2.13 / RFC 9293 3.10.4: nobody will read it: reset. */
     pcb->stack->stats.tcp.drop_after_close++;
     kite__tcp_send_rst(pcb->stack, pcb->local_ip.u.v4, pcb->local_port, pcb->remote_ip.u.v4,
-                       pcb->remote_port, pcb->snd_nxt, seg->hdr.seq + seg->len, true);
+                       pcb->remote_port, pcb->snd_max, seg->hdr.seq + seg->len, true);
     kite__tcp_kill(pcb, KITE_ERR_RESET);
 }
 
