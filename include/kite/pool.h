@@ -16,6 +16,7 @@ struct kite_pool {
     uint8_t *base;   /* first block */
     void *free_list; /* singly linked through the blocks themselves */
     uint32_t elem_size;
+    uint32_t clear_size; /* bytes zeroed by alloc (packet payloads are not) */
     uint16_t count;
     uint16_t used;
     uint16_t peak;
@@ -27,7 +28,9 @@ struct kite_pool {
 
 void kite__pool_init(struct kite_pool *pool, const char *name, void *mem, size_t elem_size,
                      uint16_t count);
-/** A zero-filled block, or NULL (and failed++) when the pool is empty. */
+/** Zero only the first n bytes of a block on allocation (default: all of it). */
+void kite__pool_set_clear_size(struct kite_pool *pool, size_t n);
+/** A zero-filled block (see clear_size), or NULL (and failed++) when the pool is empty. */
 void *kite__pool_alloc(struct kite_pool *pool);
 void kite__pool_free(struct kite_pool *pool, void *block);
 /** True when ptr is the start of one of this pool's blocks. */

@@ -103,6 +103,10 @@ struct kite_stack {
 
     /* Told about netif changes (upper layers register at start-up). */
     kite_netif_event_fn netif_events[KITE_MAX_NETIF_HOOKS];
+    /* Asked to give pbufs back when a pool runs dry (TCP drops out-of-order
+     * data, which RFC 2018 8 allows); returns blocks freed. */
+    unsigned (*reclaim)(struct kite_stack *stack);
+    bool reclaiming;
     /* Told about IP packets no protocol took (ICMP answers protocol unreachable). */
     void (*ip_unhandled)(struct kite_stack *stack, struct kite_pbuf *p, const struct kite_ip_rx *rx);
 

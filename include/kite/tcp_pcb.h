@@ -82,6 +82,9 @@ struct kite_tcp_pcb {
     uint8_t retries; /* consecutive RTO retransmissions */
     uint8_t keep_probes_sent;
     struct kite_pbuf *snd_queue; /* bytes from snd_una on: unacknowledged then unsent */
+    struct kite_pbuf *snd_tail;  /* last chunk of snd_queue (appends are O(1)) */
+    struct kite_pbuf *snd_cur;   /* chunk where the last copy ended (copies are O(1)) */
+    uint32_t snd_cur_off;        /* offset from snd_una of snd_cur's first byte */
     uint32_t snd_queued;         /* bytes in snd_queue */
     uint32_t snd_buf;
 
@@ -91,8 +94,8 @@ struct kite_tcp_pcb {
     uint32_t rcv_buf;
     uint32_t rcv_unread; /* delivered to the application, not yet kite_tcp_recved */
     uint32_t ooo_bytes;
-    uint8_t ooo_count;
-    uint8_t ooo_last; /* index of the most recent out-of-order arrival (first SACK block) */
+    uint16_t ooo_count;
+    uint32_t ooo_last_seq; /* most recent out-of-order arrival (first SACK block) */
     uint8_t full_segs_unacked;
     struct kite_tcp_ooo ooo[KITE_TCP_OOO_SEGS];
 

@@ -70,8 +70,27 @@ static struct kite_pbuf *alloc_pool_chain(struct kite_stack *stack, uint16_t roo
     return head;
 }
 
+static struct kite_pbuf *alloc_once(struct kite_stack *stack, uint16_t header_room, uint16_t len,
+                                    enum kite_pbuf_type type);
+
 struct kite_pbuf *kite_pbuf_alloc(struct kite_stack *stack, uint16_t header_room, uint16_t len,
                                   enum kite_pbuf_type type)
+{
+    struct kite_pbuf *p = alloc_once(stack, header_room, len, type);
+    /* Out of blocks: let upper layers give back what they hold only
+     * speculatively (out-of-order data), then try once more. */
+    if (p == NULL && stack->reclaim != NULL && !stack->reclaiming) {
+        stack->reclaiming = true;
+        unsigned freed = stack->reclaim(stack);
+        stack->reclaiming = false;
+        if (freed > 0)
+            p = alloc_once(stack, header_room, len, type);
+    }
+    return p;
+}
+
+static struct kite_pbuf *alloc_once(struct kite_stack *stack, uint16_t header_room, uint16_t len,
+                                    enum kite_pbuf_type type)
 {
     if ((uint32_t)header_room + len > UINT16_MAX)
         return NULL;

@@ -12,6 +12,7 @@ void kite__pool_init(struct kite_pool *pool, const char *name, void *mem, size_t
     pool->name = name;
     pool->base = mem;
     pool->elem_size = (uint32_t)elem_size;
+    pool->clear_size = (uint32_t)elem_size;
     pool->count = count;
     /* Thread the free list so the first block is handed out first. */
     for (uint16_t i = count; i > 0; i--) {
@@ -19,6 +20,21 @@ void kite__pool_init(struct kite_pool *pool, const char *name, void *mem, size_t
         memcpy(block, &pool->free_list, sizeof(void *));
         pool->free_list = block;
     }
+}
+
+void kite__pool_set_clear_size(struct kite_pool *pool, size_t n)
+{
+    pool->clear_size = n < pool->elem_size ? (uint32_t)n : pool->elem_size;
+    if (pool->clear_size < 2 * sizeof(void *))
+        pool->clear_size = 2 * sizeof(void *); /* the free marker must be wiped */
+}
+
+/* A freed block carries this in its second word, so a second free is caught
+ * in O(1) (KITE_CHECKS). Live objects never hold it there: every pooled type
+ * starts with two pointers. */
+static uintptr_t free_marker(const struct kite_pool *pool)
+{
+    return (uintptr_t)pool ^ (uintptr_t)0x6b69746566726565ull; /* "kitefree" */
 }
 
 void *kite__pool_alloc(struct kite_pool *pool)
@@ -29,7 +45,7 @@ void *kite__pool_alloc(struct kite_pool *pool)
         return NULL;
     }
     memcpy(&pool->free_list, block, sizeof(void *));
-    memset(block, 0, pool->elem_size);
+    memset(block, 0, pool->clear_size);
     pool->used++;
     if (pool->used > pool->peak)
         pool->peak = pool->used;
@@ -45,25 +61,20 @@ bool kite__pool_owns(const struct kite_pool *pool, const void *ptr)
     return (size_t)(p - pool->base) % pool->elem_size == 0;
 }
 
-#if KITE_CHECKS
-static bool on_free_list(const struct kite_pool *pool, const void *block)
-{
-    for (void *b = pool->free_list; b != NULL; memcpy(&b, b, sizeof b))
-        if (b == block)
-            return true;
-    return false;
-}
-#endif
 
 void kite__pool_free(struct kite_pool *pool, void *block)
 {
     if (block == NULL)
         return;
+    uintptr_t marker = free_marker(pool);
 #if KITE_CHECKS
     /* Freeing a foreign block or freeing twice would corrupt the pool. */
-    if (!kite__pool_owns(pool, block) || on_free_list(pool, block) || pool->used == 0)
+    uintptr_t second;
+    memcpy(&second, (uint8_t *)block + sizeof(void *), sizeof second);
+    if (!kite__pool_owns(pool, block) || second == marker || pool->used == 0)
         __builtin_trap();
 #endif
+    memcpy((uint8_t *)block + sizeof(void *), &marker, sizeof marker);
     memcpy(block, &pool->free_list, sizeof(void *));
     pool->free_list = block;
     pool->used--;

@@ -40,6 +40,9 @@ void kite__core_init(struct kite_stack *stack, const struct kite_stack_config *c
         kite__pool_init(&stack->pools[i], pool_specs[i].name, pool_storage(stack, id),
                         pool_specs[i].size, pool_specs[i].count);
     }
+    /* Packet payloads are always written before they are read: clear headers only. */
+    kite__pool_set_clear_size(&stack->pools[KITE_POOL_PBUF_POOL], sizeof(struct kite_pbuf));
+    kite__pool_set_clear_size(&stack->pools[KITE_POOL_PBUF_RAM], sizeof(struct kite_pbuf));
     stack->ip_id = (uint16_t)kite_random_u32(stack);
 }
 

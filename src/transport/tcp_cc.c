@@ -134,5 +134,8 @@ void kite__tcp_cc_rto(struct kite_tcp_pcb *pcb)
     pcb->flags &= (uint16_t)~KITE_TCPF_IN_RECOVERY;
     pcb->recover = pcb->snd_max; /* RFC 6582 4.1: no fast retransmit for these */
     pcb->high_rxt = pcb->snd_una;
+    /* RFC 2018 8: after a timeout forget SACK information; the receiver may
+     * have reneged (dropped out-of-order data under memory pressure). */
+    pcb->sacked_count = 0;
     pcb->dupacks = 0;
 }

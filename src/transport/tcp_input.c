@@ -277,7 +277,7 @@ static void syn_sent_established(struct kite_tcp_pcb *pcb, const struct tcp_seg 
     pcb->snd_una = seg->hdr.ack;
     kite__tcp_set_state(pcb, KITE_TCP_ESTABLISHED);
     pcb->stack->stats.tcp.established++;
-    if ((pcb->flags & KITE_TCPF_TS) && seg->hdr.ts_ecr != 0)
+    if ((pcb->flags & KITE_TCPF_TS) && seg->hdr.ts_ecr != 0 && pcb->retries == 0)
         kite__tcp_rtt_sample(pcb, kite__tcp_ts_now(pcb) - seg->hdr.ts_ecr);
     else if (pcb->retries == 0)
         kite__tcp_rtt_sample(pcb, (uint32_t)(pcb->stack->now - pcb->rtt_start));

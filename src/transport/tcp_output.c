@@ -91,12 +91,23 @@ static struct kite_pbuf *alloc_segment(struct kite_stack *stack, uint8_t hlen, u
     return p;
 }
 
-/* Copy [offset, offset+len) of the send queue (offset from snd_una) into p. */
-static void copy_from_queue(const struct kite_tcp_pcb *pcb, struct kite_pbuf *p, uint32_t offset,
+/* Copy [offset, offset+len) of the send queue (offset from snd_una) into p.
+ * Starts from the cursor left by the previous copy when it lies before
+ * offset, so sending a long queue in order is linear, not quadratic. */
+static void copy_from_queue(struct kite_tcp_pcb *pcb, struct kite_pbuf *p, uint32_t offset,
                             uint32_t len)
 {
     uint16_t at = 0;
-    for (const struct kite_pbuf *q = pcb->snd_queue; q != NULL && len > 0; q = q->next) {
+    struct kite_pbuf *q = pcb->snd_queue;
+    uint32_t q_off = 0;
+    if (pcb->snd_cur != NULL && pcb->snd_cur_off <= offset) {
+        q = pcb->snd_cur;
+        q_off = pcb->snd_cur_off;
+    }
+    offset -= q_off;
+    for (; q != NULL && len > 0; q_off += q->len, q = q->next) {
+        pcb->snd_cur = q;
+        pcb->snd_cur_off = q_off;
         if (offset >= q->len) {
             offset -= q->len;
             continue;

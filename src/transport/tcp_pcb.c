@@ -129,6 +129,8 @@ static void free_send_queue(struct kite_tcp_pcb *pcb)
         p = next;
     }
     pcb->snd_queue = NULL;
+    pcb->snd_tail = NULL;
+    pcb->snd_cur = NULL;
     pcb->snd_queued = 0;
 }
 
@@ -427,10 +429,7 @@ static bool can_send_data(const struct kite_tcp_pcb *pcb)
 
 static struct kite_pbuf *queue_tail(const struct kite_tcp_pcb *pcb)
 {
-    struct kite_pbuf *p = pcb->snd_queue;
-    while (p != NULL && p->next != NULL)
-        p = p->next;
-    return p;
+    return pcb->snd_tail;
 }
 
 static uint16_t tailroom(const struct kite_pbuf *p)
@@ -447,6 +446,7 @@ static void append_chunk(struct kite_tcp_pcb *pcb, struct kite_pbuf *tail, struc
         pcb->snd_queue = p;
     else
         tail->next = p;
+    pcb->snd_tail = p;
 }
 
 /* Copy into pool blocks, filling the tail block first (small writes coalesce).
@@ -640,6 +640,7 @@ void kite__tcp_init(struct kite_stack *stack)
     stack->tcp.challenge_tokens = KITE_TCP_CHALLENGE_ACK_LIMIT;
     (void)kite__stack_register_ip_proto(stack, KITE_IP_PROTO_TCP, kite__tcp_input, NULL);
     (void)kite__stack_register_netif_hook(stack, netif_event);
+    stack->reclaim = kite__tcp_reclaim;
 }
 
 void kite__tcp_deinit(struct kite_stack *stack)

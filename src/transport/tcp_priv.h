@@ -71,6 +71,8 @@ void kite__tcp_enter_time_wait(struct kite_tcp_pcb *pcb);
 /** Deliver in-order data / queue out-of-order data; returns true if anything in order was accepted. */
 void kite__tcp_receive_data(struct kite_tcp_pcb *pcb, struct tcp_seg *seg);
 void kite__tcp_ooo_free(struct kite_tcp_pcb *pcb);
+/** Pool pressure: drop every connection's out-of-order data (RFC 2018 8). */
+unsigned kite__tcp_reclaim(struct kite_stack *stack);
 /** Fill SACK blocks for an outgoing ACK (most recent first); returns the count. */
 uint8_t kite__tcp_sack_blocks(const struct kite_tcp_pcb *pcb, struct kite_tcp_sack_block *out,
                               uint8_t max);

@@ -2,6 +2,8 @@
 /* TCP receive side: trimming to the window, in-order delivery, the
  * out-of-order queue (bounded in segments and counted in the window) and the
  * SACK blocks that describe it (RFC 2018 4). */
+#include <string.h>
+
 #include "tcp_priv.h"
 
 static void deliver(struct kite_tcp_pcb *pcb, struct kite_pbuf *p)
@@ -18,42 +20,41 @@ static void deliver(struct kite_tcp_pcb *pcb, struct kite_pbuf *p)
     pcb->busy--;
 }
 
+/* The queue is kept sorted by sequence number, so draining takes from the
+ * front and SACK ranges come out of one linear pass. */
+static void remove_front(struct kite_tcp_pcb *pcb, uint16_t n)
+{
+    memmove(&pcb->ooo[0], &pcb->ooo[n], sizeof(pcb->ooo[0]) * (size_t)(pcb->ooo_count - n));
+    pcb->ooo_count = (uint16_t)(pcb->ooo_count - n);
+}
+
 static void drain_ooo(struct kite_tcp_pcb *pcb)
 {
-    bool progress = true;
-    while (progress && pcb->ooo_count > 0 && !(pcb->flags & KITE_TCPF_FREE_PENDING)) {
-        progress = false;
-        for (uint8_t i = 0; i < pcb->ooo_count; i++) {
-            struct kite_tcp_ooo *o = &pcb->ooo[i];
-            if (seq_gt(o->seq, pcb->rcv_nxt))
-                continue;
-            struct kite_pbuf *p = o->p;
-            uint32_t skip = pcb->rcv_nxt - o->seq;
-            pcb->ooo_bytes -= p->tot_len;
-            pcb->ooo[i] = pcb->ooo[--pcb->ooo_count];
-            if (skip >= p->tot_len) {
-                kite_pbuf_free(pcb->stack, p); /* wholly duplicate by now */
-            } else {
-                p = kite__pbuf_drop_front(pcb->stack, p, skip);
-                if (p != NULL)
-                    deliver(pcb, p);
-            }
-            progress = true;
-            break;
+    while (pcb->ooo_count > 0 && !(pcb->flags & KITE_TCPF_FREE_PENDING) &&
+           seq_leq(pcb->ooo[0].seq, pcb->rcv_nxt)) {
+        struct kite_pbuf *p = pcb->ooo[0].p;
+        uint32_t skip = pcb->rcv_nxt - pcb->ooo[0].seq;
+        pcb->ooo_bytes -= p->tot_len;
+        remove_front(pcb, 1);
+        if (skip >= p->tot_len) {
+            kite_pbuf_free(pcb->stack, p); /* wholly duplicate by now */
+            continue;
         }
+        p = kite__pbuf_drop_front(pcb->stack, p, skip);
+        if (p != NULL)
+            deliver(pcb, p);
     }
-    if (pcb->ooo_last >= pcb->ooo_count)
-        pcb->ooo_last = 0;
 }
 
 static void queue_ooo(struct kite_tcp_pcb *pcb, struct kite_pbuf *p, uint32_t seq)
 {
-    for (uint8_t i = 0; i < pcb->ooo_count; i++) {
-        if (pcb->ooo[i].seq == seq && pcb->ooo[i].p->tot_len >= p->tot_len) {
-            kite_pbuf_free(pcb->stack, p); /* a duplicate */
-            pcb->ooo_last = i;
-            return;
-        }
+    uint16_t at = pcb->ooo_count;
+    while (at > 0 && seq_gt(pcb->ooo[at - 1].seq, seq))
+        at--;
+    pcb->ooo_last_seq = seq;
+    if (at > 0 && pcb->ooo[at - 1].seq == seq && pcb->ooo[at - 1].p->tot_len >= p->tot_len) {
+        kite_pbuf_free(pcb->stack, p); /* a duplicate */
+        return;
     }
     if (pcb->ooo_count >= KITE_TCP_OOO_SEGS) {
         pcb->stack->stats.tcp.drop_ooo_full++;
@@ -61,9 +62,9 @@ static void queue_ooo(struct kite_tcp_pcb *pcb, struct kite_pbuf *p, uint32_t se
         return;
     }
     pcb->stack->stats.tcp.ooo_queued++;
-    pcb->ooo_last = pcb->ooo_count;
-    pcb->ooo[pcb->ooo_count].p = p;
-    pcb->ooo[pcb->ooo_count].seq = seq;
+    memmove(&pcb->ooo[at + 1], &pcb->ooo[at], sizeof(pcb->ooo[0]) * (size_t)(pcb->ooo_count - at));
+    pcb->ooo[at].p = p;
+    pcb->ooo[at].seq = seq;
     pcb->ooo_count++;
     pcb->ooo_bytes += p->tot_len;
 }
@@ -108,56 +109,66 @@ void kite__tcp_receive_data(struct kite_tcp_pcb *pcb, struct tcp_seg *seg)
         kite__tcp_ack_soon(pcb, had_ooo); /* filling a hole is acknowledged at once */
 }
 
+unsigned kite__tcp_reclaim(struct kite_stack *stack)
+{
+    unsigned freed = 0;
+    for (struct kite_tcp_pcb *pcb = stack->tcp.active; pcb != NULL; pcb = pcb->next) {
+        if (pcb->ooo_count == 0)
+            continue;
+        for (uint16_t i = 0; i < pcb->ooo_count; i++)
+            freed += kite_pbuf_free(stack, pcb->ooo[i].p);
+        stack->stats.tcp.ooo_reclaimed += pcb->ooo_count;
+        pcb->ooo_count = 0;
+        pcb->ooo_bytes = 0;
+    }
+    return freed;
+}
+
 void kite__tcp_ooo_free(struct kite_tcp_pcb *pcb)
 {
-    for (uint8_t i = 0; i < pcb->ooo_count; i++)
+    for (uint16_t i = 0; i < pcb->ooo_count; i++)
         kite_pbuf_free(pcb->stack, pcb->ooo[i].p);
     pcb->ooo_count = 0;
     pcb->ooo_bytes = 0;
-    pcb->ooo_last = 0;
 }
 
-/* The merged range around ooo[i]. */
-static struct kite_tcp_sack_block range_of(const struct kite_tcp_pcb *pcb, uint8_t i)
+/* Merged, sorted ranges of the queue, in one pass. */
+static uint16_t merged_ranges(const struct kite_tcp_pcb *pcb, struct kite_tcp_sack_block *out,
+                              uint16_t max)
 {
-    struct kite_tcp_sack_block b = {pcb->ooo[i].seq, pcb->ooo[i].seq + pcb->ooo[i].p->tot_len};
-    bool grew = true;
-    while (grew) {
-        grew = false;
-        for (uint8_t j = 0; j < pcb->ooo_count; j++) {
-            uint32_t l = pcb->ooo[j].seq, r = l + pcb->ooo[j].p->tot_len;
-            if (seq_leq(l, b.right) && seq_geq(r, b.left) &&
-                (seq_lt(l, b.left) || seq_gt(r, b.right))) {
-                b.left = seq_min(l, b.left);
-                b.right = seq_max(r, b.right);
-                grew = true;
-            }
+    uint16_t n = 0;
+    for (uint16_t i = 0; i < pcb->ooo_count; i++) {
+        uint32_t l = pcb->ooo[i].seq, r = l + pcb->ooo[i].p->tot_len;
+        if (n > 0 && seq_leq(l, out[n - 1].right)) {
+            out[n - 1].right = seq_max(out[n - 1].right, r);
+            continue;
         }
+        if (n == max)
+            break;
+        out[n].left = l;
+        out[n].right = r;
+        n++;
     }
-    return b;
-}
-
-static bool already_listed(const struct kite_tcp_sack_block *out, uint8_t n,
-                           struct kite_tcp_sack_block b)
-{
-    for (uint8_t k = 0; k < n; k++)
-        if (out[k].left == b.left && out[k].right == b.right)
-            return true;
-    return false;
+    return n;
 }
 
 uint8_t kite__tcp_sack_blocks(const struct kite_tcp_pcb *pcb, struct kite_tcp_sack_block *out,
                               uint8_t max)
 {
-    /* RFC 2018 4: the first block holds the most recently received segment. */
-    uint8_t n = 0;
-    if (pcb->ooo_count == 0 || max == 0)
+    /* RFC 2018 4: the first block holds the most recently received segment,
+     * the others follow (here: lowest first). */
+    struct kite_tcp_sack_block ranges[KITE_TCP_MAX_SACK_BLOCKS * 4];
+    uint16_t n = merged_ranges(pcb, ranges, (uint16_t)(sizeof ranges / sizeof ranges[0]));
+    if (n == 0 || max == 0)
         return 0;
-    out[n++] = range_of(pcb, pcb->ooo_last);
-    for (uint8_t i = 0; i < pcb->ooo_count && n < max; i++) {
-        struct kite_tcp_sack_block b = range_of(pcb, i);
-        if (!already_listed(out, n, b))
-            out[n++] = b;
-    }
-    return n;
+    uint16_t first = 0;
+    for (uint16_t i = 0; i < n; i++)
+        if (seq_in(pcb->ooo_last_seq, ranges[i].left, ranges[i].right))
+            first = i;
+    uint8_t count = 0;
+    out[count++] = ranges[first];
+    for (uint16_t i = 0; i < n && count < max; i++)
+        if (i != first)
+            out[count++] = ranges[i];
+    return count;
 }

@@ -174,6 +174,11 @@ static void update_window(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg)
 static void drop_acked_data(struct kite_tcp_pcb *pcb, uint32_t n)
 {
     pcb->snd_queued -= n;
+    /* The copy cursor counts from snd_una: move it with the queue's front. */
+    if (pcb->snd_cur != NULL && pcb->snd_cur_off >= n)
+        pcb->snd_cur_off -= n;
+    else
+        pcb->snd_cur = NULL;
     while (n > 0 && pcb->snd_queue != NULL) {
         struct kite_pbuf *p = pcb->snd_queue;
         if (n < p->len) {
@@ -183,6 +188,8 @@ static void drop_acked_data(struct kite_tcp_pcb *pcb, uint32_t n)
         n -= p->len;
         pcb->snd_queue = p->next;
         p->next = NULL;
+        if (pcb->snd_tail == p)
+            pcb->snd_tail = NULL;
         kite_pbuf_free(pcb->stack, p);
     }
 }
@@ -446,6 +453,8 @@ static bool syn_received_dup_syn(struct kite_tcp_pcb *pcb, struct tcp_seg *seg)
         seg->hdr.seq != pcb->irs || (seg->hdr.flags & KITE_TCP_RST))
         return true;
     if (!(seg->hdr.flags & KITE_TCP_ACK)) {
+        if ((pcb->flags & KITE_TCPF_TS) && (seg->hdr.opts & KITE_TCP_HAS_TIMESTAMP))
+            pcb->ts_recent = seg->hdr.ts_val; /* echo this SYN, not the first one */
         (void)kite__tcp_send_syn(pcb);
         return false;
     }

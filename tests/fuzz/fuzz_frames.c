@@ -5,7 +5,10 @@
  * Each input gets a fresh stack (no state survives between inputs) with an
  * Ethernet netif (192.0.2.2/24) and an IP-level netif (198.51.100.2/24), both
  * discarding what they send, a UDP echo pcb on port 7 and a pcb connected to
- * 192.0.2.1:5000. The input is either
+ * 192.0.2.1:5000, a TCP listener on port 80 whose connections echo what they
+ * receive and close on FIN, and a TCP connection being opened from port 5002
+ * to 192.0.2.1:5000 (its SYN is out before the input; 192.0.2.1 is a static
+ * ARP entry). The input is either
  *
  *   - a script: the byte 0xfe, then records [op][len hi][len lo][len bytes]
  *     (see enum op), which must cover the input exactly; or
@@ -14,8 +17,10 @@
  *
  * 0xfe cannot start a frame for us (it is not our MAC, nor broadcast or
  * multicast) nor a valid IPv4 packet, so a raw frame never reads as a script.
- * At the end every pcb and netif is removed and the stack deinitialised; any
- * pool block still in use is a leak and aborts.
+ * At the end every TCP connection is aborted, the listener closed and time
+ * run forward past 2 MSL (TIME_WAIT and closing connections drain), then every
+ * pcb and netif is removed and the stack deinitialised; any pool block still
+ * in use is a leak and aborts.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -28,6 +33,9 @@
 #define ECHO_PORT 7u
 #define LOCAL_PORT 5001u
 #define PEER_PORT 5000u
+#define TCP_PORT 80u
+#define TCP_LOCAL_PORT 5002u
+#define TCP_SLOTS KITE_TCP_PCB_COUNT
 #define START_TIME 1000000u
 #define MAX_POLL_STEP_MS 600000u
 
@@ -37,6 +45,8 @@ enum op {
     OP_ADVANCE = 2,   /* advance time by len ms and poll; no bytes follow */
     OP_ETH_POLL = 3,  /* inject on Ethernet, then run the next timer due */
     OP_UDP_SEND = 4,  /* send the bytes from the connected pcb (ARP, queueing) */
+    OP_TCP_SEND = 5,  /* write the bytes on the active TCP connection and output */
+    OP_TCP_CLOSE = 6, /* close the active TCP connection (graceful) */
     OP__COUNT
 };
 
@@ -46,6 +56,8 @@ struct fuzz {
     struct kite_netif ip;
     struct kite_udp_pcb *echo;
     struct kite_udp_pcb *conn;
+    struct kite_tcp_pcb *listener;
+    struct kite_tcp_pcb *tcp[TCP_SLOTS]; /* [0]: active open, then accepted; &tcp[i] is the arg */
     kite_time_ms now;
     uint32_t sink; /* sum of every byte sent, so each one is read (ASan) */
 };
@@ -92,9 +104,107 @@ static void drop_recv(void *arg, struct kite_udp_pcb *pcb, struct kite_pbuf *p,
     kite_pbuf_free(pcb->stack, p);
 }
 
+/* ---- TCP: an echo service and an active open --------------------------- */
+
+static void tcp_err(void *arg, enum kite_err err)
+{
+    struct kite_tcp_pcb **slot = arg;
+
+    (void)err;
+    *slot = NULL; /* already freed by the stack */
+}
+
+static void tcp_echo_recv(void *arg, struct kite_tcp_pcb *pcb, struct kite_pbuf *p)
+{
+    struct kite_tcp_pcb **slot = arg;
+    uint8_t buf[1500];
+
+    if (p == NULL) {
+        *slot = NULL;
+        (void)kite_tcp_close(pcb); /* freed by the stack when done */
+        return;
+    }
+    uint16_t len = kite_pbuf_copy_out(p, buf, sizeof(buf), 0);
+    uint16_t tot = p->tot_len;
+    kite_pbuf_free(pcb->stack, p);
+    kite_tcp_recved(pcb, tot);
+    (void)kite_tcp_write(pcb, buf, len, KITE_TCP_WRITE_COPY); /* may refuse: fine */
+    (void)kite_tcp_output(pcb);
+}
+
+static void tcp_attach(struct fuzz *f, unsigned i, struct kite_tcp_pcb *pcb)
+{
+    f->tcp[i] = pcb;
+    kite_tcp_arg(pcb, &f->tcp[i]);
+    kite_tcp_recv(pcb, tcp_echo_recv);
+    kite_tcp_err(pcb, tcp_err);
+}
+
+static enum kite_err tcp_accept(void *arg, struct kite_tcp_pcb *newpcb)
+{
+    struct fuzz *f = arg;
+
+    for (unsigned i = 1; i < TCP_SLOTS; i++) {
+        if (f->tcp[i] == NULL) {
+            tcp_attach(f, i, newpcb);
+            return KITE_ERR_OK;
+        }
+    }
+    return KITE_ERR_MEM; /* the stack aborts it */
+}
+
+static void tcp_connected(void *arg, struct kite_tcp_pcb *pcb)
+{
+    static const char hello[] = "GET / HTTP/1.0\r\n\r\n";
+
+    (void)arg;
+    (void)kite_tcp_write(pcb, hello, (uint16_t)(sizeof(hello) - 1u), KITE_TCP_WRITE_COPY);
+    (void)kite_tcp_output(pcb);
+}
+
+static int setup_tcp(struct fuzz *f)
+{
+    const struct kite_addr peer = KITE_ADDR_V4(KITE_IP4(192, 0, 2, 1));
+    struct kite_tcp_pcb *active;
+
+    f->listener = kite_tcp_new(&f->stack);
+    if (f->listener == NULL || kite_tcp_bind(f->listener, NULL, TCP_PORT) != KITE_ERR_OK ||
+        kite_tcp_listen(f->listener, 2) != KITE_ERR_OK) {
+        return -1;
+    }
+    kite_tcp_arg(f->listener, f);
+    kite_tcp_accept(f->listener, tcp_accept);
+    active = kite_tcp_new(&f->stack);
+    if (active == NULL || kite_tcp_bind(active, NULL, TCP_LOCAL_PORT) != KITE_ERR_OK) {
+        return -1;
+    }
+    tcp_attach(f, 0, active);
+    kite_tcp_set_keepalive(active, 5000, 1000, 3);
+    return kite_tcp_connect(active, &peer, PEER_PORT, tcp_connected) == KITE_ERR_OK ? 0 : -1;
+}
+
+static void tcp_send(struct fuzz *f, const uint8_t *bytes, uint16_t len)
+{
+    if (f->tcp[0] == NULL) {
+        return;
+    }
+    (void)kite_tcp_write(f->tcp[0], bytes, len, KITE_TCP_WRITE_COPY);
+    (void)kite_tcp_output(f->tcp[0]);
+}
+
+static void tcp_close_active(struct fuzz *f)
+{
+    struct kite_tcp_pcb *pcb = f->tcp[0];
+
+    if (pcb != NULL && kite_tcp_close(pcb) == KITE_ERR_OK) {
+        f->tcp[0] = NULL;
+    }
+}
+
 static int setup_netifs(struct fuzz *f)
 {
     static const uint8_t mac[KITE_ETH_ADDR_LEN] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
+    static const uint8_t peer_mac[KITE_ETH_ADDR_LEN] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
 
     if (kite_netif_add_ethernet(&f->stack, &f->eth, "eth0", mac, 1500, discard_output, f) !=
         KITE_ERR_OK) {
@@ -106,6 +216,9 @@ static int setup_netifs(struct fuzz *f)
         return -1;
     }
     kite_netif_set_default(&f->stack, &f->eth);
+    if (kite_arp_add_static(&f->eth, KITE_IP4(192, 0, 2, 1), peer_mac) != KITE_ERR_OK) {
+        return -1;
+    }
     if (kite_netif_add_ip(&f->stack, &f->ip, "ip0", 1500, discard_output, f) != KITE_ERR_OK) {
         return -1;
     }
@@ -142,14 +255,43 @@ static struct fuzz *fuzz_new(void)
     }
     f->now = START_TIME;
     if (kite_stack_init(&f->stack, &cfg) != KITE_ERR_OK || setup_netifs(f) != 0 ||
-        setup_pcbs(f) != 0) {
+        setup_pcbs(f) != 0 || setup_tcp(f) != 0) {
         abort(); /* the fixture itself must always work */
     }
     return f;
 }
 
+/* Abort every connection, close the listener, let time drain the rest. */
+static void tcp_teardown(struct fuzz *f)
+{
+    kite_time_ms end;
+
+    for (unsigned i = 0; i < TCP_SLOTS; i++) {
+        if (f->tcp[i] != NULL) {
+            struct kite_tcp_pcb *pcb = f->tcp[i];
+            f->tcp[i] = NULL;
+            kite_tcp_abort(pcb);
+        }
+    }
+    if (kite_tcp_close(f->listener) != KITE_ERR_OK) {
+        abort(); /* closing a listener needs no memory */
+    }
+    f->listener = NULL;
+    /* Past 2 MSL and any retransmission backoff; bounded in steps. */
+    end = f->now + 2u * KITE_TCP_MSL_MS + 20u * KITE_TCP_RTO_MAX_MS;
+    for (unsigned steps = 0; steps < 4096 && f->now < end; steps++) {
+        kite_time_ms deadline = kite_stack_next_deadline(&f->stack);
+        if (deadline == KITE_TIME_NEVER) {
+            break;
+        }
+        f->now = deadline > f->now ? deadline : f->now + 1u;
+        kite_stack_poll(&f->stack, f->now);
+    }
+}
+
 static void fuzz_free(struct fuzz *f)
 {
+    tcp_teardown(f);
     kite_udp_remove(f->echo);
     kite_udp_remove(f->conn);
     kite_netif_remove(&f->eth);
@@ -220,8 +362,14 @@ static void run_record(struct fuzz *f, uint8_t op, const uint8_t *bytes, uint16_
         inject(f, &f->eth, bytes, len);
         poll_next(f);
         break;
-    default:
+    case OP_UDP_SEND:
         udp_send(f, bytes, len);
+        break;
+    case OP_TCP_SEND:
+        tcp_send(f, bytes, len);
+        break;
+    default:
+        tcp_close_active(f);
         break;
     }
 }
@@ -244,7 +392,7 @@ static bool walk_script(struct fuzz *f, const uint8_t *data, size_t size, bool r
         }
         op = data[pos];
         len = (uint16_t)((unsigned)data[pos + 1] << 8 | data[pos + 2]);
-        body = op == OP_ADVANCE ? 0 : len;
+        body = op == OP_ADVANCE || op == OP_TCP_CLOSE ? 0 : len;
         if (size - pos - 3 < body) {
             return false;
         }
