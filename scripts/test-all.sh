@@ -117,6 +117,13 @@ step "build, profile max_throughput" build build-tput -DKITE_PROFILE=max_through
     -DCMAKE_BUILD_TYPE=RelWithDebInfo
 step "unit + simulation tests, profile max_throughput" run_ctest_profile build-tput
 
+run_interop_profile() {
+    ctest --test-dir build-tput -L '^interop$' -R 'tcp_(offload|iperf|http)' --output-on-failure \
+        --no-tests=error || return 1
+    [ "$(id -u)" -eq 0 ] || return 77
+}
+step "interop tests, profile max_throughput (TAP offload)" run_interop_profile
+
 step "build with clang (-Werror)" build build-clang -DCMAKE_C_COMPILER=clang -DKITE_TESTS=OFF
 step "no writable globals (nm)" scripts/check-no-globals.sh build/libkite.a \
     build/libkite_posix.a

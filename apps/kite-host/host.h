@@ -23,7 +23,8 @@ struct kite_pcap;
 #define HOST_IPERF_PORT 5001u
 
 /* Default per-connection TCP send and receive buffer (--tcp-buf). */
-#define HOST_TCP_BUF_DEFAULT 65536u
+/* 64 KiB, or the build's own TCP buffer when that is larger (max_throughput). */
+#define HOST_TCP_BUF_DEFAULT (KITE_TCP_RCV_BUF > 65536u ? KITE_TCP_RCV_BUF : 65536u)
 
 struct options {
     const char *tap;
@@ -35,6 +36,7 @@ struct options {
     uint8_t mac[KITE_ETH_ADDR_LEN];
     uint64_t seed;
     bool have_addr;
+    bool offload; /* --offload: virtio-net header, TSO super-frames from the kernel */
     uint32_t tcp_buf;
     /* --tcp-send HOST:PORT:BYTES */
     bool tcp_send;
