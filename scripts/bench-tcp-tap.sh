@@ -39,6 +39,10 @@ LOSSY_SEND_MIB=${LOSSY_SEND_MIB:-64}
 LOSS_PPM=${LOSS_PPM:-10000}
 DELAY_MS=${DELAY_MS:-10}
 TCP_BUF=${TCP_BUF:-524288}
+# OFFLOAD=1: kite-host --offload (TSO super-frames from the kernel, max_throughput build).
+OFFLOAD=${OFFLOAD:-}
+# BUSY_POLL=USEC: kite-host --busy-poll (spin on the TAP before sleeping).
+BUSY_POLL=${BUSY_POLL:-}
 SINK_PORT=5002
 
 EXTRA_NS=()
@@ -96,7 +100,9 @@ wait_for() {
 # kite_run ARGS...: like kite_start, without the pcap (it would cost throughput).
 kite_run() {
     ip netns exec "$KITE_NS" "$KITE_HOST" --tap "$KITE_IF" --ipv4 "$KITE_IP/24" \
-        --mac "$KITE_MAC" --seed 42 --tcp-buf "$TCP_BUF" "$@" >"$KITE_LOG" 2>&1 &
+        --mac "$KITE_MAC" --seed 42 --tcp-buf "$TCP_BUF" ${OFFLOAD:+--offload} \
+        ${BUSY_POLL:+--busy-poll "$BUSY_POLL"} "$@" \
+        >"$KITE_LOG" 2>&1 &
     KITE_PID=$!
     wait_for grep -q '^kite-host: up on' "$KITE_LOG" || fail "kite-host not up after 5 s"
 }
