@@ -36,7 +36,7 @@ struct options {
     uint8_t mac[KITE_ETH_ADDR_LEN];
     uint64_t seed;
     bool have_addr;
-    bool offload; /* --offload: virtio-net header, TSO super-frames from the kernel */
+    bool offload;          /* --offload: virtio-net header, TSO super-frames from the kernel */
     uint32_t busy_poll_us; /* --busy-poll: spin this long on the TAP before sleeping */
     uint32_t tcp_buf;
     /* --tcp-send HOST:PORT:BYTES */

@@ -42,14 +42,14 @@ static void usage(FILE *out)
                  "  an iperf2 sink (5001). --tcp-send streams BYTES of the /bytes pattern\n"
                  "  to ADDR:PORT. --offload lets the kernel pass 64 KiB TCP super-frames\n"
                  "  (needs the max_throughput profile's pool). --busy-poll spins on the TAP\n"
-                 "  for USEC before sleeping (lower latency, more CPU). SIGINT/SIGTERM stop it and print statistics; exit 0\n"
+                 "  for USEC before sleeping (lower latency, more CPU). SIGINT/SIGTERM stop it and "
+                 "print statistics; exit 0\n"
                  "  when no pool block leaked, 1 on a runtime error, a leak or a failed\n"
                  "  --tcp-send, 2 on bad arguments.\n");
     /* Told here so scripts can tell without starting anything. */
     fprintf(out, "  --offload: %s in this build (PBUF_POOL %u x %u bytes)\n",
-            (uint64_t)KITE_PBUF_POOL_COUNT * KITE_PBUF_POOL_BUFSIZE >= 8u * 65536u
-                ? "available"
-                : "unavailable",
+            (uint64_t)KITE_PBUF_POOL_COUNT * KITE_PBUF_POOL_BUFSIZE >= 8u * 65536u ? "available"
+                                                                                   : "unavailable",
             (unsigned)KITE_PBUF_POOL_COUNT, (unsigned)KITE_PBUF_POOL_BUFSIZE);
 }
 

@@ -13,7 +13,7 @@
 
 #include "kite/opts.h"
 
-#define KITE_IP4(a, b, c, d)                                                   \
+#define KITE_IP4(a, b, c, d)                                                                       \
     ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
 
 #define KITE_IP4_ANY 0u
@@ -30,7 +30,10 @@ struct kite_addr {
     uint8_t family; /* enum kite_addr_family */
 };
 #define KITE_ADDR_V4(ip) ((struct kite_addr){.u = {.v4 = (ip)}, .family = KITE_AF_IPV4})
-static inline bool kite_addr_is_v4(const struct kite_addr *a) { return a->family == KITE_AF_IPV4; }
+static inline bool kite_addr_is_v4(const struct kite_addr *a)
+{
+    return a->family == KITE_AF_IPV4;
+}
 #else
 struct kite_addr {
     union {
@@ -38,12 +41,19 @@ struct kite_addr {
     } u;
 };
 #define KITE_ADDR_V4(ip) ((struct kite_addr){.u = {.v4 = (ip)}})
-static inline bool kite_addr_is_v4(const struct kite_addr *a) { (void)a; return true; }
+static inline bool kite_addr_is_v4(const struct kite_addr *a)
+{
+    (void)a;
+    return true;
+}
 #endif
 
 #define KITE_ADDR_ANY4 KITE_ADDR_V4(0)
 
-static inline uint32_t kite_addr_v4(const struct kite_addr *a) { return a->u.v4; }
+static inline uint32_t kite_addr_v4(const struct kite_addr *a)
+{
+    return a->u.v4;
+}
 
 /** True when both addresses have the same family and value. */
 bool kite_addr_equal(const struct kite_addr *a, const struct kite_addr *b);
@@ -66,7 +76,13 @@ static inline uint32_t kite_ip4_prefix_mask(unsigned prefix)
     return prefix == 0 ? 0u : prefix >= 32 ? 0xffffffffu : ~((1u << (32u - prefix)) - 1u);
 }
 
-static inline bool kite_ip4_is_multicast(uint32_t ip) { return (ip >> 28) == 0xe; }
-static inline bool kite_ip4_is_loopback(uint32_t ip) { return (ip >> 24) == 127; }
+static inline bool kite_ip4_is_multicast(uint32_t ip)
+{
+    return (ip >> 28) == 0xe;
+}
+static inline bool kite_ip4_is_loopback(uint32_t ip)
+{
+    return (ip >> 24) == 127;
+}
 
 #endif

@@ -14,9 +14,9 @@
 
 enum kite_arp_state {
     KITE_ARP_FREE = 0,
-    KITE_ARP_PENDING,  /* request sent, packets may wait in queue */
-    KITE_ARP_STABLE,   /* resolved, aging */
-    KITE_ARP_STATIC,   /* set by the user, never ages */
+    KITE_ARP_PENDING, /* request sent, packets may wait in queue */
+    KITE_ARP_STABLE,  /* resolved, aging */
+    KITE_ARP_STATIC,  /* set by the user, never ages */
 };
 
 struct kite_arp_entry {
@@ -26,7 +26,7 @@ struct kite_arp_entry {
     uint8_t state; /* enum kite_arp_state */
     uint8_t tries; /* requests sent while PENDING */
     uint8_t qlen;
-    bool used_recently; /* traffic since the last refresh decision */
+    bool used_recently;   /* traffic since the last refresh decision */
     kite_time_ms expires; /* STABLE: end of life; PENDING: next retry */
     struct kite_pbuf *queue[KITE_ARP_QUEUE_LEN];
 };

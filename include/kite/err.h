@@ -4,6 +4,7 @@
 #define KITE_ERR_H
 
 /* X(name, value, description). The socket layer maps these to errno. */
+// clang-format off
 #define KITE_ERR_LIST(X)                                                   \
     X(OK, 0, "no error")                                                   \
     X(MEM, -1, "out of memory (a pool is exhausted)")                      \
@@ -29,6 +30,7 @@
     X(UNREACHABLE, -21, "destination unreachable")                         \
     X(NOTFOUND, -22, "not found")
 
+// clang-format on
 enum kite_err {
 #define KITE_ERR_ENUM_(name, value, text) KITE_ERR_##name = (value),
     KITE_ERR_LIST(KITE_ERR_ENUM_)

@@ -11,7 +11,8 @@
 struct kite_stack;
 struct kite_pbuf;
 
-/** Called for every echo reply received: p holds the echo data (owned by caller of hook: do not free). */
+/** Called for every echo reply received: p holds the echo data (owned by caller of hook: do not
+ * free). */
 typedef void (*kite_icmp4_echo_reply_fn)(void *arg, uint32_t src, uint16_t id, uint16_t seq,
                                          const struct kite_pbuf *data);
 

@@ -20,10 +20,10 @@ struct kite_stack;
 struct kite_pbuf;
 struct kite_netif;
 
-#define KITE_NETIF_FLAG_UP 0x01u        /* administratively up */
-#define KITE_NETIF_FLAG_LINK_UP 0x02u   /* carrier present */
-#define KITE_NETIF_FLAG_ETHERNET 0x04u  /* frames carry an Ethernet header, ARP used */
-#define KITE_NETIF_FLAG_LOOPBACK 0x08u  /* packets come straight back */
+#define KITE_NETIF_FLAG_UP 0x01u       /* administratively up */
+#define KITE_NETIF_FLAG_LINK_UP 0x02u  /* carrier present */
+#define KITE_NETIF_FLAG_ETHERNET 0x04u /* frames carry an Ethernet header, ARP used */
+#define KITE_NETIF_FLAG_LOOPBACK 0x08u /* packets come straight back */
 
 #define KITE_NETIF_NAME_LEN 8
 #define KITE_ETH_ADDR_LEN 6

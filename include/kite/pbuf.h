@@ -147,8 +147,7 @@ void kite__pbuf_unprepend(struct kite_stack *stack, struct kite_pbuf *head, stru
  * pbufs that become empty are freed. Returns the new head, NULL when nothing
  * is left.
  */
-struct kite_pbuf *kite__pbuf_drop_front(struct kite_stack *stack, struct kite_pbuf *p,
-                                        uint32_t n);
+struct kite_pbuf *kite__pbuf_drop_front(struct kite_stack *stack, struct kite_pbuf *p, uint32_t n);
 /**
  * The one's-complement sum (folded, not complemented) of len bytes of the chain
  * starting at offset, odd pbuf boundaries handled (RFC 1071 4.1).

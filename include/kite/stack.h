@@ -28,6 +28,7 @@
 
 #define KITE_PBUF_STRUCT_SIZE KITE_POOL_ALIGN(sizeof(struct kite_pbuf))
 
+// clang-format off
 /* X(ID, name, block size, block count): every pool of a stack. */
 #define KITE_POOLS(X)                                                                     \
     X(PBUF_POOL, "pbuf_pool", KITE_PBUF_STRUCT_SIZE + KITE_PBUF_POOL_BUFSIZE,             \
@@ -38,15 +39,16 @@
     X(UDP_PCB, "udp_pcb", sizeof(struct kite_udp_pcb), KITE_UDP_PCB_COUNT)                \
     X(TCP_PCB, "tcp_pcb", sizeof(struct kite_tcp_pcb), KITE_TCP_PCB_COUNT)
 
+// clang-format on
 enum kite_pool_id {
 #define KITE_POOL_ID_(id, name, size, count) KITE_POOL_##id,
     KITE_POOLS(KITE_POOL_ID_)
 #undef KITE_POOL_ID_
-    KITE_POOL__COUNT
+        KITE_POOL__COUNT
 };
 
 struct kite_pool_storage {
-#define KITE_POOL_MEM_(id, name, size, count)                                             \
+#define KITE_POOL_MEM_(id, name, size, count)                                                      \
     alignas(2 * sizeof(void *)) uint8_t id[count][KITE_POOL_ALIGN(size)];
     KITE_POOLS(KITE_POOL_MEM_)
 #undef KITE_POOL_MEM_
@@ -60,7 +62,6 @@ typedef void (*kite_proto_input_fn)(struct kite_stack *stack, struct kite_pbuf *
 typedef void (*kite_proto_error_fn)(struct kite_stack *stack, uint8_t type, uint8_t code,
                                     const uint8_t *orig, uint16_t orig_len);
 
-
 enum kite_netif_event {
     KITE_NETIF_EV_ADDR_CHANGED, /* old = the previous IPv4 address */
     KITE_NETIF_EV_REMOVED,      /* the netif is going away */
@@ -69,8 +70,8 @@ typedef void (*kite_netif_event_fn)(struct kite_stack *stack, struct kite_netif 
                                     enum kite_netif_event event, uint32_t old);
 
 struct kite_stack_config {
-    uint64_t seed;      /* random generator seed (ISNs, ports, IP ids) */
-    kite_time_ms now;   /* the time at start */
+    uint64_t seed;    /* random generator seed (ISNs, ports, IP ids) */
+    kite_time_ms now; /* the time at start */
 };
 
 struct kite_stack {
@@ -108,21 +109,26 @@ struct kite_stack {
     unsigned (*reclaim)(struct kite_stack *stack);
     bool reclaiming;
     /* Told about IP packets no protocol took (ICMP answers protocol unreachable). */
-    void (*ip_unhandled)(struct kite_stack *stack, struct kite_pbuf *p, const struct kite_ip_rx *rx);
+    void (*ip_unhandled)(struct kite_stack *stack, struct kite_pbuf *p,
+                         const struct kite_ip_rx *rx);
 
     struct kite_pool_storage mem;
 };
 
 /** Initialise a stack (cfg may be NULL: seed 1, time 0). */
 enum kite_err kite_stack_init(struct kite_stack *stack, const struct kite_stack_config *cfg);
-/** Free everything still queued inside (ARP queues). Netifs must be removed first or are detached. */
+/** Free everything still queued inside (ARP queues). Netifs must be removed first or are detached.
+ */
 void kite_stack_deinit(struct kite_stack *stack);
 
 /** Advance the stack's clock to now and run every timer that is due. */
 void kite_stack_poll(struct kite_stack *stack, kite_time_ms now);
 /** The earliest armed timer, or KITE_TIME_NEVER when the stack is idle. */
 kite_time_ms kite_stack_next_deadline(const struct kite_stack *stack);
-static inline kite_time_ms kite_stack_now(const struct kite_stack *stack) { return stack->now; }
+static inline kite_time_ms kite_stack_now(const struct kite_stack *stack)
+{
+    return stack->now;
+}
 
 /** Next number of the stack's seeded generator (xoshiro-style, not cryptographic). */
 uint32_t kite_random_u32(struct kite_stack *stack);
@@ -131,15 +137,17 @@ const struct kite_pool *kite_stack_pool(const struct kite_stack *stack, enum kit
 /** Sum of blocks in use over every pool (0 when the stack holds nothing). */
 unsigned kite_stack_pools_in_use(const struct kite_stack *stack);
 /** Bytes of RAM owned by the pools of one stack. */
-static inline unsigned long kite_stack_pool_bytes(void) { return (unsigned long)sizeof(struct kite_pool_storage); }
+static inline unsigned long kite_stack_pool_bytes(void)
+{
+    return (unsigned long)sizeof(struct kite_pool_storage);
+}
 
 /* Internal: protocol registration (filled at start-up, DESIGN.md "going up"). */
 enum kite_err kite__stack_register_ethertype(struct kite_stack *stack, uint16_t type,
                                              kite_l3_input_fn input);
 kite_l3_input_fn kite__stack_ethertype_handler(const struct kite_stack *stack, uint16_t type);
 enum kite_err kite__stack_register_ip_proto(struct kite_stack *stack, uint8_t proto,
-                                            kite_proto_input_fn input,
-                                            kite_proto_error_fn error);
+                                            kite_proto_input_fn input, kite_proto_error_fn error);
 kite_proto_input_fn kite__stack_ip_proto_input(const struct kite_stack *stack, uint8_t proto);
 kite_proto_error_fn kite__stack_ip_proto_error(const struct kite_stack *stack, uint8_t proto);
 enum kite_err kite__stack_register_netif_hook(struct kite_stack *stack, kite_netif_event_fn fn);

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+// clang-format off
 #define KITE_STATS_ETH(X)                                                      \
     X(rx) X(tx) X(tx_fail) X(drop_short) X(drop_not_for_us) X(drop_unknown_type)   \
     X(drop_netif_down)
@@ -59,6 +60,7 @@ struct kite_stats_tcp { KITE_STATS_TCP(KITE_STATS_DECLARE_) };
     X(eth, KITE_STATS_ETH) X(arp, KITE_STATS_ARP) X(ipv4, KITE_STATS_IPV4)      \
     X(icmp4, KITE_STATS_ICMP4) X(udp, KITE_STATS_UDP) X(tcp, KITE_STATS_TCP)
 
+// clang-format on
 struct kite_stats {
     struct kite_stats_eth eth;
     struct kite_stats_arp arp;

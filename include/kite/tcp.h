@@ -26,10 +26,12 @@ struct kite_netif;
 struct kite_tcp_pcb;
 
 /* RFC 9293 3.3.2 states. */
+// clang-format off
 #define KITE_TCP_STATES(X)                                                                    \
     X(CLOSED) X(LISTEN) X(SYN_SENT) X(SYN_RECEIVED) X(ESTABLISHED) X(FIN_WAIT_1)            \
     X(FIN_WAIT_2) X(CLOSE_WAIT) X(CLOSING) X(LAST_ACK) X(TIME_WAIT)
 
+// clang-format on
 enum kite_tcp_state {
 #define KITE_TCP_STATE_ENUM_(name) KITE_TCP_##name,
     KITE_TCP_STATES(KITE_TCP_STATE_ENUM_)
@@ -73,8 +75,8 @@ void kite_tcp_poll(struct kite_tcp_pcb *pcb, kite_tcp_poll_fn fn, uint32_t inter
 enum kite_err kite_tcp_bind(struct kite_tcp_pcb *pcb, const struct kite_addr *ip, uint16_t port);
 /** Listen with a backlog of not-yet-accepted connections (SYN cookies past it). */
 enum kite_err kite_tcp_listen(struct kite_tcp_pcb *pcb, uint8_t backlog);
-enum kite_err kite_tcp_connect(struct kite_tcp_pcb *pcb, const struct kite_addr *ip,
-                               uint16_t port, kite_tcp_connected_fn connected);
+enum kite_err kite_tcp_connect(struct kite_tcp_pcb *pcb, const struct kite_addr *ip, uint16_t port,
+                               kite_tcp_connected_fn connected);
 
 /* Data. */
 /** Queue len bytes; KITE_ERR_WOULDBLOCK when the send buffer or pools are full. */

@@ -19,22 +19,22 @@
 struct kite_pbuf;
 
 /* pcb->flags */
-#define KITE_TCPF_NODELAY 0x0001u      /* Nagle off */
-#define KITE_TCPF_ACK_NOW 0x0002u      /* send an ACK at the end of input processing */
-#define KITE_TCPF_ACK_DELAYED 0x0004u  /* an ACK is owed, delayed-ACK timer running */
-#define KITE_TCPF_FIN_QUEUED 0x0008u   /* close/shutdown asked for a FIN after the data */
-#define KITE_TCPF_FIN_SENT 0x0010u     /* the FIN occupies sequence number fin_seq */
-#define KITE_TCPF_TS 0x0020u           /* timestamps negotiated (RFC 7323) */
-#define KITE_TCPF_SACK 0x0040u         /* SACK negotiated (RFC 2018) */
-#define KITE_TCPF_WSCALE 0x0080u       /* window scaling negotiated (RFC 7323) */
-#define KITE_TCPF_RX_SHUT 0x0100u      /* application shut down receiving */
+#define KITE_TCPF_NODELAY 0x0001u       /* Nagle off */
+#define KITE_TCPF_ACK_NOW 0x0002u       /* send an ACK at the end of input processing */
+#define KITE_TCPF_ACK_DELAYED 0x0004u   /* an ACK is owed, delayed-ACK timer running */
+#define KITE_TCPF_FIN_QUEUED 0x0008u    /* close/shutdown asked for a FIN after the data */
+#define KITE_TCPF_FIN_SENT 0x0010u      /* the FIN occupies sequence number fin_seq */
+#define KITE_TCPF_TS 0x0020u            /* timestamps negotiated (RFC 7323) */
+#define KITE_TCPF_SACK 0x0040u          /* SACK negotiated (RFC 2018) */
+#define KITE_TCPF_WSCALE 0x0080u        /* window scaling negotiated (RFC 7323) */
+#define KITE_TCPF_RX_SHUT 0x0100u       /* application shut down receiving */
 #define KITE_TCPF_CLOSED_BY_APP 0x0200u /* application called close: free when done */
-#define KITE_TCPF_IN_RECOVERY 0x0400u  /* fast recovery (NewReno or SACK) */
-#define KITE_TCPF_RTT_TIMING 0x0800u   /* timing one segment (no timestamps) */
-#define KITE_TCPF_FREE_PENDING 0x1000u /* freed from a callback: free after input */
+#define KITE_TCPF_IN_RECOVERY 0x0400u   /* fast recovery (NewReno or SACK) */
+#define KITE_TCPF_RTT_TIMING 0x0800u    /* timing one segment (no timestamps) */
+#define KITE_TCPF_FREE_PENDING 0x1000u  /* freed from a callback: free after input */
 #define KITE_TCPF_FIN_RECEIVED 0x2000u
-#define KITE_TCPF_ACCEPTED 0x4000u     /* the accept callback took it */
-#define KITE_TCPF_COOKIE 0x8000u       /* created from a SYN cookie */
+#define KITE_TCPF_ACCEPTED 0x4000u /* the accept callback took it */
+#define KITE_TCPF_COOKIE 0x8000u   /* created from a SYN cookie */
 
 /* A received out-of-order segment waiting for the hole before it. */
 struct kite_tcp_ooo {
@@ -52,9 +52,9 @@ struct kite_tcp_sacked {
 struct kite_tcp_pcb {
     struct kite_tcp_pcb *next;
     struct kite_stack *stack;
-    uint8_t state; /* enum kite_tcp_state */
-    uint8_t backlog;  /* LISTEN: most children in SYN_RECEIVED */
-    uint8_t pending;  /* LISTEN: children in SYN_RECEIVED now */
+    uint8_t state;   /* enum kite_tcp_state */
+    uint8_t backlog; /* LISTEN: most children in SYN_RECEIVED */
+    uint8_t pending; /* LISTEN: children in SYN_RECEIVED now */
     uint8_t dupacks;
     uint16_t flags;
     uint16_t busy; /* > 0 while input or a timer works on this pcb */
@@ -130,7 +130,7 @@ struct kite_tcp {
     struct kite_tcp_pcb *listens; /* LISTEN pcbs */
     struct kite_tcp_pcb *bound;   /* bound, not yet listening/connecting */
     uint16_t next_ephemeral;
-    uint32_t secret[4];   /* RFC 6528 / RFC 4987 keys */
+    uint32_t secret[4]; /* RFC 6528 / RFC 4987 keys */
     uint32_t challenge_tokens;
     kite_time_ms challenge_second;
 };

@@ -24,13 +24,17 @@ struct kite_timer {
     bool armed;
 };
 
-#define KITE_CONTAINER_OF(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+#define KITE_CONTAINER_OF(ptr, type, member)                                                       \
+    ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 void kite_timer_init(struct kite_timer *timer, kite_timer_fn fn);
 /** Arm (or re-arm) the timer to fire at an absolute time. */
 void kite_timer_arm(struct kite_stack *stack, struct kite_timer *timer, kite_time_ms deadline);
 void kite_timer_cancel(struct kite_stack *stack, struct kite_timer *timer);
-static inline bool kite_timer_armed(const struct kite_timer *timer) { return timer->armed; }
+static inline bool kite_timer_armed(const struct kite_timer *timer)
+{
+    return timer->armed;
+}
 
 /** Fire every timer whose deadline is <= now, in deadline order. */
 void kite__timers_run(struct kite_stack *stack, kite_time_ms now);

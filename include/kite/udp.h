@@ -56,8 +56,7 @@ void kite_udp_remove(struct kite_udp_pcb *pcb);
 /** Bind to a local address (NULL or any = all) and port (0 = ephemeral). */
 enum kite_err kite_udp_bind(struct kite_udp_pcb *pcb, const struct kite_addr *ip, uint16_t port);
 /** Only accept datagrams from, and send by default to, ip:port. Binds if needed. */
-enum kite_err kite_udp_connect(struct kite_udp_pcb *pcb, const struct kite_addr *ip,
-                               uint16_t port);
+enum kite_err kite_udp_connect(struct kite_udp_pcb *pcb, const struct kite_addr *ip, uint16_t port);
 void kite_udp_disconnect(struct kite_udp_pcb *pcb);
 /** Restrict the pcb to one netif (NULL for any). */
 void kite_udp_bind_netif(struct kite_udp_pcb *pcb, struct kite_netif *netif);
@@ -73,8 +72,6 @@ void kite_udp_set_flags(struct kite_udp_pcb *pcb, uint8_t flags, bool on);
 enum kite_err kite_udp_send(struct kite_udp_pcb *pcb, struct kite_pbuf *p);
 enum kite_err kite_udp_sendto(struct kite_udp_pcb *pcb, struct kite_pbuf *p,
                               const struct kite_addr *dst, uint16_t port);
-
-
 
 /* Internal. */
 void kite__udp_init(struct kite_stack *stack);

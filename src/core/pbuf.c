@@ -5,10 +5,10 @@
 
 #include "kite/stack.h"
 
-#define TRAP_UNLESS(cond)                                                                      \
-    do {                                                                                       \
-        if (!(cond))                                                                           \
-            __builtin_trap();                                                                  \
+#define TRAP_UNLESS(cond)                                                                          \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            __builtin_trap();                                                                      \
     } while (0)
 
 static struct kite_pool *pool_of(struct kite_stack *stack, uint8_t type)
@@ -126,9 +126,8 @@ struct kite_pbuf *kite_pbuf_from_data(struct kite_stack *stack, uint16_t header_
         /* The caller promises the bytes stay unchanged: reference, don't copy. */
         return kite_pbuf_alloc_ref(stack, data, len, KITE_PBUF_ROM);
     }
-    enum kite_pbuf_type type = (uint32_t)header_room + len <= KITE_PBUF_RAM_BUFSIZE
-                                   ? KITE_PBUF_RAM
-                                   : KITE_PBUF_POOL;
+    enum kite_pbuf_type type =
+        (uint32_t)header_room + len <= KITE_PBUF_RAM_BUFSIZE ? KITE_PBUF_RAM : KITE_PBUF_POOL;
     struct kite_pbuf *p = kite_pbuf_alloc(stack, header_room, len, type);
     if (p != NULL && len > 0)
         (void)kite_pbuf_copy_in(p, data, len, 0);
@@ -239,8 +238,7 @@ uint16_t kite_pbuf_copy_out(const struct kite_pbuf *p, void *dst, uint16_t len, 
     return copied;
 }
 
-enum kite_err kite_pbuf_copy_in(struct kite_pbuf *p, const void *src, uint16_t len,
-                                uint16_t offset)
+enum kite_err kite_pbuf_copy_in(struct kite_pbuf *p, const void *src, uint16_t len, uint16_t offset)
 {
     if ((uint32_t)offset + len > p->tot_len)
         return KITE_ERR_BUF;
@@ -311,8 +309,7 @@ bool kite_pbuf_check(const struct kite_pbuf *p)
     return true;
 }
 
-struct kite_pbuf *kite__pbuf_drop_front(struct kite_stack *stack, struct kite_pbuf *p,
-                                        uint32_t n)
+struct kite_pbuf *kite__pbuf_drop_front(struct kite_stack *stack, struct kite_pbuf *p, uint32_t n)
 {
     while (p != NULL && n > 0 && n >= p->len) {
         struct kite_pbuf *next = p->next;

@@ -61,7 +61,6 @@ bool kite__pool_owns(const struct kite_pool *pool, const void *ptr)
     return (size_t)(p - pool->base) % pool->elem_size == 0;
 }
 
-
 void kite__pool_free(struct kite_pool *pool, void *block)
 {
     if (block == NULL)

@@ -18,8 +18,8 @@ static const struct {
 static void *pool_storage(struct kite_stack *stack, enum kite_pool_id id)
 {
     switch (id) {
-#define KITE_POOL_MEMBER_(pid, name, size, count)                                              \
-    case KITE_POOL_##pid:                                                                      \
+#define KITE_POOL_MEMBER_(pid, name, size, count)                                                  \
+    case KITE_POOL_##pid:                                                                          \
         return stack->mem.pid;
         KITE_POOLS(KITE_POOL_MEMBER_)
 #undef KITE_POOL_MEMBER_
@@ -160,11 +160,11 @@ void kite_stats_foreach(const struct kite_stack *stack,
                         void *ctx)
 {
 #define KITE_STATS_VISIT_(field) fn(ctx, group, #field, counters->field);
-#define KITE_STATS_GROUP_(gname, list)                                                         \
-    {                                                                                          \
-        const char *group = #gname;                                                            \
-        const struct kite_stats_##gname *counters = &stack->stats.gname;                       \
-        list(KITE_STATS_VISIT_)                                                                \
+#define KITE_STATS_GROUP_(gname, list)                                                             \
+    {                                                                                              \
+        const char *group = #gname;                                                                \
+        const struct kite_stats_##gname *counters = &stack->stats.gname;                           \
+        list(KITE_STATS_VISIT_)                                                                    \
     }
     KITE_STATS_GROUPS(KITE_STATS_GROUP_)
 #undef KITE_STATS_GROUP_

@@ -76,9 +76,9 @@ static struct kite_arp_entry *new_entry(struct kite_stack *stack)
             return e;
         if (e->state == KITE_ARP_STATIC)
             continue;
-        bool better = victim == NULL || (e->state == KITE_ARP_STABLE &&
-                                         (victim->state != KITE_ARP_STABLE ||
-                                          e->expires < victim->expires));
+        bool better =
+            victim == NULL || (e->state == KITE_ARP_STABLE &&
+                               (victim->state != KITE_ARP_STABLE || e->expires < victim->expires));
         if (better)
             victim = e;
     }
@@ -193,8 +193,8 @@ void kite__arp_input(struct kite_netif *netif, struct kite_pbuf *p)
     struct kite_arp_repr arp;
     stack->stats.arp.rx++;
     const uint8_t *bytes = kite_pbuf_contiguous(p, scratch, KITE_ARP_LEN);
-    enum kite_err err = bytes != NULL ? kite_arp_parse(bytes, KITE_ARP_LEN, &arp)
-                                      : KITE_ERR_TRUNCATED;
+    enum kite_err err =
+        bytes != NULL ? kite_arp_parse(bytes, KITE_ARP_LEN, &arp) : KITE_ERR_TRUNCATED;
     if (err == KITE_ERR_UNSUPPORTED)
         stack->stats.arp.drop_unsupported++;
     else if (err != KITE_ERR_OK)

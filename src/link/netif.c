@@ -11,9 +11,8 @@
 
 static void garp_timer_fired(struct kite_stack *stack, struct kite_timer *timer);
 
-static enum kite_err add_netif(struct kite_stack *stack, struct kite_netif *netif,
-                               const char *name, uint16_t mtu, kite_netif_output_fn output,
-                               void *driver)
+static enum kite_err add_netif(struct kite_stack *stack, struct kite_netif *netif, const char *name,
+                               uint16_t mtu, kite_netif_output_fn output, void *driver)
 {
     if (stack == NULL || netif == NULL || output == NULL || name == NULL || mtu < 68 ||
         strlen(name) >= KITE_NETIF_NAME_LEN)
@@ -169,7 +168,9 @@ static void ip_link_input(struct kite_netif *netif, struct kite_pbuf *p)
 {
     struct kite_stack *stack = netif->stack;
     int first = kite_pbuf_get_u8(p, 0);
-    uint16_t type = first >> 4 == 4 ? KITE_ETHERTYPE_IPV4 : first >> 4 == 6 ? KITE_ETHERTYPE_IPV6 : 0;
+    uint16_t type = first >> 4 == 4   ? KITE_ETHERTYPE_IPV4
+                    : first >> 4 == 6 ? KITE_ETHERTYPE_IPV6
+                                      : 0;
     kite_l3_input_fn input = kite__stack_ethertype_handler(stack, type);
     if (input == NULL) {
         stack->stats.ipv4.rx++;

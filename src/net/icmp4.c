@@ -139,8 +139,8 @@ enum kite_err kite_icmp4_send_echo(struct kite_stack *stack, uint32_t dst, uint1
 {
     if ((uint32_t)len + KITE_ICMP4_HLEN + KITE_IPV4_HLEN > UINT16_MAX)
         return KITE_ERR_VAL;
-    struct kite_pbuf *p = kite_pbuf_alloc(stack, KITE_LAYER_IP, (uint16_t)(KITE_ICMP4_HLEN + len),
-                                          KITE_PBUF_RAM);
+    struct kite_pbuf *p =
+        kite_pbuf_alloc(stack, KITE_LAYER_IP, (uint16_t)(KITE_ICMP4_HLEN + len), KITE_PBUF_RAM);
     if (p == NULL)
         p = kite_pbuf_alloc(stack, KITE_LAYER_IP, (uint16_t)(KITE_ICMP4_HLEN + len),
                             KITE_PBUF_POOL);
@@ -208,10 +208,10 @@ void kite__icmp4_dest_unreach(struct kite_stack *stack, struct kite_pbuf *p, uin
         stack->stats.icmp4.unreach_rate_limited++;
         return;
     }
-    uint16_t quote = p->tot_len < ICMP4_ERROR_MAX_QUOTE ? p->tot_len
-                                                        : (uint16_t)ICMP4_ERROR_MAX_QUOTE;
-    struct kite_pbuf *e = kite_pbuf_alloc(stack, KITE_LAYER_IP,
-                                          (uint16_t)(KITE_ICMP4_HLEN + quote), KITE_PBUF_RAM);
+    uint16_t quote =
+        p->tot_len < ICMP4_ERROR_MAX_QUOTE ? p->tot_len : (uint16_t)ICMP4_ERROR_MAX_QUOTE;
+    struct kite_pbuf *e =
+        kite_pbuf_alloc(stack, KITE_LAYER_IP, (uint16_t)(KITE_ICMP4_HLEN + quote), KITE_PBUF_RAM);
     if (e == NULL) {
         stack->stats.icmp4.drop_no_mem++;
         return;
@@ -220,8 +220,8 @@ void kite__icmp4_dest_unreach(struct kite_stack *stack, struct kite_pbuf *p, uin
     (void)kite_icmp4_emit(&icmp, e->payload, e->len);
     (void)kite_pbuf_copy_out(p, e->payload + KITE_ICMP4_HLEN, quote, 0);
     finish_checksum(e);
-    if (kite__ipv4_output(stack, e, orig.dst, orig.src, KITE_IP_PROTO_ICMP,
-                          KITE_IPV4_DEFAULT_TTL, 0) == KITE_ERR_OK) {
+    if (kite__ipv4_output(stack, e, orig.dst, orig.src, KITE_IP_PROTO_ICMP, KITE_IPV4_DEFAULT_TTL,
+                          0) == KITE_ERR_OK) {
         stack->stats.icmp4.tx++;
         stack->stats.icmp4.unreach_sent++;
     }

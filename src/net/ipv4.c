@@ -109,7 +109,7 @@ static bool validate(struct kite_stack *stack, struct kite_pbuf *p, struct kite_
      * header length, which it checks against tot_len, so passing tot_len
      * lets it check total_len against the whole packet. */
     enum kite_err err = p->tot_len < KITE_IPV4_HLEN ? KITE_ERR_TRUNCATED
-                                                     : kite_ipv4_parse(hdr, p->tot_len, true, ip);
+                                                    : kite_ipv4_parse(hdr, p->tot_len, true, ip);
     if (err != KITE_ERR_OK)
         return count_parse_error(stack, hdr, p->tot_len, err);
     if (p->len < ip->hlen) {
@@ -175,8 +175,8 @@ static void ipv4_input(struct kite_netif *netif, struct kite_pbuf *p)
         stack->stats.ipv4.drop_not_for_us++;
         goto drop;
     }
-    if ((p->flags & (KITE_PBUF_FLAG_LL_BROADCAST | KITE_PBUF_FLAG_LL_MULTICAST)) &&
-        !rx.broadcast && !rx.multicast) {
+    if ((p->flags & (KITE_PBUF_FLAG_LL_BROADCAST | KITE_PBUF_FLAG_LL_MULTICAST)) && !rx.broadcast &&
+        !rx.multicast) {
         /* RFC 1122 3.3.6: unicast IP in a link broadcast is discarded. */
         stack->stats.ipv4.drop_ll_broadcast++;
         goto drop;

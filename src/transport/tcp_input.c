@@ -86,8 +86,8 @@ static const uint16_t cookie_mss[4] = {536, 1220, 1440, 1460};
 static uint32_t cookie_hash(struct kite_stack *stack, const struct tcp_seg *seg, uint32_t t,
                             uint32_t peer_isn)
 {
-    uint32_t in[5] = {seg->src, seg->dst,
-                      (uint32_t)seg->hdr.src_port << 16 | seg->hdr.dst_port, peer_isn, t};
+    uint32_t in[5] = {seg->src, seg->dst, (uint32_t)seg->hdr.src_port << 16 | seg->hdr.dst_port,
+                      peer_isn, t};
     return (uint32_t)kite_siphash24(stack->tcp.secret, in, sizeof in) & 0xffffffu;
 }
 

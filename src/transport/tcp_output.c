@@ -9,7 +9,6 @@
 #include "kite/wire/ipv4.h"
 #include "tcp_priv.h"
 
-
 uint32_t kite__tcp_ts_now(const struct kite_tcp_pcb *pcb)
 {
     return (uint32_t)pcb->stack->now + pcb->ts_offset;
@@ -128,8 +127,8 @@ static void finish_header(struct kite_tcp_pcb *pcb, struct kite_pbuf *p, struct 
     (void)kite_pbuf_header_add(p, h->hlen);
     h->checksum = 0;
     (void)kite_tcp_emit(h, p->payload, p->len);
-    uint32_t sum = kite_cksum_pseudo4(pcb->local_ip.u.v4, pcb->remote_ip.u.v4, KITE_IP_PROTO_TCP,
-                                      p->tot_len);
+    uint32_t sum =
+        kite_cksum_pseudo4(pcb->local_ip.u.v4, pcb->remote_ip.u.v4, KITE_IP_PROTO_TCP, p->tot_len);
     sum += kite__pbuf_cksum(p, 0, p->tot_len);
     kite_put_be16(p->payload + 16, (uint16_t)~kite_cksum_fold(sum));
 }
@@ -142,8 +141,8 @@ static enum kite_err send_segment(struct kite_tcp_pcb *pcb, uint8_t flags, uint3
     bool syn = (flags & KITE_TCP_SYN) != 0;
     if (pcb->state != KITE_TCP_SYN_SENT)
         flags |= KITE_TCP_ACK;
-    struct kite_tcp_repr h = {.src_port = pcb->local_port, .dst_port = pcb->remote_port,
-                              .seq = seq, .flags = flags};
+    struct kite_tcp_repr h = {
+        .src_port = pcb->local_port, .dst_port = pcb->remote_port, .seq = seq, .flags = flags};
     h.ack = (flags & KITE_TCP_ACK) ? pcb->rcv_nxt : 0;
     h.window = window_field(pcb, syn);
     if (syn)
@@ -166,7 +165,7 @@ static enum kite_err send_segment(struct kite_tcp_pcb *pcb, uint8_t flags, uint3
     stack->stats.tcp.tx++;
     if (flags & KITE_TCP_ACK) {
         pcb->last_ack_sent = pcb->rcv_nxt;
-        pcb->flags &= (uint16_t)~(KITE_TCPF_ACK_NOW | KITE_TCPF_ACK_DELAYED);
+        pcb->flags &= (uint16_t) ~(KITE_TCPF_ACK_NOW | KITE_TCPF_ACK_DELAYED);
         pcb->delack_at = KITE_TIME_NEVER;
         pcb->full_segs_unacked = 0;
     }
@@ -237,8 +236,8 @@ static bool sack_retransmit(struct kite_tcp_pcb *pcb, bool rescue)
     uint32_t seq, len;
     if (kite__tcp_pipe(pcb) + pcb->mss > pcb->cwnd)
         return false;
-    bool found = rescue ? kite__tcp_next_rescue(pcb, &seq, &len)
-                        : kite__tcp_next_lost(pcb, &seq, &len);
+    bool found =
+        rescue ? kite__tcp_next_rescue(pcb, &seq, &len) : kite__tcp_next_lost(pcb, &seq, &len);
     if (!found)
         return false;
     if (len > payload_max(pcb))
@@ -340,8 +339,7 @@ static void update_persist(struct kite_tcp_pcb *pcb)
 {
     /* RFC 9293 3.8.6.1: a zero window with data waiting and nothing in flight
      * would deadlock if the window update were lost: probe it. */
-    bool stalled = pcb->snd_wnd == 0 && kite__tcp_unsent(pcb) > 0 &&
-                   pcb->snd_nxt == pcb->snd_una;
+    bool stalled = pcb->snd_wnd == 0 && kite__tcp_unsent(pcb) > 0 && pcb->snd_nxt == pcb->snd_una;
     if (stalled && pcb->persist_at == KITE_TIME_NEVER) {
         uint32_t t = pcb->rto_ms << pcb->persist_backoff;
         pcb->persist_at = pcb->stack->now + (t > KITE_TCP_RTO_MAX_MS ? KITE_TCP_RTO_MAX_MS : t);
@@ -397,7 +395,9 @@ void kite__tcp_send_rst(struct kite_stack *stack, uint32_t src, uint16_t sport, 
         stack->stats.tcp.drop_no_mem++;
         return;
     }
-    struct kite_tcp_repr h = {.src_port = sport, .dst_port = dport, .seq = seq,
+    struct kite_tcp_repr h = {.src_port = sport,
+                              .dst_port = dport,
+                              .seq = seq,
                               .ack = with_ack ? ack : 0,
                               .flags = (uint8_t)(KITE_TCP_RST | (with_ack ? KITE_TCP_ACK : 0))};
     h.hlen = KITE_TCP_HLEN;

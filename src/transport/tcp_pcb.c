@@ -11,8 +11,8 @@
 const char *kite_tcp_state_name(enum kite_tcp_state state)
 {
     switch (state) {
-#define KITE_TCP_STATE_NAME_(name)                                                             \
-    case KITE_TCP_##name:                                                                      \
+#define KITE_TCP_STATE_NAME_(name)                                                                 \
+    case KITE_TCP_##name:                                                                          \
         return #name;
         KITE_TCP_STATES(KITE_TCP_STATE_NAME_)
 #undef KITE_TCP_STATE_NAME_
@@ -311,8 +311,8 @@ void kite__tcp_init_connection(struct kite_tcp_pcb *pcb, struct kite_netif *neti
     kite__tcp_cc_init(pcb);
 }
 
-enum kite_err kite_tcp_connect(struct kite_tcp_pcb *pcb, const struct kite_addr *ip,
-                               uint16_t port, kite_tcp_connected_fn connected)
+enum kite_err kite_tcp_connect(struct kite_tcp_pcb *pcb, const struct kite_addr *ip, uint16_t port,
+                               kite_tcp_connected_fn connected)
 {
     struct kite_stack *stack = pcb->stack;
     if (pcb->state != KITE_TCP_CLOSED)
@@ -346,11 +346,26 @@ enum kite_err kite_tcp_connect(struct kite_tcp_pcb *pcb, const struct kite_addr 
 
 /* ---- Callbacks and options -------------------------------------------------- */
 
-void kite_tcp_arg(struct kite_tcp_pcb *pcb, void *arg) { pcb->arg = arg; }
-void kite_tcp_accept(struct kite_tcp_pcb *pcb, kite_tcp_accept_fn fn) { pcb->accept = fn; }
-void kite_tcp_recv(struct kite_tcp_pcb *pcb, kite_tcp_recv_fn fn) { pcb->recv = fn; }
-void kite_tcp_sent(struct kite_tcp_pcb *pcb, kite_tcp_sent_fn fn) { pcb->sent = fn; }
-void kite_tcp_err(struct kite_tcp_pcb *pcb, kite_tcp_err_fn fn) { pcb->err = fn; }
+void kite_tcp_arg(struct kite_tcp_pcb *pcb, void *arg)
+{
+    pcb->arg = arg;
+}
+void kite_tcp_accept(struct kite_tcp_pcb *pcb, kite_tcp_accept_fn fn)
+{
+    pcb->accept = fn;
+}
+void kite_tcp_recv(struct kite_tcp_pcb *pcb, kite_tcp_recv_fn fn)
+{
+    pcb->recv = fn;
+}
+void kite_tcp_sent(struct kite_tcp_pcb *pcb, kite_tcp_sent_fn fn)
+{
+    pcb->sent = fn;
+}
+void kite_tcp_err(struct kite_tcp_pcb *pcb, kite_tcp_err_fn fn)
+{
+    pcb->err = fn;
+}
 
 void kite_tcp_poll(struct kite_tcp_pcb *pcb, kite_tcp_poll_fn fn, uint32_t interval_ms)
 {
@@ -490,7 +505,7 @@ enum kite_err kite_tcp_write(struct kite_tcp_pcb *pcb, const void *data, uint16_
 {
     if (!can_send_data(pcb))
         return pcb->state == KITE_TCP_CLOSED || pcb->state == KITE_TCP_LISTEN ? KITE_ERR_NOTCONN
-                                                                               : KITE_ERR_CLOSED;
+                                                                              : KITE_ERR_CLOSED;
     if (len == 0)
         return KITE_ERR_OK;
     if (len > kite_tcp_sndbuf(pcb))

@@ -68,7 +68,8 @@ void kite__tcp_rtt_sample(struct kite_tcp_pcb *pcb, uint32_t rtt_ms);
 void kite__tcp_enter_time_wait(struct kite_tcp_pcb *pcb);
 
 /* tcp_reass.c */
-/** Deliver in-order data / queue out-of-order data; returns true if anything in order was accepted. */
+/** Deliver in-order data / queue out-of-order data; returns true if anything in order was accepted.
+ */
 void kite__tcp_receive_data(struct kite_tcp_pcb *pcb, struct tcp_seg *seg);
 void kite__tcp_ooo_free(struct kite_tcp_pcb *pcb);
 /** Pool pressure: drop every connection's out-of-order data (RFC 2018 8). */

@@ -82,7 +82,7 @@ static void rto_fired(struct kite_tcp_pcb *pcb)
     stack->stats.tcp.rto_timeouts++;
     pcb->retries++;
     if (pcb->backoff < 16)
-        pcb->backoff++; /* RFC 6298 5.5 */
+        pcb->backoff++;                            /* RFC 6298 5.5 */
     pcb->flags &= (uint16_t)~KITE_TCPF_RTT_TIMING; /* Karn */
     if (syn) {
         stack->stats.tcp.retransmits++;

@@ -209,8 +209,9 @@ static uint16_t pick_ephemeral(struct kite_stack *stack, const struct kite_udp_p
     uint32_t span = KITE_EPHEMERAL_PORT_MAX - KITE_EPHEMERAL_PORT_MIN + 1u;
     for (uint32_t i = 0; i < span; i++) {
         uint16_t port = stack->udp.next_ephemeral;
-        stack->udp.next_ephemeral = port >= KITE_EPHEMERAL_PORT_MAX ? (uint16_t)KITE_EPHEMERAL_PORT_MIN
-                                                                    : (uint16_t)(port + 1u);
+        stack->udp.next_ephemeral = port >= KITE_EPHEMERAL_PORT_MAX
+                                        ? (uint16_t)KITE_EPHEMERAL_PORT_MIN
+                                        : (uint16_t)(port + 1u);
         if (!port_in_use(stack, pcb, ip, port))
             return port;
     }
@@ -238,8 +239,7 @@ enum kite_err kite_udp_bind(struct kite_udp_pcb *pcb, const struct kite_addr *ip
     return KITE_ERR_OK;
 }
 
-enum kite_err kite_udp_connect(struct kite_udp_pcb *pcb, const struct kite_addr *ip,
-                               uint16_t port)
+enum kite_err kite_udp_connect(struct kite_udp_pcb *pcb, const struct kite_addr *ip, uint16_t port)
 {
     if (ip == NULL || kite_addr_is_any(ip) || port == 0)
         return KITE_ERR_VAL;

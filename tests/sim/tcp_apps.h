@@ -164,8 +164,7 @@ static inline void tcp_app_init(struct tcp_app *a, uint64_t to_send, uint8_t tx_
     a->hash = 1469598103934665603ull;
 }
 
-static inline void tcp_app_connect(struct tcp_app *a, struct w_host *h, uint32_t dst,
-                                   uint16_t port)
+static inline void tcp_app_connect(struct tcp_app *a, struct w_host *h, uint32_t dst, uint16_t port)
 {
     struct kite_tcp_pcb *pcb = kite_tcp_new(&h->stack);
     assert_non_null(pcb);

@@ -28,10 +28,10 @@ static kite_time_ms transfer(struct kite_simlink_config cfg, uint64_t seed, uint
     bool done = kite_sim_run_until(&w.sim, start + limit, tcp_pair_finished, &d);
     kite_time_ms took = w.sim.now - start;
     if (!done || client.failed || server.failed)
-        fprintf(stderr, "transfer: done=%d client failed=%d(%s) rx=%llu server failed=%d(%s) rx=%llu\n",
-                done, client.failed, kite_err_name(client.err),
-                (unsigned long long)client.received, server.failed, kite_err_name(server.err),
-                (unsigned long long)server.received);
+        fprintf(stderr,
+                "transfer: done=%d client failed=%d(%s) rx=%llu server failed=%d(%s) rx=%llu\n",
+                done, client.failed, kite_err_name(client.err), (unsigned long long)client.received,
+                server.failed, kite_err_name(server.err), (unsigned long long)server.received);
     assert_true(done);
     assert_false(client.failed);
     assert_false(server.failed);
@@ -40,10 +40,11 @@ static kite_time_ms transfer(struct kite_simlink_config cfg, uint64_t seed, uint
     assert_int_equal(client.bad_bytes + server.bad_bytes, 0);
     for (unsigned i = 0; i < 2; i++) {
         const struct kite_stats_tcp *t = &w.hosts[i]->stack.stats.tcp;
-        printf("  host%u: %llu ms, tx %u rx %u rexmit %u fast %u rto %u dupacks %u sackrec %u ooo %u "
-               "badck %u\n", i, (unsigned long long)took, t->tx, t->rx, t->retransmits,
-               t->fast_retransmits, t->rto_timeouts, t->dup_acks, t->sack_recoveries,
-               t->ooo_queued, t->drop_bad_checksum);
+        printf(
+            "  host%u: %llu ms, tx %u rx %u rexmit %u fast %u rto %u dupacks %u sackrec %u ooo %u "
+            "badck %u\n",
+            i, (unsigned long long)took, t->tx, t->rx, t->retransmits, t->fast_retransmits,
+            t->rto_timeouts, t->dup_acks, t->sack_recoveries, t->ooo_queued, t->drop_bad_checksum);
     }
     /* Let TIME_WAIT run out so every pool drains. */
     free_listener(&srv);
@@ -68,9 +69,13 @@ static void test_tcp_loss_1pct(void **state)
 static void test_tcp_faults_10pct(void **state)
 {
     (void)state;
-    struct kite_simlink_config cfg = {.delay_ms = 10, .jitter_ms = 5, .loss_ppm = 100000,
-                                      .duplicate_ppm = 20000, .reorder_ppm = 30000,
-                                      .reorder_delay_ms = 15, .corrupt_ppm = 10000};
+    struct kite_simlink_config cfg = {.delay_ms = 10,
+                                      .jitter_ms = 5,
+                                      .loss_ppm = 100000,
+                                      .duplicate_ppm = 20000,
+                                      .reorder_ppm = 30000,
+                                      .reorder_delay_ms = 15,
+                                      .corrupt_ppm = 10000};
     transfer(cfg, 3, 100000, 1200000);
 }
 

@@ -238,11 +238,16 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_reply_to_request_and_learn), T(test_request_for_other_is_ignored),
-        T(test_queue_then_flush_on_reply),  T(test_retries_then_give_up),
-        T(test_entry_ages_out),             T(test_refresh_before_expiry),
-        T(test_static_entry),               T(test_gratuitous_on_address_set),
-        T(test_bad_packets_counted),        T(test_table_full_evicts_oldest),
+        T(test_reply_to_request_and_learn),
+        T(test_request_for_other_is_ignored),
+        T(test_queue_then_flush_on_reply),
+        T(test_retries_then_give_up),
+        T(test_entry_ages_out),
+        T(test_refresh_before_expiry),
+        T(test_static_entry),
+        T(test_gratuitous_on_address_set),
+        T(test_bad_packets_counted),
+        T(test_table_full_evicts_oldest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -53,22 +53,27 @@ static int teardown(void **state)
 static uint16_t build_ip(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto,
                          const uint8_t *payload, uint16_t len)
 {
-    struct kite_ipv4_repr ip = {.total_len = (uint16_t)(20 + len), .ttl = 64, .proto = proto,
-                                .src = src, .dst = dst, .id = 7};
+    struct kite_ipv4_repr ip = {.total_len = (uint16_t)(20 + len),
+                                .ttl = 64,
+                                .proto = proto,
+                                .src = src,
+                                .dst = dst,
+                                .id = 7};
     kite_ipv4_emit(&ip, buf, 20);
     memcpy(buf + 20, payload, len);
     return (uint16_t)(20 + len);
 }
 
-static uint16_t build_udp(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t sport,
-                          uint16_t dport, const void *data, uint16_t len, bool cksum)
+static uint16_t build_udp(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
+                          const void *data, uint16_t len, bool cksum)
 {
     uint8_t udp[1600];
     struct kite_udp_repr u = {.src_port = sport, .dst_port = dport, .length = (uint16_t)(8 + len)};
     kite_udp_emit(&u, udp, 8);
     memcpy(udp + 8, data, len);
     if (cksum) {
-        uint32_t sum = kite_cksum_pseudo4(src, dst, 17, u.length) + kite_cksum_add(0, udp, u.length);
+        uint32_t sum =
+            kite_cksum_pseudo4(src, dst, 17, u.length) + kite_cksum_add(0, udp, u.length);
         uint16_t c = (uint16_t)~kite_cksum_fold(sum);
         kite_put_be16(udp + 6, c ? c : 0xffff);
     }
@@ -269,8 +274,8 @@ static void test_udp_send(void **state)
     assert_int_equal(kite_udp_parse(r->data + 20, r->len - 20u, &udp), KITE_ERR_OK);
     assert_int_equal(udp.src_port, 1234);
     assert_int_equal(udp.dst_port, 53);
-    uint32_t sum = kite_cksum_pseudo4(US, PEER, 17, udp.length) +
-                   kite_cksum_add(0, r->data + 20, udp.length);
+    uint32_t sum =
+        kite_cksum_pseudo4(US, PEER, 17, udp.length) + kite_cksum_add(0, r->data + 20, udp.length);
     assert_int_equal(kite_cksum_fold(sum), 0xffff);
     kite_udp_set_flags(f->pcb, KITE_UDP_FLAG_NO_CHECKSUM, true);
     assert_int_equal(kite_udp_sendto(f->pcb, p, &dst, 53), KITE_ERR_OK);

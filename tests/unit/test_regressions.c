@@ -25,15 +25,19 @@ static const uint8_t bcast_mac[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 static uint16_t build_ip(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto,
                          const uint8_t *payload, uint16_t len)
 {
-    struct kite_ipv4_repr ip = {.total_len = (uint16_t)(20 + len), .ttl = 64, .proto = proto,
-                                .src = src, .dst = dst, .id = 7};
+    struct kite_ipv4_repr ip = {.total_len = (uint16_t)(20 + len),
+                                .ttl = 64,
+                                .proto = proto,
+                                .src = src,
+                                .dst = dst,
+                                .id = 7};
     kite_ipv4_emit(&ip, buf, 20);
     memcpy(buf + 20, payload, len);
     return (uint16_t)(20 + len);
 }
 
-static uint16_t build_udp(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t sport,
-                          uint16_t dport, const void *data, uint16_t len)
+static uint16_t build_udp(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
+                          const void *data, uint16_t len)
 {
     uint8_t udp[1600];
     struct kite_udp_repr u = {.src_port = sport, .dst_port = dport, .length = (uint16_t)(8 + len)};
@@ -56,8 +60,8 @@ static uint16_t build_echo(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t le
     return build_ip(buf, src, dst, 1, icmp, (uint16_t)(8 + len));
 }
 
-static uint16_t eth_wrap(uint8_t *frame, const uint8_t dst[6], const uint8_t src[6],
-                         uint16_t type, const uint8_t *pl, uint16_t len)
+static uint16_t eth_wrap(uint8_t *frame, const uint8_t dst[6], const uint8_t src[6], uint16_t type,
+                         const uint8_t *pl, uint16_t len)
 {
     struct kite_eth_repr e = {.ethertype = type};
     memcpy(e.dst, dst, 6);
@@ -197,8 +201,8 @@ static void test_echo_len_truncation(void **state)
     uint16_t len = sent ? ipif.sent[0].len : 0;
     kite_stack_deinit(&st);
     kt_assert_pools_empty(&st);
-    print_message("send_echo(65530) -> %s, %u packet(s) sent, first %u bytes\n",
-                  kite_err_name(err), sent, len);
+    print_message("send_echo(65530) -> %s, %u packet(s) sent, first %u bytes\n", kite_err_name(err),
+                  sent, len);
     assert_int_not_equal(err, KITE_ERR_OK);
 }
 
@@ -387,13 +391,20 @@ static void test_echo_split_header(void **state)
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        T(test_loopback_dst_from_wire), T(test_icmp_error_for_ll_broadcast),
-        T(test_deinit_with_loopif),     T(test_deinit_unbound_pcb),
-        T(test_pcb_bound_to_removed_netif), T(test_echo_len_truncation),
+        T(test_loopback_dst_from_wire),
+        T(test_icmp_error_for_ll_broadcast),
+        T(test_deinit_with_loopif),
+        T(test_deinit_unbound_pcb),
+        T(test_pcb_bound_to_removed_netif),
+        T(test_echo_len_truncation),
         T(test_own_garp_looped),
-        T(test_echo_reply_to_zero),     T(test_multicast_ttl),
-        T(test_static_arp_survives_readdress), T(test_eth_tot_len_wrap),
-        T(test_probe_counter_without_address), T(test_slash31), T(test_echo_split_header),
+        T(test_echo_reply_to_zero),
+        T(test_multicast_ttl),
+        T(test_static_arp_survives_readdress),
+        T(test_eth_tot_len_wrap),
+        T(test_probe_counter_without_address),
+        T(test_slash31),
+        T(test_echo_split_header),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);

@@ -24,9 +24,9 @@ void kt_capture_add_ethernet(struct kite_stack *stack, struct kt_capture_if *cif
     char name[8];
     snprintf(name, sizeof name, "eth%u", id);
     memset(cif, 0, sizeof *cif);
-    assert_int_equal(kite_netif_add_ethernet(stack, &cif->netif, name, mac, 1500,
-                                             capture_output, cif),
-                     KITE_ERR_OK);
+    assert_int_equal(
+        kite_netif_add_ethernet(stack, &cif->netif, name, mac, 1500, capture_output, cif),
+        KITE_ERR_OK);
     kite_netif_set_up(&cif->netif, true);
 }
 

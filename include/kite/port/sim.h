@@ -21,10 +21,10 @@ struct kite_simlink_config {
     uint64_t seed;
     uint32_t loss_ppm;
     uint32_t duplicate_ppm;
-    uint32_t reorder_ppm;     /* a reordered frame is held back reorder_delay_ms */
-    uint32_t corrupt_ppm;     /* one random bit of the frame is flipped */
-    uint32_t delay_ms;        /* base one-way latency */
-    uint32_t jitter_ms;       /* uniform extra latency 0..jitter_ms (may reorder) */
+    uint32_t reorder_ppm; /* a reordered frame is held back reorder_delay_ms */
+    uint32_t corrupt_ppm; /* one random bit of the frame is flipped */
+    uint32_t delay_ms;    /* base one-way latency */
+    uint32_t jitter_ms;   /* uniform extra latency 0..jitter_ms (may reorder) */
     uint32_t reorder_delay_ms;
 };
 

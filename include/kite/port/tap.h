@@ -11,9 +11,10 @@
 struct kite_stack;
 
 /* kite_tap_open_flags() flags. */
-#define KITE_TAP_OFFLOAD 0x1u /* virtio-net header: the kernel may send 64 KiB TCP
-                                 super-frames (TSO) with partial checksums, which
-                                 the driver completes; one read per 64 KiB */
+#define KITE_TAP_OFFLOAD                                                                           \
+    0x1u /* virtio-net header: the kernel may send 64 KiB TCP                                      \
+            super-frames (TSO) with partial checksums, which                                       \
+            the driver completes; one read per 64 KiB */
 
 struct kite_tap {
     struct kite_netif netif;
