@@ -5,7 +5,7 @@
 # Idempotent and quiet: apt-get runs only when a package is missing.
 set -eu
 
-PACKAGES="cmake gcc clang libcmocka-dev libclang-rt-14-dev tshark arping socat
+PACKAGES="cmake gcc clang clang-format libcmocka-dev libclang-rt-14-dev tshark arping socat
 netcat-openbsd iputils-ping iproute2 curl iperf python3
 gcc-arm-none-eabi libnewlib-arm-none-eabi binutils"
 

@@ -124,6 +124,11 @@ run_interop_profile() {
 }
 step "interop tests, profile max_throughput (TAP offload)" run_interop_profile
 
+format_check() {
+    git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror
+}
+step "code formatted (.clang-format)" format_check
+
 step "build with clang (-Werror)" build build-clang -DCMAKE_C_COMPILER=clang -DKITE_TESTS=OFF
 step "no writable globals (nm)" scripts/check-no-globals.sh build/libkite.a \
     build/libkite_posix.a
