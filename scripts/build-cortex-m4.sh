@@ -43,6 +43,17 @@ done
 rm -f "$OUT/libkite.a"
 "${CROSS}ar" rcs "$OUT/libkite.a" "$OUT"/obj/*.o
 
+# A UDP-only configuration (KITE_TCP=0: the TCP files compile to nothing and
+# the stack has no TCP pool) for the UDP echo firmware below.
+mkdir -p "$OUT/obj-udp"
+for src in $sources; do
+    obj="$OUT/obj-udp/$(echo "$src" | tr '/' '_' | sed 's/\.c$/.o/')"
+    # shellcheck disable=SC2086 # CFLAGS is a list
+    "$CC" $CFLAGS -DKITE_TCP=0 -c "$src" -o "$obj"
+done
+rm -f "$OUT/libkite_udp.a"
+"${CROSS}ar" rcs "$OUT/libkite_udp.a" "$OUT"/obj-udp/*.o
+
 echo
 echo "Code and data of $OUT/libkite.a (every function and table, before --gc-sections):"
 "${CROSS}size" -t "$OUT/libkite.a"
@@ -146,10 +157,11 @@ int main(void)
 }
 EOC
 # shellcheck disable=SC2086
-"$CC" $CFLAGS "$OUT/udp_echo_fw.c" "$OUT/libkite.a" -Wl,--gc-sections -Wl,-Map="$OUT/udp_echo_fw.map" \
+"$CC" $CFLAGS -DKITE_TCP=0 "$OUT/udp_echo_fw.c" "$OUT/libkite_udp.a" -Wl,--gc-sections \
+    -Wl,-Map="$OUT/udp_echo_fw.map" \
     --specs=nano.specs --specs=nosys.specs -o "$OUT/udp_echo_fw.elf"
 echo
-echo "UDP echo firmware (kite + newlib-nano + startup), linked with --gc-sections:"
+echo "UDP echo firmware, KITE_TCP=0 (kite + newlib-nano + startup), linked with --gc-sections:"
 "${CROSS}size" "$OUT/udp_echo_fw.elf"
 # The part that comes from libkite.a, summed from the link map.
 awk '
@@ -163,7 +175,7 @@ function hex(s,   i, v) {
 /^Linker script and memory map/ { in_map = 1; next }
 !in_map { next }
 /^ [.A-Z]/ { sec = $1 }
-$NF ~ /libkite\.a\(/ && NF >= 3 && $(NF - 1) ~ /^0x/ {
+$NF ~ /libkite(_udp)?\.a\(/ && NF >= 3 && $(NF - 1) ~ /^0x/ {
     if (sec ~ /^\.(text|rodata)/) flash += hex($(NF - 1))
     else if (sec ~ /^\.data/) data += hex($(NF - 1))
     else if (sec ~ /^\.bss/) bss += hex($(NF - 1))

@@ -15,7 +15,9 @@ enum kite_err kite_stack_init(struct kite_stack *stack, const struct kite_stack_
     kite__ipv4_init(stack);
     kite__icmp4_init(stack);
     kite__udp_init(stack);
+#if KITE_TCP
     kite__tcp_init(stack);
+#endif
     return KITE_ERR_OK;
 }
 
@@ -26,5 +28,7 @@ void kite_stack_deinit(struct kite_stack *stack)
     kite__arp_flush(stack);
     while (stack->udp.pcbs != NULL)
         kite_udp_remove(stack->udp.pcbs);
+#if KITE_TCP
     kite__tcp_deinit(stack);
+#endif
 }

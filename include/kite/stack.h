@@ -29,6 +29,11 @@
 #define KITE_PBUF_STRUCT_SIZE KITE_POOL_ALIGN(sizeof(struct kite_pbuf))
 
 // clang-format off
+#if KITE_TCP
+#define KITE_POOLS_TCP_(X) X(TCP_PCB, "tcp_pcb", sizeof(struct kite_tcp_pcb), KITE_TCP_PCB_COUNT)
+#else
+#define KITE_POOLS_TCP_(X)
+#endif
 /* X(ID, name, block size, block count): every pool of a stack. */
 #define KITE_POOLS(X)                                                                     \
     X(PBUF_POOL, "pbuf_pool", KITE_PBUF_STRUCT_SIZE + KITE_PBUF_POOL_BUFSIZE,             \
@@ -37,7 +42,7 @@
       KITE_PBUF_RAM_COUNT)                                                                \
     X(PBUF_REF, "pbuf_ref", sizeof(struct kite_pbuf), KITE_PBUF_REF_COUNT)                \
     X(UDP_PCB, "udp_pcb", sizeof(struct kite_udp_pcb), KITE_UDP_PCB_COUNT)                \
-    X(TCP_PCB, "tcp_pcb", sizeof(struct kite_tcp_pcb), KITE_TCP_PCB_COUNT)
+    KITE_POOLS_TCP_(X)
 
 // clang-format on
 enum kite_pool_id {
@@ -100,7 +105,9 @@ struct kite_stack {
     struct kite_arp arp;
     struct kite_icmp4 icmp4;
     struct kite_udp udp;
+#if KITE_TCP
     struct kite_tcp tcp;
+#endif
 
     /* Told about netif changes (upper layers register at start-up). */
     kite_netif_event_fn netif_events[KITE_MAX_NETIF_HOOKS];

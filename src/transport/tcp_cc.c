@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include "kite/opts.h"
+#if KITE_TCP /* the whole file is TCP (KITE_TCP = 0 leaves it out) */
 /* TCP congestion control: slow start and congestion avoidance (RFC 5681,
  * with appropriate byte counting, RFC 3465), NewReno recovery windows
  * (RFC 6582), and CUBIC (RFC 9438) when KITE_TCP_CUBIC is set. */
@@ -139,3 +141,6 @@ void kite__tcp_cc_rto(struct kite_tcp_pcb *pcb)
     pcb->sacked_count = 0;
     pcb->dupacks = 0;
 }
+#else
+typedef int kite_tcp_disabled_; /* ISO C wants a non-empty file */
+#endif

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include "kite/opts.h"
+#if KITE_TCP /* the whole file is TCP (KITE_TCP = 0 leaves it out) */
 /* TCP output: segment construction, the send loop (windows, Nagle, SWS,
  * congestion and SACK-based recovery), ACKs, RSTs and probes. */
 #include <string.h>
@@ -427,3 +429,6 @@ void kite__tcp_rst_for(struct kite_stack *stack, const struct tcp_seg *seg)
         kite__tcp_send_rst(stack, seg->dst, seg->hdr.dst_port, seg->src, seg->hdr.src_port, 0,
                            seg->hdr.seq + seg->len, true);
 }
+#else
+typedef int kite_tcp_disabled_; /* ISO C wants a non-empty file */
+#endif

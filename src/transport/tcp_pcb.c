@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include "kite/opts.h"
+#if KITE_TCP /* the whole file is TCP (KITE_TCP = 0 leaves it out) */
 /* TCP control blocks: allocation, lists, the application API (open, write,
  * close), initial sequence numbers (RFC 6528) and address changes. */
 #include <string.h>
@@ -665,3 +667,6 @@ void kite__tcp_deinit(struct kite_stack *stack)
         while (*lists[i] != NULL)
             kite__tcp_free(*lists[i]);
 }
+#else
+typedef int kite_tcp_disabled_; /* ISO C wants a non-empty file */
+#endif

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include "kite/opts.h"
+#if KITE_TCP /* the whole file is TCP (KITE_TCP = 0 leaves it out) */
 /* TCP receive side: trimming to the window, in-order delivery, the
  * out-of-order queue (bounded in segments and counted in the window) and the
  * SACK blocks that describe it (RFC 2018 4). */
@@ -172,3 +174,6 @@ uint8_t kite__tcp_sack_blocks(const struct kite_tcp_pcb *pcb, struct kite_tcp_sa
             out[count++] = ranges[i];
     return count;
 }
+#else
+typedef int kite_tcp_disabled_; /* ISO C wants a non-empty file */
+#endif

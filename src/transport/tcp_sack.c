@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include "kite/opts.h"
+#if KITE_TCP /* the whole file is TCP (KITE_TCP = 0 leaves it out) */
 /* The sender's SACK scoreboard and RFC 6675 loss recovery helpers: which
  * octets the peer holds, which are lost (IsLost), how many are in the
  * network (SetPipe) and which hole to retransmit next (NextSeg). */
@@ -160,3 +162,6 @@ bool kite__tcp_next_rescue(const struct kite_tcp_pcb *pcb, uint32_t *seq, uint32
         return false;
     return first_hole_below(pcb, pcb->sacked[pcb->sacked_count - 1].left, seq, len);
 }
+#else
+typedef int kite_tcp_disabled_; /* ISO C wants a non-empty file */
+#endif

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include "kite/opts.h"
+#if KITE_TCP /* the whole file is TCP (KITE_TCP = 0 leaves it out) */
 /*
  * TCP segment processing in SYN_RECEIVED and the synchronized states,
  * following RFC 9293 3.10.7.4 step by step: sequence check (with PAWS,
@@ -493,3 +495,6 @@ void kite__tcp_process(struct kite_tcp_pcb *pcb, struct tcp_seg *seg)
     if (!(pcb->flags & KITE_TCPF_FREE_PENDING) && pcb->state != KITE_TCP_CLOSED)
         (void)kite__tcp_output(pcb);
 }
+#else
+typedef int kite_tcp_disabled_; /* ISO C wants a non-empty file */
+#endif

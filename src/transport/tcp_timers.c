@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include "kite/opts.h"
+#if KITE_TCP /* the whole file is TCP (KITE_TCP = 0 leaves it out) */
 /* TCP timers: one kite_timer per connection, armed at the earliest of its
  * deadlines (retransmission, persist, delayed ACK, keepalive, poll,
  * TIME_WAIT), so an idle connection costs no wake-ups. */
@@ -167,3 +169,6 @@ void kite__tcp_timer_fired(struct kite_stack *stack, struct kite_timer *timer)
     else
         kite__tcp_timer_update(pcb);
 }
+#else
+typedef int kite_tcp_disabled_; /* ISO C wants a non-empty file */
+#endif
