@@ -113,7 +113,7 @@ struct kite_tcp_pcb {
     uint32_t cwnd, ssthresh, recover, high_rxt, bytes_acked;
     uint8_t sacked_count;
     struct kite_tcp_sacked sacked[KITE_TCP_SCOREBOARD];
-    uint32_t cubic_wmax, cubic_k_ms, cubic_origin;
+    uint32_t cubic_wmax, cubic_k_ms, cubic_west;
     kite_time_ms cubic_epoch;
 
     /* Timers: one kite_timer per pcb, armed at the earliest of these. */

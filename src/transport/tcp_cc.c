@@ -62,17 +62,19 @@ static void cubic_avoidance(struct kite_tcp_pcb *pcb, uint32_t acked)
         /* K = cbrt(W_max * (1 - beta) / C) seconds, beta = 0.7. */
         uint64_t segs = pcb->cubic_wmax / pcb->mss;
         pcb->cubic_k_ms = cbrt_u64(segs * 3u * 1000000000ull / 4u);
+        pcb->cubic_west = pcb->cwnd; /* W_est starts at the reduced window */
     }
+    /* RFC 9438 4.3: W_est, what Reno with alpha = 3(1-beta)/(1+beta) = 0.53
+     * would have by now; CUBIC is never slower than that. */
+    pcb->cubic_west += (uint32_t)((uint64_t)pcb->mss * 53u * acked / 100u / pcb->cwnd);
     uint32_t target = cubic_target(pcb, now + (pcb->srtt8 / 8u));
-    /* RFC 9438 4.3: the Reno-friendly estimate keeps CUBIC no slower than Reno. */
-    pcb->bytes_acked += acked;
-    uint32_t step = target > pcb->cwnd ? (target - pcb->cwnd) * pcb->mss / pcb->cwnd : 0;
-    if (pcb->bytes_acked >= pcb->cwnd) {
-        pcb->bytes_acked -= pcb->cwnd;
-        step = step > pcb->mss ? step : pcb->mss;
-    }
-    if (step > pcb->mss * 2u)
-        step = pcb->mss * 2u; /* at most doubling per RTT, as slow start */
+    if (target < pcb->cubic_west)
+        target = pcb->cubic_west;
+    /* RFC 9438 4.4: (target - cwnd) / cwnd per acknowledged segment. */
+    uint32_t step =
+        target > pcb->cwnd ? (uint32_t)((uint64_t)(target - pcb->cwnd) * acked / pcb->cwnd) : 0;
+    if (step > acked)
+        step = acked; /* never faster than slow start */
     pcb->cwnd += step;
 }
 #endif

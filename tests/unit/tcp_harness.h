@@ -266,7 +266,7 @@ static inline uint16_t th_build(const struct th_conn *c, const struct kite_tcp_r
     uint8_t *tcp = buf + KITE_IPV4_HLEN;
     r.checksum = 0;
     assert_int_equal(kite_tcp_emit(&r, tcp, hl), KITE_ERR_OK);
-    if (len > 0)
+    if (len > 0 && data != NULL)
         memcpy(tcp + hl, data, len);
     uint32_t sum = kite_cksum_pseudo4(c->peer_ip, c->our_ip, KITE_IP_PROTO_TCP, tl) +
                    kite_cksum_add(0, tcp, tl);
