@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "kite/ipv4.h"
+#include "kite/ports.h"
 #include "kite/siphash.h"
 #include "kite/wire/ipv4.h"
 #include "tcp_priv.h"
@@ -226,27 +227,30 @@ static bool port_taken(struct kite_stack *stack, const struct kite_tcp_pcb *self
         for (struct kite_tcp_pcb *pcb = lists[i]; pcb != NULL; pcb = pcb->next) {
             if (pcb == self || pcb->local_port != port || pcb->state == KITE_TCP_TIME_WAIT)
                 continue; /* TIME_WAIT never blocks a bind (SO_REUSEADDR behaviour) */
-            if (kite_addr_is_any(&pcb->local_ip) || kite_addr_is_any(ip) ||
-                kite_addr_equal(&pcb->local_ip, ip))
+            if (kite__local_addrs_clash(&pcb->local_ip, ip))
                 return true;
         }
     }
     return false;
 }
 
+struct port_query {
+    struct kite_stack *stack;
+    const struct kite_tcp_pcb *pcb;
+    const struct kite_addr *ip;
+};
+
+static bool query_taken(const void *ctx, uint16_t port)
+{
+    const struct port_query *q = ctx;
+    return port_taken(q->stack, q->pcb, q->ip, port);
+}
+
 static uint16_t pick_port(struct kite_stack *stack, const struct kite_tcp_pcb *pcb,
                           const struct kite_addr *ip)
 {
-    uint32_t span = KITE_EPHEMERAL_PORT_MAX - KITE_EPHEMERAL_PORT_MIN + 1u;
-    for (uint32_t i = 0; i < span; i++) {
-        uint16_t port = stack->tcp.next_ephemeral;
-        stack->tcp.next_ephemeral = port >= KITE_EPHEMERAL_PORT_MAX
-                                        ? (uint16_t)KITE_EPHEMERAL_PORT_MIN
-                                        : (uint16_t)(port + 1u);
-        if (!port_taken(stack, pcb, ip, port))
-            return port;
-    }
-    return 0;
+    struct port_query q = {stack, pcb, ip};
+    return kite__ephemeral_port(&stack->tcp.next_ephemeral, query_taken, &q);
 }
 
 enum kite_err kite_tcp_bind(struct kite_tcp_pcb *pcb, const struct kite_addr *ip, uint16_t port)
@@ -652,8 +656,7 @@ void kite__tcp_init(struct kite_stack *stack)
     memset(&stack->tcp, 0, sizeof stack->tcp);
     for (int i = 0; i < 4; i++)
         stack->tcp.secret[i] = kite_random_u32(stack);
-    uint32_t span = KITE_EPHEMERAL_PORT_MAX - KITE_EPHEMERAL_PORT_MIN + 1u;
-    stack->tcp.next_ephemeral = (uint16_t)(KITE_EPHEMERAL_PORT_MIN + kite_random_u32(stack) % span);
+    stack->tcp.next_ephemeral = kite__ephemeral_start(stack);
     stack->tcp.challenge_tokens = KITE_TCP_CHALLENGE_ACK_LIMIT;
     (void)kite__stack_register_ip_proto(stack, KITE_IP_PROTO_TCP, kite__tcp_input, NULL);
     (void)kite__stack_register_netif_hook(stack, netif_event);

@@ -7,6 +7,7 @@
 #include "kite/icmp4.h"
 #include "kite/byteorder.h"
 #include "kite/ipv4.h"
+#include "kite/ports.h"
 #include "kite/stack.h"
 #include "kite/wire/checksum.h"
 #include "kite/wire/icmp4.h"
@@ -148,9 +149,7 @@ static void netif_event(struct kite_stack *stack, struct kite_netif *netif,
 void kite__udp_init(struct kite_stack *stack)
 {
     memset(&stack->udp, 0, sizeof stack->udp);
-    uint32_t span = KITE_EPHEMERAL_PORT_MAX - KITE_EPHEMERAL_PORT_MIN + 1u;
-    /* RFC 6056 3.3.1: start the ephemeral search at a random point. */
-    stack->udp.next_ephemeral = (uint16_t)(KITE_EPHEMERAL_PORT_MIN + kite_random_u32(stack) % span);
+    stack->udp.next_ephemeral = kite__ephemeral_start(stack);
     (void)kite__stack_register_ip_proto(stack, KITE_IP_PROTO_UDP, udp_input, udp_error);
     (void)kite__stack_register_netif_hook(stack, netif_event);
 }
@@ -193,29 +192,29 @@ void kite_udp_remove(struct kite_udp_pcb *pcb)
 static bool port_in_use(struct kite_stack *stack, const struct kite_udp_pcb *self,
                         const struct kite_addr *ip, uint16_t port)
 {
-    for (struct kite_udp_pcb *pcb = stack->udp.pcbs; pcb != NULL; pcb = pcb->next) {
-        if (pcb == self || pcb->local_port != port)
-            continue;
-        if (kite_addr_is_any(&pcb->local_ip) || kite_addr_is_any(ip) ||
-            kite_addr_equal(&pcb->local_ip, ip))
+    for (struct kite_udp_pcb *pcb = stack->udp.pcbs; pcb != NULL; pcb = pcb->next)
+        if (pcb != self && pcb->local_port == port && kite__local_addrs_clash(&pcb->local_ip, ip))
             return true;
-    }
     return false;
+}
+
+struct port_query {
+    struct kite_stack *stack;
+    const struct kite_udp_pcb *pcb;
+    const struct kite_addr *ip;
+};
+
+static bool query_in_use(const void *ctx, uint16_t port)
+{
+    const struct port_query *q = ctx;
+    return port_in_use(q->stack, q->pcb, q->ip, port);
 }
 
 static uint16_t pick_ephemeral(struct kite_stack *stack, const struct kite_udp_pcb *pcb,
                                const struct kite_addr *ip)
 {
-    uint32_t span = KITE_EPHEMERAL_PORT_MAX - KITE_EPHEMERAL_PORT_MIN + 1u;
-    for (uint32_t i = 0; i < span; i++) {
-        uint16_t port = stack->udp.next_ephemeral;
-        stack->udp.next_ephemeral = port >= KITE_EPHEMERAL_PORT_MAX
-                                        ? (uint16_t)KITE_EPHEMERAL_PORT_MIN
-                                        : (uint16_t)(port + 1u);
-        if (!port_in_use(stack, pcb, ip, port))
-            return port;
-    }
-    return 0;
+    struct port_query q = {stack, pcb, ip};
+    return kite__ephemeral_port(&stack->udp.next_ephemeral, query_in_use, &q);
 }
 
 enum kite_err kite_udp_bind(struct kite_udp_pcb *pcb, const struct kite_addr *ip, uint16_t port)
