@@ -117,6 +117,16 @@ step "build, profile max_throughput" build build-tput -DKITE_PROFILE=max_through
     -DCMAKE_BUILD_TYPE=RelWithDebInfo
 step "unit + simulation tests, profile max_throughput" run_ctest_profile build-tput
 
+# min_ram: pools of a few KiB and 536-byte segments. The scripted TCP tests and
+# the bulk/connection simulations assume the default sizes and bounds; the rest,
+# TCP over loopback and through faults, and the demo must work as they are.
+MINRAM_EXCLUDE='unit/test_tcp_(close|data|handshake|options|send)|sim/test_sim_tcp_(bulk|conns|regressions|timers)'
+run_minram() {
+    ctest --test-dir build-minram -L '^(unit|sim)$' -E "$MINRAM_EXCLUDE" --output-on-failure \
+        -j"$JOBS" --no-tests=error || return 1
+    (cd build-minram && ./bin/kite-demo minram-demo.pcap >/dev/null)
+}
+
 run_interop_profile() {
     ctest --test-dir build-tput -L '^interop$' -R 'tcp_(offload|iperf|http)' --output-on-failure \
         --no-tests=error || return 1
@@ -127,6 +137,9 @@ step "interop tests, profile max_throughput (TAP offload)" run_interop_profile
 format_check() {
     git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror
 }
+step "build, profile min_ram" build build-minram -DKITE_PROFILE=min_ram
+step "unit + simulation tests and demo, profile min_ram" run_minram
+
 step "code formatted (.clang-format)" format_check
 
 step "build with clang (-Werror)" build build-clang -DCMAKE_C_COMPILER=clang -DKITE_TESTS=OFF

@@ -162,6 +162,12 @@
 #define KITE_TCP_RCV_BUF 8192u
 #endif
 
+/** Largest MSS TCP advertises and uses, 0 for the route's MTU - 40 (small
+ * devices cap it so a segment fits one small buffer, as lwIP's TCP_MSS does). */
+#ifndef KITE_TCP_MSS_MAX
+#define KITE_TCP_MSS_MAX 0
+#endif
+
 /** PBUF_POOL blocks that written TCP data may never take (kept for reception). */
 #ifndef KITE_TCP_POOL_RESERVE
 #define KITE_TCP_POOL_RESERVE (KITE_PBUF_POOL_COUNT / 4u)

@@ -290,7 +290,10 @@ uint16_t kite__tcp_route_mss(struct kite_stack *stack, uint32_t dst)
     /* MSS clamped to the route's MTU (RFC 9293 3.7.1, RFC 879). */
     struct kite_netif *netif = kite_ipv4_route(stack, dst);
     uint16_t mtu = netif != NULL ? netif->mtu : 576;
-    return (uint16_t)(mtu - KITE_IPV4_HLEN - KITE_TCP_HLEN);
+    uint16_t mss = (uint16_t)(mtu - KITE_IPV4_HLEN - KITE_TCP_HLEN);
+    if (KITE_TCP_MSS_MAX != 0 && mss > KITE_TCP_MSS_MAX)
+        mss = KITE_TCP_MSS_MAX;
+    return mss;
 }
 
 static uint8_t window_scale_for(uint32_t buf)

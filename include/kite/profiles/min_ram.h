@@ -6,13 +6,14 @@
 #define KITE_PBUF_POOL_COUNT 6
 #define KITE_PBUF_POOL_BUFSIZE 592
 #define KITE_PBUF_RAM_COUNT 3
-#define KITE_PBUF_RAM_BUFSIZE 600
+#define KITE_PBUF_RAM_BUFSIZE 640 /* one 536-byte segment with its headers */
 #define KITE_PBUF_REF_COUNT 4
 #define KITE_UDP_PCB_COUNT 4
 #define KITE_TCP_PCB_COUNT 4
 #define KITE_TCP_SND_BUF 1072u
 #define KITE_TCP_RCV_BUF 1072u
 #define KITE_TCP_OOO_SEGS 2
+#define KITE_TCP_MSS_MAX 536 /* segments fit one small buffer (lwIP's TCP_MSS) */
 #define KITE_ARP_TABLE_SIZE 4
 #define KITE_ARP_QUEUE_LEN 1
 #endif
