@@ -50,46 +50,6 @@ static int teardown(void **state)
 }
 
 /* Build an IPv4 packet around payload; returns its length. */
-static uint16_t build_ip(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto,
-                         const uint8_t *payload, uint16_t len)
-{
-    struct kite_ipv4_repr ip = {.total_len = (uint16_t)(20 + len),
-                                .ttl = 64,
-                                .proto = proto,
-                                .src = src,
-                                .dst = dst,
-                                .id = 7};
-    kite_ipv4_emit(&ip, buf, 20);
-    memcpy(buf + 20, payload, len);
-    return (uint16_t)(20 + len);
-}
-
-static uint16_t build_udp(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
-                          const void *data, uint16_t len, bool cksum)
-{
-    uint8_t udp[1600];
-    struct kite_udp_repr u = {.src_port = sport, .dst_port = dport, .length = (uint16_t)(8 + len)};
-    kite_udp_emit(&u, udp, 8);
-    memcpy(udp + 8, data, len);
-    if (cksum) {
-        uint32_t sum =
-            kite_cksum_pseudo4(src, dst, 17, u.length) + kite_cksum_add(0, udp, u.length);
-        uint16_t c = (uint16_t)~kite_cksum_fold(sum);
-        kite_put_be16(udp + 6, c ? c : 0xffff);
-    }
-    return build_ip(buf, src, dst, 17, udp, u.length);
-}
-
-static uint16_t build_echo(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t len)
-{
-    uint8_t icmp[1600];
-    struct kite_icmp4_repr e = {.type = KITE_ICMP4_ECHO_REQUEST, .id = 0x1234, .seq = 9};
-    kite_icmp4_emit(&e, icmp, 8);
-    for (uint16_t i = 0; i < len; i++)
-        icmp[8 + i] = (uint8_t)i;
-    kite_put_be16(icmp + 2, kite_cksum(icmp, 8u + len));
-    return build_ip(buf, src, dst, 1, icmp, (uint16_t)(8 + len));
-}
 
 static void recv_cb(void *arg, struct kite_udp_pcb *pcb, struct kite_pbuf *p,
                     const struct kite_addr *src, uint16_t port, const struct kite_addr *dst)
@@ -119,7 +79,7 @@ static void test_echo_reply(void **state)
     uint8_t pkt[1600];
     for (uint16_t len = 0; len <= 1472; len = (uint16_t)(len + 368)) {
         kt_capture_clear(&f->ipif);
-        uint16_t n = build_echo(pkt, PEER, US, len);
+        uint16_t n = kt_build_echo(pkt, PEER, US, len);
         kt_inject(&f->stack, &f->ipif.netif, pkt, n);
         assert_int_equal(f->ipif.count, 1);
         struct kt_packet *r = &f->ipif.sent[0];
@@ -138,7 +98,7 @@ static void test_broadcast_echo_ignored(void **state)
 {
     struct fixture *f = *state;
     uint8_t pkt[100];
-    uint16_t n = build_echo(pkt, PEER, KITE_IP4(192, 0, 2, 255), 8);
+    uint16_t n = kt_build_echo(pkt, PEER, KITE_IP4(192, 0, 2, 255), 8);
     kt_inject(&f->stack, &f->ipif.netif, pkt, n);
     assert_int_equal(f->ipif.count, 0);
     assert_int_equal(f->stack.stats.icmp4.drop_broadcast_echo, 1);
@@ -149,11 +109,11 @@ static void test_bad_headers_counted(void **state)
     struct fixture *f = *state;
     uint8_t pkt[100];
     struct kite_stats_ipv4 *st = &f->stack.stats.ipv4;
-    uint16_t n = build_echo(pkt, PEER, US, 8);
+    uint16_t n = kt_build_echo(pkt, PEER, US, 8);
     pkt[10] ^= 0x55; /* header checksum */
     kt_inject(&f->stack, &f->ipif.netif, pkt, n);
     assert_int_equal(st->drop_bad_checksum, 1);
-    n = build_echo(pkt, PEER, US, 8);
+    n = kt_build_echo(pkt, PEER, US, 8);
     kt_inject(&f->stack, &f->ipif.netif, pkt, 15);
     assert_int_equal(st->drop_short, 1);
     kite_put_be16(pkt + 2, 200); /* total length beyond the packet */
@@ -161,20 +121,20 @@ static void test_bad_headers_counted(void **state)
     kite_put_be16(pkt + 10, kite_cksum(pkt, 20));
     kt_inject(&f->stack, &f->ipif.netif, pkt, n);
     assert_int_equal(st->drop_bad_len, 1);
-    n = build_echo(pkt, PEER, US, 8);
+    n = kt_build_echo(pkt, PEER, US, 8);
     pkt[0] = 0x44; /* IHL 4 */
     kt_inject(&f->stack, &f->ipif.netif, pkt, n);
     assert_int_equal(st->drop_bad_hlen, 1);
-    n = build_echo(pkt, PEER, US, 8);
+    n = kt_build_echo(pkt, PEER, US, 8);
     kite_put_be16(pkt + 6, KITE_IPV4_FLAG_MF);
     kite_put_be16(pkt + 10, 0);
     kite_put_be16(pkt + 10, kite_cksum(pkt, 20));
     kt_inject(&f->stack, &f->ipif.netif, pkt, n);
     assert_int_equal(st->drop_fragment, 1);
-    n = build_echo(pkt, PEER, KITE_IP4(192, 0, 2, 99), 8);
+    n = kt_build_echo(pkt, PEER, KITE_IP4(192, 0, 2, 99), 8);
     kt_inject(&f->stack, &f->ipif.netif, pkt, n);
     assert_int_equal(st->drop_not_for_us, 1);
-    n = build_echo(pkt, KITE_IP4(224, 0, 0, 1), US, 8);
+    n = kt_build_echo(pkt, KITE_IP4(224, 0, 0, 1), US, 8);
     kt_inject(&f->stack, &f->ipif.netif, pkt, n);
     assert_int_equal(st->drop_bad_src, 1);
     assert_int_equal(f->ipif.count, 0);
@@ -186,7 +146,7 @@ static void test_ip_options_and_padding_accepted(void **state)
     struct fixture *f = *state;
     bind_pcb(f, 5000);
     uint8_t plain[100], pkt[120] = {0};
-    uint16_t n = build_udp(plain, PEER, US, 1111, 5000, "hello", 5, true);
+    uint16_t n = kt_build_udp(plain, PEER, US, 1111, 5000, "hello", 5, true);
     /* Re-emit with 4 bytes of options (NOP NOP NOP EOL) and 10 bytes of padding. */
     memcpy(pkt, plain, 20);
     pkt[0] = 0x46;
@@ -208,15 +168,15 @@ static void test_udp_checksums(void **state)
     struct fixture *f = *state;
     bind_pcb(f, 7);
     uint8_t pkt[100];
-    uint16_t n = build_udp(pkt, PEER, US, 1, 7, "abc", 3, false); /* checksum 0: accepted */
+    uint16_t n = kt_build_udp(pkt, PEER, US, 1, 7, "abc", 3, false); /* checksum 0: accepted */
     kt_inject(&f->stack, &f->ipif.netif, pkt, n);
     assert_int_equal(f->rx_count, 1);
-    n = build_udp(pkt, PEER, US, 1, 7, "abc", 3, true);
+    n = kt_build_udp(pkt, PEER, US, 1, 7, "abc", 3, true);
     pkt[n - 1] ^= 1; /* corrupt payload */
     kt_inject(&f->stack, &f->ipif.netif, pkt, n);
     assert_int_equal(f->rx_count, 1);
     assert_int_equal(f->stack.stats.udp.drop_bad_checksum, 1);
-    n = build_udp(pkt, PEER, US, 1, 7, "abc", 3, true);
+    n = kt_build_udp(pkt, PEER, US, 1, 7, "abc", 3, true);
     kite_put_be16(pkt + 24, 200); /* UDP length beyond the IP payload */
     kt_inject(&f->stack, &f->ipif.netif, pkt, n);
     assert_int_equal(f->stack.stats.udp.drop_bad_len, 1);
@@ -226,7 +186,7 @@ static void test_port_unreachable_and_rate_limit(void **state)
 {
     struct fixture *f = *state;
     uint8_t pkt[100];
-    uint16_t n = build_udp(pkt, PEER, US, 4444, 9999, "zz", 2, true);
+    uint16_t n = kt_build_udp(pkt, PEER, US, 4444, 9999, "zz", 2, true);
     for (int i = 0; i < KITE_ICMP4_ERROR_BURST + 5; i++)
         kt_inject(&f->stack, &f->ipif.netif, pkt, n);
     assert_int_equal(f->ipif.count, KITE_ICMP4_ERROR_BURST);
@@ -242,7 +202,7 @@ static void test_port_unreachable_and_rate_limit(void **state)
     kt_inject(&f->stack, &f->ipif.netif, pkt, n);
     assert_int_equal(f->ipif.count, KITE_ICMP4_ERROR_BURST + 1);
     /* Never for broadcasts. */
-    n = build_udp(pkt, PEER, KITE_IP4(255, 255, 255, 255), 4444, 9999, "zz", 2, true);
+    n = kt_build_udp(pkt, PEER, KITE_IP4(255, 255, 255, 255), 4444, 9999, "zz", 2, true);
     kt_inject(&f->stack, &f->ipif.netif, pkt, n);
     assert_int_equal(f->stack.stats.udp.drop_broadcast_no_port, 1);
     assert_int_equal(f->ipif.count, KITE_ICMP4_ERROR_BURST + 1);
@@ -252,7 +212,7 @@ static void test_unknown_protocol(void **state)
 {
     struct fixture *f = *state;
     uint8_t pkt[100];
-    uint16_t n = build_ip(pkt, PEER, US, 253, (const uint8_t *)"data", 4);
+    uint16_t n = kt_build_ip(pkt, PEER, US, 253, (const uint8_t *)"data", 4);
     kt_inject(&f->stack, &f->ipif.netif, pkt, n);
     assert_int_equal(f->stack.stats.ipv4.drop_no_proto, 1);
     assert_int_equal(f->ipif.count, 1);
@@ -325,10 +285,10 @@ static void test_connected_pcb_filters(void **state)
     struct kite_addr peer = KITE_ADDR_V4(PEER);
     assert_int_equal(kite_udp_connect(f->pcb, &peer, 7000), KITE_ERR_OK);
     uint8_t pkt[100];
-    uint16_t n = build_udp(pkt, PEER, US, 7001, 6000, "no", 2, true);
+    uint16_t n = kt_build_udp(pkt, PEER, US, 7001, 6000, "no", 2, true);
     kt_inject(&f->stack, &f->ipif.netif, pkt, n);
     assert_int_equal(f->rx_count, 0);
-    n = build_udp(pkt, PEER, US, 7000, 6000, "yes", 3, true);
+    n = kt_build_udp(pkt, PEER, US, 7000, 6000, "yes", 3, true);
     kt_inject(&f->stack, &f->ipif.netif, pkt, n);
     assert_int_equal(f->rx_count, 1);
     struct kite_pbuf *p = kite_pbuf_from_data(&f->stack, KITE_LAYER_TRANSPORT, "r", 1, true);

@@ -22,44 +22,6 @@ static const uint8_t peer_mac[6] = {0x02, 0, 0, 0, 0, 0x99};
 static const uint8_t our_mac[6] = {0x02, 0, 0, 0, 0, 1};
 static const uint8_t bcast_mac[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
-static uint16_t build_ip(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto,
-                         const uint8_t *payload, uint16_t len)
-{
-    struct kite_ipv4_repr ip = {.total_len = (uint16_t)(20 + len),
-                                .ttl = 64,
-                                .proto = proto,
-                                .src = src,
-                                .dst = dst,
-                                .id = 7};
-    kite_ipv4_emit(&ip, buf, 20);
-    memcpy(buf + 20, payload, len);
-    return (uint16_t)(20 + len);
-}
-
-static uint16_t build_udp(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
-                          const void *data, uint16_t len)
-{
-    uint8_t udp[1600];
-    struct kite_udp_repr u = {.src_port = sport, .dst_port = dport, .length = (uint16_t)(8 + len)};
-    kite_udp_emit(&u, udp, 8);
-    memcpy(udp + 8, data, len);
-    uint32_t sum = kite_cksum_pseudo4(src, dst, 17, u.length) + kite_cksum_add(0, udp, u.length);
-    uint16_t c = (uint16_t)~kite_cksum_fold(sum);
-    kite_put_be16(udp + 6, c ? c : 0xffff);
-    return build_ip(buf, src, dst, 17, udp, u.length);
-}
-
-static uint16_t build_echo(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t len)
-{
-    uint8_t icmp[1600];
-    struct kite_icmp4_repr e = {.type = KITE_ICMP4_ECHO_REQUEST, .id = 0x1234, .seq = 9};
-    kite_icmp4_emit(&e, icmp, 8);
-    for (uint16_t i = 0; i < len; i++)
-        icmp[8 + i] = (uint8_t)i;
-    kite_put_be16(icmp + 2, kite_cksum(icmp, 8u + len));
-    return build_ip(buf, src, dst, 1, icmp, (uint16_t)(8 + len));
-}
-
 static uint16_t eth_wrap(uint8_t *frame, const uint8_t dst[6], const uint8_t src[6], uint16_t type,
                          const uint8_t *pl, uint16_t len)
 {
@@ -101,7 +63,7 @@ static void test_loopback_dst_from_wire(void **state)
     assert_int_equal(kite_udp_bind(pcb, &lo_addr, 7777), KITE_ERR_OK);
     kite_udp_recv(pcb, recv_free, NULL);
     uint8_t ip[200], frame[220];
-    uint16_t n = build_udp(ip, PEER, KITE_IP4(127, 0, 0, 1), 1000, 7777, "evil", 4);
+    uint16_t n = kt_build_udp(ip, PEER, KITE_IP4(127, 0, 0, 1), 1000, 7777, "evil", 4, true);
     n = eth_wrap(frame, our_mac, peer_mac, KITE_ETHERTYPE_IPV4, ip, n);
     kt_inject(&st, &eth.netif, frame, n);
     kite_udp_remove(pcb);
@@ -123,7 +85,7 @@ static void test_icmp_error_for_ll_broadcast(void **state)
     kite_arp_add_static(&eth.netif, PEER, peer_mac);
     kt_capture_clear(&eth);
     uint8_t ip[200], frame[220];
-    uint16_t n = build_udp(ip, PEER, US, 1000, 9, "x", 1); /* closed port */
+    uint16_t n = kt_build_udp(ip, PEER, US, 1000, 9, "x", 1, true); /* closed port */
     n = eth_wrap(frame, bcast_mac, peer_mac, KITE_ETHERTYPE_IPV4, ip, n);
     kt_inject(&st, &eth.netif, frame, n);
     unsigned sent = eth.count;
@@ -240,7 +202,7 @@ static void test_echo_reply_to_zero(void **state)
     kite_netif_set_ipv4(&ipif.netif, US, 24, PEER);
     kite_netif_set_default(&st, &ipif.netif);
     uint8_t pkt[100];
-    uint16_t n = build_echo(pkt, 0, US, 8);
+    uint16_t n = kt_build_echo(pkt, 0, US, 8);
     kt_inject(&st, &ipif.netif, pkt, n);
     unsigned sent = ipif.count;
     kite_stack_deinit(&st);
@@ -352,7 +314,8 @@ static void test_slash31(void **state)
     kite_udp_bind(pcb, NULL, 5000);
     kite_udp_recv(pcb, recv_free, NULL);
     uint8_t pkt[100];
-    uint16_t n = build_udp(pkt, KITE_IP4(192, 0, 2, 1), KITE_IP4(192, 0, 2, 0), 1, 5000, "x", 1);
+    uint16_t n =
+        kt_build_udp(pkt, KITE_IP4(192, 0, 2, 1), KITE_IP4(192, 0, 2, 0), 1, 5000, "x", 1, true);
     kt_inject(&st, &ipif.netif, pkt, n);
     uint32_t bad_src = st.stats.ipv4.drop_bad_src;
     kite_udp_remove(pcb);
@@ -372,7 +335,7 @@ static void test_echo_split_header(void **state)
     kt_capture_add_ip(&st, &ipif, "tun0");
     kite_netif_set_ipv4(&ipif.netif, US, 24, PEER);
     uint8_t pkt[100];
-    uint16_t n = build_echo(pkt, PEER, US, 16);
+    uint16_t n = kt_build_echo(pkt, PEER, US, 16);
     struct kite_pbuf *a = kite_pbuf_alloc(&st, 0, 20, KITE_PBUF_POOL);
     struct kite_pbuf *b = kite_pbuf_alloc(&st, 0, (uint16_t)(n - 20), KITE_PBUF_POOL);
     kite_pbuf_copy_in(a, pkt, 20, 0);

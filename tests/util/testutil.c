@@ -4,6 +4,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kite/byteorder.h"
+#include "kite/wire/checksum.h"
+#include "kite/wire/icmp4.h"
+#include "kite/wire/ipv4.h"
+#include "kite/wire/udp.h"
+
 static enum kite_err capture_output(struct kite_netif *netif, struct kite_pbuf *p)
 {
     struct kt_capture_if *cif = KITE_CONTAINER_OF(netif, struct kt_capture_if, netif);
@@ -61,4 +67,45 @@ void kt_assert_pools_empty(const struct kite_stack *stack)
             fprintf(stderr, "pool %s still has %u blocks in use\n", pool->name, pool->used);
         assert_int_equal(pool->used, 0);
     }
+}
+
+uint16_t kt_build_ip(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto,
+                     const uint8_t *payload, uint16_t len)
+{
+    struct kite_ipv4_repr ip = {.total_len = (uint16_t)(20 + len),
+                                .ttl = 64,
+                                .proto = proto,
+                                .src = src,
+                                .dst = dst,
+                                .id = 7};
+    kite_ipv4_emit(&ip, buf, 20);
+    memcpy(buf + 20, payload, len);
+    return (uint16_t)(20 + len);
+}
+
+uint16_t kt_build_udp(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
+                      const void *data, uint16_t len, bool cksum)
+{
+    uint8_t udp[1600];
+    struct kite_udp_repr u = {.src_port = sport, .dst_port = dport, .length = (uint16_t)(8 + len)};
+    kite_udp_emit(&u, udp, 8);
+    memcpy(udp + 8, data, len);
+    if (cksum) {
+        uint32_t sum =
+            kite_cksum_pseudo4(src, dst, 17, u.length) + kite_cksum_add(0, udp, u.length);
+        uint16_t v = (uint16_t)~kite_cksum_fold(sum);
+        kite_put_be16(udp + 6, v ? v : 0xffff);
+    }
+    return kt_build_ip(buf, src, dst, 17, udp, u.length);
+}
+
+uint16_t kt_build_echo(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t len)
+{
+    uint8_t icmp[1600];
+    struct kite_icmp4_repr e = {.type = KITE_ICMP4_ECHO_REQUEST, .id = 0x1234, .seq = 9};
+    kite_icmp4_emit(&e, icmp, 8);
+    for (uint16_t i = 0; i < len; i++)
+        icmp[8 + i] = (uint8_t)i;
+    kite_put_be16(icmp + 2, kite_cksum(icmp, 8u + len));
+    return kt_build_ip(buf, src, dst, 1, icmp, (uint16_t)(8 + len));
 }

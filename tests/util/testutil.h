@@ -39,6 +39,15 @@ void kt_capture_clear(struct kt_capture_if *cif);
 void kt_inject(struct kite_stack *stack, struct kite_netif *netif, const uint8_t *data,
                uint16_t len);
 
+/** Write an IPv4 header (TTL 64, id 7) and payload into buf; returns the length. */
+uint16_t kt_build_ip(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto,
+                     const uint8_t *payload, uint16_t len);
+/** An IPv4/UDP datagram; with cksum the UDP checksum is set, else left 0. */
+uint16_t kt_build_udp(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
+                      const void *data, uint16_t len, bool cksum);
+/** An IPv4/ICMP echo request (id 0x1234, seq 9) with len bytes 0, 1, 2, ... */
+uint16_t kt_build_echo(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t len);
+
 /** Assert every pool of the stack is back to zero blocks in use. */
 void kt_assert_pools_empty(const struct kite_stack *stack);
 
