@@ -38,6 +38,8 @@
 #include "kite/port/sim.h"
 #include "kite/tcp.h"
 
+#include "bench_wire.h"
+
 #define WIRE_QUEUE_LEN 4096u
 #define PATTERN_PERIOD 65521u /* prime: segment boundaries never line up with it */
 #define PATTERN_LEN (PATTERN_PERIOD + 65536u)
@@ -60,14 +62,6 @@ struct flow {
     struct kite_tcp_pcb *tx, *rx, *listener;
     uint64_t total, queued, acked, received, bad;
     bool tx_shut, tx_fin_rx, rx_fin, failed;
-};
-
-struct wire_end {
-    struct kite_netif netif;
-    struct wire_end *peer;
-    struct kite_pbuf **queue;
-    unsigned head, count;
-    unsigned long frames, drops; /* drops: queue full or receiving pool empty */
 };
 
 struct result {
@@ -223,76 +217,19 @@ static int flow_start(struct flow *f, struct kite_stack *a, struct kite_stack *b
 
 /* ---- the zero-delay wire ------------------------------------------------ */
 
-/* Driver transmit: copy the frame into the peer stack's pool and queue it. */
-static enum kite_err wire_output(struct kite_netif *netif, struct kite_pbuf *p)
-{
-    struct wire_end *end = netif->driver;
-    struct wire_end *peer = end->peer;
-    struct kite_pbuf *copy;
-    uint16_t off = 0;
-
-    if (peer->count == WIRE_QUEUE_LEN) {
-        end->drops++;
-        return KITE_ERR_MEM;
-    }
-    copy = kite_pbuf_alloc(peer->netif.stack, 0, p->tot_len, KITE_PBUF_POOL);
-    if (copy == NULL) {
-        end->drops++;
-        return KITE_ERR_MEM;
-    }
-    for (const struct kite_pbuf *q = p; q != NULL; q = q->next) {
-        (void)kite_pbuf_copy_in(copy, q->payload, q->len, off);
-        off = (uint16_t)(off + q->len);
-    }
-    peer->queue[(peer->head + peer->count) % WIRE_QUEUE_LEN] = copy;
-    peer->count++;
-    end->frames++;
-    return KITE_ERR_OK;
-}
-
-static unsigned drain(struct wire_end *end)
-{
-    unsigned n = 0;
-
-    while (end->count > 0) {
-        struct kite_pbuf *p = end->queue[end->head];
-
-        end->head = (end->head + 1) % WIRE_QUEUE_LEN;
-        end->count--;
-        kite_netif_input(&end->netif, p);
-        n++;
-    }
-    return n;
-}
-
-static void discard_queue(struct wire_end *end)
-{
-    while (end->count > 0) {
-        kite_pbuf_free(end->netif.stack, end->queue[end->head]);
-        end->head = (end->head + 1) % WIRE_QUEUE_LEN;
-        end->count--;
-    }
-}
-
 struct wire_world {
     struct kite_stack *a, *b;
-    struct wire_end end_a, end_b;
+    struct bench_wire_end end_a, end_b;
     kite_time_ms now;
     unsigned long clock_jumps;
 };
 
-static int wire_add(struct wire_world *w, struct kite_stack *s, struct wire_end *end, uint8_t id,
-                    uint16_t mtu)
+static int wire_add(struct kite_stack *s, struct bench_wire_end *end, uint8_t id, uint16_t mtu)
 {
-    const uint8_t mac[KITE_ETH_ADDR_LEN] = {0x02, 0x00, 0x00, 0x00, 0x00, id};
-
-    (void)w;
-    end->queue = calloc(WIRE_QUEUE_LEN, sizeof(*end->queue));
-    if (end->queue == NULL || kite_netif_add_ethernet(s, &end->netif, id == 1 ? "a0" : "b0", mac,
-                                                      mtu, wire_output, end) != KITE_ERR_OK)
+    struct kite_pbuf **queue = calloc(WIRE_QUEUE_LEN, sizeof(*queue));
+    if (queue == NULL)
         return -1;
-    kite_netif_set_up(&end->netif, true);
-    return kite_netif_set_ipv4(&end->netif, KITE_IP4(192, 0, 2, id), 24, 0) == KITE_ERR_OK ? 0 : -1;
+    return bench_wire_add(end, s, queue, WIRE_QUEUE_LEN, id, mtu);
 }
 
 /* Move every queued frame; if none moved, jump the clock to the next timer.
@@ -301,7 +238,7 @@ static bool wire_pump(struct wire_world *w)
 {
     kite_time_ms next;
 
-    if (drain(&w->end_b) + drain(&w->end_a) > 0)
+    if (bench_wire_drain(&w->end_b) + bench_wire_drain(&w->end_a) > 0)
         return true;
     next = kite_stack_next_deadline(w->a);
     if (kite_stack_next_deadline(w->b) < next)
@@ -383,8 +320,8 @@ static int wire_teardown(struct wire_world *w)
 
     kite_netif_remove(&w->end_a.netif);
     kite_netif_remove(&w->end_b.netif);
-    discard_queue(&w->end_a);
-    discard_queue(&w->end_b);
+    bench_wire_discard(&w->end_a);
+    bench_wire_discard(&w->end_b);
     kite_stack_deinit(w->a);
     kite_stack_deinit(w->b);
     in_use = kite_stack_pools_in_use(w->a) + kite_stack_pools_in_use(w->b);
@@ -403,7 +340,7 @@ static int run_wire(struct kite_stack *a, struct kite_stack *b, struct flow *f, 
 
     w.end_a.peer = &w.end_b;
     w.end_b.peer = &w.end_a;
-    if (wire_add(&w, a, &w.end_a, 1, mtu) != 0 || wire_add(&w, b, &w.end_b, 2, mtu) != 0)
+    if (wire_add(a, &w.end_a, 1, mtu) != 0 || wire_add(b, &w.end_b, 2, mtu) != 0)
         return -1;
     t0 = wall_now();
     if (flow_start(f, a, b, KITE_IP4(192, 0, 2, 2)) != 0)

@@ -19,6 +19,8 @@
 
 #include "kite/kite.h"
 
+#include "bench_wire.h"
+
 #define WIRE_QUEUE_LEN 32u
 #define BATCH 8u /* datagrams sent between two drains of the wire */
 #define RX_PORT 9000u
@@ -26,65 +28,16 @@
 #define DEFAULT_COUNT 2000000ul
 #define MAX_PAYLOAD 1024u
 
-struct wire_end {
-    struct kite_netif netif;
-    struct wire_end *peer;
-    struct kite_pbuf *queue[WIRE_QUEUE_LEN];
-    unsigned head, count;
-    unsigned long drops; /* queue or peer pool full */
-};
-
 struct bench {
     struct kite_stack a, b;
-    struct wire_end end_a, end_b;
+    struct bench_wire_end end_a, end_b;
+    struct kite_pbuf *queue_a[WIRE_QUEUE_LEN], *queue_b[WIRE_QUEUE_LEN];
     struct kite_udp_pcb *tx, *rx;
     unsigned long rx_packets, rx_bytes;
     const uint8_t *expect; /* payload being sent */
     uint16_t expect_len;
     unsigned long rx_bad; /* sampled datagrams whose bytes differ */
 };
-
-/* Driver transmit: copy the frame into the peer stack's pool and queue it. */
-static enum kite_err wire_output(struct kite_netif *netif, struct kite_pbuf *p)
-{
-    struct wire_end *end = netif->driver;
-    struct wire_end *peer = end->peer;
-    struct kite_pbuf *copy;
-    uint16_t off = 0;
-
-    if (peer->count == WIRE_QUEUE_LEN) {
-        end->drops++;
-        return KITE_ERR_MEM;
-    }
-    copy = kite_pbuf_alloc(peer->netif.stack, 0, p->tot_len, KITE_PBUF_POOL);
-    if (copy == NULL) {
-        end->drops++;
-        return KITE_ERR_MEM;
-    }
-    for (const struct kite_pbuf *q = p; q != NULL; q = q->next) {
-        (void)kite_pbuf_copy_in(copy, q->payload, q->len, off);
-        off = (uint16_t)(off + q->len);
-    }
-    peer->queue[(peer->head + peer->count) % WIRE_QUEUE_LEN] = copy;
-    peer->count++;
-    return KITE_ERR_OK;
-}
-
-/* Hand every queued frame to the stack; returns how many. */
-static unsigned drain(struct wire_end *end)
-{
-    unsigned n = 0;
-
-    while (end->count > 0) {
-        struct kite_pbuf *p = end->queue[end->head];
-
-        end->head = (end->head + 1) % WIRE_QUEUE_LEN;
-        end->count--;
-        kite_netif_input(&end->netif, p);
-        n++;
-    }
-    return n;
-}
 
 static void rx_recv(void *arg, struct kite_udp_pcb *pcb, struct kite_pbuf *p,
                     const struct kite_addr *src, uint16_t src_port, const struct kite_addr *dst)
@@ -109,18 +62,6 @@ static void rx_recv(void *arg, struct kite_udp_pcb *pcb, struct kite_pbuf *p,
     kite_pbuf_free(pcb->stack, p);
 }
 
-static int add_end(struct kite_stack *stack, struct wire_end *end, const char *name, uint8_t id)
-{
-    const uint8_t mac[KITE_ETH_ADDR_LEN] = {0x02, 0x00, 0x00, 0x00, 0x00, id};
-
-    if (kite_netif_add_ethernet(stack, &end->netif, name, mac, 1500, wire_output, end) !=
-        KITE_ERR_OK) {
-        return -1;
-    }
-    kite_netif_set_up(&end->netif, true);
-    return kite_netif_set_ipv4(&end->netif, KITE_IP4(192, 0, 2, id), 24, 0) == KITE_ERR_OK ? 0 : -1;
-}
-
 static int setup(struct bench *b)
 {
     if (kite_stack_init(&b->a, NULL) != KITE_ERR_OK ||
@@ -129,7 +70,8 @@ static int setup(struct bench *b)
     }
     b->end_a.peer = &b->end_b;
     b->end_b.peer = &b->end_a;
-    if (add_end(&b->a, &b->end_a, "a0", 10) != 0 || add_end(&b->b, &b->end_b, "b0", 11) != 0) {
+    if (bench_wire_add(&b->end_a, &b->a, b->queue_a, WIRE_QUEUE_LEN, 10, 1500) != 0 ||
+        bench_wire_add(&b->end_b, &b->b, b->queue_b, WIRE_QUEUE_LEN, 11, 1500) != 0) {
         return -1;
     }
     b->tx = kite_udp_new(&b->a);
@@ -163,8 +105,8 @@ static int warm_up(struct bench *b, const uint8_t *payload)
     b->expect_len = 8;
     (void)send_one(b, payload, 8);
     for (int i = 0; i < 16 && b->rx_packets == 0; i++) {
-        drain(&b->end_b);
-        drain(&b->end_a);
+        bench_wire_drain(&b->end_b);
+        bench_wire_drain(&b->end_a);
     }
     return b->rx_packets == 1 ? 0 : -1;
 }
@@ -193,27 +135,18 @@ static void run_size(struct bench *b, const uint8_t *payload, uint16_t len, unsi
             send_errors++;
         }
         if (i % BATCH == BATCH - 1) {
-            drain(&b->end_b);
-            drain(&b->end_a);
+            bench_wire_drain(&b->end_b);
+            bench_wire_drain(&b->end_a);
         }
     }
-    drain(&b->end_b);
-    drain(&b->end_a);
+    bench_wire_drain(&b->end_b);
+    bench_wire_drain(&b->end_a);
     secs = seconds_since(&t0);
     printf("%7u %10lu %9.3f %12.0f %10.1f %8lu\n", (unsigned)len, b->rx_packets, secs,
            (double)b->rx_packets / secs, (double)b->rx_bytes * 8.0 / secs / 1e6,
            count - b->rx_packets);
     if (send_errors != 0) {
         printf("        (%lu sends failed)\n", send_errors);
-    }
-}
-
-static void discard_queue(struct wire_end *end, struct kite_stack *stack)
-{
-    while (end->count > 0) {
-        kite_pbuf_free(stack, end->queue[end->head]);
-        end->head = (end->head + 1) % WIRE_QUEUE_LEN;
-        end->count--;
     }
 }
 
@@ -224,8 +157,8 @@ static int teardown(struct bench *b)
     kite_netif_remove(&b->end_a.netif);
     kite_netif_remove(&b->end_b.netif);
     /* Frames still on the wire belong to the receiving stack's pool. */
-    discard_queue(&b->end_a, &b->a);
-    discard_queue(&b->end_b, &b->b);
+    bench_wire_discard(&b->end_a);
+    bench_wire_discard(&b->end_b);
     kite_stack_deinit(&b->a);
     kite_stack_deinit(&b->b);
     return kite_stack_pools_in_use(&b->a) + kite_stack_pools_in_use(&b->b) == 0 ? 0 : -1;
