@@ -35,9 +35,6 @@ struct kite_netif *kite_ipv4_route(struct kite_stack *stack, uint32_t dst);
 /** True if ip is one of the stack's own addresses. */
 bool kite_ipv4_is_local(struct kite_stack *stack, uint32_t ip);
 
-/** True if ip is a broadcast address of netif (limited or directed). */
-bool kite_ipv4_is_broadcast(const struct kite_netif *netif, uint32_t ip);
-
 /* Internal. */
 void kite__ipv4_init(struct kite_stack *stack);
 /**

@@ -117,6 +117,9 @@ void kite_netif_set_capture(struct kite_netif *netif, kite_capture_fn fn, void *
  */
 void kite_netif_input(struct kite_netif *netif, struct kite_pbuf *p);
 
+/** True if ip is a broadcast address on netif: limited, or its subnet's directed one. */
+bool kite_netif_is_broadcast4(const struct kite_netif *netif, uint32_t ip);
+
 /** Find a netif by name, or NULL. */
 struct kite_netif *kite_netif_find(struct kite_stack *stack, const char *name);
 

@@ -351,24 +351,13 @@ bool kite_arp_lookup(struct kite_stack *stack, uint32_t ip, uint8_t mac[KITE_ETH
     return true;
 }
 
-/* Limited broadcast, or the directed broadcast of this netif's subnet. */
-static bool is_link_broadcast(const struct kite_netif *netif, uint32_t ip)
-{
-    uint32_t mask = netif->ip4_mask.u.v4;
-    if (ip == KITE_IP4_BROADCAST)
-        return true;
-    /* RFC 3021: a /31 (or /32) has no broadcast address. */
-    return mask < 0xfffffffeu && mask != 0 && (ip & mask) == (netif->ip4.u.v4 & mask) &&
-           (ip & ~mask) == ~mask;
-}
-
 enum kite_err kite__netif_output_ip4(struct kite_netif *netif, struct kite_pbuf *p,
                                      uint32_t next_hop)
 {
     if ((netif->flags & KITE_NETIF_FLAG_ETHERNET) == 0)
         return kite__netif_transmit(netif, p);
     uint8_t mac[6];
-    if (is_link_broadcast(netif, next_hop)) {
+    if (kite_netif_is_broadcast4(netif, next_hop)) {
         memset(mac, 0xff, sizeof mac);
     } else if (kite_ip4_is_multicast(next_hop)) {
         kite_eth_ip4_multicast_mac(next_hop, mac);

@@ -154,6 +154,17 @@ void kite_netif_set_capture(struct kite_netif *netif, kite_capture_fn fn, void *
     netif->capture_ctx = ctx;
 }
 
+bool kite_netif_is_broadcast4(const struct kite_netif *netif, uint32_t ip)
+{
+    uint32_t mask = netif->ip4_mask.u.v4;
+    if (ip == KITE_IP4_BROADCAST)
+        return true;
+    /* RFC 1122 3.2.1.3: the directed broadcast of the subnet (host part all
+     * ones); RFC 3021: a /31 (or /32) has none. */
+    return !kite_addr_is_any(&netif->ip4) && mask != 0 && mask < 0xfffffffeu &&
+           (ip & mask) == (netif->ip4.u.v4 & mask) && (ip & ~mask) == ~mask;
+}
+
 struct kite_netif *kite_netif_find(struct kite_stack *stack, const char *name)
 {
     for (struct kite_netif *n = stack->netifs; n != NULL; n = n->next) {

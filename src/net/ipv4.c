@@ -22,17 +22,6 @@ bool kite_ipv4_is_local(struct kite_stack *stack, uint32_t ip)
     return false;
 }
 
-bool kite_ipv4_is_broadcast(const struct kite_netif *netif, uint32_t ip)
-{
-    uint32_t mask = netif->ip4_mask.u.v4;
-    if (ip == KITE_IP4_BROADCAST)
-        return true;
-    /* RFC 1122 3.2.1.3: the directed broadcast of a subnet (host part all ones). */
-    /* RFC 3021: a /31 (or /32) subnet has no broadcast address. */
-    return mask != 0 && mask < 0xfffffffeu && netif_has_addr(netif) &&
-           (ip & mask) == (netif->ip4.u.v4 & mask) && (ip & ~mask) == ~mask;
-}
-
 static struct kite_netif *find_loopback(struct kite_stack *stack)
 {
     for (struct kite_netif *n = stack->netifs; n != NULL; n = n->next)
@@ -70,7 +59,7 @@ struct kite_netif *kite_ipv4_route(struct kite_stack *stack, uint32_t dst)
 static bool accept_destination(struct kite_stack *stack, struct kite_netif *netif, uint32_t dst,
                                struct kite_ip_rx *rx)
 {
-    rx->broadcast = kite_ipv4_is_broadcast(netif, dst);
+    rx->broadcast = kite_netif_is_broadcast4(netif, dst);
     rx->multicast = kite_ip4_is_multicast(dst);
     if (rx->broadcast || rx->multicast)
         return true;
@@ -141,13 +130,13 @@ static void deliver(struct kite_stack *stack, struct kite_pbuf *p, struct kite_i
  * or multicast address, as DHCP does). */
 static bool source_is_valid(const struct kite_netif *netif, const struct kite_ipv4_repr *ip)
 {
-    if (kite_ip4_is_multicast(ip->src) || kite_ipv4_is_broadcast(netif, ip->src))
+    if (kite_ip4_is_multicast(ip->src) || kite_netif_is_broadcast4(netif, ip->src))
         return false;
     if (kite_ip4_is_loopback(ip->src) && (netif->flags & KITE_NETIF_FLAG_LOOPBACK) == 0)
         return false;
     if (ip->src == 0)
         return ip->dst == KITE_IP4_BROADCAST || kite_ip4_is_multicast(ip->dst) ||
-               kite_ipv4_is_broadcast(netif, ip->dst);
+               kite_netif_is_broadcast4(netif, ip->dst);
     return true;
 }
 

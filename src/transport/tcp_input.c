@@ -198,27 +198,6 @@ static void listen_syn(struct kite_tcp_pcb *listener, const struct tcp_seg *seg)
     kite__tcp_rto_restart(pcb);
 }
 
-static bool accept_child(struct kite_tcp_pcb *pcb)
-{
-    struct kite_tcp_pcb *listener = pcb->listener;
-    pcb->stack->stats.tcp.established++;
-    if (listener == NULL || listener->accept == NULL) {
-        kite_tcp_abort(pcb); /* nobody to take it */
-        return false;
-    }
-    pcb->flags |= KITE_TCPF_ACCEPTED;
-    pcb->busy++;
-    enum kite_err err = listener->accept(listener->arg, pcb);
-    pcb->busy--;
-    if (pcb->flags & KITE_TCPF_FREE_PENDING)
-        return false;
-    if (err != KITE_ERR_OK) {
-        kite_tcp_abort(pcb);
-        return false;
-    }
-    return true;
-}
-
 static void listen_cookie_ack(struct kite_tcp_pcb *listener, struct tcp_seg *seg)
 {
     struct kite_stack *stack = listener->stack;
@@ -246,9 +225,9 @@ static void listen_cookie_ack(struct kite_tcp_pcb *listener, struct tcp_seg *seg
     pcb->snd_wnd = seg->hdr.window;
     pcb->max_snd_wnd = pcb->snd_wnd;
     pcb->listener = listener;
-    kite__tcp_set_state(pcb, KITE_TCP_ESTABLISHED);
     pcb->busy++;
-    bool ok = accept_child(pcb);
+    /* No round trip to measure: when the cookie SYN-ACK left is not known. */
+    bool ok = kite__tcp_established(pcb, &seg->hdr, false);
     pcb->busy--;
     if (ok)
         kite__tcp_process(pcb, seg);
@@ -259,8 +238,10 @@ static void listen_cookie_ack(struct kite_tcp_pcb *listener, struct tcp_seg *seg
 static void listen_input(struct kite_tcp_pcb *listener, struct tcp_seg *seg)
 {
     uint8_t f = seg->hdr.flags;
-    if (f & KITE_TCP_RST)
+    if (f & KITE_TCP_RST) {
+        listener->stack->stats.tcp.drop_unexpected++; /* RFC 9293 3.10.7.2: ignore */
         return;
+    }
     if (f & KITE_TCP_ACK) {
         if ((f & KITE_TCP_SYN) == 0 && (f & KITE_TCP_FIN) == 0)
             listen_cookie_ack(listener, seg);
@@ -270,6 +251,8 @@ static void listen_input(struct kite_tcp_pcb *listener, struct tcp_seg *seg)
     }
     if (f & KITE_TCP_SYN)
         listen_syn(listener, seg);
+    else
+        listener->stack->stats.tcp.drop_unexpected++; /* neither SYN, ACK nor RST */
 }
 
 /* ---- SYN_SENT (RFC 9293 3.10.7.3) ----------------------------------------- */
@@ -277,25 +260,9 @@ static void listen_input(struct kite_tcp_pcb *listener, struct tcp_seg *seg)
 static void syn_sent_established(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg)
 {
     pcb->snd_una = seg->hdr.ack;
-    kite__tcp_set_state(pcb, KITE_TCP_ESTABLISHED);
-    pcb->stack->stats.tcp.established++;
-    if ((pcb->flags & KITE_TCPF_TS) && seg->hdr.ts_ecr != 0 && pcb->retries == 0)
-        kite__tcp_rtt_sample(pcb, kite__tcp_ts_now(pcb) - seg->hdr.ts_ecr);
-    else if (pcb->retries == 0)
-        kite__tcp_rtt_sample(pcb, (uint32_t)(pcb->stack->now - pcb->rtt_start));
-    else if (pcb->srtt8 == 0)
-        pcb->rto_ms = 3000; /* RFC 6298 5.7: the SYN was retransmitted, no sample */
-    pcb->retries = 0;
-    pcb->backoff = 0;
-    pcb->rto_at = KITE_TIME_NEVER;
-    pcb->flags |= KITE_TCPF_ACK_NOW;
-    if (pcb->connected != NULL) {
-        pcb->busy++;
-        pcb->connected(pcb->arg, pcb);
-        pcb->busy--;
-    }
+    pcb->flags |= KITE_TCPF_ACK_NOW; /* the third segment of the handshake */
+    (void)kite__tcp_established(pcb, &seg->hdr, true);
 }
-
 static void syn_sent_input(struct kite_tcp_pcb *pcb, struct tcp_seg *seg)
 {
     uint8_t f = seg->hdr.flags;
@@ -309,11 +276,15 @@ static void syn_sent_input(struct kite_tcp_pcb *pcb, struct tcp_seg *seg)
         if (f & KITE_TCP_ACK) {
             pcb->stack->stats.tcp.resets_rx++;
             kite__tcp_kill(pcb, KITE_ERR_RESET); /* connection refused */
+        } else {
+            pcb->stack->stats.tcp.drop_unexpected++; /* RFC 9293 3.10.7.3: no ACK, ignore */
         }
         return;
     }
-    if ((f & KITE_TCP_SYN) == 0)
+    if ((f & KITE_TCP_SYN) == 0) {
+        pcb->stack->stats.tcp.drop_unexpected++;
         return;
+    }
     kite__tcp_apply_syn_options(pcb, &seg->hdr);
     start_receiving(pcb, seg);
     if (f & KITE_TCP_ACK) {

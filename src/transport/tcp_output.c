@@ -225,7 +225,8 @@ static uint32_t payload_max(const struct kite_tcp_pcb *pcb)
     if ((pcb->flags & KITE_TCPF_SACK) && pcb->ooo_count > 0) {
         struct kite_tcp_sack_block b[KITE_TCP_MAX_SACK_BLOCKS];
         uint8_t n = kite__tcp_sack_blocks(pcb, b, (pcb->flags & KITE_TCPF_TS) ? 3 : 4);
-        m -= 4u + 8u * n; /* NOP NOP kind len + 8 per block */
+        uint32_t opt = 4u + 8u * n; /* NOP NOP kind len + 8 per block */
+        m = m > opt ? m - opt : 1u; /* a tiny MSS still moves one byte */
     }
     return m;
 }
@@ -414,6 +415,12 @@ void kite__tcp_send_rst(struct kite_stack *stack, uint32_t src, uint16_t sport, 
         stack->stats.tcp.resets_sent++;
     }
     kite_pbuf_free(stack, p);
+}
+
+void kite__tcp_reset_peer(const struct kite_tcp_pcb *pcb, uint32_t ack)
+{
+    kite__tcp_send_rst(pcb->stack, pcb->local_ip.u.v4, pcb->local_port, pcb->remote_ip.u.v4,
+                       pcb->remote_port, pcb->snd_max, ack, true);
 }
 
 void kite__tcp_rst_for(struct kite_stack *stack, const struct tcp_seg *seg)

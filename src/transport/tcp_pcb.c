@@ -145,8 +145,7 @@ static void orphan_children(struct kite_tcp_pcb *listener)
     while (c != NULL) {
         struct kite_tcp_pcb *next = c->next;
         if (c->listener == listener && c->state == KITE_TCP_SYN_RECEIVED) {
-            kite__tcp_send_rst(c->stack, c->local_ip.u.v4, c->local_port, c->remote_ip.u.v4,
-                               c->remote_port, c->snd_max, c->rcv_nxt, true);
+            kite__tcp_reset_peer(c, c->rcv_nxt);
             kite__tcp_set_state(c, KITE_TCP_CLOSED);
             c->listener = NULL;
             kite__tcp_release(c);
@@ -622,8 +621,7 @@ void kite_tcp_abort(struct kite_tcp_pcb *pcb)
     case KITE_TCP_CLOSING:
     case KITE_TCP_LAST_ACK:
         /* RFC 9293 3.10.5 ABORT: send a reset, forget everything. */
-        kite__tcp_send_rst(pcb->stack, pcb->local_ip.u.v4, pcb->local_port, pcb->remote_ip.u.v4,
-                           pcb->remote_port, pcb->snd_max, pcb->rcv_nxt, true);
+        kite__tcp_reset_peer(pcb, pcb->rcv_nxt);
         break;
     default:
         break;

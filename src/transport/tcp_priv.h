@@ -43,6 +43,14 @@ void kite__tcp_apply_syn_options(struct kite_tcp_pcb *pcb, const struct kite_tcp
 /* tcp_state.c: segment processing in synchronized states and SYN_RECEIVED. */
 void kite__tcp_process(struct kite_tcp_pcb *pcb, struct tcp_seg *seg);
 bool kite__tcp_challenge_allowed(struct kite_stack *stack);
+/**
+ * The handshake completed: take its RTT sample when measured, reset the
+ * retransmission state, enter ESTABLISHED and tell the application (accept
+ * callback of the listener, or connected callback of an active open). False
+ * when the application refused or closed the connection.
+ */
+bool kite__tcp_established(struct kite_tcp_pcb *pcb, const struct kite_tcp_repr *hdr,
+                           bool measured);
 
 /* tcp_output.c */
 enum kite_err kite__tcp_output(struct kite_tcp_pcb *pcb);
@@ -53,6 +61,8 @@ enum kite_err kite__tcp_send_data(struct kite_tcp_pcb *pcb, uint32_t seq, uint32
 void kite__tcp_send_rst(struct kite_stack *stack, uint32_t src, uint16_t sport, uint32_t dst,
                         uint16_t dport, uint32_t seq, uint32_t ack, bool with_ack);
 void kite__tcp_rst_for(struct kite_stack *stack, const struct tcp_seg *seg);
+/** RST (with ACK of ack) to the peer of a connection, at the highest sequence sent. */
+void kite__tcp_reset_peer(const struct kite_tcp_pcb *pcb, uint32_t ack);
 void kite__tcp_send_keepalive(struct kite_tcp_pcb *pcb);
 enum kite_err kite__tcp_send_window_probe(struct kite_tcp_pcb *pcb);
 uint32_t kite__tcp_ts_now(const struct kite_tcp_pcb *pcb);

@@ -115,20 +115,26 @@ static void handle_rst(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg)
 
 /* ---- 5. ACK ---------------------------------------------------------------------- */
 
-static void established(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg)
+/* RFC 6298 2.2 / RFC 7323 4.1: the handshake gives the first RTT sample,
+ * unless the SYN was retransmitted (Karn); then RFC 6298 5.7 asks for a
+ * 3 s RTO until data gives a sample. */
+static void handshake_rtt(struct kite_tcp_pcb *pcb, const struct kite_tcp_repr *hdr)
 {
-    pcb->snd_una = pcb->iss + 1; /* our SYN is acknowledged */
-    if ((pcb->flags & KITE_TCPF_TS) && (seg->hdr.opts & KITE_TCP_HAS_TIMESTAMP) &&
-        seg->hdr.ts_ecr != 0)
-        kite__tcp_rtt_sample(pcb, kite__tcp_ts_now(pcb) - seg->hdr.ts_ecr);
-    else if (pcb->retries == 0)
+    if (pcb->retries > 0) {
+        if (pcb->srtt8 == 0)
+            pcb->rto_ms = 3000;
+    } else if ((pcb->flags & KITE_TCPF_TS) && (hdr->opts & KITE_TCP_HAS_TIMESTAMP) &&
+               hdr->ts_ecr != 0) {
+        kite__tcp_rtt_sample(pcb, kite__tcp_ts_now(pcb) - hdr->ts_ecr);
+    } else {
         kite__tcp_rtt_sample(pcb, (uint32_t)(pcb->stack->now - pcb->rtt_start));
-    else if (pcb->srtt8 == 0)
-        pcb->rto_ms = 3000; /* RFC 6298 5.7: the SYN was retransmitted, no sample */
-    pcb->snd_wnd = (uint32_t)seg->hdr.window << pcb->snd_wscale;
-    pcb->max_snd_wnd = pcb->snd_wnd;
-    pcb->snd_wl1 = seg->hdr.seq;
-    pcb->snd_wl2 = seg->hdr.ack;
+    }
+}
+
+bool kite__tcp_established(struct kite_tcp_pcb *pcb, const struct kite_tcp_repr *hdr, bool measured)
+{
+    if (measured)
+        handshake_rtt(pcb, hdr);
     pcb->retries = 0;
     pcb->backoff = 0;
     pcb->rto_at = KITE_TIME_NEVER;
@@ -144,9 +150,10 @@ static void established(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg)
                 kite_tcp_abort(pcb);
         }
     } else if (pcb->connected != NULL) {
-        pcb->connected(pcb->arg, pcb); /* simultaneous open completed */
+        pcb->connected(pcb->arg, pcb);
     }
     pcb->busy--;
+    return !(pcb->flags & KITE_TCPF_FREE_PENDING);
 }
 
 static bool syn_received_ack(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg)
@@ -156,8 +163,12 @@ static bool syn_received_ack(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg
         kite__tcp_rst_for(pcb->stack, seg);
         return false;
     }
-    established(pcb, seg);
-    return !(pcb->flags & KITE_TCPF_FREE_PENDING);
+    pcb->snd_una = pcb->iss + 1; /* our SYN is acknowledged */
+    pcb->snd_wnd = (uint32_t)seg->hdr.window << pcb->snd_wscale;
+    pcb->max_snd_wnd = pcb->snd_wnd;
+    pcb->snd_wl1 = seg->hdr.seq;
+    pcb->snd_wl2 = seg->hdr.ack;
+    return kite__tcp_established(pcb, &seg->hdr, true);
 }
 
 static void update_window(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg)
@@ -405,8 +416,7 @@ static void data_after_close(struct kite_tcp_pcb *pcb, struct tcp_seg *seg)
 {
     /* RFC 1122 4.2.2.13 / RFC 9293 3.10.4: nobody will read it: reset. */
     pcb->stack->stats.tcp.drop_after_close++;
-    kite__tcp_send_rst(pcb->stack, pcb->local_ip.u.v4, pcb->local_port, pcb->remote_ip.u.v4,
-                       pcb->remote_port, pcb->snd_max, seg->hdr.seq + seg->len, true);
+    kite__tcp_reset_peer(pcb, seg->hdr.seq + seg->len);
     kite__tcp_kill(pcb, KITE_ERR_RESET);
 }
 
@@ -479,8 +489,10 @@ static bool process_control(struct kite_tcp_pcb *pcb, struct tcp_seg *seg)
         challenge_ack(pcb); /* RFC 5961 4.2 */
         return false;
     }
-    if (!(seg->hdr.flags & KITE_TCP_ACK))
+    if (!(seg->hdr.flags & KITE_TCP_ACK)) {
+        pcb->stack->stats.tcp.drop_unexpected++; /* RFC 9293: "if the ACK bit is off drop" */
         return false;
+    }
     if (pcb->state == KITE_TCP_SYN_RECEIVED && !syn_received_ack(pcb, seg))
         return false;
     return handle_ack(pcb, seg);

@@ -299,7 +299,7 @@ static enum kite_err check_destination(const struct kite_udp_pcb *pcb, struct ki
 {
     if (dst == 0 || port == 0)
         return KITE_ERR_VAL;
-    if (kite_ipv4_is_broadcast(netif, dst) && (pcb->flags & KITE_UDP_FLAG_BROADCAST) == 0)
+    if (kite_netif_is_broadcast4(netif, dst) && (pcb->flags & KITE_UDP_FLAG_BROADCAST) == 0)
         return KITE_ERR_VAL; /* like SO_BROADCAST: opt in before broadcasting */
     return KITE_ERR_OK;
 }

@@ -173,6 +173,8 @@ static void rst_to_listen_ignored(void **state)
     th_expect_none(t);
     assert_int_equal(th_pcbs_used(t), 1);
     assert_int_equal(t->stack.stats.tcp.resets_sent, 0);
+    /* Every drop is counted. */
+    assert_int_equal(t->stack.stats.tcp.drop_unexpected, 2);
     th_cleanup(t);
 }
 
