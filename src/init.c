@@ -3,15 +3,12 @@
  * dispatch tables at start-up so lower layers never name higher ones. */
 #include "kite/stack.h"
 
-#include "kite/wire/ethernet.h"
-
 enum kite_err kite_stack_init(struct kite_stack *stack, const struct kite_stack_config *cfg)
 {
     if (stack == NULL)
         return KITE_ERR_ARG;
     kite__core_init(stack, cfg);
     kite__arp_init(stack);
-    (void)kite__stack_register_ethertype(stack, KITE_ETHERTYPE_ARP, kite__arp_input);
     kite__ipv4_init(stack);
     kite__icmp4_init(stack);
     kite__udp_init(stack);

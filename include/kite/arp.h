@@ -49,14 +49,12 @@ enum kite_err kite_arp_request(struct kite_netif *netif, uint32_t ip);
 /* Internal API for the link layer. */
 void kite__arp_init(struct kite_stack *stack);
 void kite__arp_input(struct kite_netif *netif, struct kite_pbuf *p);
-/** Resolve next_hop and send the IP packet p (consumes p). */
+/**
+ * Send the IPv4 packet p out of netif to next_hop: straight to the driver on
+ * an IP-level netif, else to the broadcast or multicast MAC, else to the MAC
+ * the ARP cache resolves (queueing a copy while unresolved). p not consumed.
+ */
 enum kite_err kite__arp_output(struct kite_netif *netif, struct kite_pbuf *p, uint32_t next_hop);
-/** Drop the entries of netif (static ones too unless keep_static). */
-void kite__arp_forget(struct kite_netif *netif, bool keep_static);
-/** Send an IP packet out of netif to next_hop (resolving with ARP); p not consumed. */
-enum kite_err kite__netif_output_ip4(struct kite_netif *netif, struct kite_pbuf *p,
-                                     uint32_t next_hop);
-void kite__arp_announce(struct kite_netif *netif);
 void kite__arp_flush(struct kite_stack *stack);
 
 #endif

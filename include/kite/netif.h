@@ -71,7 +71,8 @@ struct kite_netif {
 
     struct kite_netif_counters counters;
 
-    /* Gratuitous ARP announcements still to send (RFC 5227 2.3). */
+    /* ARP's per-netif state (the netif's memory is the caller's, so it lives
+     * here): gratuitous announcements still to send (RFC 5227 2.3). */
     struct kite_timer garp_timer;
     uint8_t garp_left;
 };

@@ -67,9 +67,19 @@ typedef void (*kite_proto_input_fn)(struct kite_stack *stack, struct kite_pbuf *
 typedef void (*kite_proto_error_fn)(struct kite_stack *stack, uint8_t type, uint8_t code,
                                     const uint8_t *orig, uint16_t orig_len);
 
+/*
+ * What happened to a netif. old is the IPv4 address the event takes away
+ * (ADDR_CHANGED: the previous address, REMOVED: the current one), 0 for the
+ * other events. Hooks run in registration order (lower layers register first),
+ * except for REMOVED, which runs in reverse so the layers above let go of a
+ * netif before the layers below forget it.
+ */
 enum kite_netif_event {
-    KITE_NETIF_EV_ADDR_CHANGED, /* old = the previous IPv4 address */
+    KITE_NETIF_EV_ADDR_CHANGED, /* the IPv4 address changed */
     KITE_NETIF_EV_REMOVED,      /* the netif is going away */
+    KITE_NETIF_EV_ADDED,        /* the netif was linked into the stack */
+    KITE_NETIF_EV_UP,           /* admin and link are both up now */
+    KITE_NETIF_EV_DOWN,         /* admin or link went down */
 };
 typedef void (*kite_netif_event_fn)(struct kite_stack *stack, struct kite_netif *netif,
                                     enum kite_netif_event event, uint32_t old);

@@ -150,9 +150,12 @@ enum kite_err kite__stack_register_netif_hook(struct kite_stack *stack, kite_net
 void kite__stack_netif_event(struct kite_stack *stack, struct kite_netif *netif,
                              enum kite_netif_event event, uint32_t old)
 {
-    for (int i = 0; i < KITE_MAX_NETIF_HOOKS; i++)
+    bool reverse = event == KITE_NETIF_EV_REMOVED;
+    for (int n = 0; n < KITE_MAX_NETIF_HOOKS; n++) {
+        int i = reverse ? KITE_MAX_NETIF_HOOKS - 1 - n : n;
         if (stack->netif_events[i] != NULL)
             stack->netif_events[i](stack, netif, event, old);
+    }
 }
 
 void kite_stats_foreach(const struct kite_stack *stack,

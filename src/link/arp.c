@@ -17,11 +17,15 @@ static const uint8_t broadcast_mac[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 static const uint8_t zero_mac[6] = {0, 0, 0, 0, 0, 0};
 
 static void arp_timer_fired(struct kite_stack *stack, struct kite_timer *timer);
+static void netif_event(struct kite_stack *stack, struct kite_netif *netif,
+                        enum kite_netif_event event, uint32_t old);
 
 void kite__arp_init(struct kite_stack *stack)
 {
     memset(&stack->arp, 0, sizeof stack->arp);
     kite_timer_init(&stack->arp.timer, arp_timer_fired);
+    (void)kite__stack_register_ethertype(stack, KITE_ETHERTYPE_ARP, kite__arp_input);
+    (void)kite__stack_register_netif_hook(stack, netif_event);
 }
 
 /* Keep the timer armed exactly while some entry can change state by itself. */
@@ -117,11 +121,28 @@ enum kite_err kite_arp_request(struct kite_netif *netif, uint32_t ip)
     return send_arp(netif, KITE_ARP_OP_REQUEST, broadcast_mac, zero_mac, ip);
 }
 
-void kite__arp_announce(struct kite_netif *netif)
+/* ---- Gratuitous announcements (RFC 5227 2.3) ------------------------------ */
+
+static void garp_timer_fired(struct kite_stack *stack, struct kite_timer *timer)
 {
-    /* RFC 5227 2.3: an announcement is a request with sender = target = our address. */
-    netif->stack->stats.arp.gratuitous_sent++;
+    struct kite_netif *netif = KITE_CONTAINER_OF(timer, struct kite_netif, garp_timer);
+    if (netif->garp_left == 0 || !kite_netif_is_up(netif) || kite_addr_is_any(&netif->ip4))
+        return;
+    /* An announcement is a request with sender = target = our address. */
+    stack->stats.arp.gratuitous_sent++;
     (void)send_arp(netif, KITE_ARP_OP_REQUEST, broadcast_mac, zero_mac, netif->ip4.u.v4);
+    if (--netif->garp_left > 0)
+        kite_timer_arm(stack, timer, stack->now + KITE_ARP_GRATUITOUS_INTERVAL_MS);
+}
+
+/* Announce a newly usable address: on an Ethernet netif that is up and has one. */
+static void announce_soon(struct kite_netif *netif)
+{
+    if ((netif->flags & KITE_NETIF_FLAG_ETHERNET) == 0 || !kite_netif_is_up(netif) ||
+        kite_addr_is_any(&netif->ip4) || KITE_ARP_GRATUITOUS_COUNT == 0)
+        return;
+    netif->garp_left = KITE_ARP_GRATUITOUS_COUNT;
+    kite_timer_arm(netif->stack, &netif->garp_timer, netif->stack->now);
 }
 
 static void send_queue(struct kite_stack *stack, struct kite_arp_entry *e)
@@ -247,7 +268,8 @@ static enum kite_err start_resolution(struct kite_netif *netif, struct kite_pbuf
     return err;
 }
 
-enum kite_err kite__arp_output(struct kite_netif *netif, struct kite_pbuf *p, uint32_t next_hop)
+static enum kite_err output_unicast(struct kite_netif *netif, struct kite_pbuf *p,
+                                    uint32_t next_hop)
 {
     struct kite_stack *stack = netif->stack;
     struct kite_arp_entry *e = find_entry(stack, next_hop, netif);
@@ -291,9 +313,9 @@ static void arp_timer_fired(struct kite_stack *stack, struct kite_timer *timer)
     reschedule(stack);
 }
 
-void kite__arp_forget(struct kite_netif *netif, bool keep_static)
+/* Drop the entries of netif (static ones too unless keep_static). */
+static void forget(struct kite_stack *stack, const struct kite_netif *netif, bool keep_static)
 {
-    struct kite_stack *stack = netif->stack;
     for (int i = 0; i < KITE_ARP_TABLE_SIZE; i++) {
         struct kite_arp_entry *e = &stack->arp.entries[i];
         if (e->state == KITE_ARP_STATIC && keep_static)
@@ -302,6 +324,32 @@ void kite__arp_forget(struct kite_netif *netif, bool keep_static)
             free_entry(stack, e);
     }
     reschedule(stack);
+}
+
+static void netif_event(struct kite_stack *stack, struct kite_netif *netif,
+                        enum kite_netif_event event, uint32_t old)
+{
+    (void)old;
+    switch (event) {
+    case KITE_NETIF_EV_ADDED:
+        kite_timer_init(&netif->garp_timer, garp_timer_fired);
+        break;
+    case KITE_NETIF_EV_UP:
+        announce_soon(netif);
+        break;
+    case KITE_NETIF_EV_DOWN:
+        kite_timer_cancel(stack, &netif->garp_timer);
+        break;
+    case KITE_NETIF_EV_ADDR_CHANGED:
+        /* Learned neighbours may belong to the old subnet; the user's entries stay. */
+        forget(stack, netif, true);
+        announce_soon(netif);
+        break;
+    case KITE_NETIF_EV_REMOVED:
+        kite_timer_cancel(stack, &netif->garp_timer);
+        forget(stack, netif, false);
+        break;
+    }
 }
 
 void kite__arp_flush(struct kite_stack *stack)
@@ -351,8 +399,7 @@ bool kite_arp_lookup(struct kite_stack *stack, uint32_t ip, uint8_t mac[KITE_ETH
     return true;
 }
 
-enum kite_err kite__netif_output_ip4(struct kite_netif *netif, struct kite_pbuf *p,
-                                     uint32_t next_hop)
+enum kite_err kite__arp_output(struct kite_netif *netif, struct kite_pbuf *p, uint32_t next_hop)
 {
     if ((netif->flags & KITE_NETIF_FLAG_ETHERNET) == 0)
         return kite__netif_transmit(netif, p);
@@ -362,7 +409,7 @@ enum kite_err kite__netif_output_ip4(struct kite_netif *netif, struct kite_pbuf 
     } else if (kite_ip4_is_multicast(next_hop)) {
         kite_eth_ip4_multicast_mac(next_hop, mac);
     } else {
-        return kite__arp_output(netif, p, next_hop);
+        return output_unicast(netif, p, next_hop);
     }
     return kite__ethernet_output(netif, p, mac, KITE_ETHERTYPE_IPV4);
 }

@@ -4,15 +4,13 @@
 
 #include <string.h>
 
-#include "kite/arp.h"
 #include "kite/ethernet.h"
 #include "kite/stack.h"
 #include "kite/wire/ethernet.h"
 
-static void garp_timer_fired(struct kite_stack *stack, struct kite_timer *timer);
-
 static enum kite_err add_netif(struct kite_stack *stack, struct kite_netif *netif, const char *name,
-                               uint16_t mtu, kite_netif_output_fn output, void *driver)
+                               uint16_t mtu, kite_netif_output_fn output, void *driver,
+                               uint8_t flags, const uint8_t *mac)
 {
     if (stack == NULL || netif == NULL || output == NULL || name == NULL || mtu < 68 ||
         strlen(name) >= KITE_NETIF_NAME_LEN)
@@ -28,9 +26,12 @@ static enum kite_err add_netif(struct kite_stack *stack, struct kite_netif *neti
     netif->output = output;
     netif->driver = driver;
     netif->index = stack->next_netif_index++;
-    kite_timer_init(&netif->garp_timer, garp_timer_fired);
+    netif->flags = flags;
+    if (mac != NULL)
+        memcpy(netif->hwaddr, mac, KITE_ETH_ADDR_LEN);
     netif->next = stack->netifs;
     stack->netifs = netif;
+    kite__stack_netif_event(stack, netif, KITE_NETIF_EV_ADDED, 0);
     return KITE_ERR_OK;
 }
 
@@ -40,19 +41,14 @@ enum kite_err kite_netif_add_ethernet(struct kite_stack *stack, struct kite_neti
 {
     if (mac == NULL || kite_eth_is_multicast(mac))
         return KITE_ERR_ARG;
-    enum kite_err err = add_netif(stack, netif, name, mtu, output, driver);
-    if (err != KITE_ERR_OK)
-        return err;
-    netif->flags = KITE_NETIF_FLAG_ETHERNET;
-    memcpy(netif->hwaddr, mac, KITE_ETH_ADDR_LEN);
-    return KITE_ERR_OK;
+    return add_netif(stack, netif, name, mtu, output, driver, KITE_NETIF_FLAG_ETHERNET, mac);
 }
 
 enum kite_err kite_netif_add_ip(struct kite_stack *stack, struct kite_netif *netif,
                                 const char *name, uint16_t mtu, kite_netif_output_fn output,
                                 void *driver)
 {
-    return add_netif(stack, netif, name, mtu, output, driver);
+    return add_netif(stack, netif, name, mtu, output, driver, 0, NULL);
 }
 
 void kite_netif_remove(struct kite_netif *netif)
@@ -62,9 +58,7 @@ void kite_netif_remove(struct kite_netif *netif)
         return;
     if (netif->driver_remove != NULL)
         netif->driver_remove(netif);
-    kite_timer_cancel(stack, &netif->garp_timer);
     kite__stack_netif_event(stack, netif, KITE_NETIF_EV_REMOVED, netif->ip4.u.v4);
-    kite__arp_forget(netif, false);
     for (struct kite_netif **pp = &stack->netifs; *pp != NULL; pp = &(*pp)->next) {
         if (*pp == netif) {
             *pp = netif->next;
@@ -77,34 +71,14 @@ void kite_netif_remove(struct kite_netif *netif)
     netif->stack = NULL;
 }
 
-static void maybe_announce(struct kite_netif *netif)
-{
-    /* RFC 5227 2.3: announce a newly usable address with gratuitous ARP. */
-    if ((netif->flags & KITE_NETIF_FLAG_ETHERNET) == 0 || !kite_netif_is_up(netif) ||
-        kite_addr_is_any(&netif->ip4) || KITE_ARP_GRATUITOUS_COUNT == 0)
-        return;
-    netif->garp_left = KITE_ARP_GRATUITOUS_COUNT;
-    kite_timer_arm(netif->stack, &netif->garp_timer, netif->stack->now);
-}
-
-static void garp_timer_fired(struct kite_stack *stack, struct kite_timer *timer)
-{
-    struct kite_netif *netif = KITE_CONTAINER_OF(timer, struct kite_netif, garp_timer);
-    if (netif->garp_left == 0 || !kite_netif_is_up(netif) || kite_addr_is_any(&netif->ip4))
-        return;
-    kite__arp_announce(netif);
-    if (--netif->garp_left > 0)
-        kite_timer_arm(stack, timer, stack->now + KITE_ARP_GRATUITOUS_INTERVAL_MS);
-}
-
 static void set_flag(struct kite_netif *netif, uint8_t flag, bool on)
 {
     bool was_up = kite_netif_is_up(netif);
     netif->flags = on ? (uint8_t)(netif->flags | flag) : (uint8_t)(netif->flags & ~flag);
-    if (!was_up && kite_netif_is_up(netif))
-        maybe_announce(netif);
-    if (was_up && !kite_netif_is_up(netif))
-        kite_timer_cancel(netif->stack, &netif->garp_timer);
+    bool is_up = kite_netif_is_up(netif);
+    if (was_up != is_up && netif->stack != NULL)
+        kite__stack_netif_event(netif->stack, netif, is_up ? KITE_NETIF_EV_UP : KITE_NETIF_EV_DOWN,
+                                0);
 }
 
 void kite_netif_set_up(struct kite_netif *netif, bool up)
@@ -130,16 +104,11 @@ enum kite_err kite_netif_set_ipv4(struct kite_netif *netif, uint32_t addr, unsig
     if (gw != 0 && addr != 0 && (gw & mask) != (addr & mask))
         return KITE_ERR_VAL; /* the gateway must be on the link */
     uint32_t old = netif->ip4.u.v4;
-    bool changed = old != addr;
-    if (changed)
-        kite__arp_forget(netif, true); /* learned neighbours may belong to the old subnet */
     netif->ip4 = KITE_ADDR_V4(addr);
     netif->ip4_mask = KITE_ADDR_V4(mask);
     netif->ip4_gw = KITE_ADDR_V4(gw);
-    if (changed) {
+    if (old != addr)
         kite__stack_netif_event(netif->stack, netif, KITE_NETIF_EV_ADDR_CHANGED, old);
-        maybe_announce(netif);
-    }
     return KITE_ERR_OK;
 }
 

@@ -219,7 +219,7 @@ enum kite_err kite__ipv4_output_if(struct kite_netif *netif, struct kite_pbuf *p
         .dst = dst,
     };
     (void)kite_ipv4_emit(&ip, head->payload, head->len);
-    enum kite_err err = kite__netif_output_ip4(netif, head, next_hop_for(netif, dst));
+    enum kite_err err = kite__arp_output(netif, head, next_hop_for(netif, dst));
     if (err == KITE_ERR_OK)
         stack->stats.ipv4.tx++;
     else
