@@ -22,7 +22,6 @@
 #   LOSSY_SEND_MIB (64), LOSS_PPM (10000), DELAY_MS (10), TCP_BUF (524288).
 # Exit 0 when every measurement ran, 1 on a failure, 77 when it cannot run.
 
-# shellcheck disable=SC2153 # KITE_IF, KITE_IP, KITE_DIR come from lib.sh
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$ROOT/build-tput}
 case "$BUILD" in /*) ;; *) BUILD="$PWD/$BUILD" ;; esac
@@ -31,6 +30,8 @@ RELAY="$BUILD/bin/netem_relay"
 
 # shellcheck source=../tests/interop/lib.sh disable=SC1091
 . "$ROOT/tests/interop/lib.sh" "$BUILD/bin/kite-host"
+# shellcheck source=bench-lib.sh disable=SC1091
+. "$ROOT/scripts/bench-lib.sh"
 
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}
 RR_COUNT=${RR_COUNT:-10000}
@@ -44,88 +45,6 @@ OFFLOAD=${OFFLOAD:-}
 # BUSY_POLL=USEC: kite-host --busy-poll (spin on the TAP before sleeping).
 BUSY_POLL=${BUSY_POLL:-}
 SINK_PORT=5002
-
-EXTRA_NS=()
-EXTRA_PIDS=()
-RESULTS=()
-
-result() {
-    RESULTS+=("$*")
-    log "RESULT: $*"
-}
-
-# shellcheck disable=SC2317 # called by the EXIT trap
-bench_cleanup() {
-    local rc=$? pid ns
-    for pid in "${EXTRA_PIDS[@]}"; do
-        kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    done
-    for ns in "${EXTRA_NS[@]}"; do
-        ip netns del "$ns" 2>/dev/null
-    done
-    (exit "$rc")
-    kite_teardown
-}
-
-# bg NS CMD...: run CMD in namespace NS in the background (bounded by timeout);
-# its PID (the timeout process) is appended to EXTRA_PIDS and put in BG_PID.
-bg() {
-    local netns=$1
-    shift
-    ip netns exec "$netns" timeout 120 "$@" &
-    BG_PID=$!
-    EXTRA_PIDS+=("$BG_PID")
-}
-
-stop_bg() {
-    kill -TERM "$1" 2>/dev/null
-    wait "$1" 2>/dev/null
-}
-
-new_ns() {
-    ip netns add "$1" || fail "ip netns add $1"
-    EXTRA_NS+=("$1")
-    ip -n "$1" link set lo up
-}
-
-# wait_for CMD...: retry CMD every 0.1 s for up to 5 s.
-wait_for() {
-    for _ in $(seq 1 50); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
-# kite_run ARGS...: like kite_start, without the pcap (it would cost throughput).
-kite_run() {
-    ip netns exec "$KITE_NS" "$KITE_HOST" --tap "$KITE_IF" --ipv4 "$KITE_IP/24" \
-        --mac "$KITE_MAC" --seed 42 --tcp-buf "$TCP_BUF" ${OFFLOAD:+--offload} \
-        ${BUSY_POLL:+--busy-poll "$BUSY_POLL"} "$@" \
-        >"$KITE_LOG" 2>&1 &
-    KITE_PID=$!
-    wait_for grep -q '^kite-host: up on' "$KITE_LOG" || fail "kite-host not up after 5 s"
-}
-
-# iperf_mbit NS ADDR [IPERF-ARGS...]: iperf2 client for SECONDS_PER_RUN, prints Mbit/s.
-iperf_mbit() {
-    local netns=$1 dst=$2
-    shift 2
-    ip netns exec "$netns" timeout $((SECONDS_PER_RUN + 30)) iperf -c "$dst" \
-        -t "$SECONDS_PER_RUN" -f m "$@" >"$KITE_DIR/iperf.out" 2>&1
-    awk '/Mbits\/sec/ { v = $(NF - 1) } END { print (v == "" ? "failed" : v) }' \
-        "$KITE_DIR/iperf.out"
-}
-
-# wait_log PATTERN SECONDS: wait until kite's log has a line matching PATTERN.
-wait_log() {
-    for _ in $(seq 1 $(($2 * 10))); do
-        grep -qE "$1" "$KITE_LOG" && return 0
-        kill -0 "$KITE_PID" 2>/dev/null || return 1
-        sleep 0.1
-    done
-    return 1
-}
 
 # kite_send DST_NS MIB LABEL: kite-host --tcp-send MIB into a socat sink in DST_NS.
 kite_send() {
@@ -174,19 +93,6 @@ bench_plain() {
 
 # ---- (d): loss and delay -----------------------------------------------------
 
-# relay NS A B: the link emulator between endpoints A and B, run in NS.
-relay() {
-    bg "$1" "$RELAY" -l "$LOSS_PPM" -d "$DELAY_MS" -s 1 -t 100 "$2" "$3"
-    RELAY_PID=$BG_PID
-}
-
-# addr NS IF ADDR: give the kernel endpoint IF (created by the relay) ADDR/24.
-addr() {
-    wait_for ip -n "$1" link show "$2" || fail "$2 not created in $1"
-    ip -n "$1" addr add "$3/24" dev "$2" || fail "addr add $3 on $2"
-    ip -n "$1" link set "$2" up || fail "link up $2"
-}
-
 bench_lossy_linux() {
     local a="kbench-$$-la" b="kbench-$$-lb" srv mbit
     log "(d) Linux -> Linux, loss $LOSS_PPM ppm, delay $DELAY_MS ms, $SECONDS_PER_RUN s"
@@ -225,15 +131,6 @@ bench_rr_linux() {
     cat "$KITE_DIR/rr.out"
     stop_bg "$srv"
     result "(c) reference, Linux socat echo over veth: $(sed 's/^tcp_rr_client: //' "$KITE_DIR/rr.out")"
-}
-
-# Move the kernel end of kite's link into namespace $1 behind the relay: kite's
-# TAP keeps no address and no ARP, so the kernel cannot bypass the relay.
-lossy_kite_setup() {
-    new_ns "$1"
-    ns ip addr flush dev "$KITE_IF"
-    ns ip link set "$KITE_IF" arp off
-    ns sysctl -q -w "net.ipv6.conf.$KITE_IF.disable_ipv6=1"
 }
 
 bench_lossy_kite() {
@@ -276,8 +173,5 @@ bench_rr_linux
 bench_lossy_linux
 bench_lossy_kite
 
-log "summary:"
-for line in "${RESULTS[@]}"; do
-    printf '  %s\n' "$line"
-done
+print_results
 exit 0
