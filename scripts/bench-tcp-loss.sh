@@ -22,14 +22,14 @@
 #   cmake -S . -B build-h3-tput -DKITE_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 #         -DKITE_PROFILE=max_throughput && cmake --build build-h3-tput -j2
 # Environment: SECONDS_PER_RUN (10), LOSS_PPM (10000), DELAY_MS (10),
-#   TCP_BUF (524288), KITE_HOST_BIN (another kite-host binary, e.g. a saved one),
+#   TCP_BUF (524288), KITE_HOST_BIN and RELAY (other kite-host / netem_relay binaries),
 #   SMOKE=1 (2 s per run: checks that it completes and prints figures).
 # Exit 0 when every measurement ran, 1 on a failure, 77 when it cannot run.
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$ROOT/build-h3-tput}
 case "$BUILD" in /*) ;; *) BUILD="$PWD/$BUILD" ;; esac
-RELAY="$BUILD/bin/netem_relay"
+RELAY=${RELAY:-$BUILD/bin/netem_relay}
 
 # shellcheck source=../tests/interop/lib.sh disable=SC1091
 . "$ROOT/tests/interop/lib.sh" "${KITE_HOST_BIN:-$BUILD/bin/kite-host}"
