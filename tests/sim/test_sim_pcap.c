@@ -164,6 +164,7 @@ static void test_pcap_raw_ip(void **state)
 
     kite_udp_remove(pcb);
     kite_netif_remove(&netif);
+    kt_assert_pools_empty(stack); /* before deinit, which would free a leftover */
     kite_stack_deinit(stack);
     kt_assert_pools_empty(stack);
     free(stack);

@@ -117,13 +117,26 @@ static inline void w_init(struct w_world *w, unsigned n, struct kite_simlink_con
     w_init_hosts(w, n, &cfg, seed);
 }
 
-/* Remove netifs, deinit, check every pool is empty, free everything. */
+/*
+ * Unplug and remove every netif (which drops what waits for ARP), then check
+ * that every pool of every stack is back to zero *before* kite_stack_deinit:
+ * deinit frees whatever pcbs are left, so checking after it would hide a pcb
+ * the test forgot or a connection that never finished. Then free everything.
+ */
 static inline void w_fini(struct w_world *w)
 {
     for (unsigned i = 0; i < w->n; i++) {
         struct w_host *h = w->hosts[i];
         kite_simlink_detach(w->link, &h->netif);
         kite_netif_remove(&h->netif);
+    }
+    for (unsigned i = 0; i < w->n; i++) {
+        if (kite_stack_pools_in_use(&w->hosts[i]->stack) != 0)
+            fprintf(stderr, "w_fini: host%u still holds pool blocks before deinit\n", i);
+        kt_assert_pools_empty(&w->hosts[i]->stack);
+    }
+    for (unsigned i = 0; i < w->n; i++) {
+        struct w_host *h = w->hosts[i];
         kite_stack_deinit(&h->stack);
         kt_assert_pools_empty(&h->stack);
         free(h);

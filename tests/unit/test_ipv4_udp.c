@@ -43,8 +43,8 @@ static int teardown(void **state)
         kite_pbuf_free(&f->stack, f->last_rx);
     if (f->pcb)
         kite_udp_remove(f->pcb);
+    kt_assert_pools_empty(&f->stack); /* before deinit, which would free a leftover */
     kite_stack_deinit(&f->stack);
-    kt_assert_pools_empty(&f->stack);
     free(f);
     return 0;
 }
