@@ -57,7 +57,9 @@ static void test_arp_retries_then_gives_up(void **state)
         send_udp(a, pcb, absent, (uint8_t)i);
     /* Only the queue's worth waits; the oldest beyond it are dropped. */
     assert_int_equal(a->stack.stats.arp.drop_queue_full, 2);
-    assert_true(kite_stack_pools_in_use(&a->stack) >= 1);
+    /* The pcb and one private copy of each queued datagram. */
+    assert_int_equal(kite_stack_pool(&a->stack, KITE_POOL_UDP_PCB)->used, 1);
+    assert_int_equal(kite_stack_pools_in_use(&a->stack), 1u + KITE_ARP_QUEUE_LEN);
 
     w_run(&w, (kite_time_ms)KITE_ARP_RETRY_MS * (KITE_ARP_MAX_TRIES + 2u));
     assert_int_equal(log.count, KITE_ARP_MAX_TRIES);

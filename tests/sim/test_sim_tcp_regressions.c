@@ -20,6 +20,8 @@
  */
 #include "tcp_sim_extra.h"
 
+#define PURE_ACK_BYTES (1u << 20)
+
 static unsigned old_pure_acks(uint64_t seed)
 {
     struct kite_simlink_config cfg = {.delay_ms = 5, .jitter_ms = 5, .loss_ppm = 50000};
@@ -30,13 +32,13 @@ static unsigned old_pure_acks(uint64_t seed)
         kite_netif_set_capture(&w.hosts[i]->netif, tsx_seqmon_tap, &mon[i]);
     struct tcp_server srv = {0};
     struct tcp_app client, server;
-    tcp_app_init(&client, 1u << 20, 0x11, 0x22);
-    tcp_app_init(&server, 1u << 20, 0x22, 0x11);
+    tcp_app_init(&client, PURE_ACK_BYTES, 0x11, 0x22);
+    tcp_app_init(&server, PURE_ACK_BYTES, 0x22, 0x11);
     srv.app = &server;
     tcp_server_start(&srv, w.hosts[0], 80, 4);
     tcp_app_connect(&client, w.hosts[1], w.hosts[0]->ip, 80);
     struct tcp_pair_done d = {&client, &server};
-    (void)kite_sim_run_until(&w.sim, 3600000, tcp_pair_finished, &d);
+    bool done = kite_sim_run_until(&w.sim, 3600000, tcp_pair_finished, &d);
     printf("  seed %llu: pure ACKs below snd_max: server %u, client %u; %s/%s\n",
            (unsigned long long)seed, mon[0].old_acks, mon[1].old_acks,
            client.failed ? kite_err_name(client.err) : "ok",
@@ -49,6 +51,15 @@ static unsigned old_pure_acks(uint64_t seed)
         kite_tcp_abort(server.pcb);
     tsx_listener_close(&srv.listener);
     tsx_finish(&w);
+    /* The bug killed both ends with TIMEOUT: the transfer itself must
+     * complete, byte-exact, not just be watched. */
+    assert_true(done);
+    assert_false(client.failed);
+    assert_false(server.failed);
+    assert_true(client.closed && server.closed);
+    assert_int_equal(client.received, PURE_ACK_BYTES);
+    assert_int_equal(server.received, PURE_ACK_BYTES);
+    assert_int_equal(client.bad_bytes + server.bad_bytes, 0);
     return mon[0].old_acks + mon[1].old_acks;
 }
 
@@ -91,11 +102,19 @@ static void test_pool_exhaustion_by_ooo(void **state)
     }
     for (unsigned i = 0; i < BURST; i++)
         tsx_app_connect(&capps[i], w.hosts[1 + i % 3], w.hosts[0]->ip, 80);
-    struct tsx_apps all = {capps, BURST};
-    (void)kite_sim_run_until(&w.sim, w.sim.now + 600000, tsx_apps_done, &all);
-    unsigned ok = 0;
-    for (unsigned i = 0; i < BURST; i++)
+    /* Clients first, then the servers (which may still wait for their last
+     * ACK): both ends of every connection must finish. */
+    struct tsx_apps clients = {capps, BURST};
+    (void)kite_sim_run_until(&w.sim, w.sim.now + 600000, tsx_apps_done, &clients);
+    struct tsx_apps servers = {sapps, srv.accepted};
+    (void)kite_sim_run_until(&w.sim, w.sim.now + 600000, tsx_apps_done, &servers);
+    unsigned ok = 0, server_ok = 0;
+    uint64_t bad = 0;
+    for (unsigned i = 0; i < BURST; i++) {
         ok += capps[i].closed && capps[i].received == 3000;
+        server_ok += i < srv.accepted && sapps[i].closed && sapps[i].received == 3000;
+        bad += capps[i].bad_bytes + (i < srv.accepted ? sapps[i].bad_bytes : 0);
+    }
     printf("  %u/%u connections completed; server rx_no_mem %u\n", ok, BURST,
            kite_simlink_stats(w.link)->rx_no_mem);
     for (unsigned i = 0; i < BURST; i++) {
@@ -107,6 +126,9 @@ static void test_pool_exhaustion_by_ooo(void **state)
     tsx_listener_close(&srv.listener);
     tsx_finish(&w);
     assert_int_equal(ok, BURST);
+    assert_int_equal(srv.accepted, BURST);
+    assert_int_equal(server_ok, BURST);
+    assert_int_equal(bad, 0);
 }
 
 int main(void)
