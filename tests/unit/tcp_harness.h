@@ -29,9 +29,32 @@
 #define TH_PORT 80
 #define TH_PEER_PORT 40000
 #define TH_PEER_ISN 1000u
-#define TH_MSS 1460u
-#define TH_MAX_CONNS 12
+#define TH_MSS 1460u /* the MSS the scripted peer offers */
 #define TH_RX_MAX 65536u
+
+/* Sizes from the options (include/kite/opts.h and the profiles), so every
+ * test runs in every profile with expectations derived, not excluded. */
+#define TH_MTU 1500u /* the capture netif's */
+/* The MSS the stack announces for a link MTU (RFC 9293 3.7.1: MTU - 40),
+ * capped by KITE_TCP_MSS_MAX. */
+#define TH_CAP_MSS(m)                                                                              \
+    ((KITE_TCP_MSS_MAX + 0u) != 0u && (m) > (KITE_TCP_MSS_MAX + 0u) ? (KITE_TCP_MSS_MAX + 0u) : (m))
+#define TH_OUR_MSS TH_CAP_MSS(TH_MTU - 40u)
+/* The segment size both ways with a peer that offers TH_MSS. */
+#define TH_SMSS (TH_OUR_MSS < TH_MSS ? TH_OUR_MSS : TH_MSS)
+#define TH_SND_BUF (KITE_TCP_SND_BUF + 0u)
+#define TH_RCV_BUF (KITE_TCP_RCV_BUF + 0u)
+#define TH_MIN(a, b) ((a) < (b) ? (a) : (b))
+/* Bytes one connection can queue for sending as far as the pbuf pool goes:
+ * the blocks TCP leaves for reception (KITE_TCP_POOL_RESERVE) and one for
+ * the frame being received are not for written data. */
+#define TH_POOL_SEND_CAP                                                                           \
+    ((KITE_PBUF_POOL_COUNT - KITE_TCP_POOL_RESERVE - 1u) * KITE_PBUF_POOL_BUFSIZE)
+/* The segment size for a scenario of n segments in flight: the MSS, or less
+ * (the scripted peer offers it) where the pool cannot hold n full ones. */
+#define TH_SEG_FOR(n) TH_MIN(TH_SMSS, TH_POOL_SEND_CAP / (n))
+/* Connections a test may script: every pcb of the pool and a few more. */
+#define TH_MAX_CONNS (KITE_TCP_PCB_COUNT + 4 > 12 ? KITE_TCP_PCB_COUNT + 4 : 12)
 
 /* Options a scripted SYN offers (KITE_TCP_HAS_* bits). */
 #define TH_OPTS_ALL (KITE_TCP_HAS_MSS | KITE_TCP_HAS_WSCALE | KITE_TCP_HAS_SACK_PERM)
@@ -48,7 +71,8 @@ struct th_conn {
     uint8_t syn_opts; /* KITE_TCP_HAS_* offered in the peer's SYN */
     uint16_t syn_mss;
     uint8_t syn_wscale;
-    bool ts; /* the peer puts timestamps on every segment */
+    uint8_t our_wscale; /* the shift of our window fields (0 when not negotiated) */
+    bool ts;            /* the peer puts timestamps on every segment */
     uint32_t ts_val, ts_ecr;
 };
 
@@ -358,6 +382,9 @@ static inline void th_peer_learn(struct th *t, const struct th_pkt *p)
     uint32_t end = p->tcp.seq + p->len + ((p->tcp.flags & KITE_TCP_SYN) ? 1u : 0u) +
                    ((p->tcp.flags & KITE_TCP_FIN) ? 1u : 0u);
     if (p->tcp.flags & KITE_TCP_SYN) {
+        /* RFC 7323 2.2: our windows are scaled only when both SYNs offered it. */
+        bool both = (p->tcp.opts & KITE_TCP_HAS_WSCALE) && (c->syn_opts & KITE_TCP_HAS_WSCALE);
+        c->our_wscale = both ? p->tcp.wscale : 0;
         c->synced = true;
         c->our_iss = p->tcp.seq;
         c->ack = end;
@@ -393,6 +420,40 @@ static inline bool th_next(struct th *t, struct th_pkt *out)
     memcpy(out->data, seg + out->tcp.hlen, out->len);
     th_peer_learn(t, out);
     return true;
+}
+
+/* The window in bytes a segment the stack sent on c offers (SYNs are unscaled). */
+static inline uint32_t th_wnd(const struct th_conn *c, const struct th_pkt *p)
+{
+    if (p->tcp.flags & KITE_TCP_SYN)
+        return p->tcp.window;
+    return (uint32_t)p->tcp.window << c->our_wscale;
+}
+
+/* The window field the stack writes on c for a window of bytes (RFC 7323 2.3:
+ * shifted right, the low bits lost). */
+static inline uint16_t th_wfield(const struct th_conn *c, uint32_t bytes)
+{
+    uint32_t f = bytes >> c->our_wscale;
+    return (uint16_t)(f > 0xffffu ? 0xffffu : f);
+}
+
+/* Receiver SWS avoidance (RFC 1122 4.2.3.3) as the stack applies it: the
+ * right edge it offers moves from adv to right only by at least
+ * min(RCV.BUFF / 2, MSS), and never back. Edges and rcv_nxt are stream
+ * offsets (bytes after the peer's SYN). */
+static inline uint32_t th_rcv_edge(uint32_t adv, uint32_t right, uint32_t rcv_nxt)
+{
+    uint32_t thr = TH_MIN(TH_RCV_BUF / 2u, TH_OUR_MSS);
+    if (right <= adv || (right < adv + thr && adv > rcv_nxt))
+        return adv;
+    return right;
+}
+
+/* The window a SYN or SYN-ACK of ours offers for a receive buffer. */
+static inline uint16_t th_syn_wnd(uint32_t rcv_buf)
+{
+    return (uint16_t)(rcv_buf > 0xffffu ? 0xffffu : rcv_buf);
 }
 
 static inline const char *th_flags_str(uint8_t f, char *buf)

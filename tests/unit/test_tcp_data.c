@@ -27,10 +27,22 @@ static void in_order_data_delivered(void **state)
     /* The second segment forces the ACK (at most every second segment). */
     const struct th_pkt *p = th_expect_ack(t, TH_PEER_ISN + 1 + 400);
     /* All consumed, but receiver SWS avoidance (RFC 1122 4.2.3.3) keeps the
-     * right edge until it can move by min(RCV.BUFF / 2, MSS). */
-    assert_int_equal(p->tcp.window, KITE_TCP_RCV_BUF - 400);
+     * right edge until it can move by min(RCV.BUFF / 2, MSS). The SYN-ACK
+     * offered at most 65535 bytes (unscaled); a bigger buffer moves the edge
+     * now by far more than that. */
+    uint32_t edge = th_rcv_edge(th_syn_wnd(TH_RCV_BUF), 400 + TH_RCV_BUF, 400);
+    assert_int_equal(p->tcp.window, th_wfield(&t->c, edge - 400));
     assert_int_equal(p->len, 0);
     th_expect_none(t);
+    edge = 400 + th_wnd(&t->c, p);
+    /* 100 more bytes, read at once: the edge could move by 100 only, so it stays. */
+    send_data(t, TH_PEER_ISN, 400, 100, KITE_TCP_PSH);
+    assert_int_equal(th_rcv_edge(edge, 500 + TH_RCV_BUF, 500), edge);
+    th_advance(t, KITE_TCP_DELACK_MS);
+    p = th_expect_ack(t, TH_PEER_ISN + 1 + 500);
+    assert_int_equal(p->tcp.window, th_wfield(&t->c, edge - 500));
+    th_expect_none(t);
+    assert_true(th_rx_matches(t, 0, 500));
     th_cleanup(t);
 }
 
@@ -59,15 +71,19 @@ static void every_second_full_segment_acked_at_once(void **state)
     th_establish(t);
     /* The application does not read, so no window update interferes. */
     t->hold_window = true;
-    send_data(t, TH_PEER_ISN, 0, 1460, 0);
+    /* Full-size segments are our MSS; as many pairs as the window takes (up to two). */
+    const uint32_t m = TH_SMSS;
+    const uint32_t n = TH_MIN(4u, TH_RCV_BUF / m / 2u * 2u);
+    assert_true(n >= 2);
+    for (uint32_t i = 0; i < n; i++) {
+        send_data(t, TH_PEER_ISN, i * m, (uint16_t)m, i + 1 == n ? KITE_TCP_PSH : 0);
+        if (i % 2 == 0)
+            th_expect_none(t);
+        else
+            th_expect_ack(t, TH_PEER_ISN + 1 + (i + 1) * m);
+    }
     th_expect_none(t);
-    send_data(t, TH_PEER_ISN, 1460, 1460, 0);
-    th_expect_ack(t, TH_PEER_ISN + 1 + 2920);
-    send_data(t, TH_PEER_ISN, 2920, 1460, 0);
-    th_expect_none(t);
-    send_data(t, TH_PEER_ISN, 4380, 1460, KITE_TCP_PSH);
-    th_expect_ack(t, TH_PEER_ISN + 1 + 5840);
-    assert_true(th_rx_matches(t, 0, 5840));
+    assert_true(th_rx_matches(t, 0, n * m));
     th_cleanup(t);
 }
 
@@ -77,11 +93,12 @@ static void reading_in_callback_sends_one_ack(void **state)
 {
     struct th *t = *state;
     th_establish(t);
-    send_data(t, TH_PEER_ISN, 0, 1460, 0);
+    const uint16_t m = (uint16_t)TH_SMSS;
+    send_data(t, TH_PEER_ISN, 0, m, 0);
     /* The right edge moved by a full MSS: a window update may go at once. */
     th_drain(t);
-    send_data(t, TH_PEER_ISN, 1460, 1460, 0);
-    send_data(t, TH_PEER_ISN, 2920, 1460, 0);
+    send_data(t, TH_PEER_ISN, m, m, 0);
+    send_data(t, TH_PEER_ISN, 2u * m, m, 0);
     unsigned acks = th_pending(t);
     th_drain(t);
     assert_true(acks >= 1);
@@ -91,7 +108,8 @@ static void reading_in_callback_sends_one_ack(void **state)
      * identical ACKs (one from recved, one from input) that the peer counts
      * as a duplicate ACK. */
     assert_int_equal(acks, 1);
-    assert_true(th_rx_matches(t, 0, 3 * 1460));
+    assert_int_equal(t->rx_len, 3u * m);
+    assert_true(th_rx_matches(t, 0, 3u * m));
     th_cleanup(t);
 }
 
@@ -100,38 +118,64 @@ static void out_of_order_gets_dup_ack_with_sack(void **state)
     struct th *t = *state;
     th_establish(t);
     uint32_t base = TH_PEER_ISN + 1;
+    /* Four segments of s bytes, all within the receive window. */
+    const uint32_t s = TH_MIN(500u, TH_RCV_BUF / 4u);
     /* Segment 2 arrives before segment 1: immediate duplicate ACK with SACK. */
-    send_data(t, TH_PEER_ISN, 500, 500, 0);
+    send_data(t, TH_PEER_ISN, s, (uint16_t)s, 0);
     assert_int_equal(t->rx_len, 0);
     const struct th_pkt *p = th_expect_ack(t, base);
     assert_true(p->tcp.opts & KITE_TCP_HAS_SACK);
     assert_int_equal(p->tcp.sack_count, 1);
-    assert_int_equal(p->tcp.sack[0].left, base + 500);
-    assert_int_equal(p->tcp.sack[0].right, base + 1000);
-    /* The window shrinks by what the out-of-order queue holds, the edge stays. */
-    assert_int_equal(p->tcp.window, KITE_TCP_RCV_BUF);
+    assert_int_equal(p->tcp.sack[0].left, base + s);
+    assert_int_equal(p->tcp.sack[0].right, base + 2u * s);
+    /* The window shrinks by what the out-of-order queue holds, the edge stays
+     * (or moves by a useful amount from the SYN-ACK's, a buffer over 64 KiB). */
+    uint32_t edge = th_rcv_edge(th_syn_wnd(TH_RCV_BUF), TH_RCV_BUF - s, 0);
+    assert_int_equal(p->tcp.window, th_wfield(&t->c, edge));
     assert_int_equal(t->stack.stats.tcp.ooo_queued, 1);
     /* Segment 4: a second block, the newest first (RFC 2018 4). */
-    send_data(t, TH_PEER_ISN, 1500, 500, 0);
+    send_data(t, TH_PEER_ISN, 3u * s, (uint16_t)s, 0);
     p = th_expect_ack(t, base);
     assert_int_equal(p->tcp.sack_count, 2);
-    assert_int_equal(p->tcp.sack[0].left, base + 1500);
-    assert_int_equal(p->tcp.sack[0].right, base + 2000);
-    assert_int_equal(p->tcp.sack[1].left, base + 500);
-    assert_int_equal(p->tcp.sack[1].right, base + 1000);
+    assert_int_equal(p->tcp.sack[0].left, base + 3u * s);
+    assert_int_equal(p->tcp.sack[0].right, base + 4u * s);
+    assert_int_equal(p->tcp.sack[1].left, base + s);
+    assert_int_equal(p->tcp.sack[1].right, base + 2u * s);
     /* Segment 3 joins the two blocks. */
-    send_data(t, TH_PEER_ISN, 1000, 500, 0);
+    send_data(t, TH_PEER_ISN, 2u * s, (uint16_t)s, 0);
     p = th_expect_ack(t, base);
-    assert_int_equal(p->tcp.sack_count, 1);
-    assert_int_equal(p->tcp.sack[0].left, base + 500);
-    assert_int_equal(p->tcp.sack[0].right, base + 2000);
     assert_int_equal(t->rx_len, 0);
-    /* Segment 1 fills the hole: everything delivered in order, ACKed at once. */
-    send_data(t, TH_PEER_ISN, 0, 500, 0);
-    p = th_expect_ack(t, base + 2000);
+    if (KITE_TCP_OOO_SEGS < 3) {
+        /* ... but the queue is full (KITE_TCP_OOO_SEGS): it is dropped, the
+         * blocks stay as they were. */
+        assert_int_equal(t->stack.stats.tcp.drop_ooo_full, 1);
+        assert_int_equal(p->tcp.sack_count, 2);
+        /* (no block holds the dropped segment, so either may come first) */
+        uint32_t l0 = p->tcp.sack[0].left, l1 = p->tcp.sack[1].left;
+        assert_true((l0 == base + s && l1 == base + 3u * s) ||
+                    (l0 == base + 3u * s && l1 == base + s));
+        /* Segment 1 fills the first hole; the ACK reports the block left. */
+        send_data(t, TH_PEER_ISN, 0, (uint16_t)s, 0);
+        p = th_expect_ack(t, base + 2u * s);
+        assert_int_equal(p->tcp.sack_count, 1);
+        assert_int_equal(p->tcp.sack[0].left, base + 3u * s);
+        assert_int_equal(p->tcp.sack[0].right, base + 4u * s);
+        assert_int_equal(t->rx_len, 2u * s);
+        th_expect_none(t);
+        /* Segment 3 again fills the second: everything delivered, ACKed at once. */
+        send_data(t, TH_PEER_ISN, 2u * s, (uint16_t)s, 0);
+    } else {
+        assert_int_equal(t->stack.stats.tcp.drop_ooo_full, 0);
+        assert_int_equal(p->tcp.sack_count, 1);
+        assert_int_equal(p->tcp.sack[0].left, base + s);
+        assert_int_equal(p->tcp.sack[0].right, base + 4u * s);
+        /* Segment 1 fills the hole: everything delivered in order, ACKed at once. */
+        send_data(t, TH_PEER_ISN, 0, (uint16_t)s, 0);
+    }
+    p = th_expect_ack(t, base + 4u * s);
     assert_false(p->tcp.opts & KITE_TCP_HAS_SACK);
-    assert_int_equal(t->rx_len, 2000);
-    assert_true(th_rx_matches(t, 0, 2000));
+    assert_int_equal(t->rx_len, 4u * s);
+    assert_true(th_rx_matches(t, 0, 4u * s));
     th_expect_none(t); /* see reading_in_callback_sends_one_ack: a second, identical ACK */
     th_cleanup(t);
 }
@@ -226,17 +270,22 @@ static void window_field_tracks_unread_data(void **state)
     struct th *t = *state;
     th_establish(t);
     t->hold_window = true;
-    send_data(t, TH_PEER_ISN, 0, 1000, 0);
-    send_data(t, TH_PEER_ISN, 1000, 1000, 0);
-    const struct th_pkt *p = th_expect_ack(t, TH_PEER_ISN + 2001);
-    assert_int_equal(p->tcp.window, KITE_TCP_RCV_BUF - 2000);
+    const uint32_t s = TH_MIN(1000u, TH_RCV_BUF / 4u);
+    send_data(t, TH_PEER_ISN, 0, (uint16_t)s, 0);
+    send_data(t, TH_PEER_ISN, s, (uint16_t)s, 0);
+    const struct th_pkt *p = th_expect_ack(t, TH_PEER_ISN + 1 + 2u * s);
+    /* Unread data closes the window; the right edge stays where the SYN-ACK put it
+     * (RCV.BUFF, or 65535 moved up to it for a buffer over 64 KiB). */
+    uint32_t edge = th_rcv_edge(th_syn_wnd(TH_RCV_BUF), TH_RCV_BUF, 2u * s);
+    assert_int_equal(edge, TH_RCV_BUF);
+    assert_int_equal(p->tcp.window, th_wfield(&t->c, TH_RCV_BUF - 2u * s));
     /* Data beyond the right edge entirely: unacceptable, answered with an ACK. */
-    send_data(t, TH_PEER_ISN, 2000 + KITE_TCP_RCV_BUF, 10, 0);
-    th_expect_ack(t, TH_PEER_ISN + 2001);
-    assert_int_equal(t->rx_len, 2000);
-    kite_tcp_recved(t->pcb, 2000);
-    p = th_expect_ack(t, TH_PEER_ISN + 2001);
-    assert_int_equal(p->tcp.window, KITE_TCP_RCV_BUF);
+    send_data(t, TH_PEER_ISN, 2u * s + TH_RCV_BUF, 10, 0);
+    th_expect_ack(t, TH_PEER_ISN + 1 + 2u * s);
+    assert_int_equal(t->rx_len, 2u * s);
+    kite_tcp_recved(t->pcb, 2u * s);
+    p = th_expect_ack(t, TH_PEER_ISN + 1 + 2u * s);
+    assert_int_equal(p->tcp.window, th_wfield(&t->c, TH_RCV_BUF));
     th_cleanup(t);
 }
 
@@ -257,18 +306,20 @@ static void peer_sequence_wraps(void **state)
     assert_true(th_rx_matches(t, 0, 100));
     /* In order, a segment straddling the wrap again after a stream of data. */
     t->c.seq = 0x55u;
-    for (uint32_t off = 100; off < 100 + 4 * 1000; off += 1000)
-        send_data(t, isn, off, 1000, 0);
+    const uint32_t s = TH_MIN(1000u, (TH_RCV_BUF - 100u) / 4u); /* all within the window */
+    const uint32_t total = 100u + 4u * s;
+    for (uint32_t off = 100; off < total; off += s)
+        send_data(t, isn, off, (uint16_t)s, 0);
     th_drain(t);
-    assert_int_equal(t->rx_len, 4100);
-    assert_true(th_rx_matches(t, 0, 4100));
+    assert_int_equal(t->rx_len, total);
+    assert_true(th_rx_matches(t, 0, total));
     /* An old duplicate from before the wrap is still recognised as old. */
     send_data(t, isn, 0, 10, 0);
-    th_expect_ack(t, isn + 1 + 4100);
-    assert_int_equal(t->rx_len, 4100);
+    th_expect_ack(t, isn + 1 + total);
+    assert_int_equal(t->rx_len, total);
     /* FIN after the wrap. */
-    th_send_at(t, &t->c, KITE_TCP_ACK | KITE_TCP_FIN, isn + 1 + 4100, t->c.ack, NULL, 0);
-    th_expect_ack(t, isn + 1 + 4101);
+    th_send_at(t, &t->c, KITE_TCP_ACK | KITE_TCP_FIN, isn + 1 + total, t->c.ack, NULL, 0);
+    th_expect_ack(t, isn + 1 + total + 1);
     assert_int_equal(t->fins, 1);
     th_cleanup(t);
 }
