@@ -14,7 +14,7 @@ OUT=${1:-build-cortex-m4}
 CROSS=${CROSS:-arm-none-eabi-}
 CC="${CROSS}gcc"
 CFLAGS="-mcpu=cortex-m4 -mthumb -Os -std=c11 -ffunction-sections -fdata-sections
- -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Werror -Iinclude"
+ -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Werror -Iinclude -Isrc/include"
 
 if ! command -v "$CC" >/dev/null 2>&1; then
     echo "build-cortex-m4: $CC not found (apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)" >&2

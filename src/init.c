@@ -3,6 +3,12 @@
  * dispatch tables at start-up so lower layers never name higher ones. */
 #include "kite/stack.h"
 
+#include "kite_internal/arp.h"
+#include "kite_internal/icmp4.h"
+#include "kite_internal/ipv4.h"
+#include "kite_internal/stack.h"
+#include "kite_internal/udp.h"
+
 enum kite_err kite_stack_init(struct kite_stack *stack, const struct kite_stack_config *cfg)
 {
     if (stack == NULL)

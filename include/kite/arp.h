@@ -46,15 +46,4 @@ bool kite_arp_lookup(struct kite_stack *stack, uint32_t ip, uint8_t mac[KITE_ETH
 /** Send an ARP request for ip on netif now. */
 enum kite_err kite_arp_request(struct kite_netif *netif, uint32_t ip);
 
-/* Internal API for the link layer. */
-void kite__arp_init(struct kite_stack *stack);
-void kite__arp_input(struct kite_netif *netif, struct kite_pbuf *p);
-/**
- * Send the IPv4 packet p out of netif to next_hop: straight to the driver on
- * an IP-level netif, else to the broadcast or multicast MAC, else to the MAC
- * the ARP cache resolves (queueing a copy while unresolved). p not consumed.
- */
-enum kite_err kite__arp_output(struct kite_netif *netif, struct kite_pbuf *p, uint32_t next_hop);
-void kite__arp_flush(struct kite_stack *stack);
-
 #endif

@@ -30,9 +30,4 @@ enum kite_err kite_icmp4_send_echo(struct kite_stack *stack, uint32_t dst, uint1
 void kite_icmp4_set_echo_reply_hook(struct kite_stack *stack, kite_icmp4_echo_reply_fn fn,
                                     void *arg);
 
-/* Internal: send a destination-unreachable error about the IP packet whose IP
- * header starts at p->payload (p not consumed). Rate limited. */
-void kite__icmp4_init(struct kite_stack *stack);
-void kite__icmp4_dest_unreach(struct kite_stack *stack, struct kite_pbuf *p, uint8_t code);
-
 #endif

@@ -12,19 +12,6 @@ struct kite_stack;
 struct kite_netif;
 struct kite_pbuf;
 
-/** What the IP layer tells a transport about a packet it delivers. */
-struct kite_ip_rx {
-    struct kite_netif *netif;
-    uint32_t src;
-    uint32_t dst;
-    uint8_t proto;
-    uint8_t ttl;
-    uint8_t tos;
-    uint8_t hlen;   /* IP header bytes in front of p->payload (for ICMP errors) */
-    bool broadcast; /* dst was a broadcast address */
-    bool multicast;
-};
-
 /**
  * Pick the outgoing netif for dst: the loopback netif for 127/8 and for our
  * own addresses (NULL if no loopback netif was added), else a netif whose
@@ -34,18 +21,5 @@ struct kite_netif *kite_ipv4_route(struct kite_stack *stack, uint32_t dst);
 
 /** True if ip is one of the stack's own addresses. */
 bool kite_ipv4_is_local(struct kite_stack *stack, uint32_t ip);
-
-/* Internal. */
-void kite__ipv4_init(struct kite_stack *stack);
-/**
- * Prepend an IPv4 header to p and send it through netif (route first with
- * kite_ipv4_route). p is not consumed and is restored before return.
- * src 0 means the netif's address.
- */
-enum kite_err kite__ipv4_output_if(struct kite_netif *netif, struct kite_pbuf *p, uint32_t src,
-                                   uint32_t dst, uint8_t proto, uint8_t ttl, uint8_t tos);
-/** Route and send; p is not consumed. */
-enum kite_err kite__ipv4_output(struct kite_stack *stack, struct kite_pbuf *p, uint32_t src,
-                                uint32_t dst, uint8_t proto, uint8_t ttl, uint8_t tos);
 
 #endif

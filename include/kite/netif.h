@@ -124,7 +124,4 @@ bool kite_netif_is_broadcast4(const struct kite_netif *netif, uint32_t ip);
 /** Find a netif by name, or NULL. */
 struct kite_netif *kite_netif_find(struct kite_stack *stack, const char *name);
 
-/* Internal: send a finished frame/packet through the driver, with capture. */
-enum kite_err kite__netif_transmit(struct kite_netif *netif, struct kite_pbuf *p);
-
 #endif

@@ -26,14 +26,4 @@ struct kite_pool {
 /** Round a block size up so every block is aligned for any object. */
 #define KITE_POOL_ALIGN(sz) (((sz) + sizeof(void *) * 2 - 1) & ~(sizeof(void *) * 2 - 1))
 
-void kite__pool_init(struct kite_pool *pool, const char *name, void *mem, size_t elem_size,
-                     uint16_t count);
-/** Zero only the first n bytes of a block on allocation (default: all of it). */
-void kite__pool_set_clear_size(struct kite_pool *pool, size_t n);
-/** A zero-filled block (see clear_size), or NULL (and failed++) when the pool is empty. */
-void *kite__pool_alloc(struct kite_pool *pool);
-void kite__pool_free(struct kite_pool *pool, void *block);
-/** True when ptr is the start of one of this pool's blocks. */
-bool kite__pool_owns(const struct kite_pool *pool, const void *ptr);
-
 #endif

@@ -36,7 +36,4 @@ static inline bool kite_timer_armed(const struct kite_timer *timer)
     return timer->armed;
 }
 
-/** Fire every timer whose deadline is <= now, in deadline order. */
-void kite__timers_run(struct kite_stack *stack, kite_time_ms now);
-
 #endif

@@ -73,6 +73,4 @@ enum kite_err kite_udp_send(struct kite_udp_pcb *pcb, struct kite_pbuf *p);
 enum kite_err kite_udp_sendto(struct kite_udp_pcb *pcb, struct kite_pbuf *p,
                               const struct kite_addr *dst, uint16_t port);
 
-/* Internal. */
-void kite__udp_init(struct kite_stack *stack);
 #endif

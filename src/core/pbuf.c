@@ -5,6 +5,9 @@
 
 #include "kite/stack.h"
 
+#include "kite_internal/pbuf.h"
+#include "kite_internal/pool.h"
+
 #define TRAP_UNLESS(cond)                                                                          \
     do {                                                                                           \
         if (!(cond))                                                                               \

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#include "kite/pool.h"
-
-#include "kite/opts.h"
+#include "kite_internal/pool.h"
 
 #include <string.h>
+
+#include "kite/opts.h"
 
 void kite__pool_init(struct kite_pool *pool, const char *name, void *mem, size_t elem_size,
                      uint16_t count)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Ephemeral ports (RFC 6335 8.1.2 range, RFC 6056 3.3.1 search). */
-#include "kite/ports.h"
 
 #include "kite/stack.h"
+
+#include "kite_internal/ports.h"
 
 #define SPAN ((uint32_t)KITE_EPHEMERAL_PORT_MAX - KITE_EPHEMERAL_PORT_MIN + 1u)
 

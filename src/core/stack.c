@@ -3,6 +3,10 @@
  * protocol dispatch tables and statistics. Knows nothing of protocols. */
 #include "kite/stack.h"
 
+#include "kite_internal/pool.h"
+#include "kite_internal/stack.h"
+#include "kite_internal/timer.h"
+
 #include <string.h>
 
 static const struct {

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "kite/stack.h"
 
+#include "kite_internal/timer.h"
+
 void kite_timer_init(struct kite_timer *timer, kite_timer_fn fn)
 {
     timer->next = NULL;

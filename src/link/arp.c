@@ -8,10 +8,14 @@
 
 #include <string.h>
 
-#include "kite/ethernet.h"
 #include "kite/stack.h"
 #include "kite/wire/arp.h"
 #include "kite/wire/ethernet.h"
+
+#include "kite_internal/arp.h"
+#include "kite_internal/ethernet.h"
+#include "kite_internal/netif.h"
+#include "kite_internal/stack.h"
 
 static const uint8_t broadcast_mac[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 static const uint8_t zero_mac[6] = {0, 0, 0, 0, 0, 0};

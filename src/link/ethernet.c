@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Ethernet II framing (RFC 894 for IPv4 over Ethernet). */
-#include "kite/ethernet.h"
 
 #include <string.h>
 
 #include "kite/stack.h"
 #include "kite/wire/ethernet.h"
+
+#include "kite_internal/ethernet.h"
+#include "kite_internal/netif.h"
+#include "kite_internal/pbuf.h"
+#include "kite_internal/stack.h"
 
 static bool frame_is_for_us(const struct kite_netif *netif, const uint8_t dst[6])
 {

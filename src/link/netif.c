@@ -4,9 +4,11 @@
 
 #include <string.h>
 
-#include "kite/ethernet.h"
 #include "kite/stack.h"
 #include "kite/wire/ethernet.h"
+
+#include "kite_internal/ethernet.h"
+#include "kite_internal/stack.h"
 
 static enum kite_err add_netif(struct kite_stack *stack, struct kite_netif *netif, const char *name,
                                uint16_t mtu, kite_netif_output_fn output, void *driver,

@@ -3,6 +3,8 @@
 #include "kite/netif.h"
 #include "kite/pbuf.h"
 
+#include "kite_internal/netif.h"
+
 enum kite_err kite__netif_transmit(struct kite_netif *netif, struct kite_pbuf *p)
 {
     if (!kite_netif_is_up(netif))

@@ -11,6 +11,11 @@
 #include "kite/wire/icmp4.h"
 #include "kite/wire/ipv4.h"
 
+#include "kite_internal/icmp4.h"
+#include "kite_internal/ipv4.h"
+#include "kite_internal/pbuf.h"
+#include "kite_internal/stack.h"
+
 /* RFC 1812 4.3.2.3: quote as much of the original as fits in 576 bytes. */
 #define ICMP4_ERROR_MAX_QUOTE (576u - KITE_IPV4_HLEN - KITE_ICMP4_HLEN)
 

@@ -9,6 +9,11 @@
 #include "kite/wire/icmp4.h"
 #include "kite/wire/ipv4.h"
 
+#include "kite_internal/arp.h"
+#include "kite_internal/ipv4.h"
+#include "kite_internal/pbuf.h"
+#include "kite_internal/stack.h"
+
 static bool netif_has_addr(const struct kite_netif *n)
 {
     return !kite_addr_is_any(&n->ip4);

@@ -7,6 +7,11 @@
 #include "kite/tcp.h"
 #include "kite/tcp_pcb.h"
 #include "kite/wire/tcp.h"
+#include "kite_internal/ipv4.h"
+#include "kite_internal/pbuf.h"
+#include "kite_internal/pool.h"
+#include "kite_internal/ports.h"
+#include "kite_internal/stack.h"
 #include "tcp_seq.h"
 
 /* A parsed incoming segment. */

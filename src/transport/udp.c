@@ -7,12 +7,19 @@
 #include "kite/icmp4.h"
 #include "kite/byteorder.h"
 #include "kite/ipv4.h"
-#include "kite/ports.h"
 #include "kite/stack.h"
 #include "kite/wire/checksum.h"
 #include "kite/wire/icmp4.h"
 #include "kite/wire/ipv4.h"
 #include "kite/wire/udp.h"
+
+#include "kite_internal/icmp4.h"
+#include "kite_internal/ipv4.h"
+#include "kite_internal/pbuf.h"
+#include "kite_internal/pool.h"
+#include "kite_internal/ports.h"
+#include "kite_internal/stack.h"
+#include "kite_internal/udp.h"
 
 /* ---- Demultiplexing ---------------------------------------------------- */
 

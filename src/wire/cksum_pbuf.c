@@ -3,6 +3,8 @@
 #include "kite/pbuf.h"
 #include "kite/wire/checksum.h"
 
+#include "kite_internal/pbuf.h"
+
 uint16_t kite__pbuf_cksum(const struct kite_pbuf *p, uint16_t offset, uint16_t len)
 {
     uint32_t acc = 0;

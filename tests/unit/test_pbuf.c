@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kite_internal/pbuf.h"
 #include "testutil.h"
 
 static int setup(void **state)
