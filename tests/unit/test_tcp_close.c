@@ -140,16 +140,19 @@ static void half_close_still_receives(void **state)
     assert_true(kite_tcp_write(pcb, "x", 1, KITE_TCP_WRITE_COPY) != KITE_ERR_OK);
     th_send(t, KITE_TCP_ACK, NULL, 0);
     assert_int_equal(kite_tcp_get_state(pcb), KITE_TCP_FIN_WAIT_2);
-    static uint8_t buf[3000];
+    /* Two full segments (that fill the smallest window), then 80 bytes and FIN. */
+    const uint16_t m = (uint16_t)TH_MIN(TH_SMSS, TH_RCV_BUF / 2u);
+    static uint8_t buf[2 * TH_MSS + 80];
     th_fill(buf, sizeof buf, 0);
-    th_send(t, KITE_TCP_ACK, buf, 1460);
-    th_send(t, KITE_TCP_ACK, buf + 1460, 1460);
+    th_send(t, KITE_TCP_ACK, buf, m);
+    th_send(t, KITE_TCP_ACK, buf + m, m);
     th_expect_last_ack(t, t->c.seq);
-    assert_int_equal(t->rx_len, 2920);
-    assert_true(th_rx_matches(t, 0, 2920));
-    th_send(t, KITE_TCP_FIN | KITE_TCP_ACK | KITE_TCP_PSH, buf + 2920, 80);
+    assert_int_equal(t->rx_len, 2u * m);
+    assert_true(th_rx_matches(t, 0, 2u * m));
+    th_send(t, KITE_TCP_FIN | KITE_TCP_ACK | KITE_TCP_PSH, buf + 2 * m, 80);
     th_expect_last_ack(t, t->c.seq);
-    assert_int_equal(t->rx_len, 3000);
+    assert_int_equal(t->rx_len, 2u * m + 80);
+    assert_true(th_rx_matches(t, 0, 2u * m + 80));
     assert_int_equal(t->fins, 1);
     assert_int_equal(kite_tcp_get_state(pcb), KITE_TCP_TIME_WAIT);
     assert_int_equal(kite_tcp_close(pcb), KITE_ERR_OK);
@@ -167,19 +170,22 @@ static void peer_half_close_we_keep_sending(void **state)
     th_send(t, KITE_TCP_FIN | KITE_TCP_ACK, NULL, 0);
     th_expect_ack(t, t->c.seq);
     kite_tcp_set_nodelay(pcb, true);
+    /* 4000 bytes, or a full send buffer when it is smaller. */
     static uint8_t buf[4000];
-    th_fill(buf, sizeof buf, 0);
-    assert_int_equal(kite_tcp_write(pcb, buf, sizeof buf, KITE_TCP_WRITE_COPY), KITE_ERR_OK);
+    const uint16_t n = (uint16_t)TH_MIN(sizeof buf, TH_SND_BUF);
+    th_fill(buf, n, 0);
+    assert_int_equal(kite_tcp_write(pcb, buf, n, KITE_TCP_WRITE_COPY), KITE_ERR_OK);
     assert_int_equal(kite_tcp_output(pcb), KITE_ERR_OK);
     uint32_t got = 0;
     struct th_pkt p;
     while (th_next(t, &p)) {
+        assert_true(p.len <= TH_SMSS);
         assert_memory_equal(p.data, buf + got, p.len);
         got += p.len;
     }
-    assert_int_equal(got, sizeof buf);
+    assert_int_equal(got, n);
     th_send(t, KITE_TCP_ACK, NULL, 0);
-    assert_int_equal(t->sent_acked, sizeof buf);
+    assert_int_equal(t->sent_acked, n);
     assert_int_equal(kite_tcp_close(pcb), KITE_ERR_OK);
     t->pcb = NULL;
     th_expect(t, KITE_TCP_FIN | KITE_TCP_ACK);
@@ -231,7 +237,7 @@ static void abort_sends_rst_and_frees(void **state)
 static void time_wait_recycled_when_pcbs_run_out(void **state)
 {
     struct th *t = *state;
-    static struct th_conn conns[KITE_TCP_PCB_COUNT];
+    static struct th_conn conns[KITE_TCP_PCB_COUNT + 1];
     th_listen(t, KITE_TCP_PCB_COUNT);
     /* Connection 0 goes to TIME_WAIT (we closed first). */
     struct kite_tcp_pcb *tw = th_accept_c(t, &t->c);
@@ -256,11 +262,16 @@ static void time_wait_recycled_when_pcbs_run_out(void **state)
     th_accept_c(t, &conns[n]);
     assert_int_equal(t->stack.stats.tcp.tw_recycled, 1);
     assert_int_equal(th_pcbs_used(t), KITE_TCP_PCB_COUNT);
-    /* With no TIME_WAIT left, a further SYN is dropped. */
+    /* With no TIME_WAIT left, a further SYN gets a SYN cookie (RFC 4987), and
+     * its ACK, with no half-open connection to give way, a reset. */
     struct th_conn extra;
     th_conn_init(&extra, TH_PEER_PORT + 100);
+    th_conn_add(t, &extra);
     th_send_syn(t, &extra, KITE_TCP_SYN);
-    th_expect_none(t);
+    th_expect(t, KITE_TCP_SYN | KITE_TCP_ACK);
+    assert_int_equal(t->stack.stats.tcp.syn_cookies_sent, 1);
+    th_send_c(t, &extra, KITE_TCP_ACK, NULL, 0);
+    th_expect(t, KITE_TCP_RST);
     assert_int_equal(t->stack.stats.tcp.drop_listen_no_pcb, 1);
     assert_int_equal(t->stack.stats.tcp.tw_recycled, 1);
     /* The recycled connection's old peer now meets a closed port. */
