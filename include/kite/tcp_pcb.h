@@ -33,8 +33,10 @@ struct kite_pbuf;
 #define KITE_TCPF_RTT_TIMING 0x0800u    /* timing one segment (no timestamps) */
 #define KITE_TCPF_FREE_PENDING 0x1000u  /* freed from a callback: free after input */
 #define KITE_TCPF_FIN_RECEIVED 0x2000u
-#define KITE_TCPF_ACCEPTED 0x4000u /* the accept callback took it */
-#define KITE_TCPF_COOKIE 0x8000u   /* created from a SYN cookie */
+#define KITE_TCPF_ACCEPTED 0x4000u           /* the accept callback took it */
+#define KITE_TCPF_COOKIE 0x8000u             /* created from a SYN cookie */
+#define KITE_TCPF_CHALLENGE_STARTED 0x10000u /* challenge_left holds this second's budget */
+#define KITE_TCPF_DATA_SENT 0x20000u         /* last_data_tx is valid */
 
 /* A received out-of-order segment waiting for the hole before it. */
 struct kite_tcp_ooo {
@@ -56,7 +58,9 @@ struct kite_tcp_pcb {
     uint8_t backlog; /* LISTEN: most children in SYN_RECEIVED */
     uint8_t pending; /* LISTEN: children in SYN_RECEIVED now */
     uint8_t dupacks;
-    uint16_t flags;
+    uint8_t challenge_left;   /* challenge ACKs left this second (RFC 5961 7) */
+    uint8_t challenge_second; /* the second they are counted in, modulo 256 */
+    uint32_t flags;
     uint16_t busy; /* > 0 while input or a timer works on this pcb */
 
     struct kite_addr local_ip, remote_ip;
@@ -122,7 +126,8 @@ struct kite_tcp_pcb {
     uint32_t keep_idle_ms, keep_intvl_ms;
     uint8_t keep_cnt;
     uint8_t persist_backoff;
-    kite_time_ms last_rx; /* for keepalive */
+    kite_time_ms last_rx;  /* for keepalive */
+    uint32_t last_data_tx; /* when data last left, in ms mod 2^32 (RFC 5681 4.1) */
 };
 
 struct kite_tcp {
@@ -131,8 +136,6 @@ struct kite_tcp {
     struct kite_tcp_pcb *bound;   /* bound, not yet listening/connecting */
     uint16_t next_ephemeral;
     uint32_t secret[4]; /* RFC 6528 / RFC 4987 keys */
-    uint32_t challenge_tokens;
-    kite_time_ms challenge_second;
 };
 
 /* Internal. */

@@ -6,12 +6,17 @@
  * (RFC 6582), and CUBIC (RFC 9438) when KITE_TCP_CUBIC is set. */
 #include "tcp_priv.h"
 
-void kite__tcp_cc_init(struct kite_tcp_pcb *pcb)
+static uint32_t initial_window(const struct kite_tcp_pcb *pcb)
 {
     /* RFC 6928: IW = min(10 * MSS, max(2 * MSS, 14600)). */
     uint32_t iw = KITE_TCP_INIT_CWND * pcb->mss;
     uint32_t cap = 2u * pcb->mss > 14600u ? 2u * pcb->mss : 14600u;
-    pcb->cwnd = iw < cap ? iw : cap;
+    return iw < cap ? iw : cap;
+}
+
+void kite__tcp_cc_init(struct kite_tcp_pcb *pcb)
+{
+    pcb->cwnd = initial_window(pcb);
     pcb->ssthresh = 0x7fffffffu; /* RFC 5681 3.1: arbitrarily high */
     pcb->bytes_acked = 0;
     pcb->recover = pcb->iss;
@@ -39,10 +44,18 @@ static uint32_t cbrt_u64(uint64_t x)
     return lo;
 }
 
+#define CUBIC_T_MAX_MS ((int64_t)1 << 21)
+
 /* RFC 9438 4.2: W_cubic(t) = C * (t - K)^3 + W_max, C = 0.4, in bytes, t in ms. */
 static uint32_t cubic_target(const struct kite_tcp_pcb *pcb, kite_time_ms now)
 {
     int64_t t = (int64_t)(now - pcb->cubic_epoch) - (int64_t)pcb->cubic_k_ms;
+    /* Hours after the epoch t^3 would overflow int64: by 2^21 ms (35 min) the
+     * curve is millions of segments past W_max anyway, so saturate there. */
+    if (t > CUBIC_T_MAX_MS)
+        t = CUBIC_T_MAX_MS;
+    else if (t < -CUBIC_T_MAX_MS)
+        t = -CUBIC_T_MAX_MS;
     /* C * t^3 with t in ms: 0.4 * t^3 / 1e9 segments. */
     int64_t cube = t * t / 1000 * t / 1000; /* t^3 / 1e6, ms^3 -> scaled */
     int64_t delta_segs = cube * 4 / 10 / 1000;
@@ -117,9 +130,22 @@ void kite__tcp_cc_enter_recovery(struct kite_tcp_pcb *pcb)
     pcb->bytes_acked = 0;
 }
 
+/* RFC 5681 4.1: after more than an RTO without sending, the ACK clock is
+ * gone: start again from no more than the initial window. CUBIC starts a new
+ * epoch (RFC 9438 5.8 leaves the idle period out of its curve). */
+void kite__tcp_cc_idle_restart(struct kite_tcp_pcb *pcb)
+{
+    uint32_t iw = initial_window(pcb);
+    if (pcb->cwnd > iw)
+        pcb->cwnd = iw;
+    pcb->cubic_epoch = KITE_TIME_NEVER;
+    pcb->bytes_acked = 0;
+    pcb->stack->stats.tcp.idle_restarts++;
+}
+
 void kite__tcp_cc_exit_recovery(struct kite_tcp_pcb *pcb)
 {
-    pcb->flags &= (uint16_t)~KITE_TCPF_IN_RECOVERY;
+    pcb->flags &= (uint32_t)~KITE_TCPF_IN_RECOVERY;
     /* RFC 6582 3.2 step 3 full ACK: min(ssthresh, FlightSize + SMSS). */
     uint32_t w = flight_size(pcb) + pcb->mss;
     pcb->cwnd = pcb->ssthresh < w ? pcb->ssthresh : w;
@@ -135,7 +161,7 @@ void kite__tcp_cc_rto(struct kite_tcp_pcb *pcb)
     pcb->cubic_epoch = KITE_TIME_NEVER;
     pcb->cwnd = pcb->mss;
     pcb->bytes_acked = 0;
-    pcb->flags &= (uint16_t)~KITE_TCPF_IN_RECOVERY;
+    pcb->flags &= (uint32_t)~KITE_TCPF_IN_RECOVERY;
     pcb->recover = pcb->snd_max; /* RFC 6582 4.1: no fast retransmit for these */
     pcb->high_rxt = pcb->snd_una;
     /* RFC 2018 8: after a timeout forget SACK information; the receiver may

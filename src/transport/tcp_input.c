@@ -81,9 +81,29 @@ void kite__tcp_apply_syn_options(struct kite_tcp_pcb *pcb, const struct kite_tcp
     kite__tcp_cc_init(pcb);
 }
 
-/* ---- SYN cookies (RFC 4987 3.6) ------------------------------------------- */
+/* ---- SYN cookies (RFC 4987 3.6) -------------------------------------------
+ *
+ * The cookie is our ISN: 5 bits of a 64 s clock, 3 bits choosing the MSS,
+ * 24 bits of a keyed hash of the tuple, the peer's ISN and the clock. When the
+ * peer offers timestamps, the low 6 bits of our SYN-ACK's TSval carry its
+ * window scale (4 bits, 15 = none) and SACK-permitted (1 bit), as Linux
+ * encodes them; the ACK echoes them back in TSecr, so a cookie connection
+ * keeps window scaling, SACK and timestamps. */
 
-static const uint16_t cookie_mss[4] = {536, 1220, 1440, 1460};
+static const uint16_t cookie_mss[8] = {216, 536, 1024, 1220, 1360, 1400, 1440, 1460};
+
+#define COOKIE_TS_BITS 6u
+#define COOKIE_TS_MASK ((1u << COOKIE_TS_BITS) - 1u)
+#define COOKIE_NO_WSCALE 15u
+#define COOKIE_SACK 0x10u
+
+/* What a valid cookie ACK tells about the handshake. */
+struct cookie {
+    uint16_t mss;
+    bool ts;
+    uint8_t wscale; /* the peer's shift, COOKIE_NO_WSCALE without scaling */
+    bool sack;
+};
 
 static uint32_t cookie_hash(struct kite_stack *stack, const struct tcp_seg *seg, uint32_t t,
                             uint32_t peer_isn)
@@ -98,59 +118,134 @@ static uint32_t cookie_time(const struct kite_stack *stack)
     return (uint32_t)(stack->now / 64000u); /* 64 s periods, 5 bits on the wire */
 }
 
-static void send_cookie(struct kite_stack *stack, struct kite_tcp_pcb *listener,
-                        const struct tcp_seg *seg)
+static uint32_t cookie_ts_now(struct kite_stack *stack, const struct tcp_seg *seg)
+{
+    return (uint32_t)stack->now +
+           kite__tcp_ts_offset(stack, seg->dst, seg->hdr.dst_port, seg->src, seg->hdr.src_port);
+}
+
+/* Our TSval with the options in its low bits, never ahead of the clock. */
+static uint32_t cookie_tsval(struct kite_stack *stack, const struct tcp_seg *seg)
+{
+    const struct kite_tcp_repr *syn = &seg->hdr;
+    uint32_t bits = (syn->opts & KITE_TCP_HAS_WSCALE) ? syn->wscale : COOKIE_NO_WSCALE;
+    if (syn->opts & KITE_TCP_HAS_SACK_PERM)
+        bits |= COOKIE_SACK;
+    uint32_t now = cookie_ts_now(stack, seg);
+    uint32_t v = (now & ~COOKIE_TS_MASK) | bits;
+    return seq_gt(v, now) ? v - (1u << COOKIE_TS_BITS) : v;
+}
+
+static uint32_t cookie_isn(struct kite_stack *stack, const struct tcp_seg *seg, uint16_t our_mss)
 {
     uint16_t mss = (seg->hdr.opts & KITE_TCP_HAS_MSS) ? seg->hdr.mss : 536;
+    if (mss > our_mss)
+        mss = our_mss;
     uint32_t idx = 0;
-    for (uint32_t i = 0; i < 4; i++)
+    for (uint32_t i = 0; i < 8; i++)
         if (cookie_mss[i] <= mss)
             idx = i;
     uint32_t t = cookie_time(stack) & 31u;
-    uint32_t isn = t << 27 | idx << 24 | cookie_hash(stack, seg, t, seg->hdr.seq);
-    /* A stateless SYN-ACK: a temporary pcb on the stack builds it, nothing is kept. */
-    struct kite_tcp_pcb tmp;
-    memset(&tmp, 0, sizeof tmp);
-    tmp.stack = stack;
-    tmp.state = KITE_TCP_SYN_RECEIVED;
-    tmp.local_ip = KITE_ADDR_V4(seg->dst);
-    tmp.remote_ip = KITE_ADDR_V4(seg->src);
-    tmp.local_port = seg->hdr.dst_port;
-    tmp.remote_port = seg->hdr.src_port;
-    tmp.iss = isn;
-    tmp.rcv_nxt = seg->hdr.seq + 1;
-    tmp.rcv_adv = tmp.rcv_nxt;
-    tmp.rcv_buf = listener->rcv_buf < 0xffffu ? listener->rcv_buf : 0xffffu;
-    tmp.rcv_mss = kite__tcp_route_mss(stack, seg->src);
-    kite_timer_init(&tmp.timer, kite__tcp_timer_fired);
-    (void)kite__tcp_send_syn(&tmp);
-    kite_timer_cancel(stack, &tmp.timer);
-    stack->stats.tcp.syn_cookies_sent++;
+    return t << 27 | idx << 24 | cookie_hash(stack, seg, t, seg->hdr.seq);
 }
 
-/* Returns the MSS encoded in a valid cookie, 0 if invalid. */
-static uint16_t check_cookie(struct kite_stack *stack, const struct tcp_seg *seg)
+/* A stateless SYN-ACK, built from the SYN alone: nothing is kept. */
+static void send_cookie(struct kite_stack *stack, const struct kite_tcp_pcb *listener,
+                        const struct tcp_seg *seg)
+{
+    const struct kite_tcp_repr *syn = &seg->hdr;
+    uint16_t our_mss = kite__tcp_route_mss(stack, seg->src);
+    struct kite_tcp_repr h = {.src_port = syn->dst_port,
+                              .dst_port = syn->src_port,
+                              .seq = cookie_isn(stack, seg, our_mss),
+                              .ack = syn->seq + 1,
+                              .flags = KITE_TCP_SYN | KITE_TCP_ACK,
+                              .opts = KITE_TCP_HAS_MSS,
+                              .mss = our_mss};
+    /* RFC 7323 2.2: a SYN's window is never scaled. */
+    h.window = (uint16_t)(listener->rcv_buf < 0xffffu ? listener->rcv_buf : 0xffffu);
+    /* Without timestamps the cookie has no room for the peer's scale or SACK:
+     * offer neither (both ends must agree, RFC 7323 2.2). */
+    if (syn->opts & KITE_TCP_HAS_TIMESTAMP) {
+        h.opts |= KITE_TCP_HAS_TIMESTAMP;
+        h.ts_val = cookie_tsval(stack, seg);
+        h.ts_ecr = syn->ts_val;
+        if (syn->opts & KITE_TCP_HAS_WSCALE) {
+            h.opts |= KITE_TCP_HAS_WSCALE;
+            h.wscale = kite__tcp_window_scale_for(listener->rcv_buf);
+        }
+        if (syn->opts & KITE_TCP_HAS_SACK_PERM)
+            h.opts |= KITE_TCP_HAS_SACK_PERM;
+    }
+    if (kite__tcp_send_bare(stack, seg->dst, seg->src, &h))
+        stack->stats.tcp.syn_cookies_sent++;
+}
+
+/* The options echoed in TSecr; false when the echo cannot be ours. */
+static bool cookie_ts_options(struct kite_stack *stack, const struct tcp_seg *seg, struct cookie *c)
+{
+    uint32_t ecr = seg->hdr.ts_ecr;
+    uint32_t age = cookie_ts_now(stack, seg) - ecr;
+    if (age > 2u * 64000u) /* from the future or older than the cookie itself */
+        return false;
+    c->ts = true;
+    c->wscale = (uint8_t)(ecr & 15u);
+    c->sack = (ecr & COOKIE_SACK) != 0;
+    return c->wscale == COOKIE_NO_WSCALE || c->wscale <= KITE_TCP_MAX_WSCALE;
+}
+
+/* Decode a cookie ACK; false when the cookie is not valid. */
+static bool check_cookie(struct kite_stack *stack, const struct tcp_seg *seg, struct cookie *c)
 {
     uint32_t cookie = seg->hdr.ack - 1;
     uint32_t t = cookie >> 27;
     uint32_t now = cookie_time(stack);
     if (t != (now & 31u) && t != ((now - 1u) & 31u))
-        return 0;
+        return false;
     if ((cookie & 0xffffffu) != cookie_hash(stack, seg, t, seg->hdr.seq - 1))
-        return 0;
-    return cookie_mss[(cookie >> 24) & 3u];
+        return false;
+    c->mss = cookie_mss[(cookie >> 24) & 7u];
+    c->ts = false;
+    c->wscale = COOKIE_NO_WSCALE;
+    c->sack = false;
+    if (seg->hdr.opts & KITE_TCP_HAS_TIMESTAMP)
+        return cookie_ts_options(stack, seg, c);
+    return true;
 }
 
 /* ---- LISTEN (RFC 9293 3.10.7.2) ------------------------------------------- */
 
-static struct kite_tcp_pcb *spawn_child(struct kite_tcp_pcb *listener, const struct tcp_seg *seg)
+/* RFC 4987 3.4 "oldest half-open" recycling: the pool is full and a handshake
+ * has completed, so the half-open connection that has waited longest (most
+ * SYN-ACK retransmissions, then furthest down the list) makes room. A real
+ * peer behind it that answers later gets a reset and connects again. */
+static bool evict_half_open(struct kite_stack *stack)
+{
+    struct kite_tcp_pcb *victim = NULL;
+    for (struct kite_tcp_pcb *pcb = stack->tcp.active; pcb != NULL; pcb = pcb->next)
+        if (pcb->state == KITE_TCP_SYN_RECEIVED && pcb->listener != NULL &&
+            (victim == NULL || pcb->retries >= victim->retries))
+            victim = pcb;
+    if (victim == NULL)
+        return false;
+    stack->stats.tcp.half_open_evicted++;
+    kite__tcp_set_state(victim, KITE_TCP_CLOSED);
+    kite__tcp_release(victim);
+    return true;
+}
+
+static struct kite_tcp_pcb *spawn_child(struct kite_tcp_pcb *listener, const struct tcp_seg *seg,
+                                        bool may_evict)
 {
     struct kite_stack *stack = listener->stack;
     struct kite_tcp_pcb *pcb = kite__tcp_alloc(stack);
-    if (pcb == NULL) {
-        stack->stats.tcp.drop_listen_no_pcb++;
-        return NULL;
+    if (pcb == NULL && may_evict && evict_half_open(stack)) {
+        pcb = kite__tcp_alloc(stack);
+        if (pcb != NULL)
+            stack->pools[KITE_POOL_TCP_PCB].failed--; /* answered by eviction */
     }
+    if (pcb == NULL)
+        return NULL;
     pcb->local_ip = KITE_ADDR_V4(seg->dst);
     pcb->local_port = seg->hdr.dst_port;
     pcb->remote_ip = KITE_ADDR_V4(seg->src);
@@ -180,16 +275,17 @@ static void start_receiving(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg)
     pcb->snd_wl2 = seg->hdr.ack;
 }
 
+/* RFC 4987 3.6: past the listener's backlog, or with no pcb to hold the
+ * half-open connection, answer with a SYN cookie and keep nothing. */
 static void listen_syn(struct kite_tcp_pcb *listener, const struct tcp_seg *seg)
 {
     struct kite_stack *stack = listener->stack;
-    if (listener->pending >= listener->backlog) {
-        send_cookie(stack, listener, seg); /* RFC 4987: full backlog, stay stateless */
+    struct kite_tcp_pcb *pcb =
+        listener->pending < listener->backlog ? spawn_child(listener, seg, false) : NULL;
+    if (pcb == NULL) {
+        send_cookie(stack, listener, seg);
         return;
     }
-    struct kite_tcp_pcb *pcb = spawn_child(listener, seg);
-    if (pcb == NULL)
-        return;
     kite__tcp_apply_syn_options(pcb, &seg->hdr);
     start_receiving(pcb, seg);
     kite__tcp_set_state(pcb, KITE_TCP_SYN_RECEIVED);
@@ -198,33 +294,57 @@ static void listen_syn(struct kite_tcp_pcb *listener, const struct tcp_seg *seg)
     kite__tcp_rto_restart(pcb);
 }
 
+/* The options the cookie SYN-ACK agreed, applied as kite__tcp_apply_syn_options
+ * would have from the SYN. */
+static void apply_cookie(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg,
+                         const struct cookie *c)
+{
+    pcb->mss = c->mss < pcb->rcv_mss ? c->mss : pcb->rcv_mss;
+    if (c->wscale != COOKIE_NO_WSCALE) {
+        pcb->flags |= KITE_TCPF_WSCALE;
+        pcb->snd_wscale = c->wscale;
+    } else {
+        pcb->snd_wscale = 0;
+        pcb->rcv_wscale = 0;
+    }
+    if (c->sack)
+        pcb->flags |= KITE_TCPF_SACK;
+    if (c->ts) {
+        pcb->flags |= KITE_TCPF_TS;
+        pcb->ts_recent = seg->hdr.ts_val;
+        pcb->ts_recent_age = pcb->stack->now;
+        pcb->mss = (uint16_t)(pcb->mss - 12u);
+    }
+    kite__tcp_cc_init(pcb);
+}
+
 static void listen_cookie_ack(struct kite_tcp_pcb *listener, struct tcp_seg *seg)
 {
     struct kite_stack *stack = listener->stack;
-    uint16_t mss = check_cookie(stack, seg);
-    if (mss == 0) {
+    struct cookie c;
+    if (!check_cookie(stack, seg, &c)) {
         stack->stats.tcp.drop_bad_cookie++;
         kite__tcp_rst_for(stack, seg);
         return;
     }
-    struct kite_tcp_pcb *pcb = spawn_child(listener, seg);
-    if (pcb == NULL)
+    struct kite_tcp_pcb *pcb = spawn_child(listener, seg, true);
+    if (pcb == NULL) {
+        stack->stats.tcp.drop_listen_no_pcb++;
+        kite__tcp_rst_for(stack, seg); /* the peer believes it is connected: tell it */
         return;
+    }
     stack->stats.tcp.syn_cookies_ok++;
     pcb->flags |= KITE_TCPF_COOKIE;
     pcb->iss = seg->hdr.ack - 1;
     pcb->snd_una = pcb->snd_nxt = pcb->snd_max = seg->hdr.ack;
-    pcb->rcv_wscale = 0; /* the cookie carried no window scale */
-    pcb->mss = mss < pcb->rcv_mss ? mss : pcb->rcv_mss;
-    kite__tcp_cc_init(pcb);
+    apply_cookie(pcb, seg, &c);
     struct tcp_seg syn = *seg;
     syn.hdr.seq = seg->hdr.seq - 1;
     start_receiving(pcb, &syn);
     /* The cookie SYN-ACK offered an unscaled window of up to 64 KiB: honour it. */
     pcb->rcv_adv = pcb->rcv_nxt + (pcb->rcv_buf < 0xffffu ? pcb->rcv_buf : 0xffffu);
-    pcb->snd_wnd = seg->hdr.window;
+    pcb->snd_wnd = (uint32_t)seg->hdr.window << pcb->snd_wscale;
     pcb->max_snd_wnd = pcb->snd_wnd;
-    pcb->listener = listener;
     pcb->busy++;
     /* No round trip to measure: when the cookie SYN-ACK left is not known. */
     bool ok = kite__tcp_established(pcb, &seg->hdr, false);

@@ -165,9 +165,13 @@ static enum kite_err send_segment(struct kite_tcp_pcb *pcb, uint8_t flags, uint3
     if (err != KITE_ERR_OK)
         return err;
     stack->stats.tcp.tx++;
+    if (len > 0) {
+        pcb->last_data_tx = (uint32_t)stack->now;
+        pcb->flags |= KITE_TCPF_DATA_SENT;
+    }
     if (flags & KITE_TCP_ACK) {
         pcb->last_ack_sent = pcb->rcv_nxt;
-        pcb->flags &= (uint16_t) ~(KITE_TCPF_ACK_NOW | KITE_TCPF_ACK_DELAYED);
+        pcb->flags &= (uint32_t) ~(KITE_TCPF_ACK_NOW | KITE_TCPF_ACK_DELAYED);
         pcb->delack_at = KITE_TIME_NEVER;
         pcb->full_segs_unacked = 0;
     }
@@ -276,6 +280,13 @@ static bool hold_small_segment(const struct kite_tcp_pcb *pcb, uint32_t len, uin
     return (pcb->flags & KITE_TCPF_NODELAY) == 0 && pcb->snd_nxt != pcb->snd_una;
 }
 
+/* RFC 5681 4.1: no data sent for longer than one RTO. */
+static bool idle_too_long(const struct kite_tcp_pcb *pcb)
+{
+    return (pcb->flags & KITE_TCPF_DATA_SENT) &&
+           (uint32_t)pcb->stack->now - pcb->last_data_tx > pcb->rto_ms;
+}
+
 /* Send the next new (or post-timeout) segment; false when nothing can go. */
 static bool send_next(struct kite_tcp_pcb *pcb)
 {
@@ -285,6 +296,8 @@ static bool send_next(struct kite_tcp_pcb *pcb)
         return true;
     }
     uint32_t avail = kite__tcp_unsent(pcb);
+    if (avail > 0 && pcb->snd_una == pcb->snd_max && idle_too_long(pcb))
+        kite__tcp_cc_idle_restart(pcb);
     uint32_t full = payload_max(pcb);
     uint32_t len = avail < full ? avail : full;
     uint32_t usable = usable_window(pcb);
@@ -390,31 +403,41 @@ enum kite_err kite__tcp_send_data(struct kite_tcp_pcb *pcb, uint32_t seq, uint32
     return send_segment(pcb, flags, seq, seq - pcb->snd_una, len);
 }
 
+bool kite__tcp_send_bare(struct kite_stack *stack, uint32_t src, uint32_t dst,
+                         struct kite_tcp_repr *h)
+{
+    h->hlen = kite_tcp_header_len(h);
+    struct kite_pbuf *p =
+        kite_pbuf_alloc(stack, (uint16_t)(KITE_LAYER_IP + h->hlen), 0, KITE_PBUF_RAM);
+    if (p == NULL) {
+        stack->stats.tcp.drop_no_mem++;
+        return false;
+    }
+    (void)kite_pbuf_header_add(p, h->hlen);
+    h->checksum = 0;
+    (void)kite_tcp_emit(h, p->payload, p->len);
+    uint32_t sum = kite_cksum_pseudo4(src, dst, KITE_IP_PROTO_TCP, h->hlen) +
+                   kite__pbuf_cksum(p, 0, p->tot_len);
+    kite_put_be16(p->payload + 16, (uint16_t)~kite_cksum_fold(sum));
+    enum kite_err err =
+        kite__ipv4_output(stack, p, src, dst, KITE_IP_PROTO_TCP, KITE_IPV4_DEFAULT_TTL, 0);
+    kite_pbuf_free(stack, p);
+    if (err != KITE_ERR_OK)
+        return false;
+    stack->stats.tcp.tx++;
+    return true;
+}
+
 void kite__tcp_send_rst(struct kite_stack *stack, uint32_t src, uint16_t sport, uint32_t dst,
                         uint16_t dport, uint32_t seq, uint32_t ack, bool with_ack)
 {
-    struct kite_pbuf *p = kite_pbuf_alloc(stack, KITE_LAYER_IP + KITE_TCP_HLEN, 0, KITE_PBUF_RAM);
-    if (p == NULL) {
-        stack->stats.tcp.drop_no_mem++;
-        return;
-    }
     struct kite_tcp_repr h = {.src_port = sport,
                               .dst_port = dport,
                               .seq = seq,
                               .ack = with_ack ? ack : 0,
                               .flags = (uint8_t)(KITE_TCP_RST | (with_ack ? KITE_TCP_ACK : 0))};
-    h.hlen = KITE_TCP_HLEN;
-    (void)kite_pbuf_header_add(p, KITE_TCP_HLEN);
-    (void)kite_tcp_emit(&h, p->payload, p->len);
-    uint32_t sum = kite_cksum_pseudo4(src, dst, KITE_IP_PROTO_TCP, KITE_TCP_HLEN) +
-                   kite__pbuf_cksum(p, 0, p->tot_len);
-    kite_put_be16(p->payload + 16, (uint16_t)~kite_cksum_fold(sum));
-    if (kite__ipv4_output(stack, p, src, dst, KITE_IP_PROTO_TCP, KITE_IPV4_DEFAULT_TTL, 0) ==
-        KITE_ERR_OK) {
-        stack->stats.tcp.tx++;
+    if (kite__tcp_send_bare(stack, src, dst, &h))
         stack->stats.tcp.resets_sent++;
-    }
-    kite_pbuf_free(stack, p);
 }
 
 void kite__tcp_reset_peer(const struct kite_tcp_pcb *pcb, uint32_t ack)

@@ -295,7 +295,15 @@ uint16_t kite__tcp_route_mss(struct kite_stack *stack, uint32_t dst)
     return mss;
 }
 
-static uint8_t window_scale_for(uint32_t buf)
+uint32_t kite__tcp_ts_offset(struct kite_stack *stack, uint32_t lip, uint16_t lport, uint32_t rip,
+                             uint16_t rport)
+{
+    /* The fourth word keeps this hash apart from the ISN's (same key, same tuple). */
+    uint32_t tuple[4] = {lip, rip, (uint32_t)lport << 16 | rport, 0x54534f46u};
+    return (uint32_t)kite_siphash24(stack->tcp.secret, tuple, sizeof tuple);
+}
+
+uint8_t kite__tcp_window_scale_for(uint32_t buf)
 {
     uint8_t shift = 0;
     while (shift < KITE_TCP_MAX_WSCALE && (buf >> shift) > 0xffffu)
@@ -313,8 +321,9 @@ void kite__tcp_init_connection(struct kite_tcp_pcb *pcb, struct kite_netif *neti
     pcb->snd_una = pcb->snd_nxt = pcb->snd_max = pcb->iss;
     pcb->rcv_mss = kite__tcp_route_mss(stack, pcb->remote_ip.u.v4);
     pcb->mss = pcb->rcv_mss < 536 ? pcb->rcv_mss : 536; /* RFC 9293 3.7.1 default */
-    pcb->rcv_wscale = window_scale_for(pcb->rcv_buf);
-    pcb->ts_offset = kite_random_u32(stack);
+    pcb->rcv_wscale = kite__tcp_window_scale_for(pcb->rcv_buf);
+    pcb->ts_offset = kite__tcp_ts_offset(stack, pcb->local_ip.u.v4, pcb->local_port,
+                                         pcb->remote_ip.u.v4, pcb->remote_port);
     pcb->last_rx = stack->now;
     kite__tcp_cc_init(pcb);
 }
@@ -388,7 +397,7 @@ void kite_tcp_set_nodelay(struct kite_tcp_pcb *pcb, bool nodelay)
     if (nodelay)
         pcb->flags |= KITE_TCPF_NODELAY;
     else
-        pcb->flags &= (uint16_t)~KITE_TCPF_NODELAY;
+        pcb->flags &= (uint32_t)~KITE_TCPF_NODELAY;
 }
 
 void kite_tcp_set_keepalive(struct kite_tcp_pcb *pcb, uint32_t idle_ms, uint32_t interval_ms,
@@ -658,7 +667,6 @@ void kite__tcp_init(struct kite_stack *stack)
     for (int i = 0; i < 4; i++)
         stack->tcp.secret[i] = kite_random_u32(stack);
     stack->tcp.next_ephemeral = kite__ephemeral_start(stack);
-    stack->tcp.challenge_tokens = KITE_TCP_CHALLENGE_ACK_LIMIT;
     (void)kite__stack_register_ip_proto(stack, KITE_IP_PROTO_TCP, kite__tcp_input, NULL);
     (void)kite__stack_register_netif_hook(stack, netif_event);
     stack->reclaim = kite__tcp_reclaim;

@@ -32,6 +32,11 @@ void kite__tcp_kill(struct kite_tcp_pcb *pcb, enum kite_err err);
 void kite__tcp_set_state(struct kite_tcp_pcb *pcb, enum kite_tcp_state state);
 uint32_t kite__tcp_isn(struct kite_stack *stack, uint32_t lip, uint16_t lport, uint32_t rip,
                        uint16_t rport);
+/** The connection's timestamp clock offset (RFC 7323 7.1), a keyed hash of its tuple, so a
+ *  SYN cookie connection finds the offset its SYN-ACK used. */
+uint32_t kite__tcp_ts_offset(struct kite_stack *stack, uint32_t lip, uint16_t lport, uint32_t rip,
+                             uint16_t rport);
+uint8_t kite__tcp_window_scale_for(uint32_t buf);
 struct kite_tcp_pcb *kite__tcp_find_active(struct kite_stack *stack, const struct tcp_seg *seg);
 struct kite_tcp_pcb *kite__tcp_find_listen(struct kite_stack *stack, const struct tcp_seg *seg);
 void kite__tcp_list_remove(struct kite_tcp_pcb **list, struct kite_tcp_pcb *pcb);
@@ -47,7 +52,6 @@ void kite__tcp_apply_syn_options(struct kite_tcp_pcb *pcb, const struct kite_tcp
 
 /* tcp_state.c: segment processing in synchronized states and SYN_RECEIVED. */
 void kite__tcp_process(struct kite_tcp_pcb *pcb, struct tcp_seg *seg);
-bool kite__tcp_challenge_allowed(struct kite_stack *stack);
 /**
  * The handshake completed: take its RTT sample when measured, reset the
  * retransmission state, enter ESTABLISHED and tell the application (accept
@@ -63,6 +67,9 @@ enum kite_err kite__tcp_send_ack(struct kite_tcp_pcb *pcb);
 enum kite_err kite__tcp_send_syn(struct kite_tcp_pcb *pcb);
 /** Send a segment from [seq, seq+len) of the send queue (retransmission or new). */
 enum kite_err kite__tcp_send_data(struct kite_tcp_pcb *pcb, uint32_t seq, uint32_t len);
+/** A segment with no payload and no connection behind it (RST, cookie SYN-ACK). */
+bool kite__tcp_send_bare(struct kite_stack *stack, uint32_t src, uint32_t dst,
+                         struct kite_tcp_repr *h);
 void kite__tcp_send_rst(struct kite_stack *stack, uint32_t src, uint16_t sport, uint32_t dst,
                         uint16_t dport, uint32_t seq, uint32_t ack, bool with_ack);
 void kite__tcp_rst_for(struct kite_stack *stack, const struct tcp_seg *seg);
@@ -111,6 +118,7 @@ void kite__tcp_cc_ack(struct kite_tcp_pcb *pcb, uint32_t acked);
 void kite__tcp_cc_enter_recovery(struct kite_tcp_pcb *pcb);
 void kite__tcp_cc_exit_recovery(struct kite_tcp_pcb *pcb);
 void kite__tcp_cc_rto(struct kite_tcp_pcb *pcb);
+void kite__tcp_cc_idle_restart(struct kite_tcp_pcb *pcb);
 
 static inline uint32_t tcp_in_flight(const struct kite_tcp_pcb *pcb)
 {

@@ -9,28 +9,36 @@
  */
 #include "tcp_priv.h"
 
-/* ---- Challenge ACKs (RFC 5961 7: rate limited, stack-wide) ------------------- */
+/* ---- Challenge ACKs (RFC 5961 7) --------------------------------------------
+ *
+ * The budget is per connection and drawn at random each second, from
+ * [L/2, 3L/2), as Linux does since CVE-2016-5696: one budget shared by every
+ * connection let an off-path attacker count the challenge ACKs a victim
+ * connection drew and so learn its sequence numbers. */
 
-bool kite__tcp_challenge_allowed(struct kite_stack *stack)
+static bool challenge_allowed(struct kite_tcp_pcb *pcb)
 {
-    struct kite_tcp *tcp = &stack->tcp;
-    kite_time_ms second = stack->now / 1000u;
-    if (second != tcp->challenge_second) {
-        tcp->challenge_second = second;
-        tcp->challenge_tokens = KITE_TCP_CHALLENGE_ACK_LIMIT;
+    struct kite_stack *stack = pcb->stack;
+    uint8_t second = (uint8_t)(stack->now / 1000u);
+    if (second != pcb->challenge_second || !(pcb->flags & KITE_TCPF_CHALLENGE_STARTED)) {
+        uint32_t limit = KITE_TCP_CHALLENGE_ACK_LIMIT;
+        uint32_t budget = limit / 2u + (limit > 0 ? kite_random_u32(stack) % limit : 0);
+        pcb->challenge_second = second;
+        pcb->challenge_left = (uint8_t)(budget < 255u ? budget : 255u);
+        pcb->flags |= KITE_TCPF_CHALLENGE_STARTED;
     }
-    if (tcp->challenge_tokens == 0) {
+    if (pcb->challenge_left == 0) {
         stack->stats.tcp.challenge_acks_limited++;
         return false;
     }
-    tcp->challenge_tokens--;
+    pcb->challenge_left--;
     stack->stats.tcp.challenge_acks++;
     return true;
 }
 
 static void challenge_ack(struct kite_tcp_pcb *pcb)
 {
-    if (kite__tcp_challenge_allowed(pcb->stack))
+    if (challenge_allowed(pcb))
         pcb->flags |= KITE_TCPF_ACK_NOW;
 }
 
@@ -101,16 +109,11 @@ static void handle_rst(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg)
         return;
     }
     pcb->stack->stats.tcp.resets_rx++;
-    switch (pcb->state) {
-    case KITE_TCP_TIME_WAIT:
+    if (pcb->state == KITE_TCP_TIME_WAIT)
         return; /* RFC 1337: don't let a reset assassinate TIME_WAIT */
-    case KITE_TCP_CLOSING:
-    case KITE_TCP_LAST_ACK:
-        kite__tcp_kill(pcb, KITE_ERR_CLOSED);
-        return;
-    default:
-        kite__tcp_kill(pcb, KITE_ERR_RESET);
-    }
+    /* RFC 9293 3.10.7.4: in CLOSING and LAST-ACK too the connection ends by a
+     * reset, not by the close handshake: say so (a socket reports ECONNRESET). */
+    kite__tcp_kill(pcb, KITE_ERR_RESET);
 }
 
 /* ---- 5. ACK ---------------------------------------------------------------------- */
@@ -215,7 +218,7 @@ static void take_rtt_sample(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg)
         seg->hdr.ts_ecr != 0) {
         kite__tcp_rtt_sample(pcb, kite__tcp_ts_now(pcb) - seg->hdr.ts_ecr);
     } else if ((pcb->flags & KITE_TCPF_RTT_TIMING) && seq_gt(seg->hdr.ack, pcb->rtt_seq)) {
-        pcb->flags &= (uint16_t)~KITE_TCPF_RTT_TIMING;
+        pcb->flags &= (uint32_t)~KITE_TCPF_RTT_TIMING;
         kite__tcp_rtt_sample(pcb, (uint32_t)(pcb->stack->now - pcb->rtt_start));
     }
 }
@@ -234,10 +237,15 @@ static void recovery_ack(struct kite_tcp_pcb *pcb, uint32_t acked)
     }
     if (has_sack(pcb))
         return; /* the output loop retransmits the next hole (NextSeg) */
-    /* NewReno partial ACK: retransmit the next unacknowledged segment, deflate. */
+    /* RFC 6582 3.2 step 5, a partial ACK: retransmit the first unacknowledged
+     * segment, deflate cwnd by what was acknowledged and add back one SMSS
+     * only when at least that much was. */
     if (kite__tcp_send_data(pcb, pcb->snd_una, pcb->mss) == KITE_ERR_OK)
         pcb->stack->stats.tcp.retransmits++;
-    pcb->cwnd = pcb->cwnd > acked ? pcb->cwnd - acked + pcb->mss : pcb->mss;
+    uint32_t w = pcb->cwnd > acked ? pcb->cwnd - acked : 0;
+    if (acked >= pcb->mss)
+        w += pcb->mss;
+    pcb->cwnd = w > pcb->mss ? w : pcb->mss; /* never below one segment */
 }
 
 static void fin_acked(struct kite_tcp_pcb *pcb)
@@ -296,7 +304,7 @@ static void enter_recovery(struct kite_tcp_pcb *pcb)
     pcb->recover = pcb->snd_max;
     kite__tcp_cc_enter_recovery(pcb);
     pcb->flags |= KITE_TCPF_IN_RECOVERY;
-    pcb->flags &= (uint16_t)~KITE_TCPF_RTT_TIMING;
+    pcb->flags &= (uint32_t)~KITE_TCPF_RTT_TIMING;
     if (has_sack(pcb)) {
         /* RFC 6675 5 (4.3): retransmit the first segment presumed dropped now,
          * whatever the scoreboard says; NextSeg() drives the rest. */
@@ -493,6 +501,9 @@ static bool process_control(struct kite_tcp_pcb *pcb, struct tcp_seg *seg)
         pcb->stack->stats.tcp.drop_unexpected++; /* RFC 9293: "if the ACK bit is off drop" */
         return false;
     }
+    /* RFC 7323 5.3 R3 comes before R4's ACK processing, so what that ACK
+     * sends (a fast retransmission, new data) echoes this segment's TSval. */
+    update_ts_recent(pcb, seg);
     if (pcb->state == KITE_TCP_SYN_RECEIVED && !syn_received_ack(pcb, seg))
         return false;
     return handle_ack(pcb, seg);
@@ -500,10 +511,8 @@ static bool process_control(struct kite_tcp_pcb *pcb, struct tcp_seg *seg)
 
 void kite__tcp_process(struct kite_tcp_pcb *pcb, struct tcp_seg *seg)
 {
-    if (process_control(pcb, seg)) {
-        update_ts_recent(pcb, seg);
+    if (process_control(pcb, seg))
         handle_data_and_fin(pcb, seg);
-    }
     if (!(pcb->flags & KITE_TCPF_FREE_PENDING) && pcb->state != KITE_TCP_CLOSED)
         (void)kite__tcp_output(pcb);
 }

@@ -85,7 +85,7 @@ static void rto_fired(struct kite_tcp_pcb *pcb)
     pcb->retries++;
     if (pcb->backoff < 16)
         pcb->backoff++;                            /* RFC 6298 5.5 */
-    pcb->flags &= (uint16_t)~KITE_TCPF_RTT_TIMING; /* Karn */
+    pcb->flags &= (uint32_t)~KITE_TCPF_RTT_TIMING; /* Karn */
     if (syn) {
         stack->stats.tcp.retransmits++;
         (void)kite__tcp_send_syn(pcb);
