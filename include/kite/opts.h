@@ -255,7 +255,7 @@
 #define KITE_MAX_IP_PROTOS 6
 #endif
 
-/** Upper-layer handlers told about netif changes (UDP, TCP, IGMP, ...). */
+/** Handlers told about netif changes (ARP, UDP, TCP, IGMP, ...). */
 #ifndef KITE_MAX_NETIF_HOOKS
 #define KITE_MAX_NETIF_HOOKS 4
 #endif

@@ -119,7 +119,7 @@ struct kite_stack {
     struct kite_tcp tcp;
 #endif
 
-    /* Told about netif changes (upper layers register at start-up). */
+    /* Told about netif changes (ARP, UDP and TCP register at start-up). */
     kite_netif_event_fn netif_events[KITE_MAX_NETIF_HOOKS];
     /* Asked to give pbufs back when a pool runs dry (TCP drops out-of-order
      * data, which RFC 2018 8 allows); returns blocks freed. */

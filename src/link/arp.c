@@ -375,11 +375,9 @@ enum kite_err kite_arp_add_static(struct kite_netif *netif, uint32_t ip,
         e = new_entry(stack);
     if (e == NULL)
         return KITE_ERR_MEM;
-    uint8_t old_state = e->state;
     e->state = KITE_ARP_PENDING; /* let update_entry take it, then pin it */
     update_entry(stack, e, netif, ip, mac);
     e->state = KITE_ARP_STATIC;
-    (void)old_state;
     reschedule(stack);
     return KITE_ERR_OK;
 }

@@ -162,7 +162,7 @@ static void ipv4_input(struct kite_netif *netif, struct kite_pbuf *p)
         goto drop;
     }
     if (kite_ipv4_is_fragment(&ip)) {
-        stack->stats.ipv4.drop_fragment++; /* reassembly not built yet */
+        stack->stats.ipv4.drop_fragment++; /* no reassembly */
         goto drop;
     }
     if (!accept_destination(stack, netif, ip.dst, &rx)) {
@@ -206,7 +206,7 @@ enum kite_err kite__ipv4_output_if(struct kite_netif *netif, struct kite_pbuf *p
 {
     struct kite_stack *stack = netif->stack;
     if ((uint32_t)p->tot_len + KITE_IPV4_HLEN > netif->mtu) {
-        stack->stats.ipv4.drop_too_big++; /* no fragmentation on output (yet) */
+        stack->stats.ipv4.drop_too_big++; /* no fragmentation on output */
         return KITE_ERR_VAL;
     }
     struct kite_pbuf *head = kite__pbuf_prepend(stack, p, KITE_IPV4_HLEN, KITE_PBUF_LINK_HLEN);
