@@ -22,7 +22,7 @@ static void passive_open_answers_offered_options(void **state)
     uint8_t want =
         KITE_TCP_HAS_MSS | KITE_TCP_HAS_WSCALE | KITE_TCP_HAS_SACK_PERM | KITE_TCP_HAS_TIMESTAMP;
     assert_int_equal(p->tcp.opts, want);
-    assert_int_equal(p->tcp.mss, 1500 - 40); /* RFC 9293 3.7.1: MTU - 40 */
+    assert_int_equal(p->tcp.mss, TH_OUR_MSS); /* RFC 9293 3.7.1: MTU - 40, or KITE_TCP_MSS_MAX */
     assert_true(p->tcp.wscale <= KITE_TCP_MAX_WSCALE);
     assert_int_equal(p->tcp.ts_ecr, 5000); /* echoes the SYN's TSval */
     assert_true(p->tcp.window > 0);
@@ -65,7 +65,7 @@ static void passive_open_without_options(void **state)
     th_send_syn(t, &t->c, KITE_TCP_SYN);
     const struct th_pkt *p = th_expect(t, KITE_TCP_SYN | KITE_TCP_ACK);
     assert_int_equal(p->tcp.opts, KITE_TCP_HAS_MSS); /* only MSS: nothing offered */
-    assert_int_equal(p->tcp.mss, 1460);
+    assert_int_equal(p->tcp.mss, TH_OUR_MSS);
     th_send(t, KITE_TCP_ACK, NULL, 0);
     assert_non_null(t->pcb);
 
@@ -82,40 +82,50 @@ static void passive_open_without_options(void **state)
     th_cleanup(t);
 }
 
+/* Write len bytes with no delay; they must leave in segments of mss bytes,
+ * the last with PSH. */
+static void expect_segments(struct th *t, uint16_t len, uint16_t mss)
+{
+    static uint8_t buf[4000];
+    assert_true(len <= sizeof buf);
+    th_fill(buf, len, 0);
+    kite_tcp_set_nodelay(t->pcb, true);
+    assert_int_equal(kite_tcp_write(t->pcb, buf, len, KITE_TCP_WRITE_COPY), KITE_ERR_OK);
+    assert_int_equal(kite_tcp_output(t->pcb), KITE_ERR_OK);
+    for (uint16_t off = 0; off < len; off = (uint16_t)(off + mss)) {
+        uint16_t n = (uint16_t)TH_MIN(mss, len - off);
+        const struct th_pkt *p =
+            th_expect(t, off + n == len ? KITE_TCP_ACK | KITE_TCP_PSH : KITE_TCP_ACK);
+        assert_int_equal(p->len, n);
+        assert_memory_equal(p->data, buf + off, n);
+    }
+    th_expect_none(t);
+}
+
 static void passive_open_mss_clamped_to_mtu(void **state)
 {
     struct th *t = *state;
-    t->cif.netif.mtu = 1000;
+    /* An MTU whose MSS is below both the peer's and KITE_TCP_MSS_MAX. */
+    const uint16_t mtu = (uint16_t)TH_MIN(1000u, TH_OUR_MSS + 40u - 100u);
+    t->cif.netif.mtu = mtu;
     th_listen(t, 4);
     th_send_syn(t, &t->c, KITE_TCP_SYN); /* the peer offers 1460 */
     const struct th_pkt *p = th_expect(t, KITE_TCP_SYN | KITE_TCP_ACK);
-    assert_int_equal(p->tcp.mss, 960);
+    assert_int_equal(p->tcp.mss, mtu - 40);
     th_send(t, KITE_TCP_ACK, NULL, 0);
     assert_non_null(t->pcb);
-    static uint8_t buf[2000];
-    th_fill(buf, sizeof buf, 0);
-    kite_tcp_set_nodelay(t->pcb, true);
-    assert_int_equal(kite_tcp_write(t->pcb, buf, sizeof buf, KITE_TCP_WRITE_COPY), KITE_ERR_OK);
-    assert_int_equal(kite_tcp_output(t->pcb), KITE_ERR_OK);
-    assert_int_equal(th_expect(t, KITE_TCP_ACK)->len, 960);
-    assert_int_equal(th_expect(t, KITE_TCP_ACK)->len, 960);
-    assert_int_equal(th_expect(t, KITE_TCP_ACK | KITE_TCP_PSH)->len, 80);
+    /* Two full segments and 80 bytes, or what the send buffer takes. */
+    expect_segments(t, (uint16_t)TH_MIN(2u * (mtu - 40u) + 80u, TH_SND_BUF), (uint16_t)(mtu - 40));
     th_cleanup(t);
 }
 
 static void passive_open_small_peer_mss(void **state)
 {
     struct th *t = *state;
-    t->c.syn_mss = 600;
+    t->c.syn_mss = (uint16_t)TH_MIN(600u, TH_OUR_MSS - 100u); /* below ours */
     th_listen(t, 4);
     th_accept_c(t, &t->c);
-    static uint8_t buf[1000];
-    th_fill(buf, sizeof buf, 0);
-    kite_tcp_set_nodelay(t->pcb, true);
-    assert_int_equal(kite_tcp_write(t->pcb, buf, sizeof buf, KITE_TCP_WRITE_COPY), KITE_ERR_OK);
-    assert_int_equal(kite_tcp_output(t->pcb), KITE_ERR_OK);
-    assert_int_equal(th_expect(t, KITE_TCP_ACK)->len, 600);
-    assert_int_equal(th_expect(t, KITE_TCP_ACK | KITE_TCP_PSH)->len, 400);
+    expect_segments(t, (uint16_t)TH_MIN(1000u, TH_SND_BUF), t->c.syn_mss);
     th_cleanup(t);
 }
 
@@ -267,7 +277,7 @@ static void active_open(void **state)
     const struct th_pkt *p = th_expect(t, KITE_TCP_SYN);
     assert_int_equal(p->tcp.opts, KITE_TCP_HAS_MSS | KITE_TCP_HAS_WSCALE | KITE_TCP_HAS_SACK_PERM |
                                       KITE_TCP_HAS_TIMESTAMP);
-    assert_int_equal(p->tcp.mss, 1460);
+    assert_int_equal(p->tcp.mss, TH_OUR_MSS);
     assert_int_equal(p->tcp.ts_ecr, 0);
     assert_int_equal(p->tcp.dst_port, TH_PEER_PORT);
     assert_true(p->tcp.src_port >= KITE_EPHEMERAL_PORT_MIN);
@@ -293,18 +303,19 @@ static void active_open_peer_without_options(void **state)
 {
     struct th *t = *state;
     t->c.syn_opts = KITE_TCP_HAS_MSS;
-    t->c.syn_mss = 1000;
+    t->c.syn_mss = (uint16_t)TH_MIN(1000u, TH_OUR_MSS - 100u); /* below ours */
     th_connect(t);
     assert_int_equal(t->last.tcp.opts, 0); /* no timestamps: the peer did not offer them */
     static uint8_t buf[1500];
-    th_fill(buf, sizeof buf, 0);
+    const uint16_t len = (uint16_t)TH_MIN(sizeof buf, TH_SND_BUF);
+    th_fill(buf, len, 0);
     kite_tcp_set_nodelay(t->pcb, true);
-    assert_int_equal(kite_tcp_write(t->pcb, buf, sizeof buf, KITE_TCP_WRITE_COPY), KITE_ERR_OK);
+    assert_int_equal(kite_tcp_write(t->pcb, buf, len, KITE_TCP_WRITE_COPY), KITE_ERR_OK);
     assert_int_equal(kite_tcp_output(t->pcb), KITE_ERR_OK);
     const struct th_pkt *p = th_expect(t, KITE_TCP_ACK);
-    assert_int_equal(p->len, 1000);
+    assert_int_equal(p->len, t->c.syn_mss);
     assert_int_equal(p->tcp.opts, 0);
-    assert_memory_equal(p->data, buf, 1000);
+    assert_memory_equal(p->data, buf, t->c.syn_mss);
     th_cleanup(t);
 }
 
