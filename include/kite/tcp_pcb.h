@@ -42,6 +42,7 @@ struct kite_pbuf;
 struct kite_tcp_ooo {
     struct kite_pbuf *p; /* payload only */
     uint32_t seq;
+    uint16_t stamp; /* arrival order, for the order of SACK blocks */
 };
 
 /* A range of sequence space the peer reported received (RFC 2018), sorted. */
@@ -100,6 +101,7 @@ struct kite_tcp_pcb {
     uint32_t ooo_bytes;
     uint16_t ooo_count;
     uint32_t ooo_last_seq; /* most recent out-of-order arrival (first SACK block) */
+    uint16_t ooo_stamp;    /* counts out-of-order arrivals */
     uint8_t full_segs_unacked;
     struct kite_tcp_ooo ooo[KITE_TCP_OOO_SEGS];
 

@@ -54,8 +54,10 @@ static void queue_ooo(struct kite_tcp_pcb *pcb, struct kite_pbuf *p, uint32_t se
     while (at > 0 && seq_gt(pcb->ooo[at - 1].seq, seq))
         at--;
     pcb->ooo_last_seq = seq;
+    pcb->ooo_stamp++;
     if (at > 0 && pcb->ooo[at - 1].seq == seq && pcb->ooo[at - 1].p->tot_len >= p->tot_len) {
-        kite_pbuf_free(pcb->stack, p); /* a duplicate */
+        pcb->ooo[at - 1].stamp = pcb->ooo_stamp; /* reported first again: most recent */
+        kite_pbuf_free(pcb->stack, p);           /* a duplicate */
         return;
     }
     if (pcb->ooo_count >= KITE_TCP_OOO_SEGS) {
@@ -67,6 +69,7 @@ static void queue_ooo(struct kite_tcp_pcb *pcb, struct kite_pbuf *p, uint32_t se
     memmove(&pcb->ooo[at + 1], &pcb->ooo[at], sizeof(pcb->ooo[0]) * (size_t)(pcb->ooo_count - at));
     pcb->ooo[at].p = p;
     pcb->ooo[at].seq = seq;
+    pcb->ooo[at].stamp = pcb->ooo_stamp;
     pcb->ooo_count++;
     pcb->ooo_bytes += p->tot_len;
 }
@@ -134,44 +137,71 @@ void kite__tcp_ooo_free(struct kite_tcp_pcb *pcb)
     pcb->ooo_bytes = 0;
 }
 
+/* A merged range of the queue and when it last held the newest arrival. */
+struct sack_range {
+    struct kite_tcp_sack_block b;
+    uint16_t stamp;
+};
+
+static bool newer(uint16_t a, uint16_t b)
+{
+    return (int16_t)(uint16_t)(a - b) > 0;
+}
+
 /* Merged, sorted ranges of the queue, in one pass. */
-static uint16_t merged_ranges(const struct kite_tcp_pcb *pcb, struct kite_tcp_sack_block *out,
-                              uint16_t max)
+static uint16_t merged_ranges(const struct kite_tcp_pcb *pcb, struct sack_range *out, uint16_t max)
 {
     uint16_t n = 0;
     for (uint16_t i = 0; i < pcb->ooo_count; i++) {
-        uint32_t l = pcb->ooo[i].seq, r = l + pcb->ooo[i].p->tot_len;
-        if (n > 0 && seq_leq(l, out[n - 1].right)) {
-            out[n - 1].right = seq_max(out[n - 1].right, r);
+        const struct kite_tcp_ooo *o = &pcb->ooo[i];
+        uint32_t l = o->seq, r = l + o->p->tot_len;
+        if (n > 0 && seq_leq(l, out[n - 1].b.right)) {
+            out[n - 1].b.right = seq_max(out[n - 1].b.right, r);
+            if (newer(o->stamp, out[n - 1].stamp))
+                out[n - 1].stamp = o->stamp;
             continue;
         }
         if (n == max)
             break;
-        out[n].left = l;
-        out[n].right = r;
+        out[n].b.left = l;
+        out[n].b.right = r;
+        out[n].stamp = o->stamp;
         n++;
     }
     return n;
 }
 
+/* The not yet taken range that received data most recently. */
+static uint16_t most_recent(const struct sack_range *r, const bool *taken, uint16_t n)
+{
+    uint16_t best = n;
+    for (uint16_t i = 0; i < n; i++)
+        if (!taken[i] && (best == n || newer(r[i].stamp, r[best].stamp)))
+            best = i;
+    return best;
+}
+
 uint8_t kite__tcp_sack_blocks(const struct kite_tcp_pcb *pcb, struct kite_tcp_sack_block *out,
                               uint8_t max)
 {
-    /* RFC 2018 4: the first block holds the most recently received segment,
-     * the others follow (here: lowest first). */
-    struct kite_tcp_sack_block ranges[KITE_TCP_MAX_SACK_BLOCKS * 4];
+    /* RFC 2018 4: the first block holds the segment that triggered this ACK
+     * (the most recent arrival); the others repeat the most recently
+     * reported blocks first, so each block is reported at least three times
+     * while the holes stay open. */
+    struct sack_range ranges[KITE_TCP_MAX_SACK_BLOCKS * 4];
+    bool taken[KITE_TCP_MAX_SACK_BLOCKS * 4] = {false};
     uint16_t n = merged_ranges(pcb, ranges, (uint16_t)(sizeof ranges / sizeof ranges[0]));
     if (n == 0 || max == 0)
         return 0;
-    uint16_t first = 0;
+    uint16_t first = most_recent(ranges, taken, n);
     for (uint16_t i = 0; i < n; i++)
-        if (seq_in(pcb->ooo_last_seq, ranges[i].left, ranges[i].right))
+        if (seq_in(pcb->ooo_last_seq, ranges[i].b.left, ranges[i].b.right))
             first = i;
     uint8_t count = 0;
-    out[count++] = ranges[first];
-    for (uint16_t i = 0; i < n && count < max; i++)
-        if (i != first)
-            out[count++] = ranges[i];
+    for (uint16_t i = first; i < n && count < max; i = most_recent(ranges, taken, n)) {
+        taken[i] = true;
+        out[count++] = ranges[i].b;
+    }
     return count;
 }
 #else

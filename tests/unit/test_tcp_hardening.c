@@ -4,6 +4,7 @@
  * (RFC 4987), and the review findings of the TCP-core issue. Every test here
  * failed on the code before its fix.
  */
+#include "../../src/transport/tcp_priv.h" /* white box: cwnd, ssthresh */
 #include "tcp_harness.h"
 
 /* Half-open connections from flood_count sources that never complete. */
@@ -262,9 +263,179 @@ static void challenge_budget_randomised(void **state)
     th_cleanup(t);
 }
 
+/* ---- Loss recovery with small segments (fits every profile's buffers) ---- */
+
+#define SMALL_MSS 200u
+static uint8_t small_data[5u * SMALL_MSS];
+
+/* An established connection whose peer offered a 200-byte MSS, with five
+ * segments of data (referenced, no pool blocks) sent and not acknowledged.
+ * Returns the payload per segment. */
+static uint32_t five_in_flight(struct th *t, bool timestamps)
+{
+    t->c.syn_opts = KITE_TCP_HAS_MSS; /* NewReno: no SACK */
+    t->c.syn_mss = SMALL_MSS;
+    t->c.ts = timestamps;
+    th_establish(t);
+    kite_tcp_set_nodelay(t->pcb, true);
+    uint32_t seg = t->pcb->mss;
+    th_fill(small_data, sizeof small_data, 0);
+    assert_int_equal(kite_tcp_write(t->pcb, small_data, (uint16_t)(5u * seg), 0), KITE_ERR_OK);
+    assert_int_equal(kite_tcp_output(t->pcb), KITE_ERR_OK);
+    for (unsigned i = 0; i < 5; i++)
+        assert_int_equal(th_expect(t, KITE_TCP_ACK | (i == 4 ? KITE_TCP_PSH : 0))->len, seg);
+    return seg;
+}
+
+static void ack_at(struct th *t, uint32_t off)
+{
+    th_send_at(t, &t->c, KITE_TCP_ACK, t->c.seq, t->c.our_iss + 1 + off, NULL, 0);
+}
+
+/* RFC 7323 5.3: R3 (record TS.Recent) comes before R4 (process the ACK), so
+ * the fast retransmission the third duplicate ACK triggers echoes that ACK's
+ * own TSval, not the previous one's. */
+static void fast_retransmit_echoes_newest_tsval(void **state)
+{
+    struct th *t = *state;
+    uint32_t seg = five_in_flight(t, true);
+    ack_at(t, seg);
+    ack_at(t, seg);
+    ack_at(t, seg);
+    th_expect_none(t);
+    uint32_t third = t->c.ts_val;
+    ack_at(t, seg); /* the third duplicate */
+    const struct th_pkt *p = th_expect(t, KITE_TCP_ACK);
+    assert_int_equal(p->tcp.seq, t->c.our_iss + 1 + seg);
+    assert_int_equal(p->tcp.ts_ecr, third);
+    assert_int_equal(t->stack.stats.tcp.fast_retransmits, 1);
+    th_cleanup(t);
+}
+
+/* RFC 6582 3.2 step 5: a partial ACK deflates cwnd by the amount acked and
+ * adds back one SMSS only when at least one SMSS was acked. */
+static void newreno_partial_ack_deflation(void **state)
+{
+    struct th *t = *state;
+    uint32_t seg = five_in_flight(t, false);
+    for (int i = 0; i < 4; i++)
+        ack_at(t, seg); /* one ACK, three duplicates: segment 2 was lost */
+    th_drain(t);
+    assert_true(t->pcb->flags & KITE_TCPF_IN_RECOVERY);
+    /* A partial ACK of less than one segment: no SMSS added back. */
+    uint32_t before = t->pcb->cwnd;
+    ack_at(t, seg + 50);
+    assert_int_equal(t->pcb->cwnd, before - 50u);
+    th_drain(t);
+    /* A partial ACK of one segment or more: SMSS added back. */
+    before = t->pcb->cwnd;
+    ack_at(t, 3u * seg);
+    assert_int_equal(t->pcb->cwnd, before - (2u * seg - 50u) + seg);
+    th_drain(t);
+    ack_at(t, 5u * seg); /* full ACK: recovery ends */
+    assert_false(t->pcb->flags & KITE_TCPF_IN_RECOVERY);
+    th_cleanup(t);
+}
+
+/* RFC 5681 4.1: after more than an RTO without sending, cwnd restarts from
+ * no more than the initial window; a shorter pause keeps it. */
+static void cwnd_restarts_after_idle(void **state)
+{
+    struct th *t = *state;
+    uint32_t seg = five_in_flight(t, false);
+    ack_at(t, 5u * seg);
+    th_drain(t);
+    uint32_t iw = t->pcb->cwnd; /* slow start from IW: still IW + acked */
+    t->pcb->cwnd = 50u * seg;
+    th_advance(t, t->pcb->rto_ms / 2u);
+    assert_int_equal(kite_tcp_write(t->pcb, small_data, (uint16_t)seg, 0), KITE_ERR_OK);
+    assert_int_equal(kite_tcp_output(t->pcb), KITE_ERR_OK);
+    assert_int_equal(t->pcb->cwnd, 50u * seg); /* within one RTO: kept */
+    ack_at(t, 6u * seg);
+    th_drain(t);
+    th_advance(t, t->pcb->rto_ms + 1000u);
+    assert_int_equal(kite_tcp_write(t->pcb, small_data, (uint16_t)seg, 0), KITE_ERR_OK);
+    assert_int_equal(kite_tcp_output(t->pcb), KITE_ERR_OK);
+    assert_true(t->pcb->cwnd <= iw);
+    assert_int_equal(t->stack.stats.tcp.idle_restarts, 1);
+    th_drain(t);
+    th_cleanup(t);
+}
+
+/* The CUBIC curve hours after its epoch (one ACK after a quiet night) must
+ * not overflow (UBSan traps on it); the window grows, never faster than
+ * slow start. With NewReno the same ACK is plain congestion avoidance. */
+static void congestion_avoidance_hours_after_epoch(void **state)
+{
+    struct th *t = *state;
+    uint32_t seg = five_in_flight(t, false);
+    ack_at(t, 5u * seg);
+    th_drain(t);
+    struct kite_tcp_pcb *pcb = t->pcb;
+    pcb->snd_max = pcb->snd_una + 10u * seg; /* pretend a window is in flight */
+    pcb->cwnd = 40u * seg;
+    kite__tcp_cc_enter_recovery(pcb);
+    kite__tcp_cc_exit_recovery(pcb);
+    pcb->cwnd = pcb->ssthresh;
+    kite__tcp_cc_ack(pcb, seg); /* starts the epoch */
+    uint32_t before = pcb->cwnd;
+    t->stack.now += 10ull * 3600u * 1000u; /* ten hours, no timer in between */
+    kite__tcp_cc_ack(pcb, seg);
+#if KITE_TCP_CUBIC
+    assert_int_equal(pcb->cwnd, before + seg); /* far above W_max: capped at acked */
+#else
+    assert_true(pcb->cwnd == before || pcb->cwnd == before + seg);
+#endif
+    pcb->snd_max = pcb->snd_una;
+    th_cleanup(t);
+}
+
+/* RFC 2018 4: the first SACK block holds the segment that triggered the ACK,
+ * the others repeat the most recently reported blocks first (not lowest
+ * sequence first). */
+static void sack_blocks_most_recent_first(void **state)
+{
+    struct th *t = *state;
+    t->c.syn_opts = TH_OPTS_ALL;
+    th_establish(t);
+    const uint32_t offs[] = {100, 300, 500}; /* arrival order: low, high, middle */
+    const uint32_t order[] = {0, 2, 1};
+    unsigned n = KITE_TCP_OOO_SEGS < 3 ? KITE_TCP_OOO_SEGS : 3;
+    const struct th_pkt *ack = NULL;
+    for (unsigned i = 0; i < n; i++) {
+        th_send_at(t, &t->c, KITE_TCP_ACK, t->c.seq + offs[order[i]], t->c.ack, "0123456789", 10);
+        ack = th_expect(t, KITE_TCP_ACK);
+    }
+    assert_int_equal(ack->tcp.sack_count, n);
+    /* Newest first: the last arrival, then the one before it, ... */
+    for (unsigned k = 0; k < n; k++)
+        assert_int_equal(ack->tcp.sack[k].left, t->c.seq + offs[order[n - 1 - k]]);
+    th_cleanup(t);
+}
+
+/* RFC 6093: urgent data is delivered inline, in sequence, like any data;
+ * the urgent pointer is accepted and changes nothing else. */
+static void urgent_data_delivered_inline(void **state)
+{
+    struct th *t = *state;
+    th_establish(t);
+    struct kite_tcp_repr h = th_hdr(&t->c, KITE_TCP_ACK | KITE_TCP_URG, t->c.seq, t->c.ack);
+    h.urgent = 3;
+    th_send_hdr(t, &t->c, &h, "abc", 3);
+    t->c.seq += 3;
+    th_send(t, KITE_TCP_ACK | KITE_TCP_PSH, "def", 3);
+    assert_int_equal(t->rx_len, 6);
+    assert_memory_equal(t->rx, "abcdef", 6);
+    th_expect_last_ack(t, t->c.seq);
+    th_cleanup(t);
+}
+
 TH_TESTS(TH_TEST(syn_flood_leaves_listener_open), TH_TEST(cookie_ack_evicts_oldest_half_open),
          TH_TEST(cookie_keeps_wscale_sack_timestamps),
          TH_TEST(cookie_without_timestamps_offers_no_wscale),
          TH_TEST(cookie_with_foreign_echo_rejected), TH_TEST(reset_in_last_ack_reports_reset),
          TH_TEST(close_in_last_ack_reports_closed), TH_TEST(reset_in_closing_reports_reset),
-         TH_TEST(challenge_budget_per_connection), TH_TEST(challenge_budget_randomised))
+         TH_TEST(challenge_budget_per_connection), TH_TEST(challenge_budget_randomised),
+         TH_TEST(fast_retransmit_echoes_newest_tsval), TH_TEST(newreno_partial_ack_deflation),
+         TH_TEST(cwnd_restarts_after_idle), TH_TEST(congestion_avoidance_hours_after_epoch),
+         TH_TEST(sack_blocks_most_recent_first), TH_TEST(urgent_data_delivered_inline))
