@@ -8,7 +8,9 @@
 #
 # The impairment is the kernel's netem on kt0 (and on an ifb for the other
 # direction) when the kernel has sch_netem and ifb, else kite-host's own
-# --impair shim between the TAP and the stack (same effect on the wire).
+# --impair shim between the TAP and the stack (same effect on the wire). The
+# fallback is expected, not a skip, and whichever is used must be seen to drop
+# frames (netem's qdisc drop counters, or kite-host's app.impair_dropped).
 #
 # kite's capture must show SACK-permitted, window scaling and timestamps in
 # the SYNs of both sides, SACK blocks sent by both sides, no malformed
@@ -26,6 +28,7 @@ size=${KITE_LOSS_BYTES:-4194304}
 port=5555
 
 impair=()
+netem=0
 if ns tc qdisc add dev "$KITE_IF" root netem loss 1% delay 10ms 2>/dev/null &&
     ns ip link add ifb0 type ifb 2>/dev/null && ns ip link set ifb0 up &&
     ns tc qdisc add dev ifb0 root netem loss 1% delay 10ms &&
@@ -33,6 +36,7 @@ if ns tc qdisc add dev "$KITE_IF" root netem loss 1% delay 10ms 2>/dev/null &&
     ns tc filter add dev "$KITE_IF" parent ffff: protocol all u32 match u32 0 0 \
         action mirred egress redirect dev ifb0; then
     log "impairment: kernel netem loss 1% delay 10ms, both directions (kt0 + ifb0)"
+    netem=1
 else
     ns tc qdisc del dev "$KITE_IF" root 2>/dev/null
     ns tc qdisc del dev "$KITE_IF" ingress 2>/dev/null
@@ -72,8 +76,31 @@ cmp -s "$KITE_DIR/echo.out" "$KITE_DIR/echo.in" || fail "echo differs under loss
 log "all three byte-exact after $(($(date +%s) - start)) s"
 rm -f "$KITE_DIR/bytes.bin" "$KITE_DIR/sink.bin"
 
+# netem_dropped DEV: frames the netem qdisc on DEV dropped (empty if none found).
+netem_dropped() {
+    ns tc -s qdisc show dev "$1" | awk '
+        /^qdisc netem/ { in_netem = 1; next }
+        /^qdisc/ { in_netem = 0 }
+        in_netem && /dropped/ { sub(/.*dropped /, ""); sub(/,.*/, ""); print; exit }'
+}
+if [ "$netem" -eq 1 ]; then
+    d_out=$(netem_dropped "$KITE_IF")
+    d_in=$(netem_dropped ifb0)
+    log "netem dropped: $d_out towards kite, $d_in from kite"
+    [ -n "$d_out" ] && [ -n "$d_in" ] || fail "no netem drop counters on $KITE_IF/ifb0"
+    [ "$d_out" -ge 1 ] && [ "$d_in" -ge 1 ] || fail "netem dropped nothing in one direction"
+else
+    grep -q '^kite-host: impairment: loss 1.00% delay 10 ms' "$KITE_LOG" ||
+        fail "kite-host did not report the --impair shim"
+fi
+
 sleep 1 # closing handshakes
 kite_stop
+if [ "$netem" -eq 0 ]; then
+    dropped=$(kite_counter app.impair_dropped)
+    log "kite-host --impair dropped $dropped frames"
+    [ "$dropped" -ge 1 ] || fail "--impair dropped nothing (app.impair_dropped = $dropped)"
+fi
 log "kite: $(kite_counter tcp.retransmits) retransmits, $(kite_counter tcp.sack_recoveries)" \
     "SACK recoveries, $(kite_counter tcp.ooo_queued) out-of-order segments queued"
 [ "$(kite_counter tcp.retransmits)" -ge 1 ] || fail "no retransmission: was there loss?"
