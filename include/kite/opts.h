@@ -223,7 +223,8 @@
 #define KITE_TCP_INIT_CWND 10u
 #endif
 
-/** Challenge ACKs per connection per second, on average: each second draws from [L/2, 3L/2) (RFC 5961 7). */
+/** Challenge ACKs per connection per second, on average: each second draws from [L/2, 3L/2) (RFC
+ * 5961 7). */
 #ifndef KITE_TCP_CHALLENGE_ACK_LIMIT
 #define KITE_TCP_CHALLENGE_ACK_LIMIT 10u
 #endif
