@@ -130,12 +130,31 @@ static void test_broadcast_needs_flag(void **state)
     struct kite_pbuf *p =
         kite_pbuf_from_data(&w.hosts[0]->stack, KITE_LAYER_TRANSPORT, "x", 1, true);
     assert_non_null(p);
+    struct kite_udp_pcb *rx = kite_udp_new(&w.hosts[1]->stack);
+    assert_non_null(rx);
+    assert_int_equal(kite_udp_bind(rx, NULL, 5000), KITE_ERR_OK);
+    struct bcast_rx got;
+    memset(&got, 0, sizeof got);
+    kite_udp_recv(rx, bcast_recv, &got);
+    /* Like SO_BROADCAST: refused as an invalid argument without the flag, to
+     * both the limited and the directed broadcast address, and nothing is sent. */
+    const uint32_t targets[] = {KITE_IP4_BROADCAST, KITE_IP4(192, 0, 2, 255)};
+    for (unsigned t = 0; t < 2; t++) {
+        struct kite_addr to = KITE_ADDR_V4(targets[t]);
+        assert_int_equal(kite_udp_sendto(tx, p, &to, 5000), KITE_ERR_VAL);
+    }
+    w_run(&w, 100);
+    assert_int_equal(got.count, 0);
+    assert_int_equal(w.hosts[0]->stack.stats.udp.tx, 0);
+    /* With the flag the same send goes out and arrives. */
+    kite_udp_set_flags(tx, KITE_UDP_FLAG_BROADCAST, true);
     struct kite_addr to = KITE_ADDR_V4(KITE_IP4_BROADCAST);
-    /* Like SO_BROADCAST: refused without the flag. */
-    assert_true(kite_udp_sendto(tx, p, &to, 5000) != KITE_ERR_OK);
+    assert_int_equal(kite_udp_sendto(tx, p, &to, 5000), KITE_ERR_OK);
+    w_run(&w, 100);
+    assert_int_equal(got.count, 1);
     kite_pbuf_free(&w.hosts[0]->stack, p);
     kite_udp_remove(tx);
-    w_run(&w, 100);
+    kite_udp_remove(rx);
     w_fini(&w);
 }
 
