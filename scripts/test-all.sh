@@ -70,13 +70,10 @@ run_ctest() { # DIR LABEL
     ctest --test-dir "$1" -L "^$2\$" --output-on-failure -j"$JOBS" --no-tests=error
 }
 
-# The segment-by-segment TCP tests and the timer tests script exact windows,
-# pcb counts and congestion windows of the default options, so a profile run
-# leaves them out; every other unit and simulation test must pass as is.
-PROFILE_EXCLUDE='unit/test_tcp_(data|close|send)|sim/test_sim_tcp_timers'
+# Every unit and simulation test runs in every profile: the TCP tests take
+# their sizes, windows and bounds from the options (tests/unit/tcp_harness.h).
 run_ctest_profile() { # DIR
-    ctest --test-dir "$1" -L '^(unit|sim)$' -E "$PROFILE_EXCLUDE" --output-on-failure \
-        -j"$JOBS" --no-tests=error
+    ctest --test-dir "$1" -L '^(unit|sim)$' --output-on-failure -j"$JOBS" --no-tests=error
 }
 
 run_ctest_asan() { # LABEL
@@ -141,13 +138,10 @@ step "build, profile max_throughput" build build-tput -DKITE_PROFILE=max_through
     -DCMAKE_BUILD_TYPE=RelWithDebInfo
 step "unit + simulation tests, profile max_throughput" run_ctest_profile build-tput
 
-# min_ram: pools of a few KiB and 536-byte segments. The scripted TCP tests and
-# the bulk/connection simulations assume the default sizes and bounds; the rest,
-# TCP over loopback and through faults, and the demo must work as they are.
-MINRAM_EXCLUDE='unit/test_tcp_(close|data|handshake|options|send)|sim/test_sim_tcp_(bulk|conns|regressions|timers)'
+# min_ram: pools of a few KiB and 536-byte segments; all the unit and
+# simulation tests, then the demo.
 run_minram() {
-    ctest --test-dir build-minram -L '^(unit|sim)$' -E "$MINRAM_EXCLUDE" --output-on-failure \
-        -j"$JOBS" --no-tests=error || return 1
+    run_ctest_profile build-minram || return 1
     (cd build-minram && ./bin/kite-demo minram-demo.pcap >/dev/null)
 }
 
