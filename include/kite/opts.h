@@ -173,9 +173,15 @@
 #define KITE_TCP_POOL_RESERVE (KITE_PBUF_POOL_COUNT / 4u)
 #endif
 
-/** Out-of-order segments kept per connection (their bytes count against the window). */
-#ifndef KITE_TCP_OOO_SEGS
-#define KITE_TCP_OOO_SEGS 8
+/** Loss blocks (SACK scoreboard, recovery point, CUBIC state), taken by a
+ * connection at its first loss; without one it recovers by timeout alone. */
+#ifndef KITE_TCP_LOSS_COUNT
+#define KITE_TCP_LOSS_COUNT (KITE_TCP_PCB_COUNT / 2u > 0 ? KITE_TCP_PCB_COUNT / 2u : 1u)
+#endif
+
+/** Period of the poll callback sweep in ms (poll intervals are rounded up to it). */
+#ifndef KITE_TCP_POLL_TICK_MS
+#define KITE_TCP_POLL_TICK_MS 100u
 #endif
 
 /** Maximum segment lifetime in ms; TIME_WAIT lasts 2*MSL (RFC 9293 3.4.2). */

@@ -30,7 +30,9 @@
 
 // clang-format off
 #if KITE_TCP
-#define KITE_POOLS_TCP_(X) X(TCP_PCB, "tcp_pcb", sizeof(struct kite_tcp_pcb), KITE_TCP_PCB_COUNT)
+#define KITE_POOLS_TCP_(X)                                                                \
+    X(TCP_PCB, "tcp_pcb", sizeof(struct kite_tcp_pcb), KITE_TCP_PCB_COUNT)                \
+    X(TCP_LOSS, "tcp_loss", sizeof(struct kite_tcp_loss), KITE_TCP_LOSS_COUNT)
 #else
 #define KITE_POOLS_TCP_(X)
 #endif

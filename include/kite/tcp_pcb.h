@@ -19,31 +19,28 @@
 struct kite_pbuf;
 
 /* pcb->flags */
-#define KITE_TCPF_NODELAY 0x0001u       /* Nagle off */
-#define KITE_TCPF_ACK_NOW 0x0002u       /* send an ACK at the end of input processing */
-#define KITE_TCPF_ACK_DELAYED 0x0004u   /* an ACK is owed, delayed-ACK timer running */
-#define KITE_TCPF_FIN_QUEUED 0x0008u    /* close/shutdown asked for a FIN after the data */
-#define KITE_TCPF_FIN_SENT 0x0010u      /* the FIN occupies sequence number fin_seq */
-#define KITE_TCPF_TS 0x0020u            /* timestamps negotiated (RFC 7323) */
-#define KITE_TCPF_SACK 0x0040u          /* SACK negotiated (RFC 2018) */
-#define KITE_TCPF_WSCALE 0x0080u        /* window scaling negotiated (RFC 7323) */
-#define KITE_TCPF_RX_SHUT 0x0100u       /* application shut down receiving */
-#define KITE_TCPF_CLOSED_BY_APP 0x0200u /* application called close: free when done */
-#define KITE_TCPF_IN_RECOVERY 0x0400u   /* fast recovery (NewReno or SACK) */
-#define KITE_TCPF_RTT_TIMING 0x0800u    /* timing one segment (no timestamps) */
-#define KITE_TCPF_FREE_PENDING 0x1000u  /* freed from a callback: free after input */
-#define KITE_TCPF_FIN_RECEIVED 0x2000u
-#define KITE_TCPF_ACCEPTED 0x4000u           /* the accept callback took it */
-#define KITE_TCPF_COOKIE 0x8000u             /* created from a SYN cookie */
-#define KITE_TCPF_CHALLENGE_STARTED 0x10000u /* challenge_left holds this second's budget */
-#define KITE_TCPF_DATA_SENT 0x20000u         /* last_data_tx is valid */
-
-/* A received out-of-order segment waiting for the hole before it. */
-struct kite_tcp_ooo {
-    struct kite_pbuf *p; /* payload only */
-    uint32_t seq;
-    uint16_t stamp; /* arrival order, for the order of SACK blocks */
-};
+#define KITE_TCPF_NODELAY (1u << 0)       /* Nagle off */
+#define KITE_TCPF_ACK_NOW (1u << 1)       /* send an ACK at the end of input processing */
+#define KITE_TCPF_ACK_DELAYED (1u << 2)   /* an ACK is owed; the delayed-ACK sweep sends it */
+#define KITE_TCPF_FIN_QUEUED (1u << 3)    /* close/shutdown asked for a FIN after the data */
+#define KITE_TCPF_FIN_SENT (1u << 4)      /* the FIN occupies the sequence number after the data */
+#define KITE_TCPF_TS (1u << 5)            /* timestamps negotiated (RFC 7323) */
+#define KITE_TCPF_SACK (1u << 6)          /* SACK negotiated (RFC 2018) */
+#define KITE_TCPF_WSCALE (1u << 7)        /* window scaling negotiated (RFC 7323) */
+#define KITE_TCPF_RX_SHUT (1u << 8)       /* application shut down receiving */
+#define KITE_TCPF_CLOSED_BY_APP (1u << 9) /* application called close: free when done */
+#define KITE_TCPF_IN_RECOVERY (1u << 10)  /* fast recovery (NewReno or SACK) */
+#define KITE_TCPF_RTT_TIMING (1u << 11)   /* timing one segment (no timestamps) */
+#define KITE_TCPF_FREE_PENDING (1u << 12) /* freed from a callback: free after input */
+#define KITE_TCPF_FIN_RECEIVED (1u << 13)
+#define KITE_TCPF_ACCEPTED (1u << 14)          /* the accept callback took it */
+#define KITE_TCPF_COOKIE (1u << 15)            /* created from a SYN cookie */
+#define KITE_TCPF_CHALLENGE_STARTED (1u << 16) /* challenge_left holds this second's budget */
+#define KITE_TCPF_DATA_SENT (1u << 17)         /* last_data_tx is valid */
+#define KITE_TCPF_FULL_SEG (1u << 18)          /* one full-sized segment not yet acknowledged */
+#define KITE_TCPF_RTO_3S (1u << 19) /* SYN retransmitted: 3 s RTO until a sample (RFC 6298 5.7) */
+#define KITE_TCPF_CUBIC_EPOCH (1u << 20) /* the loss block's CUBIC epoch is running */
+#define KITE_TCPF_CHILD (1u << 21)       /* u.listener is set: a child not yet accepted */
 
 /* A range of sequence space the peer reported received (RFC 2018), sorted. */
 struct kite_tcp_sacked {
@@ -52,90 +49,121 @@ struct kite_tcp_sacked {
 
 #define KITE_TCP_SCOREBOARD 6
 
+/* What a connection needs only once it has seen loss: the sender's SACK
+ * scoreboard (RFC 6675), the recovery point (RFC 6582) and the congestion
+ * avoidance state (RFC 3465 byte counting, RFC 9438 CUBIC). Taken from a
+ * small pool at the first loss; a connection that finds the pool empty
+ * recovers by timeout alone and grows its window as Reno does. */
+struct kite_tcp_loss {
+    struct kite_tcp_pcb *owner;
+    uint32_t recover;     /* RFC 6582: highest sequence number sent when loss was seen */
+    uint32_t high_rxt;    /* RFC 6675 HighRxt */
+    uint32_t bytes_acked; /* RFC 3465 congestion avoidance counter */
+#if KITE_TCP_CUBIC
+    uint32_t cubic_wmax, cubic_k_ms, cubic_west, cubic_epoch;
+#endif
+    uint8_t sacked_count;
+    struct kite_tcp_sacked sacked[KITE_TCP_SCOREBOARD];
+};
+
+/* The one timer a connection may have pending (they exclude each other:
+ * retransmission while something is in flight, persist while the peer's
+ * window is shut, keepalive while idle, TIME_WAIT at the end). Delayed ACKs
+ * and the poll callback are served by stack-wide sweeps. */
+enum kite_tcp_timer_kind {
+    KITE_TCPT_NONE,
+    KITE_TCPT_REXMIT,
+    KITE_TCPT_PERSIST,
+    KITE_TCPT_KEEPALIVE,
+    KITE_TCPT_TIMEWAIT, /* TIME_WAIT, or FIN_WAIT_2 after close */
+};
+
+/*
+ * A connection. Times are 32-bit wrapping milliseconds, compared like
+ * sequence numbers; windows are in units of the window scale. The order
+ * packs the fields without holes on 32- and 64-bit targets.
+ */
 struct kite_tcp_pcb {
     struct kite_tcp_pcb *next;
     struct kite_stack *stack;
-    uint8_t state;   /* enum kite_tcp_state */
-    uint8_t backlog; /* LISTEN: most children in SYN_RECEIVED */
-    uint8_t pending; /* LISTEN: children in SYN_RECEIVED now */
-    uint8_t dupacks;
-    uint8_t challenge_left;   /* challenge ACKs left this second (RFC 5961 7) */
-    uint8_t challenge_second; /* the second they are counted in, modulo 256 */
-    uint32_t flags;
-    uint16_t busy; /* > 0 while input or a timer works on this pcb */
-
-    struct kite_addr local_ip, remote_ip;
-    uint16_t local_port, remote_port;
-    struct kite_tcp_pcb *listener; /* SYN_RECEIVED child: its listener */
-
-    void *arg;
-    kite_tcp_accept_fn accept;
-    kite_tcp_connected_fn connected;
+    struct kite_tcp_pcb *tnext; /* in the stack's timer list, by deadline */
+    union {
+        void *arg;                     /* the application's argument */
+        struct kite_tcp_pcb *listener; /* SYN_RECEIVED child not yet accepted */
+    } u;
     kite_tcp_recv_fn recv;
     kite_tcp_sent_fn sent;
     kite_tcp_err_fn err;
+    union {
+        kite_tcp_connected_fn connected; /* active open */
+        kite_tcp_accept_fn accept;       /* LISTEN */
+    } open;
     kite_tcp_poll_fn poll;
-    uint32_t poll_interval_ms;
-
-    /* Send sequence space (RFC 9293 3.3.1). */
-    uint32_t iss, snd_una, snd_nxt, snd_max;
-    uint32_t snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
-    uint32_t fin_seq;
-    uint16_t mss;     /* payload bytes per segment we send (options excluded) */
-    uint16_t rcv_mss; /* MSS we advertised */
-    uint8_t snd_wscale, rcv_wscale;
-    uint8_t retries; /* consecutive RTO retransmissions */
-    uint8_t keep_probes_sent;
     struct kite_pbuf *snd_queue; /* bytes from snd_una on: unacknowledged then unsent */
     struct kite_pbuf *snd_tail;  /* last chunk of snd_queue (appends are O(1)) */
     struct kite_pbuf *snd_cur;   /* chunk where the last copy ended (copies are O(1)) */
-    uint32_t snd_cur_off;        /* offset from snd_una of snd_cur's first byte */
-    uint32_t snd_queued;         /* bytes in snd_queue */
-    uint32_t snd_buf;
+    struct kite_pbuf *ooo;       /* out-of-order segments, sorted (see tcp_reass.c) */
+    struct kite_tcp_loss *loss;  /* NULL until loss is seen */
 
+    struct kite_addr local_ip, remote_ip;
+    uint16_t local_port, remote_port;
+
+    /* Send sequence space (RFC 9293 3.3.1). */
+    uint32_t snd_una, snd_nxt, snd_max;
+    uint32_t snd_cur_off; /* offset from snd_una of snd_cur's first byte */
+    uint32_t snd_queued;  /* bytes in snd_queue */
+    uint32_t snd_buf;
     /* Receive sequence space. */
-    uint32_t irs, rcv_nxt;
+    uint32_t rcv_nxt;
     uint32_t rcv_adv; /* right edge of the window we advertised */
     uint32_t rcv_buf;
     uint32_t rcv_unread; /* delivered to the application, not yet kite_tcp_recved */
-    uint32_t ooo_bytes;
-    uint16_t ooo_count;
-    uint32_t ooo_last_seq; /* most recent out-of-order arrival (first SACK block) */
-    uint16_t ooo_stamp;    /* counts out-of-order arrivals */
-    uint8_t full_segs_unacked;
-    struct kite_tcp_ooo ooo[KITE_TCP_OOO_SEGS];
 
-    /* Timestamps (RFC 7323). */
-    uint32_t ts_offset, ts_recent, last_ack_sent;
-    kite_time_ms ts_recent_age;
+    /* Timestamps (RFC 7323) or, without them, one timed segment (RFC 6298). */
+    uint32_t ts_offset;
+    union {
+        struct {
+            uint32_t recent, last_ack_sent;
+        } ts;
+        struct {
+            uint32_t seq, start;
+        } rtt;
+    } t;
+    uint32_t srtt8; /* RFC 6298 SRTT * 8 in ms, 0 before the first sample */
+    uint32_t cwnd, ssthresh;
+    uint32_t deadline;     /* of the pending timer */
+    uint32_t last_rx;      /* a segment last arrived (keepalive, RFC 7323 5.5) */
+    uint32_t last_data_tx; /* data last left (RFC 5681 4.1) */
+    uint32_t flags;
 
-    /* Round-trip time (RFC 6298), in ms scaled: srtt * 8, rttvar * 4. */
-    uint32_t srtt8, rttvar4, rto_ms;
-    uint32_t rtt_seq;
-    kite_time_ms rtt_start;
-    uint8_t backoff;
-
-    /* Congestion control (RFC 5681, 6582, 6675, 9438). */
-    uint32_t cwnd, ssthresh, recover, high_rxt, bytes_acked;
-    uint8_t sacked_count;
-    struct kite_tcp_sacked sacked[KITE_TCP_SCOREBOARD];
-    uint32_t cubic_wmax, cubic_k_ms, cubic_west;
-    kite_time_ms cubic_epoch;
-
-    /* Timers: one kite_timer per pcb, armed at the earliest of these. */
-    struct kite_timer timer;
-    kite_time_ms rto_at, persist_at, delack_at, keep_at, poll_at, timewait_at;
-    uint32_t keep_idle_ms, keep_intvl_ms;
+    uint16_t snd_wnd, max_snd_wnd; /* in units of 2^snd_wscale bytes */
+    uint16_t rttvar4;              /* RFC 6298 RTTVAR * 4 in ms */
+    uint16_t mss;                  /* payload bytes per segment we send (options excluded) */
+    uint16_t keep_idle_s, keep_intvl_s;
     uint8_t keep_cnt;
-    uint8_t persist_backoff;
-    kite_time_ms last_rx;  /* for keepalive */
-    uint32_t last_data_tx; /* when data last left, in ms mod 2^32 (RFC 5681 4.1) */
+    uint8_t state : 4;      /* enum kite_tcp_state */
+    uint8_t timer_kind : 4; /* enum kite_tcp_timer_kind */
+    uint8_t snd_wscale : 4;
+    uint8_t rcv_wscale : 4;
+    uint8_t busy;    /* > 0 while input or a timer works on this pcb */
+    uint8_t backoff; /* RTO retransmissions, or persist/keepalive probes, in a row */
+    uint8_t dupacks;
+    uint8_t challenge_left;   /* challenge ACKs left this second (RFC 5961 7) */
+    uint8_t challenge_second; /* the second they are counted in, modulo 256 */
+    uint8_t poll_interval;    /* poll callback period in poll ticks, 0 = off */
+    uint8_t poll_ticks;
+    uint8_t backlog; /* LISTEN: most children in SYN_RECEIVED */
+    uint8_t pending; /* LISTEN: children in SYN_RECEIVED now */
 };
 
 struct kite_tcp {
     struct kite_tcp_pcb *active;  /* every pcb with a remote end, TIME_WAIT included */
     struct kite_tcp_pcb *listens; /* LISTEN pcbs */
     struct kite_tcp_pcb *bound;   /* bound, not yet listening/connecting */
+    struct kite_tcp_pcb *timers;  /* pcbs with a pending timer, earliest deadline first */
+    struct kite_timer timer;      /* armed at the first pcb deadline */
+    struct kite_timer delack;     /* sweeps delayed ACKs while any is owed */
+    struct kite_timer poll;       /* ticks while any pcb has a poll callback */
     uint16_t next_ephemeral;
     uint32_t secret[4]; /* RFC 6528 / RFC 4987 keys */
 };

@@ -3,8 +3,77 @@
 #if KITE_TCP /* the whole file is TCP (KITE_TCP = 0 leaves it out) */
 /* TCP congestion control: slow start and congestion avoidance (RFC 5681,
  * with appropriate byte counting, RFC 3465), NewReno recovery windows
- * (RFC 6582), and CUBIC (RFC 9438) when KITE_TCP_CUBIC is set. */
+ * (RFC 6582), and CUBIC (RFC 9438) when KITE_TCP_CUBIC is set. The state
+ * that matters only after a loss lives in the connection's loss block. */
+#include <string.h>
+
+#include "kite_internal/pool.h"
 #include "tcp_priv.h"
+
+/* ---- Loss blocks ---------------------------------------------------------------- */
+
+/* A holder that can give its block up: not recovering, nothing on its
+ * scoreboard, past its recovery point. It keeps growing its window as Reno. */
+static bool loss_idle(const struct kite_tcp_pcb *pcb)
+{
+    const struct kite_tcp_loss *l = pcb->loss;
+    return !(pcb->flags & KITE_TCPF_IN_RECOVERY) && l->sacked_count == 0 &&
+           seq_geq(pcb->snd_una, l->recover);
+}
+
+static struct kite_tcp_loss *steal_idle_block(struct kite_stack *stack)
+{
+    for (struct kite_tcp_pcb *p = stack->tcp.active; p != NULL; p = p->next) {
+        if (p->loss != NULL && loss_idle(p)) {
+            struct kite_tcp_loss *l = p->loss;
+            p->loss = NULL;
+            p->flags &= (uint32_t)~KITE_TCPF_CUBIC_EPOCH;
+            return l;
+        }
+    }
+    return NULL;
+}
+
+struct kite_tcp_loss *kite__tcp_loss(struct kite_tcp_pcb *pcb)
+{
+    if (pcb->loss != NULL)
+        return pcb->loss;
+    struct kite_stack *stack = pcb->stack;
+    struct kite_tcp_loss *l = kite__pool_alloc(&stack->pools[KITE_POOL_TCP_LOSS]);
+    if (l == NULL) {
+        l = steal_idle_block(stack);
+        if (l == NULL) {
+            stack->stats.tcp.loss_block_none++;
+            return NULL;
+        }
+        stack->pools[KITE_POOL_TCP_LOSS].failed--; /* answered by taking an idle block */
+    }
+    memset(l, 0, sizeof *l);
+    l->owner = pcb;
+    l->recover = pcb->snd_una;
+    l->high_rxt = pcb->snd_una;
+#if KITE_TCP_CUBIC
+    l->cubic_wmax = pcb->cwnd;
+#endif
+    pcb->loss = l;
+    return l;
+}
+
+void kite__tcp_loss_release(struct kite_tcp_pcb *pcb)
+{
+    if (pcb->loss == NULL)
+        return;
+    kite__pool_free(&pcb->stack->pools[KITE_POOL_TCP_LOSS], pcb->loss);
+    pcb->loss = NULL;
+}
+
+bool kite__tcp_recovery_allowed(const struct kite_tcp_pcb *pcb)
+{
+    /* RFC 6582 4.1: one recovery per window of data. */
+    return pcb->loss == NULL || seq_geq(pcb->snd_una, pcb->loss->recover);
+}
+
+/* ---- Windows ------------------------------------------------------------------------ */
 
 static uint32_t initial_window(const struct kite_tcp_pcb *pcb)
 {
@@ -18,10 +87,7 @@ void kite__tcp_cc_init(struct kite_tcp_pcb *pcb)
 {
     pcb->cwnd = initial_window(pcb);
     pcb->ssthresh = 0x7fffffffu; /* RFC 5681 3.1: arbitrarily high */
-    pcb->bytes_acked = 0;
-    pcb->recover = pcb->iss;
-    pcb->cubic_wmax = 0;
-    pcb->cubic_epoch = KITE_TIME_NEVER;
+    pcb->flags &= (uint32_t)~KITE_TCPF_CUBIC_EPOCH;
 }
 
 static uint32_t flight_size(const struct kite_tcp_pcb *pcb)
@@ -47,9 +113,10 @@ static uint32_t cbrt_u64(uint64_t x)
 #define CUBIC_T_MAX_MS ((int64_t)1 << 21)
 
 /* RFC 9438 4.2: W_cubic(t) = C * (t - K)^3 + W_max, C = 0.4, in bytes, t in ms. */
-static uint32_t cubic_target(const struct kite_tcp_pcb *pcb, kite_time_ms now)
+static uint32_t cubic_target(const struct kite_tcp_pcb *pcb, const struct kite_tcp_loss *l,
+                             uint32_t now)
 {
-    int64_t t = (int64_t)(now - pcb->cubic_epoch) - (int64_t)pcb->cubic_k_ms;
+    int64_t t = (int64_t)(int32_t)(now - l->cubic_epoch) - (int64_t)l->cubic_k_ms;
     /* Hours after the epoch t^3 would overflow int64: by 2^21 ms (35 min) the
      * curve is millions of segments past W_max anyway, so saturate there. */
     if (t > CUBIC_T_MAX_MS)
@@ -59,30 +126,35 @@ static uint32_t cubic_target(const struct kite_tcp_pcb *pcb, kite_time_ms now)
     /* C * t^3 with t in ms: 0.4 * t^3 / 1e9 segments. */
     int64_t cube = t * t / 1000 * t / 1000; /* t^3 / 1e6, ms^3 -> scaled */
     int64_t delta_segs = cube * 4 / 10 / 1000;
-    int64_t target = (int64_t)pcb->cubic_wmax + delta_segs * (int64_t)pcb->mss;
+    int64_t target = (int64_t)l->cubic_wmax + delta_segs * (int64_t)pcb->mss;
     if (target < (int64_t)pcb->mss)
         target = pcb->mss;
     return target > 0x7fffffff ? 0x7fffffffu : (uint32_t)target;
 }
 
-static void cubic_avoidance(struct kite_tcp_pcb *pcb, uint32_t acked)
+static void cubic_epoch_start(struct kite_tcp_pcb *pcb, struct kite_tcp_loss *l, uint32_t now)
 {
-    kite_time_ms now = pcb->stack->now;
-    if (pcb->cubic_epoch == KITE_TIME_NEVER) {
-        pcb->cubic_epoch = now;
-        if (pcb->cubic_wmax < pcb->cwnd)
-            pcb->cubic_wmax = pcb->cwnd;
-        /* K = cbrt(W_max * (1 - beta) / C) seconds, beta = 0.7. */
-        uint64_t segs = pcb->cubic_wmax / pcb->mss;
-        pcb->cubic_k_ms = cbrt_u64(segs * 3u * 1000000000ull / 4u);
-        pcb->cubic_west = pcb->cwnd; /* W_est starts at the reduced window */
-    }
+    l->cubic_epoch = now;
+    pcb->flags |= KITE_TCPF_CUBIC_EPOCH;
+    if (l->cubic_wmax < pcb->cwnd)
+        l->cubic_wmax = pcb->cwnd;
+    /* K = cbrt(W_max * (1 - beta) / C) seconds, beta = 0.7. */
+    uint64_t segs = l->cubic_wmax / pcb->mss;
+    l->cubic_k_ms = cbrt_u64(segs * 3u * 1000000000ull / 4u);
+    l->cubic_west = pcb->cwnd; /* W_est starts at the reduced window */
+}
+
+static void cubic_avoidance(struct kite_tcp_pcb *pcb, struct kite_tcp_loss *l, uint32_t acked)
+{
+    uint32_t now = (uint32_t)pcb->stack->now;
+    if (!(pcb->flags & KITE_TCPF_CUBIC_EPOCH))
+        cubic_epoch_start(pcb, l, now);
     /* RFC 9438 4.3: W_est, what Reno with alpha = 3(1-beta)/(1+beta) = 0.53
      * would have by now; CUBIC is never slower than that. */
-    pcb->cubic_west += (uint32_t)((uint64_t)pcb->mss * 53u * acked / 100u / pcb->cwnd);
-    uint32_t target = cubic_target(pcb, now + (pcb->srtt8 / 8u));
-    if (target < pcb->cubic_west)
-        target = pcb->cubic_west;
+    l->cubic_west += (uint32_t)((uint64_t)pcb->mss * 53u * acked / 100u / pcb->cwnd);
+    uint32_t target = cubic_target(pcb, l, now + (pcb->srtt8 / 8u));
+    if (target < l->cubic_west)
+        target = l->cubic_west;
     /* RFC 9438 4.4: (target - cwnd) / cwnd per acknowledged segment. */
     uint32_t step =
         target > pcb->cwnd ? (uint32_t)((uint64_t)(target - pcb->cwnd) * acked / pcb->cwnd) : 0;
@@ -92,6 +164,22 @@ static void cubic_avoidance(struct kite_tcp_pcb *pcb, uint32_t acked)
 }
 #endif
 
+/* Congestion avoidance, one SMSS per window of acknowledged bytes. */
+static void reno_avoidance(struct kite_tcp_pcb *pcb, uint32_t acked)
+{
+    struct kite_tcp_loss *l = pcb->loss;
+    if (l == NULL) { /* no block to count in: the per-ACK form, RFC 5681 eqn. 3 */
+        uint32_t inc = (uint32_t)((uint64_t)pcb->mss * acked / pcb->cwnd);
+        pcb->cwnd += inc > 0 ? inc : 1u;
+        return;
+    }
+    l->bytes_acked += acked;
+    if (l->bytes_acked >= pcb->cwnd) {
+        l->bytes_acked -= pcb->cwnd;
+        pcb->cwnd += pcb->mss;
+    }
+}
+
 void kite__tcp_cc_ack(struct kite_tcp_pcb *pcb, uint32_t acked)
 {
     if (pcb->cwnd < pcb->ssthresh) {
@@ -100,15 +188,12 @@ void kite__tcp_cc_ack(struct kite_tcp_pcb *pcb, uint32_t acked)
         return;
     }
 #if KITE_TCP_CUBIC
-    cubic_avoidance(pcb, acked);
-#else
-    /* Congestion avoidance: one SMSS per window of acknowledged bytes. */
-    pcb->bytes_acked += acked;
-    if (pcb->bytes_acked >= pcb->cwnd) {
-        pcb->bytes_acked -= pcb->cwnd;
-        pcb->cwnd += pcb->mss;
+    if (pcb->loss != NULL) {
+        cubic_avoidance(pcb, pcb->loss, acked);
+        return;
     }
 #endif
+    reno_avoidance(pcb, acked);
 }
 
 static uint32_t reduced_window(const struct kite_tcp_pcb *pcb)
@@ -121,26 +206,28 @@ static uint32_t reduced_window(const struct kite_tcp_pcb *pcb)
     return w > 2u * pcb->mss ? w : 2u * pcb->mss;
 }
 
-void kite__tcp_cc_enter_recovery(struct kite_tcp_pcb *pcb)
+/* A loss starts a new CUBIC epoch from the window it happened at. */
+static void loss_seen(struct kite_tcp_pcb *pcb, struct kite_tcp_loss *l)
 {
-    pcb->cubic_wmax = pcb->cwnd;
-    pcb->cubic_epoch = KITE_TIME_NEVER;
-    pcb->ssthresh = reduced_window(pcb);
-    pcb->cwnd = pcb->ssthresh;
-    pcb->bytes_acked = 0;
+    pcb->flags &= (uint32_t)~KITE_TCPF_CUBIC_EPOCH;
+    l->bytes_acked = 0;
+#if KITE_TCP_CUBIC
+    l->cubic_wmax = pcb->cwnd;
+#endif
 }
 
-/* RFC 5681 4.1: after more than an RTO without sending, the ACK clock is
- * gone: start again from no more than the initial window. CUBIC starts a new
- * epoch (RFC 9438 5.8 leaves the idle period out of its curve). */
-void kite__tcp_cc_idle_restart(struct kite_tcp_pcb *pcb)
+bool kite__tcp_cc_enter_recovery(struct kite_tcp_pcb *pcb)
 {
-    uint32_t iw = initial_window(pcb);
-    if (pcb->cwnd > iw)
-        pcb->cwnd = iw;
-    pcb->cubic_epoch = KITE_TIME_NEVER;
-    pcb->bytes_acked = 0;
-    pcb->stack->stats.tcp.idle_restarts++;
+    struct kite_tcp_loss *l = kite__tcp_loss(pcb);
+    if (l == NULL)
+        return false; /* no block for the recovery point: the RTO will recover */
+    loss_seen(pcb, l);
+    l->recover = pcb->snd_max;
+    l->high_rxt = pcb->snd_una;
+    pcb->ssthresh = reduced_window(pcb);
+    pcb->cwnd = pcb->ssthresh;
+    pcb->flags |= KITE_TCPF_IN_RECOVERY;
+    return true;
 }
 
 void kite__tcp_cc_exit_recovery(struct kite_tcp_pcb *pcb)
@@ -155,19 +242,34 @@ void kite__tcp_cc_exit_recovery(struct kite_tcp_pcb *pcb)
 void kite__tcp_cc_rto(struct kite_tcp_pcb *pcb)
 {
     /* RFC 5681 3.1 eqn. 4 and the loss window of one segment. */
-    if (!(pcb->flags & KITE_TCPF_IN_RECOVERY) || pcb->retries <= 1)
+    if (!(pcb->flags & KITE_TCPF_IN_RECOVERY) || pcb->backoff <= 1)
         pcb->ssthresh = reduced_window(pcb);
-    pcb->cubic_wmax = pcb->cwnd;
-    pcb->cubic_epoch = KITE_TIME_NEVER;
+    struct kite_tcp_loss *l = kite__tcp_loss(pcb);
+    if (l != NULL) {
+        loss_seen(pcb, l);
+        l->recover = pcb->snd_max; /* RFC 6582 4.1: no fast retransmit for these */
+        l->high_rxt = pcb->snd_una;
+        /* RFC 2018 8: after a timeout forget SACK information; the receiver
+         * may have reneged (dropped out-of-order data under memory pressure). */
+        l->sacked_count = 0;
+    }
     pcb->cwnd = pcb->mss;
-    pcb->bytes_acked = 0;
     pcb->flags &= (uint32_t)~KITE_TCPF_IN_RECOVERY;
-    pcb->recover = pcb->snd_max; /* RFC 6582 4.1: no fast retransmit for these */
-    pcb->high_rxt = pcb->snd_una;
-    /* RFC 2018 8: after a timeout forget SACK information; the receiver may
-     * have reneged (dropped out-of-order data under memory pressure). */
-    pcb->sacked_count = 0;
     pcb->dupacks = 0;
+}
+
+/* RFC 5681 4.1: after more than an RTO without sending, the ACK clock is
+ * gone: start again from no more than the initial window. CUBIC starts a new
+ * epoch (RFC 9438 5.8 leaves the idle period out of its curve). */
+void kite__tcp_cc_idle_restart(struct kite_tcp_pcb *pcb)
+{
+    uint32_t iw = initial_window(pcb);
+    if (pcb->cwnd > iw)
+        pcb->cwnd = iw;
+    pcb->flags &= (uint32_t)~KITE_TCPF_CUBIC_EPOCH;
+    if (pcb->loss != NULL)
+        pcb->loss->bytes_acked = 0;
+    pcb->stack->stats.tcp.idle_restarts++;
 }
 #else
 typedef int kite_tcp_disabled_; /* ISO C wants a non-empty file */

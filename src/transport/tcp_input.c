@@ -62,10 +62,11 @@ void kite__tcp_apply_syn_options(struct kite_tcp_pcb *pcb, const struct kite_tcp
 {
     /* RFC 9293 3.7.1: 536 when the peer sends no MSS; clamp to our route. */
     uint16_t peer_mss = (hdr->opts & KITE_TCP_HAS_MSS) && hdr->mss >= 64 ? hdr->mss : 536;
-    pcb->mss = peer_mss < pcb->rcv_mss ? peer_mss : pcb->rcv_mss;
+    uint16_t ours = kite__tcp_route_mss(pcb->stack, pcb->remote_ip.u.v4);
+    pcb->mss = peer_mss < ours ? peer_mss : ours;
     if (hdr->opts & KITE_TCP_HAS_WSCALE) {
         pcb->flags |= KITE_TCPF_WSCALE;
-        pcb->snd_wscale = hdr->wscale;
+        pcb->snd_wscale = hdr->wscale & 15u; /* <= 14, RFC 7323 2.3 */
     } else {
         pcb->snd_wscale = 0;
         pcb->rcv_wscale = 0; /* RFC 7323 2.2: both or neither */
@@ -74,8 +75,7 @@ void kite__tcp_apply_syn_options(struct kite_tcp_pcb *pcb, const struct kite_tcp
         pcb->flags |= KITE_TCPF_SACK;
     if (hdr->opts & KITE_TCP_HAS_TIMESTAMP) {
         pcb->flags |= KITE_TCPF_TS;
-        pcb->ts_recent = hdr->ts_val;
-        pcb->ts_recent_age = pcb->stack->now;
+        pcb->t.ts.recent = hdr->ts_val;
         pcb->mss = (uint16_t)(pcb->mss - 12u); /* room for the timestamp option */
     }
     kite__tcp_cc_init(pcb);
@@ -223,8 +223,8 @@ static bool evict_half_open(struct kite_stack *stack)
 {
     struct kite_tcp_pcb *victim = NULL;
     for (struct kite_tcp_pcb *pcb = stack->tcp.active; pcb != NULL; pcb = pcb->next)
-        if (pcb->state == KITE_TCP_SYN_RECEIVED && pcb->listener != NULL &&
-            (victim == NULL || pcb->retries >= victim->retries))
+        if (pcb->state == KITE_TCP_SYN_RECEIVED && (pcb->flags & KITE_TCPF_CHILD) &&
+            (victim == NULL || pcb->backoff >= victim->backoff))
             victim = pcb;
     if (victim == NULL)
         return false;
@@ -250,14 +250,13 @@ static struct kite_tcp_pcb *spawn_child(struct kite_tcp_pcb *listener, const str
     pcb->local_port = seg->hdr.dst_port;
     pcb->remote_ip = KITE_ADDR_V4(seg->src);
     pcb->remote_port = seg->hdr.src_port;
-    pcb->listener = listener;
-    pcb->arg = listener->arg;
+    pcb->u.listener = listener;
     pcb->recv = listener->recv;
     pcb->sent = listener->sent;
     pcb->err = listener->err;
     pcb->snd_buf = listener->snd_buf;
     pcb->rcv_buf = listener->rcv_buf;
-    pcb->flags = listener->flags & KITE_TCPF_NODELAY;
+    pcb->flags = (listener->flags & KITE_TCPF_NODELAY) | KITE_TCPF_CHILD;
     kite__tcp_init_connection(pcb, seg->netif);
     pcb->next = stack->tcp.active;
     stack->tcp.active = pcb;
@@ -266,13 +265,9 @@ static struct kite_tcp_pcb *spawn_child(struct kite_tcp_pcb *listener, const str
 
 static void start_receiving(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg)
 {
-    pcb->irs = seg->hdr.seq;
     pcb->rcv_nxt = seg->hdr.seq + 1;
     pcb->rcv_adv = pcb->rcv_nxt;
-    pcb->snd_wnd = seg->hdr.window; /* RFC 7323 2.2: a SYN's window is never scaled */
-    pcb->max_snd_wnd = pcb->snd_wnd;
-    pcb->snd_wl1 = seg->hdr.seq;
-    pcb->snd_wl2 = seg->hdr.ack;
+    tcp_set_snd_wnd(pcb, seg->hdr.window); /* RFC 7323 2.2: a SYN's window is never scaled */
 }
 
 /* RFC 4987 3.6: past the listener's backlog, or with no pcb to hold the
@@ -299,10 +294,11 @@ static void listen_syn(struct kite_tcp_pcb *listener, const struct tcp_seg *seg)
 static void apply_cookie(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg,
                          const struct cookie *c)
 {
-    pcb->mss = c->mss < pcb->rcv_mss ? c->mss : pcb->rcv_mss;
+    uint16_t ours = kite__tcp_route_mss(pcb->stack, pcb->remote_ip.u.v4);
+    pcb->mss = c->mss < ours ? c->mss : ours;
     if (c->wscale != COOKIE_NO_WSCALE) {
         pcb->flags |= KITE_TCPF_WSCALE;
-        pcb->snd_wscale = c->wscale;
+        pcb->snd_wscale = c->wscale & 15u;
     } else {
         pcb->snd_wscale = 0;
         pcb->rcv_wscale = 0;
@@ -311,8 +307,7 @@ static void apply_cookie(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg,
         pcb->flags |= KITE_TCPF_SACK;
     if (c->ts) {
         pcb->flags |= KITE_TCPF_TS;
-        pcb->ts_recent = seg->hdr.ts_val;
-        pcb->ts_recent_age = pcb->stack->now;
+        pcb->t.ts.recent = seg->hdr.ts_val;
         pcb->mss = (uint16_t)(pcb->mss - 12u);
     }
     kite__tcp_cc_init(pcb);
@@ -335,7 +330,6 @@ static void listen_cookie_ack(struct kite_tcp_pcb *listener, struct tcp_seg *seg
     }
     stack->stats.tcp.syn_cookies_ok++;
     pcb->flags |= KITE_TCPF_COOKIE;
-    pcb->iss = seg->hdr.ack - 1;
     pcb->snd_una = pcb->snd_nxt = pcb->snd_max = seg->hdr.ack;
     apply_cookie(pcb, seg, &c);
     struct tcp_seg syn = *seg;
@@ -343,8 +337,8 @@ static void listen_cookie_ack(struct kite_tcp_pcb *listener, struct tcp_seg *seg
     start_receiving(pcb, &syn);
     /* The cookie SYN-ACK offered an unscaled window of up to 64 KiB: honour it. */
     pcb->rcv_adv = pcb->rcv_nxt + (pcb->rcv_buf < 0xffffu ? pcb->rcv_buf : 0xffffu);
-    pcb->snd_wnd = (uint32_t)seg->hdr.window << pcb->snd_wscale;
-    pcb->max_snd_wnd = pcb->snd_wnd;
+    pcb->max_snd_wnd = 0;
+    tcp_set_snd_wnd(pcb, (uint32_t)seg->hdr.window << pcb->snd_wscale);
     pcb->busy++;
     /* No round trip to measure: when the cookie SYN-ACK left is not known. */
     bool ok = kite__tcp_established(pcb, &seg->hdr, false);
@@ -386,7 +380,8 @@ static void syn_sent_established(struct kite_tcp_pcb *pcb, const struct tcp_seg 
 static void syn_sent_input(struct kite_tcp_pcb *pcb, struct tcp_seg *seg)
 {
     uint8_t f = seg->hdr.flags;
-    bool ack_ok = seq_gt(seg->hdr.ack, pcb->iss) && seq_leq(seg->hdr.ack, pcb->snd_max);
+    /* In SYN_SENT, SND.UNA is the ISS. */
+    bool ack_ok = seq_gt(seg->hdr.ack, pcb->snd_una) && seq_leq(seg->hdr.ack, pcb->snd_max);
     if ((f & KITE_TCP_ACK) && !ack_ok) {
         pcb->stack->stats.tcp.drop_bad_ack++;
         kite__tcp_rst_for(pcb->stack, seg);

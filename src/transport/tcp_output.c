@@ -19,7 +19,7 @@ uint32_t kite__tcp_ts_now(const struct kite_tcp_pcb *pcb)
 uint32_t kite__tcp_unsent(const struct kite_tcp_pcb *pcb)
 {
     uint32_t sent = pcb->snd_nxt - pcb->snd_una;
-    if ((pcb->flags & KITE_TCPF_FIN_SENT) && seq_gt(pcb->snd_nxt, pcb->fin_seq))
+    if ((pcb->flags & KITE_TCPF_FIN_SENT) && seq_gt(pcb->snd_nxt, tcp_fin_seq(pcb)))
         sent--;
     return pcb->snd_queued > sent ? pcb->snd_queued - sent : 0;
 }
@@ -30,7 +30,7 @@ static uint16_t window_field(struct kite_tcp_pcb *pcb, bool syn)
 {
     uint32_t wnd = kite__tcp_rcv_window(pcb);
     uint32_t right = pcb->rcv_nxt + wnd;
-    uint32_t threshold = pcb->rcv_buf / 2 < pcb->rcv_mss ? pcb->rcv_buf / 2 : pcb->rcv_mss;
+    uint32_t threshold = pcb->rcv_buf / 2 < pcb->mss ? pcb->rcv_buf / 2 : pcb->mss;
     if (seq_lt(right, pcb->rcv_adv))
         right = pcb->rcv_adv;
     else if (seq_lt(right, pcb->rcv_adv + threshold) && seq_gt(pcb->rcv_adv, pcb->rcv_nxt))
@@ -50,7 +50,7 @@ static void syn_options(const struct kite_tcp_pcb *pcb, struct kite_tcp_repr *h)
 {
     bool passive = pcb->state == KITE_TCP_SYN_RECEIVED;
     h->opts = KITE_TCP_HAS_MSS;
-    h->mss = pcb->rcv_mss;
+    h->mss = kite__tcp_route_mss(pcb->stack, pcb->remote_ip.u.v4);
     /* A passive opener answers only the options the peer offered (RFC 7323 1.3, RFC 2018). */
     if (!passive || (pcb->flags & KITE_TCPF_WSCALE)) {
         h->opts |= KITE_TCP_HAS_WSCALE;
@@ -61,7 +61,7 @@ static void syn_options(const struct kite_tcp_pcb *pcb, struct kite_tcp_repr *h)
     if (!passive || (pcb->flags & KITE_TCPF_TS)) {
         h->opts |= KITE_TCP_HAS_TIMESTAMP;
         h->ts_val = kite__tcp_ts_now(pcb);
-        h->ts_ecr = pcb->ts_recent;
+        h->ts_ecr = pcb->t.ts.recent;
     }
 }
 
@@ -71,10 +71,10 @@ static void data_options(const struct kite_tcp_pcb *pcb, struct kite_tcp_repr *h
     if (pcb->flags & KITE_TCPF_TS) {
         h->opts |= KITE_TCP_HAS_TIMESTAMP;
         h->ts_val = kite__tcp_ts_now(pcb);
-        h->ts_ecr = pcb->ts_recent;
+        h->ts_ecr = pcb->t.ts.recent;
         max_blocks = 3; /* 12 + 2 + 2 + 3 * 8 = 40 bytes of options */
     }
-    if ((pcb->flags & KITE_TCPF_SACK) && pcb->ooo_count > 0) {
+    if ((pcb->flags & KITE_TCPF_SACK) && pcb->ooo != NULL) {
         h->sack_count = kite__tcp_sack_blocks(pcb, h->sack, max_blocks);
         if (h->sack_count > 0)
             h->opts |= KITE_TCP_HAS_SACK;
@@ -170,20 +170,18 @@ static enum kite_err send_segment(struct kite_tcp_pcb *pcb, uint8_t flags, uint3
         pcb->flags |= KITE_TCPF_DATA_SENT;
     }
     if (flags & KITE_TCP_ACK) {
-        pcb->last_ack_sent = pcb->rcv_nxt;
+        if (pcb->flags & KITE_TCPF_TS)
+            pcb->t.ts.last_ack_sent = pcb->rcv_nxt;
         pcb->flags &= (uint32_t) ~(KITE_TCPF_ACK_NOW | KITE_TCPF_ACK_DELAYED);
-        pcb->delack_at = KITE_TIME_NEVER;
-        pcb->full_segs_unacked = 0;
     }
     return KITE_ERR_OK;
 }
 
 enum kite_err kite__tcp_send_syn(struct kite_tcp_pcb *pcb)
 {
-    if (pcb->retries == 0)
-        pcb->rtt_start = pcb->stack->now; /* the SYN's round trip is the first sample */
-    enum kite_err err = send_segment(pcb, KITE_TCP_SYN, pcb->iss, 0, 0);
-    pcb->snd_nxt = pcb->iss + 1;
+    /* Until the handshake completes SND.UNA is the ISS. */
+    enum kite_err err = send_segment(pcb, KITE_TCP_SYN, pcb->snd_una, 0, 0);
+    pcb->snd_nxt = pcb->snd_una + 1;
     pcb->snd_max = seq_max(pcb->snd_max, pcb->snd_nxt);
     return err;
 }
@@ -211,14 +209,14 @@ enum kite_err kite__tcp_send_window_probe(struct kite_tcp_pcb *pcb)
 
 void kite__tcp_ack_soon(struct kite_tcp_pcb *pcb, bool now)
 {
-    if (now || (pcb->flags & KITE_TCPF_ACK_DELAYED) || pcb->full_segs_unacked >= 2) {
+    /* RFC 1122 4.2.3.2: an ACK for at least every second segment, so a
+     * second one while an ACK is owed is acknowledged at once. */
+    if (now || (pcb->flags & KITE_TCPF_ACK_DELAYED)) {
         pcb->flags |= KITE_TCPF_ACK_NOW;
         return;
     }
-    /* RFC 1122 4.2.3.2 / RFC 9293 3.8.6.3: delay, but not beyond the timeout. */
-    pcb->flags |= KITE_TCPF_ACK_DELAYED;
-    pcb->delack_at = pcb->stack->now + KITE_TCP_DELACK_MS;
-    kite__tcp_timer_update(pcb);
+    /* RFC 9293 3.8.6.3: delay, but not beyond the timeout. */
+    kite__tcp_delack(pcb);
 }
 
 /* Payload that fits one segment now: the MSS less the SACK option an ACK
@@ -226,7 +224,7 @@ void kite__tcp_ack_soon(struct kite_tcp_pcb *pcb, bool now)
 static uint32_t payload_max(const struct kite_tcp_pcb *pcb)
 {
     uint32_t m = pcb->mss;
-    if ((pcb->flags & KITE_TCPF_SACK) && pcb->ooo_count > 0) {
+    if ((pcb->flags & KITE_TCPF_SACK) && pcb->ooo != NULL) {
         struct kite_tcp_sack_block b[KITE_TCP_MAX_SACK_BLOCKS];
         uint8_t n = kite__tcp_sack_blocks(pcb, b, (pcb->flags & KITE_TCPF_TS) ? 3 : 4);
         uint32_t opt = 4u + 8u * n; /* NOP NOP kind len + 8 per block */
@@ -251,7 +249,7 @@ static bool sack_retransmit(struct kite_tcp_pcb *pcb, bool rescue)
         len = payload_max(pcb);
     if (send_segment(pcb, 0, seq, seq - pcb->snd_una, len) != KITE_ERR_OK)
         return false;
-    pcb->high_rxt = seq + len;
+    kite__tcp_set_high_rxt(pcb, seq + len);
     pcb->stack->stats.tcp.retransmits++;
     return true;
 }
@@ -262,7 +260,7 @@ static uint32_t usable_window(const struct kite_tcp_pcb *pcb)
                          (KITE_TCPF_IN_RECOVERY | KITE_TCPF_SACK);
     uint32_t flight = sack_recovery ? kite__tcp_pipe(pcb) : pcb->snd_nxt - pcb->snd_una;
     uint32_t cwnd_room = pcb->cwnd > flight ? pcb->cwnd - flight : 0;
-    uint32_t wnd_edge = pcb->snd_una + pcb->snd_wnd;
+    uint32_t wnd_edge = pcb->snd_una + tcp_snd_wnd(pcb);
     uint32_t wnd_room = seq_gt(wnd_edge, pcb->snd_nxt) ? wnd_edge - pcb->snd_nxt : 0;
     return cwnd_room < wnd_room ? cwnd_room : wnd_room;
 }
@@ -274,7 +272,7 @@ static bool hold_small_segment(const struct kite_tcp_pcb *pcb, uint32_t len, uin
     if (len >= full || fin)
         return false;
     if (len < avail) /* window-limited: wait for half the peer's largest window, */
-        return len < pcb->max_snd_wnd / 2 && pcb->snd_nxt != pcb->snd_una; /* unless idle */
+        return len < tcp_max_snd_wnd(pcb) / 2 && pcb->snd_nxt != pcb->snd_una; /* unless idle */
     if (seq_lt(pcb->snd_nxt, pcb->snd_max))
         return false; /* retransmitting after a timeout */
     return (pcb->flags & KITE_TCPF_NODELAY) == 0 && pcb->snd_nxt != pcb->snd_una;
@@ -284,7 +282,7 @@ static bool hold_small_segment(const struct kite_tcp_pcb *pcb, uint32_t len, uin
 static bool idle_too_long(const struct kite_tcp_pcb *pcb)
 {
     return (pcb->flags & KITE_TCPF_DATA_SENT) &&
-           (uint32_t)pcb->stack->now - pcb->last_data_tx > pcb->rto_ms;
+           (uint32_t)pcb->stack->now - pcb->last_data_tx > kite__tcp_rto(pcb);
 }
 
 /* Send the next new (or post-timeout) segment; false when nothing can go. */
@@ -304,7 +302,7 @@ static bool send_next(struct kite_tcp_pcb *pcb)
     if (len > usable)
         len = usable;
     bool want_fin = (pcb->flags & KITE_TCPF_FIN_QUEUED) && len == avail &&
-                    (!(pcb->flags & KITE_TCPF_FIN_SENT) || pcb->snd_nxt + len == pcb->fin_seq);
+                    (!(pcb->flags & KITE_TCPF_FIN_SENT) || pcb->snd_nxt + len == tcp_fin_seq(pcb));
     if ((len == 0 && !want_fin) || hold_small_segment(pcb, len, avail, full, want_fin))
         return false;
     uint8_t flags = want_fin ? KITE_TCP_FIN : 0;
@@ -314,7 +312,7 @@ static bool send_next(struct kite_tcp_pcb *pcb)
     if (send_segment(pcb, flags, seq, seq - pcb->snd_una, len) != KITE_ERR_OK) {
         /* Out of buffers below us: the data stays queued; make sure a timer
          * brings us back even if nothing is in flight to be acknowledged. */
-        if (pcb->rto_at == KITE_TIME_NEVER)
+        if (pcb->timer_kind != KITE_TCPT_REXMIT)
             kite__tcp_rto_restart(pcb);
         return false;
     }
@@ -322,17 +320,16 @@ static bool send_next(struct kite_tcp_pcb *pcb)
         pcb->stack->stats.tcp.retransmits++;
     else if (!(pcb->flags & (KITE_TCPF_TS | KITE_TCPF_RTT_TIMING)) && len > 0) {
         pcb->flags |= KITE_TCPF_RTT_TIMING; /* Karn: time only new data */
-        pcb->rtt_seq = seq;
-        pcb->rtt_start = pcb->stack->now;
+        pcb->t.rtt.seq = seq;
+        pcb->t.rtt.start = (uint32_t)pcb->stack->now;
     }
     pcb->snd_nxt = seq + len;
     if (want_fin) {
-        pcb->fin_seq = pcb->snd_nxt;
         pcb->flags |= KITE_TCPF_FIN_SENT;
         pcb->snd_nxt++;
     }
     pcb->snd_max = seq_max(pcb->snd_max, pcb->snd_nxt);
-    if (pcb->rto_at == KITE_TIME_NEVER)
+    if (pcb->timer_kind != KITE_TCPT_REXMIT)
         kite__tcp_rto_restart(pcb);
     return true;
 }
@@ -351,17 +348,27 @@ static bool may_send_data(const struct kite_tcp_pcb *pcb)
     }
 }
 
-static void update_persist(struct kite_tcp_pcb *pcb)
+/* The timer a connection needs after output (RFC 6298 5.1, RFC 9293
+ * 3.8.6.1, RFC 1122 4.2.3.6): retransmission while anything is in flight or
+ * unsent data could not leave for lack of buffers, persist while the peer's
+ * window is shut on waiting data, else keepalive if it is on. */
+static void update_timers(struct kite_tcp_pcb *pcb)
 {
-    /* RFC 9293 3.8.6.1: a zero window with data waiting and nothing in flight
-     * would deadlock if the window update were lost: probe it. */
-    bool stalled = pcb->snd_wnd == 0 && kite__tcp_unsent(pcb) > 0 && pcb->snd_nxt == pcb->snd_una;
-    if (stalled && pcb->persist_at == KITE_TIME_NEVER) {
-        uint32_t t = pcb->rto_ms << pcb->persist_backoff;
-        pcb->persist_at = pcb->stack->now + (t > KITE_TCP_RTO_MAX_MS ? KITE_TCP_RTO_MAX_MS : t);
-    } else if (!stalled) {
-        pcb->persist_at = KITE_TIME_NEVER;
-        pcb->persist_backoff = 0;
+    if (pcb->timer_kind == KITE_TCPT_TIMEWAIT || !may_send_data(pcb))
+        return;
+    uint32_t unsent = kite__tcp_unsent(pcb);
+    bool idle = pcb->snd_nxt == pcb->snd_una && pcb->snd_una == pcb->snd_max;
+    if (!idle || (unsent > 0 && tcp_snd_wnd(pcb) > 0)) {
+        if (pcb->timer_kind != KITE_TCPT_REXMIT)
+            kite__tcp_rto_restart(pcb);
+    } else if (unsent > 0) { /* a zero window with data waiting: probe it */
+        if (pcb->timer_kind != KITE_TCPT_PERSIST) {
+            uint32_t t = kite__tcp_rto(pcb) << (pcb->backoff < 8 ? pcb->backoff : 8);
+            kite__tcp_timer_set(pcb, KITE_TCPT_PERSIST,
+                                t < KITE_TCP_RTO_MAX_MS ? t : KITE_TCP_RTO_MAX_MS);
+        }
+    } else if (pcb->timer_kind != KITE_TCPT_KEEPALIVE) {
+        kite__tcp_timer_idle(pcb);
     }
 }
 
@@ -379,13 +386,12 @@ enum kite_err kite__tcp_output(struct kite_tcp_pcb *pcb)
             if (!sack_recovery || !sack_retransmit(pcb, true))
                 break;
         }
-        update_persist(pcb);
+        update_timers(pcb);
     }
     enum kite_err err = KITE_ERR_OK;
     if ((pcb->flags & KITE_TCPF_ACK_NOW) && pcb->state != KITE_TCP_SYN_SENT &&
         pcb->state != KITE_TCP_CLOSED && pcb->state != KITE_TCP_LISTEN)
         err = kite__tcp_send_ack(pcb);
-    kite__tcp_timer_update(pcb);
     return err;
 }
 
@@ -398,7 +404,7 @@ enum kite_err kite__tcp_send_data(struct kite_tcp_pcb *pcb, uint32_t seq, uint32
         len = 0; /* only the FIN is left there */
     else if (len > pcb->snd_queued - off)
         len = pcb->snd_queued - off;
-    bool fin = (pcb->flags & KITE_TCPF_FIN_SENT) && seq + len == pcb->fin_seq;
+    bool fin = (pcb->flags & KITE_TCPF_FIN_SENT) && seq + len == tcp_fin_seq(pcb);
     uint8_t flags = fin ? KITE_TCP_FIN : 0;
     return send_segment(pcb, flags, seq, seq - pcb->snd_una, len);
 }

@@ -81,7 +81,7 @@ static struct kite_tcp_pcb *oldest_time_wait(struct kite_stack *stack)
     struct kite_tcp_pcb *oldest = NULL;
     for (struct kite_tcp_pcb *pcb = stack->tcp.active; pcb != NULL; pcb = pcb->next) {
         if (pcb->state == KITE_TCP_TIME_WAIT &&
-            (oldest == NULL || pcb->timewait_at < oldest->timewait_at))
+            (oldest == NULL || (int32_t)(pcb->deadline - oldest->deadline) < 0))
             oldest = pcb;
     }
     return oldest;
@@ -108,12 +108,8 @@ struct kite_tcp_pcb *kite__tcp_alloc(struct kite_stack *stack)
     pcb->snd_buf = KITE_TCP_SND_BUF;
     pcb->rcv_buf = KITE_TCP_RCV_BUF;
     pcb->mss = 536;
-    pcb->rto_ms = KITE_TCP_RTO_INIT_MS;
-    pcb->keep_idle_ms = KITE_TCP_KEEPIDLE_MS;
-    pcb->keep_intvl_ms = 75000;
-    pcb->rto_at = pcb->persist_at = pcb->delack_at = KITE_TIME_NEVER;
-    pcb->keep_at = pcb->poll_at = pcb->timewait_at = KITE_TIME_NEVER;
-    kite_timer_init(&pcb->timer, kite__tcp_timer_fired);
+    pcb->keep_idle_s = (uint16_t)(KITE_TCP_KEEPIDLE_MS / 1000u);
+    pcb->keep_intvl_s = 75; /* RFC 1122 4.2.3.6 leaves it open; BSD and Linux use 75 s */
     return pcb;
 }
 
@@ -144,13 +140,12 @@ static void orphan_children(struct kite_tcp_pcb *listener)
     struct kite_tcp_pcb *c = listener->stack->tcp.active;
     while (c != NULL) {
         struct kite_tcp_pcb *next = c->next;
-        if (c->listener == listener && c->state == KITE_TCP_SYN_RECEIVED) {
+        if ((c->flags & KITE_TCPF_CHILD) && c->u.listener == listener) {
             kite__tcp_reset_peer(c, c->rcv_nxt);
             kite__tcp_set_state(c, KITE_TCP_CLOSED);
-            c->listener = NULL;
+            c->flags &= (uint32_t)~KITE_TCPF_CHILD;
+            c->u.arg = NULL;
             kite__tcp_release(c);
-        } else if (c->listener == listener) {
-            c->listener = NULL;
         }
         c = next;
     }
@@ -159,22 +154,23 @@ static void orphan_children(struct kite_tcp_pcb *listener)
 void kite__tcp_free(struct kite_tcp_pcb *pcb)
 {
     struct kite_stack *stack = pcb->stack;
-    kite_timer_cancel(stack, &pcb->timer);
+    kite__tcp_timer_stop(pcb);
     unlink_everywhere(pcb);
     if (pcb->state == KITE_TCP_LISTEN)
         orphan_children(pcb);
-    if (pcb->listener != NULL && pcb->state == KITE_TCP_SYN_RECEIVED)
-        pcb->listener->pending--;
+    if ((pcb->flags & KITE_TCPF_CHILD) && pcb->state == KITE_TCP_SYN_RECEIVED)
+        pcb->u.listener->pending--;
     free_send_queue(pcb);
     kite__tcp_ooo_free(pcb);
+    kite__tcp_loss_release(pcb);
     kite__pool_free(&stack->pools[KITE_POOL_TCP_PCB], pcb);
 }
 
 void kite__tcp_release(struct kite_tcp_pcb *pcb)
 {
     if (pcb->busy > 0) {
+        kite__tcp_timer_stop(pcb);
         pcb->flags |= KITE_TCPF_FREE_PENDING;
-        kite_timer_cancel(pcb->stack, &pcb->timer);
         unlink_everywhere(pcb); /* no longer found by demultiplexing */
         return;
     }
@@ -183,11 +179,12 @@ void kite__tcp_release(struct kite_tcp_pcb *pcb)
 
 void kite__tcp_set_state(struct kite_tcp_pcb *pcb, enum kite_tcp_state state)
 {
-    if (pcb->state == KITE_TCP_SYN_RECEIVED && pcb->listener != NULL)
-        pcb->listener->pending--;
-    pcb->state = (uint8_t)state;
-    if (state == KITE_TCP_SYN_RECEIVED && pcb->listener != NULL)
-        pcb->listener->pending++;
+    bool child = (pcb->flags & KITE_TCPF_CHILD) != 0;
+    if (pcb->state == KITE_TCP_SYN_RECEIVED && child)
+        pcb->u.listener->pending--;
+    pcb->state = (uint8_t)state & 15u;
+    if (state == KITE_TCP_SYN_RECEIVED && child)
+        pcb->u.listener->pending++;
 }
 
 void kite__tcp_kill(struct kite_tcp_pcb *pcb, enum kite_err err)
@@ -195,9 +192,9 @@ void kite__tcp_kill(struct kite_tcp_pcb *pcb, enum kite_err err)
     if (pcb->flags & KITE_TCPF_FREE_PENDING)
         return;
     kite_tcp_err_fn fn = pcb->err;
-    void *arg = pcb->arg;
     /* An unaccepted child is unknown to the application: no callback. */
-    bool tell = fn != NULL && (pcb->listener == NULL || (pcb->flags & KITE_TCPF_ACCEPTED));
+    bool tell = fn != NULL && !(pcb->flags & KITE_TCPF_CHILD);
+    void *arg = tell ? pcb->u.arg : NULL;
     kite__tcp_set_state(pcb, KITE_TCP_CLOSED);
     pcb->busy++;
     if (tell)
@@ -316,15 +313,15 @@ void kite__tcp_init_connection(struct kite_tcp_pcb *pcb, struct kite_netif *neti
 {
     struct kite_stack *stack = pcb->stack;
     (void)netif;
-    pcb->iss = kite__tcp_isn(stack, pcb->local_ip.u.v4, pcb->local_port, pcb->remote_ip.u.v4,
-                             pcb->remote_port);
-    pcb->snd_una = pcb->snd_nxt = pcb->snd_max = pcb->iss;
-    pcb->rcv_mss = kite__tcp_route_mss(stack, pcb->remote_ip.u.v4);
-    pcb->mss = pcb->rcv_mss < 536 ? pcb->rcv_mss : 536; /* RFC 9293 3.7.1 default */
-    pcb->rcv_wscale = kite__tcp_window_scale_for(pcb->rcv_buf);
+    uint32_t iss = kite__tcp_isn(stack, pcb->local_ip.u.v4, pcb->local_port, pcb->remote_ip.u.v4,
+                                 pcb->remote_port);
+    pcb->snd_una = pcb->snd_nxt = pcb->snd_max = iss;
+    uint16_t route_mss = kite__tcp_route_mss(stack, pcb->remote_ip.u.v4);
+    pcb->mss = route_mss < 536 ? route_mss : 536; /* RFC 9293 3.7.1 default */
+    pcb->rcv_wscale = kite__tcp_window_scale_for(pcb->rcv_buf) & 15u;
     pcb->ts_offset = kite__tcp_ts_offset(stack, pcb->local_ip.u.v4, pcb->local_port,
                                          pcb->remote_ip.u.v4, pcb->remote_port);
-    pcb->last_rx = stack->now;
+    pcb->last_rx = (uint32_t)stack->now;
     kite__tcp_cc_init(pcb);
 }
 
@@ -351,7 +348,7 @@ enum kite_err kite_tcp_connect(struct kite_tcp_pcb *pcb, const struct kite_addr 
     kite__tcp_list_remove(&stack->tcp.bound, pcb);
     pcb->remote_ip = *ip;
     pcb->remote_port = port;
-    pcb->connected = connected;
+    pcb->open.connected = connected;
     kite__tcp_init_connection(pcb, netif);
     pcb->state = KITE_TCP_SYN_SENT;
     push(&stack->tcp.active, pcb);
@@ -365,11 +362,11 @@ enum kite_err kite_tcp_connect(struct kite_tcp_pcb *pcb, const struct kite_addr 
 
 void kite_tcp_arg(struct kite_tcp_pcb *pcb, void *arg)
 {
-    pcb->arg = arg;
+    pcb->u.arg = arg;
 }
 void kite_tcp_accept(struct kite_tcp_pcb *pcb, kite_tcp_accept_fn fn)
 {
-    pcb->accept = fn;
+    pcb->open.accept = fn;
 }
 void kite_tcp_recv(struct kite_tcp_pcb *pcb, kite_tcp_recv_fn fn)
 {
@@ -386,10 +383,13 @@ void kite_tcp_err(struct kite_tcp_pcb *pcb, kite_tcp_err_fn fn)
 
 void kite_tcp_poll(struct kite_tcp_pcb *pcb, kite_tcp_poll_fn fn, uint32_t interval_ms)
 {
-    pcb->poll = fn;
-    pcb->poll_interval_ms = interval_ms;
-    pcb->poll_at = fn != NULL && interval_ms > 0 ? pcb->stack->now + interval_ms : KITE_TIME_NEVER;
-    kite__tcp_timer_update(pcb);
+    /* Served by the poll sweep: intervals in its ticks, rounded up. */
+    uint32_t ticks = (interval_ms + KITE_TCP_POLL_TICK_MS - 1u) / KITE_TCP_POLL_TICK_MS;
+    pcb->poll = interval_ms > 0 ? fn : NULL;
+    pcb->poll_interval = (uint8_t)(ticks < 255u ? ticks : 255u);
+    pcb->poll_ticks = 0;
+    if (pcb->poll != NULL)
+        kite__tcp_poll_start(pcb->stack);
 }
 
 void kite_tcp_set_nodelay(struct kite_tcp_pcb *pcb, bool nodelay)
@@ -400,15 +400,23 @@ void kite_tcp_set_nodelay(struct kite_tcp_pcb *pcb, bool nodelay)
         pcb->flags &= (uint32_t)~KITE_TCPF_NODELAY;
 }
 
+/* Keepalive times are kept in whole seconds (rounded up), as Linux's
+ * TCP_KEEPIDLE and TCP_KEEPINTVL are. */
+static uint16_t seconds(uint32_t ms)
+{
+    uint32_t s = ms / 1000u + (ms % 1000u != 0);
+    return (uint16_t)(s < 0xffffu ? s : 0xffffu);
+}
+
 void kite_tcp_set_keepalive(struct kite_tcp_pcb *pcb, uint32_t idle_ms, uint32_t interval_ms,
                             uint8_t count)
 {
-    pcb->keep_idle_ms = idle_ms;
-    pcb->keep_intvl_ms = interval_ms;
+    pcb->keep_idle_s = seconds(idle_ms);
+    pcb->keep_intvl_s = seconds(interval_ms);
     pcb->keep_cnt = count;
-    pcb->keep_probes_sent = 0;
-    pcb->keep_at = count > 0 && idle_ms > 0 ? pcb->last_rx + idle_ms : KITE_TIME_NEVER;
-    kite__tcp_timer_update(pcb);
+    bool idle = pcb->snd_una == pcb->snd_max && pcb->snd_queued == 0;
+    if (idle && (pcb->timer_kind == KITE_TCPT_NONE || pcb->timer_kind == KITE_TCPT_KEEPALIVE))
+        kite__tcp_timer_idle(pcb);
 }
 
 enum kite_err kite_tcp_set_buffers(struct kite_tcp_pcb *pcb, uint32_t snd, uint32_t rcv)
@@ -547,7 +555,7 @@ enum kite_err kite_tcp_output(struct kite_tcp_pcb *pcb)
 
 uint32_t kite__tcp_rcv_window(const struct kite_tcp_pcb *pcb)
 {
-    uint32_t used = pcb->rcv_unread + pcb->ooo_bytes;
+    uint32_t used = pcb->rcv_unread + kite__tcp_ooo_bytes(pcb);
     return used >= pcb->rcv_buf ? 0 : pcb->rcv_buf - used;
 }
 
@@ -558,7 +566,7 @@ void kite_tcp_recved(struct kite_tcp_pcb *pcb, uint32_t len)
     if (pcb->busy > 0)
         return; /* inside a callback: the ACK that input sends carries the window */
     uint32_t after = kite__tcp_rcv_window(pcb);
-    uint32_t threshold = pcb->rcv_buf / 2 < pcb->rcv_mss ? pcb->rcv_buf / 2 : pcb->rcv_mss;
+    uint32_t threshold = pcb->rcv_buf / 2 < pcb->mss ? pcb->rcv_buf / 2 : pcb->mss;
     /* RFC 1122 4.2.3.3: announce the window when it opened by a useful amount. */
     uint32_t right = pcb->rcv_nxt + after;
     if (after > before && seq_geq(right, pcb->rcv_adv + threshold) &&
@@ -612,7 +620,6 @@ enum kite_err kite_tcp_close(struct kite_tcp_pcb *pcb)
     pcb->sent = NULL;
     pcb->err = NULL;
     pcb->poll = NULL;
-    pcb->poll_at = KITE_TIME_NEVER;
     if (pcb->state == KITE_TCP_TIME_WAIT || (pcb->flags & KITE_TCPF_FIN_QUEUED))
         return KITE_ERR_OK;
     enum kite_err err = queue_fin(pcb);
@@ -667,6 +674,7 @@ void kite__tcp_init(struct kite_stack *stack)
     for (int i = 0; i < 4; i++)
         stack->tcp.secret[i] = kite_random_u32(stack);
     stack->tcp.next_ephemeral = kite__ephemeral_start(stack);
+    kite__tcp_timers_init(stack);
     (void)kite__stack_register_ip_proto(stack, KITE_IP_PROTO_TCP, kite__tcp_input, NULL);
     (void)kite__stack_register_netif_hook(stack, netif_event);
     stack->reclaim = kite__tcp_reclaim;
@@ -678,6 +686,7 @@ void kite__tcp_deinit(struct kite_stack *stack)
     for (int i = 0; i < 3; i++)
         while (*lists[i] != NULL)
             kite__tcp_free(*lists[i]);
+    kite__tcp_timers_deinit(stack);
 }
 #else
 typedef int kite_tcp_disabled_; /* ISO C wants a non-empty file */

@@ -83,17 +83,30 @@ uint32_t kite__tcp_unsent(const struct kite_tcp_pcb *pcb);
 void kite__tcp_ack_soon(struct kite_tcp_pcb *pcb, bool now);
 
 /* tcp_timers.c */
-void kite__tcp_timer_update(struct kite_tcp_pcb *pcb);
-void kite__tcp_timer_fired(struct kite_stack *stack, struct kite_timer *timer);
+void kite__tcp_timers_init(struct kite_stack *stack);
+void kite__tcp_timers_deinit(struct kite_stack *stack);
+/** Make kind the pcb's pending timer, due in ms. */
+void kite__tcp_timer_set(struct kite_tcp_pcb *pcb, enum kite_tcp_timer_kind kind, uint32_t ms);
+void kite__tcp_timer_stop(struct kite_tcp_pcb *pcb);
+/** Nothing in flight: arm keepalive if it applies, else no timer. */
+void kite__tcp_timer_idle(struct kite_tcp_pcb *pcb);
+/** The current retransmission timeout, before backoff (RFC 6298). */
+uint32_t kite__tcp_rto(const struct kite_tcp_pcb *pcb);
 void kite__tcp_rto_restart(struct kite_tcp_pcb *pcb);
 void kite__tcp_rtt_sample(struct kite_tcp_pcb *pcb, uint32_t rtt_ms);
 void kite__tcp_enter_time_wait(struct kite_tcp_pcb *pcb);
+/** Owe an ACK: the delayed-ACK sweep sends it within KITE_TCP_DELACK_MS. */
+void kite__tcp_delack(struct kite_tcp_pcb *pcb);
+/** A pcb has a poll callback: make sure the poll sweep ticks. */
+void kite__tcp_poll_start(struct kite_stack *stack);
 
 /* tcp_reass.c */
 /** Deliver in-order data / queue out-of-order data; returns true if anything in order was accepted.
  */
 void kite__tcp_receive_data(struct kite_tcp_pcb *pcb, struct tcp_seg *seg);
 void kite__tcp_ooo_free(struct kite_tcp_pcb *pcb);
+/** Bytes held out of order (they count against the window we offer). */
+uint32_t kite__tcp_ooo_bytes(const struct kite_tcp_pcb *pcb);
 /** Pool pressure: drop every connection's out-of-order data (RFC 2018 8). */
 unsigned kite__tcp_reclaim(struct kite_stack *stack);
 /** Fill SACK blocks for an outgoing ACK (most recent first); returns the count. */
@@ -111,18 +124,60 @@ uint32_t kite__tcp_pipe(const struct kite_tcp_pcb *pcb);
 bool kite__tcp_next_lost(const struct kite_tcp_pcb *pcb, uint32_t *seq, uint32_t *len);
 /** RFC 6675 NextSeg() rule 3: an unsacked hole below the highest SACK. */
 bool kite__tcp_next_rescue(const struct kite_tcp_pcb *pcb, uint32_t *seq, uint32_t *len);
+/** RFC 6675 HighRxt: retransmitted up to seq in this recovery. */
+void kite__tcp_set_high_rxt(struct kite_tcp_pcb *pcb, uint32_t seq);
 
 /* tcp_cc.c */
 void kite__tcp_cc_init(struct kite_tcp_pcb *pcb);
 void kite__tcp_cc_ack(struct kite_tcp_pcb *pcb, uint32_t acked);
-void kite__tcp_cc_enter_recovery(struct kite_tcp_pcb *pcb);
+/** False when no loss block could hold the recovery state. */
+bool kite__tcp_cc_enter_recovery(struct kite_tcp_pcb *pcb);
 void kite__tcp_cc_exit_recovery(struct kite_tcp_pcb *pcb);
 void kite__tcp_cc_rto(struct kite_tcp_pcb *pcb);
 void kite__tcp_cc_idle_restart(struct kite_tcp_pcb *pcb);
+/** The pcb's loss block, taken from the pool (or from an idle holder) if needed. */
+struct kite_tcp_loss *kite__tcp_loss(struct kite_tcp_pcb *pcb);
+void kite__tcp_loss_release(struct kite_tcp_pcb *pcb);
+/** RFC 6582: may a loss start fast recovery (snd_una past the last recover point)? */
+bool kite__tcp_recovery_allowed(const struct kite_tcp_pcb *pcb);
 
 static inline uint32_t tcp_in_flight(const struct kite_tcp_pcb *pcb)
 {
     return pcb->snd_max - pcb->snd_una;
+}
+
+/* The peer's window in bytes. */
+static inline uint32_t tcp_snd_wnd(const struct kite_tcp_pcb *pcb)
+{
+    return (uint32_t)pcb->snd_wnd << pcb->snd_wscale;
+}
+
+static inline uint32_t tcp_max_snd_wnd(const struct kite_tcp_pcb *pcb)
+{
+    return (uint32_t)pcb->max_snd_wnd << pcb->snd_wscale;
+}
+
+/* Store a window the peer sent (already in its scale, or a SYN's unscaled
+ * one, rounded down to our unit). */
+static inline void tcp_set_snd_wnd(struct kite_tcp_pcb *pcb, uint32_t bytes)
+{
+    uint32_t units = bytes >> pcb->snd_wscale;
+    pcb->snd_wnd = (uint16_t)(units < 0xffffu ? units : 0xffffu);
+    if (pcb->snd_wnd > pcb->max_snd_wnd)
+        pcb->max_snd_wnd = pcb->snd_wnd;
+}
+
+/* Where the FIN sits once sent (KITE_TCPF_FIN_SENT): it is the last sequence
+ * number the connection ever uses. */
+static inline uint32_t tcp_fin_seq(const struct kite_tcp_pcb *pcb)
+{
+    return pcb->snd_max - 1u;
+}
+
+/* The application's argument (a child not yet accepted has its listener's). */
+static inline void *tcp_arg(const struct kite_tcp_pcb *pcb)
+{
+    return (pcb->flags & KITE_TCPF_CHILD) ? pcb->u.listener->u.arg : pcb->u.arg;
 }
 
 #endif

@@ -2,11 +2,63 @@
 #include "kite/opts.h"
 #if KITE_TCP /* the whole file is TCP (KITE_TCP = 0 leaves it out) */
 /* TCP receive side: trimming to the window, in-order delivery, the
- * out-of-order queue (bounded in segments and counted in the window) and the
- * SACK blocks that describe it (RFC 2018 4). */
+ * out-of-order queue and the SACK blocks that describe it (RFC 2018 4).
+ *
+ * Out-of-order segments are kept as the pbufs they arrived in, sorted by
+ * sequence number and bounded by memory (the window offered and the pbuf
+ * pool's reserve), not by a count: each one's bookkeeping lives in the
+ * header room in front of its payload, where its Ethernet, IP and TCP
+ * headers were, so queueing costs the connection one pointer. */
+#include <stdalign.h>
 #include <string.h>
 
+#include "kite_internal/pbuf.h"
 #include "tcp_priv.h"
+
+struct ooo_meta {
+    struct kite_pbuf *next; /* the next segment up */
+    uint32_t seq;
+    uint16_t stamp; /* arrival order, for the order of SACK blocks */
+    /* Kept up to date in the queue's first segment only. */
+    uint16_t counter;       /* arrivals so far */
+    uint32_t bytes;         /* bytes of the whole queue */
+    uint32_t last_seq;      /* the most recent arrival (the first SACK block) */
+    struct kite_pbuf *tail; /* the last segment (in-order arrivals append) */
+};
+
+static struct ooo_meta *meta_at(const struct kite_pbuf *p)
+{
+    uintptr_t at = ((uintptr_t)p->payload - sizeof(struct ooo_meta)) &
+                   ~(uintptr_t)(alignof(struct ooo_meta) - 1u);
+    return (struct ooo_meta *)at;
+}
+
+static bool has_room(const struct kite_pbuf *p)
+{
+    uintptr_t need = (uintptr_t)p->payload - (uintptr_t)meta_at(p);
+    return p->ref == 1 && kite_pbuf_header_room(p) >= need;
+}
+
+/* A segment without room in front (a header split across pbufs, a shared
+ * or referenced buffer) is copied into one that has it. */
+static struct kite_pbuf *with_room(struct kite_stack *stack, struct kite_pbuf *p)
+{
+    if (has_room(p))
+        return p;
+    struct kite_pbuf *c =
+        kite_pbuf_clone(stack, (uint16_t)(sizeof(struct ooo_meta) + alignof(struct ooo_meta)), p);
+    kite_pbuf_free(stack, p);
+    if (c != NULL && !has_room(c)) {
+        kite_pbuf_free(stack, c);
+        c = NULL;
+    }
+    return c;
+}
+
+uint32_t kite__tcp_ooo_bytes(const struct kite_tcp_pcb *pcb)
+{
+    return pcb->ooo != NULL ? meta_at(pcb->ooo)->bytes : 0;
+}
 
 static void deliver(struct kite_tcp_pcb *pcb, struct kite_pbuf *p)
 {
@@ -18,26 +70,32 @@ static void deliver(struct kite_tcp_pcb *pcb, struct kite_pbuf *p)
     }
     pcb->rcv_unread += len;
     pcb->busy++;
-    pcb->recv(pcb->arg, pcb, p);
+    pcb->recv(tcp_arg(pcb), pcb, p);
     pcb->busy--;
 }
 
-/* The queue is kept sorted by sequence number, so draining takes from the
- * front and SACK ranges come out of one linear pass. */
-static void remove_front(struct kite_tcp_pcb *pcb, uint16_t n)
+/* Take the first segment off the queue; the next one becomes the head. */
+static struct kite_pbuf *pop_head(struct kite_tcp_pcb *pcb)
 {
-    memmove(&pcb->ooo[0], &pcb->ooo[n], sizeof(pcb->ooo[0]) * (size_t)(pcb->ooo_count - n));
-    pcb->ooo_count = (uint16_t)(pcb->ooo_count - n);
+    struct kite_pbuf *p = pcb->ooo;
+    const struct ooo_meta *h = meta_at(p);
+    pcb->ooo = h->next;
+    if (pcb->ooo != NULL) {
+        struct ooo_meta *n = meta_at(pcb->ooo);
+        n->counter = h->counter;
+        n->bytes = h->bytes - p->tot_len;
+        n->last_seq = h->last_seq;
+        n->tail = h->tail;
+    }
+    return p;
 }
 
 static void drain_ooo(struct kite_tcp_pcb *pcb)
 {
-    while (pcb->ooo_count > 0 && !(pcb->flags & KITE_TCPF_FREE_PENDING) &&
-           seq_leq(pcb->ooo[0].seq, pcb->rcv_nxt)) {
-        struct kite_pbuf *p = pcb->ooo[0].p;
-        uint32_t skip = pcb->rcv_nxt - pcb->ooo[0].seq;
-        pcb->ooo_bytes -= p->tot_len;
-        remove_front(pcb, 1);
+    while (pcb->ooo != NULL && !(pcb->flags & KITE_TCPF_FREE_PENDING) &&
+           seq_leq(meta_at(pcb->ooo)->seq, pcb->rcv_nxt)) {
+        uint32_t skip = pcb->rcv_nxt - meta_at(pcb->ooo)->seq;
+        struct kite_pbuf *p = pop_head(pcb);
         if (skip >= p->tot_len) {
             kite_pbuf_free(pcb->stack, p); /* wholly duplicate by now */
             continue;
@@ -48,30 +106,84 @@ static void drain_ooo(struct kite_tcp_pcb *pcb)
     }
 }
 
+/* Where seq goes: after *prev (NULL: at the front). Appending is the common
+ * case during a loss (everything after the hole), so the tail is tried first. */
+static struct kite_pbuf *insert_after(const struct kite_tcp_pcb *pcb, uint32_t seq)
+{
+    struct kite_pbuf *tail = meta_at(pcb->ooo)->tail;
+    if (seq_geq(seq, meta_at(tail)->seq))
+        return tail;
+    struct kite_pbuf *prev = NULL;
+    for (struct kite_pbuf *q = pcb->ooo; q != NULL && seq_leq(meta_at(q)->seq, seq);
+         q = meta_at(q)->next)
+        prev = q;
+    return prev;
+}
+
+static void link_segment(struct kite_tcp_pcb *pcb, struct kite_pbuf *p, struct kite_pbuf *prev)
+{
+    struct ooo_meta *m = meta_at(p);
+    if (pcb->ooo == NULL) {
+        m->next = NULL;
+        m->counter = 0;
+        m->bytes = 0;
+        m->tail = p;
+    } else if (prev == NULL) { /* the new head takes over the queue's totals */
+        const struct ooo_meta *old = meta_at(pcb->ooo);
+        m->next = pcb->ooo;
+        m->counter = old->counter;
+        m->bytes = old->bytes;
+        m->tail = old->tail;
+    } else {
+        m->next = meta_at(prev)->next;
+        meta_at(prev)->next = p;
+        if (m->next == NULL)
+            meta_at(pcb->ooo)->tail = p;
+    }
+    if (prev == NULL)
+        pcb->ooo = p;
+}
+
+/* Data held out of order must leave the pool its reserve for reception. */
+static bool pool_allows(const struct kite_stack *stack)
+{
+    const struct kite_pool *pool = &stack->pools[KITE_POOL_PBUF_POOL];
+    return (uint32_t)(pool->count - pool->used) >= KITE_TCP_POOL_RESERVE;
+}
+
+static void note_arrival(struct kite_tcp_pcb *pcb, struct ooo_meta *m, uint32_t seq)
+{
+    struct ooo_meta *h = meta_at(pcb->ooo);
+    h->counter++;
+    h->last_seq = seq;
+    m->stamp = h->counter;
+}
+
 static void queue_ooo(struct kite_tcp_pcb *pcb, struct kite_pbuf *p, uint32_t seq)
 {
-    uint16_t at = pcb->ooo_count;
-    while (at > 0 && seq_gt(pcb->ooo[at - 1].seq, seq))
-        at--;
-    pcb->ooo_last_seq = seq;
-    pcb->ooo_stamp++;
-    if (at > 0 && pcb->ooo[at - 1].seq == seq && pcb->ooo[at - 1].p->tot_len >= p->tot_len) {
-        pcb->ooo[at - 1].stamp = pcb->ooo_stamp; /* reported first again: most recent */
-        kite_pbuf_free(pcb->stack, p);           /* a duplicate */
+    struct kite_stack *stack = pcb->stack;
+    struct kite_pbuf *prev = pcb->ooo != NULL ? insert_after(pcb, seq) : NULL;
+    if (prev != NULL && meta_at(prev)->seq == seq && prev->tot_len >= p->tot_len) {
+        note_arrival(pcb, meta_at(prev), seq); /* reported first again: most recent */
+        kite_pbuf_free(stack, p);              /* a duplicate */
         return;
     }
-    if (pcb->ooo_count >= KITE_TCP_OOO_SEGS) {
-        pcb->stack->stats.tcp.drop_ooo_full++;
-        kite_pbuf_free(pcb->stack, p);
+    if (!pool_allows(stack)) {
+        kite_pbuf_free(stack, p);
+        p = NULL;
+    } else {
+        p = with_room(stack, p);
+    }
+    if (p == NULL) {
+        stack->stats.tcp.drop_ooo_full++;
         return;
     }
-    pcb->stack->stats.tcp.ooo_queued++;
-    memmove(&pcb->ooo[at + 1], &pcb->ooo[at], sizeof(pcb->ooo[0]) * (size_t)(pcb->ooo_count - at));
-    pcb->ooo[at].p = p;
-    pcb->ooo[at].seq = seq;
-    pcb->ooo[at].stamp = pcb->ooo_stamp;
-    pcb->ooo_count++;
-    pcb->ooo_bytes += p->tot_len;
+    stack->stats.tcp.ooo_queued++;
+    struct ooo_meta *m = meta_at(p);
+    m->seq = seq;
+    link_segment(pcb, p, prev);
+    meta_at(pcb->ooo)->bytes += p->tot_len;
+    note_arrival(pcb, m, seq);
 }
 
 void kite__tcp_receive_data(struct kite_tcp_pcb *pcb, struct tcp_seg *seg)
@@ -105,36 +217,41 @@ void kite__tcp_receive_data(struct kite_tcp_pcb *pcb, struct tcp_seg *seg)
         pcb->flags |= KITE_TCPF_ACK_NOW; /* RFC 5681 4.2: dup ACK at once, with SACK */
         return;
     }
-    bool had_ooo = pcb->ooo_count > 0;
-    if (p->tot_len >= pcb->mss)
-        pcb->full_segs_unacked++; /* RFC 1122 4.2.3.2: ACK at least every second one */
+    bool had_ooo = pcb->ooo != NULL;
     deliver(pcb, p);
     drain_ooo(pcb);
     if (!(pcb->flags & KITE_TCPF_FREE_PENDING))
         kite__tcp_ack_soon(pcb, had_ooo); /* filling a hole is acknowledged at once */
 }
 
-unsigned kite__tcp_reclaim(struct kite_stack *stack)
+/* Free every queued segment; returns the pool blocks given back. */
+static unsigned free_queue(struct kite_tcp_pcb *pcb, unsigned *segments)
 {
     unsigned freed = 0;
-    for (struct kite_tcp_pcb *pcb = stack->tcp.active; pcb != NULL; pcb = pcb->next) {
-        if (pcb->ooo_count == 0)
-            continue;
-        for (uint16_t i = 0; i < pcb->ooo_count; i++)
-            freed += kite_pbuf_free(stack, pcb->ooo[i].p);
-        stack->stats.tcp.ooo_reclaimed += pcb->ooo_count;
-        pcb->ooo_count = 0;
-        pcb->ooo_bytes = 0;
+    struct kite_pbuf *p = pcb->ooo;
+    pcb->ooo = NULL;
+    while (p != NULL) {
+        struct kite_pbuf *next = meta_at(p)->next;
+        freed += kite_pbuf_free(pcb->stack, p);
+        (*segments)++;
+        p = next;
     }
+    return freed;
+}
+
+unsigned kite__tcp_reclaim(struct kite_stack *stack)
+{
+    unsigned freed = 0, segments = 0;
+    for (struct kite_tcp_pcb *pcb = stack->tcp.active; pcb != NULL; pcb = pcb->next)
+        freed += free_queue(pcb, &segments);
+    stack->stats.tcp.ooo_reclaimed += segments;
     return freed;
 }
 
 void kite__tcp_ooo_free(struct kite_tcp_pcb *pcb)
 {
-    for (uint16_t i = 0; i < pcb->ooo_count; i++)
-        kite_pbuf_free(pcb->stack, pcb->ooo[i].p);
-    pcb->ooo_count = 0;
-    pcb->ooo_bytes = 0;
+    unsigned segments = 0;
+    (void)free_queue(pcb, &segments);
 }
 
 /* A merged range of the queue and when it last held the newest arrival. */
@@ -152,9 +269,9 @@ static bool newer(uint16_t a, uint16_t b)
 static uint16_t merged_ranges(const struct kite_tcp_pcb *pcb, struct sack_range *out, uint16_t max)
 {
     uint16_t n = 0;
-    for (uint16_t i = 0; i < pcb->ooo_count; i++) {
-        const struct kite_tcp_ooo *o = &pcb->ooo[i];
-        uint32_t l = o->seq, r = l + o->p->tot_len;
+    for (const struct kite_pbuf *p = pcb->ooo; p != NULL; p = meta_at(p)->next) {
+        const struct ooo_meta *o = meta_at(p);
+        uint32_t l = o->seq, r = l + p->tot_len;
         if (n > 0 && seq_leq(l, out[n - 1].b.right)) {
             out[n - 1].b.right = seq_max(out[n - 1].b.right, r);
             if (newer(o->stamp, out[n - 1].stamp))
@@ -194,8 +311,9 @@ uint8_t kite__tcp_sack_blocks(const struct kite_tcp_pcb *pcb, struct kite_tcp_sa
     if (n == 0 || max == 0)
         return 0;
     uint16_t first = most_recent(ranges, taken, n);
+    uint32_t last = meta_at(pcb->ooo)->last_seq;
     for (uint16_t i = 0; i < n; i++)
-        if (seq_in(pcb->ooo_last_seq, ranges[i].b.left, ranges[i].b.right))
+        if (seq_in(last, ranges[i].b.left, ranges[i].b.right))
             first = i;
     uint8_t count = 0;
     for (uint16_t i = first; i < n && count < max; i = most_recent(ranges, taken, n)) {

@@ -8,35 +8,35 @@
 
 #define DUP_THRESH 3u
 
-static void remove_at(struct kite_tcp_pcb *pcb, uint8_t i)
+static void remove_at(struct kite_tcp_loss *L, uint8_t i)
 {
-    for (uint8_t j = i; j + 1u < pcb->sacked_count; j++)
-        pcb->sacked[j] = pcb->sacked[j + 1];
-    pcb->sacked_count--;
+    for (uint8_t j = i; j + 1u < L->sacked_count; j++)
+        L->sacked[j] = L->sacked[j + 1];
+    L->sacked_count--;
 }
 
 /* Merge [l, r) into the sorted, disjoint scoreboard. */
-static void add_range(struct kite_tcp_pcb *pcb, uint32_t l, uint32_t r)
+static void add_range(struct kite_tcp_loss *L, uint32_t l, uint32_t r)
 {
     uint8_t i = 0;
-    while (i < pcb->sacked_count && seq_lt(pcb->sacked[i].right, l))
+    while (i < L->sacked_count && seq_lt(L->sacked[i].right, l))
         i++;
     /* Absorb every range that touches [l, r). */
-    while (i < pcb->sacked_count && seq_leq(pcb->sacked[i].left, r)) {
-        l = seq_min(l, pcb->sacked[i].left);
-        r = seq_max(r, pcb->sacked[i].right);
-        remove_at(pcb, i);
+    while (i < L->sacked_count && seq_leq(L->sacked[i].left, r)) {
+        l = seq_min(l, L->sacked[i].left);
+        r = seq_max(r, L->sacked[i].right);
+        remove_at(L, i);
     }
-    if (pcb->sacked_count == KITE_TCP_SCOREBOARD) {
-        if (i == pcb->sacked_count)
+    if (L->sacked_count == KITE_TCP_SCOREBOARD) {
+        if (i == L->sacked_count)
             return; /* full: forget the highest news, it will be reported again */
-        pcb->sacked_count--;
+        L->sacked_count--;
     }
-    for (uint8_t j = pcb->sacked_count; j > i; j--)
-        pcb->sacked[j] = pcb->sacked[j - 1];
-    pcb->sacked[i].left = l;
-    pcb->sacked[i].right = r;
-    pcb->sacked_count++;
+    for (uint8_t j = L->sacked_count; j > i; j--)
+        L->sacked[j] = L->sacked[j - 1];
+    L->sacked[i].left = l;
+    L->sacked[i].right = r;
+    L->sacked_count++;
 }
 
 void kite__tcp_sack_update(struct kite_tcp_pcb *pcb, const struct kite_tcp_repr *hdr)
@@ -47,25 +47,37 @@ void kite__tcp_sack_update(struct kite_tcp_pcb *pcb, const struct kite_tcp_repr 
          * (RFC 2018 5; RFC 6675 5: D-SACKs below SND.UNA are ignored). */
         if (!seq_lt(l, r) || seq_leq(r, pcb->snd_una) || seq_gt(r, pcb->snd_max))
             continue;
-        add_range(pcb, seq_max(l, pcb->snd_una), r);
+        struct kite_tcp_loss *L = kite__tcp_loss(pcb);
+        if (L == NULL)
+            return; /* no scoreboard: recovery falls back to the timeout */
+        add_range(L, seq_max(l, pcb->snd_una), r);
     }
 }
 
 void kite__tcp_sack_ack(struct kite_tcp_pcb *pcb)
 {
-    while (pcb->sacked_count > 0 && seq_leq(pcb->sacked[0].right, pcb->snd_una))
-        remove_at(pcb, 0);
-    if (pcb->sacked_count > 0 && seq_lt(pcb->sacked[0].left, pcb->snd_una))
-        pcb->sacked[0].left = pcb->snd_una;
+    struct kite_tcp_loss *L = pcb->loss;
+    if (L == NULL)
+        return;
+    while (L->sacked_count > 0 && seq_leq(L->sacked[0].right, pcb->snd_una))
+        remove_at(L, 0);
+    if (L->sacked_count > 0 && seq_lt(L->sacked[0].left, pcb->snd_una))
+        L->sacked[0].left = pcb->snd_una;
     if (pcb->snd_una == pcb->snd_max)
-        pcb->sacked_count = 0;
+        L->sacked_count = 0;
+}
+
+static uint8_t sacked_count(const struct kite_tcp_pcb *pcb)
+{
+    return pcb->loss != NULL ? pcb->loss->sacked_count : 0;
 }
 
 bool kite__tcp_sacked(const struct kite_tcp_pcb *pcb, uint32_t seq, uint32_t *end)
 {
-    for (uint8_t i = 0; i < pcb->sacked_count; i++) {
-        if (seq_in(seq, pcb->sacked[i].left, pcb->sacked[i].right)) {
-            *end = pcb->sacked[i].right;
+    for (uint8_t i = 0; i < sacked_count(pcb); i++) {
+        const struct kite_tcp_sacked *s = &pcb->loss->sacked[i];
+        if (seq_in(seq, s->left, s->right)) {
+            *end = s->right;
             return true;
         }
     }
@@ -75,8 +87,8 @@ bool kite__tcp_sacked(const struct kite_tcp_pcb *pcb, uint32_t seq, uint32_t *en
 uint32_t kite__tcp_sacked_bytes(const struct kite_tcp_pcb *pcb)
 {
     uint32_t n = 0;
-    for (uint8_t i = 0; i < pcb->sacked_count; i++)
-        n += pcb->sacked[i].right - pcb->sacked[i].left;
+    for (uint8_t i = 0; i < sacked_count(pcb); i++)
+        n += pcb->loss->sacked[i].right - pcb->loss->sacked[i].left;
     return n;
 }
 
@@ -86,10 +98,11 @@ uint32_t kite__tcp_sacked_bytes(const struct kite_tcp_pcb *pcb)
 static uint32_t lost_boundary(const struct kite_tcp_pcb *pcb)
 {
     uint32_t bytes = 0;
-    for (uint8_t i = pcb->sacked_count; i > 0; i--) {
-        const struct kite_tcp_sacked *s = &pcb->sacked[i - 1];
+    uint8_t n = sacked_count(pcb);
+    for (uint8_t i = n; i > 0; i--) {
+        const struct kite_tcp_sacked *s = &pcb->loss->sacked[i - 1];
         bytes += s->right - s->left;
-        if (bytes >= DUP_THRESH * pcb->mss || pcb->sacked_count - (i - 1u) >= DUP_THRESH)
+        if (bytes >= DUP_THRESH * pcb->mss || n - (i - 1u) >= DUP_THRESH)
             return s->left;
     }
     return pcb->snd_una;
@@ -106,13 +119,19 @@ static uint32_t unsacked_between(const struct kite_tcp_pcb *pcb, uint32_t from, 
     if (!seq_lt(from, to))
         return 0;
     uint32_t n = to - from;
-    for (uint8_t i = 0; i < pcb->sacked_count; i++) {
-        uint32_t l = seq_max(pcb->sacked[i].left, from);
-        uint32_t r = seq_min(pcb->sacked[i].right, to);
+    for (uint8_t i = 0; i < sacked_count(pcb); i++) {
+        uint32_t l = seq_max(pcb->loss->sacked[i].left, from);
+        uint32_t r = seq_min(pcb->loss->sacked[i].right, to);
         if (seq_lt(l, r))
             n -= r - l;
     }
     return n;
+}
+
+/* max(HighRxt, SND.UNA): where retransmission goes on. */
+static uint32_t rxt_point(const struct kite_tcp_pcb *pcb)
+{
+    return pcb->loss != NULL ? seq_max(pcb->loss->high_rxt, pcb->snd_una) : pcb->snd_una;
 }
 
 uint32_t kite__tcp_pipe(const struct kite_tcp_pcb *pcb)
@@ -120,7 +139,7 @@ uint32_t kite__tcp_pipe(const struct kite_tcp_pcb *pcb)
     /* RFC 6675 4 SetPipe(): unsacked octets not deemed lost, plus lost ones
      * already retransmitted (below HighRxt). */
     uint32_t lost_edge = lost_boundary(pcb);
-    uint32_t rxt_edge = seq_min(seq_max(pcb->high_rxt, pcb->snd_una), lost_edge);
+    uint32_t rxt_edge = seq_min(rxt_point(pcb), lost_edge);
     return unsacked_between(pcb, lost_edge, pcb->snd_max) +
            unsacked_between(pcb, pcb->snd_una, rxt_edge);
 }
@@ -129,7 +148,7 @@ uint32_t kite__tcp_pipe(const struct kite_tcp_pcb *pcb)
 static bool first_hole_below(const struct kite_tcp_pcb *pcb, uint32_t lost_edge, uint32_t *seq,
                              uint32_t *len)
 {
-    uint32_t s = seq_max(pcb->high_rxt, pcb->snd_una);
+    uint32_t s = rxt_point(pcb);
     while (seq_lt(s, lost_edge)) {
         uint32_t end;
         if (kite__tcp_sacked(pcb, s, &end)) {
@@ -137,9 +156,9 @@ static bool first_hole_below(const struct kite_tcp_pcb *pcb, uint32_t lost_edge,
             continue;
         }
         uint32_t stop = lost_edge;
-        for (uint8_t i = 0; i < pcb->sacked_count; i++)
-            if (seq_gt(pcb->sacked[i].left, s))
-                stop = seq_min(stop, pcb->sacked[i].left);
+        for (uint8_t i = 0; i < sacked_count(pcb); i++)
+            if (seq_gt(pcb->loss->sacked[i].left, s))
+                stop = seq_min(stop, pcb->loss->sacked[i].left);
         *seq = s;
         *len = stop - s;
         return true;
@@ -158,9 +177,16 @@ bool kite__tcp_next_rescue(const struct kite_tcp_pcb *pcb, uint32_t *seq, uint32
 {
     /* RFC 6675 4 NextSeg() rule 3: with no lost octet and no new data to send,
      * any unsacked octet below the highest SACKed one, not yet retransmitted. */
-    if (pcb->sacked_count == 0)
+    uint8_t n = sacked_count(pcb);
+    if (n == 0)
         return false;
-    return first_hole_below(pcb, pcb->sacked[pcb->sacked_count - 1].left, seq, len);
+    return first_hole_below(pcb, pcb->loss->sacked[n - 1].left, seq, len);
+}
+
+void kite__tcp_set_high_rxt(struct kite_tcp_pcb *pcb, uint32_t seq)
+{
+    if (pcb->loss != NULL)
+        pcb->loss->high_rxt = seq;
 }
 #else
 typedef int kite_tcp_disabled_; /* ISO C wants a non-empty file */

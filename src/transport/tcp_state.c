@@ -68,10 +68,10 @@ static bool paws_reject(const struct kite_tcp_pcb *pcb, const struct tcp_seg *se
     if (!(pcb->flags & KITE_TCPF_TS) || !(seg->hdr.opts & KITE_TCP_HAS_TIMESTAMP) ||
         (seg->hdr.flags & KITE_TCP_RST))
         return false;
-    if (!seq_lt(seg->hdr.ts_val, pcb->ts_recent))
+    if (!seq_lt(seg->hdr.ts_val, pcb->t.ts.recent))
         return false;
     /* RFC 7323 5.5: after 24 days idle ts_recent is invalid, accept. */
-    return pcb->stack->now - pcb->ts_recent_age < 24ull * 24 * 3600 * 1000;
+    return (uint32_t)pcb->stack->now - pcb->last_rx < 24u * 24u * 3600u * 1000u;
 }
 
 static bool sequence_ok(struct kite_tcp_pcb *pcb, struct tcp_seg *seg)
@@ -95,8 +95,7 @@ static bool sequence_ok(struct kite_tcp_pcb *pcb, struct tcp_seg *seg)
     if (!(seg->hdr.flags & KITE_TCP_RST))
         pcb->flags |= KITE_TCPF_ACK_NOW; /* a duplicate ACK tells the peer where we are */
     if (pcb->state == KITE_TCP_TIME_WAIT && (seg->hdr.flags & KITE_TCP_FIN))
-        pcb->timewait_at = pcb->stack->now + 2u * KITE_TCP_MSL_MS; /* its FIN again: our
-                                                                      ACK was lost */
+        kite__tcp_enter_time_wait(pcb); /* its FIN again: our ACK was lost, restart 2MSL */
     return false;
 }
 
@@ -123,14 +122,28 @@ static void handle_rst(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg)
  * 3 s RTO until data gives a sample. */
 static void handshake_rtt(struct kite_tcp_pcb *pcb, const struct kite_tcp_repr *hdr)
 {
-    if (pcb->retries > 0) {
-        if (pcb->srtt8 == 0)
-            pcb->rto_ms = 3000;
+    if (pcb->backoff > 0) {
+        pcb->flags |= KITE_TCPF_RTO_3S;
     } else if ((pcb->flags & KITE_TCPF_TS) && (hdr->opts & KITE_TCP_HAS_TIMESTAMP) &&
                hdr->ts_ecr != 0) {
         kite__tcp_rtt_sample(pcb, kite__tcp_ts_now(pcb) - hdr->ts_ecr);
-    } else {
-        kite__tcp_rtt_sample(pcb, (uint32_t)(pcb->stack->now - pcb->rtt_start));
+    } else if (pcb->timer_kind == KITE_TCPT_REXMIT) {
+        /* The SYN left one RTO before its (never backed off) deadline. */
+        uint32_t sent = pcb->deadline - kite__tcp_rto(pcb);
+        kite__tcp_rtt_sample(pcb, (uint32_t)pcb->stack->now - sent);
+    }
+}
+
+/* A child's handshake completed: hand it to its listener's application. */
+static void accept_child(struct kite_tcp_pcb *pcb)
+{
+    struct kite_tcp_pcb *l = pcb->u.listener;
+    pcb->flags = (pcb->flags & (uint32_t)~KITE_TCPF_CHILD) | KITE_TCPF_ACCEPTED;
+    pcb->u.arg = l->u.arg;
+    /* A listener without an accept callback, or one that refuses: reset. */
+    if (l->open.accept == NULL || l->open.accept(l->u.arg, pcb) != KITE_ERR_OK) {
+        if (!(pcb->flags & KITE_TCPF_FREE_PENDING))
+            kite_tcp_abort(pcb);
     }
 }
 
@@ -138,53 +151,41 @@ bool kite__tcp_established(struct kite_tcp_pcb *pcb, const struct kite_tcp_repr 
 {
     if (measured)
         handshake_rtt(pcb, hdr);
-    pcb->retries = 0;
     pcb->backoff = 0;
-    pcb->rto_at = KITE_TIME_NEVER;
+    kite__tcp_timer_stop(pcb);
     kite__tcp_set_state(pcb, KITE_TCP_ESTABLISHED);
     pcb->stack->stats.tcp.established++;
     pcb->busy++;
-    if (pcb->listener != NULL) {
-        struct kite_tcp_pcb *l = pcb->listener;
-        pcb->flags |= KITE_TCPF_ACCEPTED;
-        /* A listener without an accept callback, or one that refuses: reset. */
-        if (l->accept == NULL || l->accept(l->arg, pcb) != KITE_ERR_OK) {
-            if (!(pcb->flags & KITE_TCPF_FREE_PENDING))
-                kite_tcp_abort(pcb);
-        }
-    } else if (pcb->connected != NULL) {
-        pcb->connected(pcb->arg, pcb);
-    }
+    if (pcb->flags & KITE_TCPF_CHILD)
+        accept_child(pcb);
+    else if (pcb->open.connected != NULL)
+        pcb->open.connected(pcb->u.arg, pcb);
     pcb->busy--;
     return !(pcb->flags & KITE_TCPF_FREE_PENDING);
 }
 
 static bool syn_received_ack(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg)
 {
-    if (!seq_in(seg->hdr.ack, pcb->iss + 1, pcb->snd_max + 1)) {
+    /* Until now SND.UNA is our ISS. */
+    if (!seq_in(seg->hdr.ack, pcb->snd_una + 1, pcb->snd_max + 1)) {
         pcb->stack->stats.tcp.drop_bad_ack++;
         kite__tcp_rst_for(pcb->stack, seg);
         return false;
     }
-    pcb->snd_una = pcb->iss + 1; /* our SYN is acknowledged */
-    pcb->snd_wnd = (uint32_t)seg->hdr.window << pcb->snd_wscale;
-    pcb->max_snd_wnd = pcb->snd_wnd;
-    pcb->snd_wl1 = seg->hdr.seq;
-    pcb->snd_wl2 = seg->hdr.ack;
+    pcb->snd_una++; /* our SYN is acknowledged */
+    pcb->max_snd_wnd = 0;
+    tcp_set_snd_wnd(pcb, (uint32_t)seg->hdr.window << pcb->snd_wscale);
     return kite__tcp_established(pcb, &seg->hdr, true);
 }
 
 static void update_window(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg)
 {
-    /* RFC 9293 3.10.7.4: take the window only from the newest segment. */
-    if (seq_lt(pcb->snd_wl1, seg->hdr.seq) ||
-        (pcb->snd_wl1 == seg->hdr.seq && seq_leq(pcb->snd_wl2, seg->hdr.ack))) {
-        pcb->snd_wnd = (uint32_t)seg->hdr.window << pcb->snd_wscale;
-        pcb->snd_wl1 = seg->hdr.seq;
-        pcb->snd_wl2 = seg->hdr.ack;
-        if (pcb->snd_wnd > pcb->max_snd_wnd)
-            pcb->max_snd_wnd = pcb->snd_wnd;
-    }
+    /* RFC 9293 3.10.7.4 takes the window only from the newest segment, kept
+     * as SND.WL1/WL2. Newest is judged here without them, as Linux does: an
+     * ACK that advances, or a segment no older than what we received (this
+     * runs before its data moves RCV.NXT). */
+    if (seq_gt(seg->hdr.ack, pcb->snd_una) || seq_geq(seg->hdr.seq, pcb->rcv_nxt))
+        tcp_set_snd_wnd(pcb, (uint32_t)seg->hdr.window << pcb->snd_wscale);
 }
 
 static void drop_acked_data(struct kite_tcp_pcb *pcb, uint32_t n)
@@ -217,9 +218,9 @@ static void take_rtt_sample(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg)
     if ((pcb->flags & KITE_TCPF_TS) && (seg->hdr.opts & KITE_TCP_HAS_TIMESTAMP) &&
         seg->hdr.ts_ecr != 0) {
         kite__tcp_rtt_sample(pcb, kite__tcp_ts_now(pcb) - seg->hdr.ts_ecr);
-    } else if ((pcb->flags & KITE_TCPF_RTT_TIMING) && seq_gt(seg->hdr.ack, pcb->rtt_seq)) {
+    } else if ((pcb->flags & KITE_TCPF_RTT_TIMING) && seq_gt(seg->hdr.ack, pcb->t.rtt.seq)) {
         pcb->flags &= (uint32_t)~KITE_TCPF_RTT_TIMING;
-        kite__tcp_rtt_sample(pcb, (uint32_t)(pcb->stack->now - pcb->rtt_start));
+        kite__tcp_rtt_sample(pcb, (uint32_t)pcb->stack->now - pcb->t.rtt.start);
     }
 }
 
@@ -231,7 +232,7 @@ static bool has_sack(const struct kite_tcp_pcb *pcb)
 /* RFC 6582 3.2 step 3 / RFC 6675 5: an ACK during recovery. */
 static void recovery_ack(struct kite_tcp_pcb *pcb, uint32_t acked)
 {
-    if (seq_geq(pcb->snd_una, pcb->recover)) {
+    if (kite__tcp_recovery_allowed(pcb)) { /* past the recovery point */
         kite__tcp_cc_exit_recovery(pcb);
         return;
     }
@@ -254,7 +255,7 @@ static void fin_acked(struct kite_tcp_pcb *pcb)
     case KITE_TCP_FIN_WAIT_1:
         kite__tcp_set_state(pcb, KITE_TCP_FIN_WAIT_2);
         if (pcb->flags & KITE_TCPF_CLOSED_BY_APP) /* don't wait forever for the peer */
-            pcb->timewait_at = pcb->stack->now + 2u * KITE_TCP_MSL_MS;
+            kite__tcp_timer_set(pcb, KITE_TCPT_TIMEWAIT, 2u * KITE_TCP_MSL_MS);
         break;
     case KITE_TCP_CLOSING:
         kite__tcp_enter_time_wait(pcb);
@@ -270,14 +271,13 @@ static void fin_acked(struct kite_tcp_pcb *pcb)
 static void new_ack(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg)
 {
     uint32_t acked = seg->hdr.ack - pcb->snd_una;
-    bool fin = (pcb->flags & KITE_TCPF_FIN_SENT) && seq_gt(seg->hdr.ack, pcb->fin_seq);
+    bool fin = (pcb->flags & KITE_TCPF_FIN_SENT) && seq_gt(seg->hdr.ack, tcp_fin_seq(pcb));
     uint32_t data = acked - (fin ? 1u : 0u);
     take_rtt_sample(pcb, seg);
     drop_acked_data(pcb, data);
     pcb->snd_una = seg->hdr.ack;
     if (seq_lt(pcb->snd_nxt, pcb->snd_una))
         pcb->snd_nxt = pcb->snd_una;
-    pcb->retries = 0;
     pcb->backoff = 0;
     pcb->dupacks = 0;
     kite__tcp_sack_ack(pcb);
@@ -285,13 +285,13 @@ static void new_ack(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg)
         recovery_ack(pcb, acked);
     else
         kite__tcp_cc_ack(pcb, acked);
-    if (pcb->snd_una == pcb->snd_max)
-        pcb->rto_at = KITE_TIME_NEVER; /* RFC 6298 5.2 */
-    else
+    if (pcb->snd_una != pcb->snd_max)
         kite__tcp_rto_restart(pcb); /* RFC 6298 5.3 */
+    else if (pcb->timer_kind == KITE_TCPT_REXMIT)
+        kite__tcp_timer_stop(pcb); /* RFC 6298 5.2; output arms keepalive */
     if (data > 0 && pcb->sent != NULL) {
         pcb->busy++;
-        pcb->sent(pcb->arg, pcb, data);
+        pcb->sent(tcp_arg(pcb), pcb, data);
         pcb->busy--;
     }
     if (fin && !(pcb->flags & KITE_TCPF_FREE_PENDING))
@@ -300,22 +300,20 @@ static void new_ack(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg)
 
 static void enter_recovery(struct kite_tcp_pcb *pcb)
 {
+    if (!kite__tcp_cc_enter_recovery(pcb))
+        return; /* no loss block: the retransmission timer recovers */
     pcb->stack->stats.tcp.fast_retransmits++;
-    pcb->recover = pcb->snd_max;
-    kite__tcp_cc_enter_recovery(pcb);
-    pcb->flags |= KITE_TCPF_IN_RECOVERY;
     pcb->flags &= (uint32_t)~KITE_TCPF_RTT_TIMING;
     if (has_sack(pcb)) {
         /* RFC 6675 5 (4.3): retransmit the first segment presumed dropped now,
          * whatever the scoreboard says; NextSeg() drives the rest. */
         pcb->stack->stats.tcp.sack_recoveries++;
-        pcb->high_rxt = pcb->snd_una;
         uint32_t seq, len;
         if (kite__tcp_next_rescue(pcb, &seq, &len) && seq == pcb->snd_una) {
             len = len < pcb->mss ? len : pcb->mss; /* only the hole, not what was SACKed */
             if (kite__tcp_send_data(pcb, seq, len) == KITE_ERR_OK) {
                 pcb->stack->stats.tcp.retransmits++;
-                pcb->high_rxt = seq + len;
+                kite__tcp_set_high_rxt(pcb, seq + len);
             }
         }
         kite__tcp_rto_restart(pcb);
@@ -347,7 +345,7 @@ static void dup_ack(struct kite_tcp_pcb *pcb)
     }
     bool lost = pcb->dupacks >= 3 || (has_sack(pcb) && kite__tcp_sack_loss_detected(pcb));
     /* RFC 6582 4.1: one recovery per window of data. */
-    if (lost && seq_geq(pcb->snd_una, pcb->recover))
+    if (lost && kite__tcp_recovery_allowed(pcb))
         enter_recovery(pcb);
 }
 
@@ -360,7 +358,7 @@ static bool handle_ack(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg)
         pcb->flags |= KITE_TCPF_ACK_NOW; /* acks something not yet sent */
         return false;
     }
-    if (seq_lt(ack, pcb->snd_una - pcb->max_snd_wnd)) {
+    if (seq_lt(ack, pcb->snd_una - tcp_max_snd_wnd(pcb))) {
         pcb->stack->stats.tcp.drop_bad_ack++;
         challenge_ack(pcb); /* RFC 5961 5.2: too old to be legitimate */
         return false;
@@ -384,10 +382,9 @@ static void update_ts_recent(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg
     /* RFC 7323 4.3, as Linux applies it: remember the newest timestamp of a
      * segment that starts at or before the point we acknowledged. */
     if ((pcb->flags & KITE_TCPF_TS) && (seg->hdr.opts & KITE_TCP_HAS_TIMESTAMP) &&
-        seq_leq(seg->hdr.seq, pcb->last_ack_sent) && seq_geq(seg->hdr.ts_val, pcb->ts_recent)) {
-        pcb->ts_recent = seg->hdr.ts_val;
-        pcb->ts_recent_age = pcb->stack->now;
-    }
+        seq_leq(seg->hdr.seq, pcb->t.ts.last_ack_sent) &&
+        seq_geq(seg->hdr.ts_val, pcb->t.ts.recent))
+        pcb->t.ts.recent = seg->hdr.ts_val;
 }
 
 static bool receiving(const struct kite_tcp_pcb *pcb)
@@ -415,7 +412,7 @@ static void handle_fin(struct kite_tcp_pcb *pcb)
     }
     if (pcb->recv != NULL && !(pcb->flags & KITE_TCPF_RX_SHUT)) {
         pcb->busy++;
-        pcb->recv(pcb->arg, pcb, NULL);
+        pcb->recv(tcp_arg(pcb), pcb, NULL);
         pcb->busy--;
     }
 }
@@ -447,7 +444,7 @@ static void handle_data_and_fin(struct kite_tcp_pcb *pcb, struct tcp_seg *seg)
         handle_fin(pcb);
     else if (fin && pcb->state == KITE_TCP_TIME_WAIT) {
         pcb->flags |= KITE_TCPF_ACK_NOW; /* a retransmitted FIN: ACK, restart 2MSL */
-        pcb->timewait_at = pcb->stack->now + 2u * KITE_TCP_MSL_MS;
+        kite__tcp_enter_time_wait(pcb);
     } else if (fin) {
         pcb->flags |= KITE_TCPF_ACK_NOW; /* out of order: ask again */
     }
@@ -457,10 +454,10 @@ static void handle_data_and_fin(struct kite_tcp_pcb *pcb, struct tcp_seg *seg)
 
 static void note_activity(struct kite_tcp_pcb *pcb)
 {
-    pcb->last_rx = pcb->stack->now;
-    pcb->keep_probes_sent = 0;
-    if (pcb->keep_cnt > 0 && pcb->keep_idle_ms > 0)
-        pcb->keep_at = pcb->last_rx + pcb->keep_idle_ms;
+    /* Keepalive counts idle time from here (its timer re-arms lazily). */
+    pcb->last_rx = (uint32_t)pcb->stack->now;
+    if (pcb->timer_kind == KITE_TCPT_KEEPALIVE)
+        pcb->backoff = 0; /* the peer answered: no probe outstanding */
 }
 
 /* In SYN_RECEIVED a segment carrying the peer's SYN again (SEQ = IRS) is
@@ -470,11 +467,11 @@ static void note_activity(struct kite_tcp_pcb *pcb)
 static bool syn_received_dup_syn(struct kite_tcp_pcb *pcb, struct tcp_seg *seg)
 {
     if (pcb->state != KITE_TCP_SYN_RECEIVED || !(seg->hdr.flags & KITE_TCP_SYN) ||
-        seg->hdr.seq != pcb->irs || (seg->hdr.flags & KITE_TCP_RST))
+        seg->hdr.seq != pcb->rcv_nxt - 1u || (seg->hdr.flags & KITE_TCP_RST))
         return true;
     if (!(seg->hdr.flags & KITE_TCP_ACK)) {
         if ((pcb->flags & KITE_TCPF_TS) && (seg->hdr.opts & KITE_TCP_HAS_TIMESTAMP))
-            pcb->ts_recent = seg->hdr.ts_val; /* echo this SYN, not the first one */
+            pcb->t.ts.recent = seg->hdr.ts_val; /* echo this SYN, not the first one */
         (void)kite__tcp_send_syn(pcb);
         return false;
     }

@@ -1,64 +1,156 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "kite/opts.h"
 #if KITE_TCP /* the whole file is TCP (KITE_TCP = 0 leaves it out) */
-/* TCP timers: one kite_timer per connection, armed at the earliest of its
- * deadlines (retransmission, persist, delayed ACK, keepalive, poll,
- * TIME_WAIT), so an idle connection costs no wake-ups. */
+/*
+ * TCP timers. A connection has at most one pending timer, a 32-bit deadline
+ * and its kind (retransmission, persist, keepalive or TIME_WAIT exclude each
+ * other), kept in one list sorted by deadline behind a single stack timer.
+ * Delayed ACKs and poll callbacks are served by two stack-wide sweeps that
+ * run only while some connection needs them, so an idle stack has no
+ * deadline at all.
+ */
 #include "tcp_priv.h"
 
-static kite_time_ms earliest(const struct kite_tcp_pcb *pcb)
+/* ---- 32-bit time ------------------------------------------------------------- */
+
+static uint32_t now32(const struct kite_stack *stack)
 {
-    kite_time_ms t = pcb->rto_at;
-    const kite_time_ms others[] = {pcb->persist_at, pcb->delack_at, pcb->keep_at, pcb->poll_at,
-                                   pcb->timewait_at};
-    for (unsigned i = 0; i < sizeof others / sizeof others[0]; i++)
-        if (others[i] < t)
-            t = others[i];
-    return t;
+    return (uint32_t)stack->now;
 }
 
-void kite__tcp_timer_update(struct kite_tcp_pcb *pcb)
+/* a before b, on the wrapping clock (deadlines are within 24 days of now). */
+static bool time_before(uint32_t a, uint32_t b)
 {
+    return (int32_t)(a - b) < 0;
+}
+
+/* ---- The deadline list ----------------------------------------------------------- */
+
+static void unlink_timer(struct kite_tcp_pcb *pcb)
+{
+    struct kite_tcp *tcp = &pcb->stack->tcp;
+    for (struct kite_tcp_pcb **pp = &tcp->timers; *pp != NULL; pp = &(*pp)->tnext) {
+        if (*pp == pcb) {
+            *pp = pcb->tnext;
+            break;
+        }
+    }
+    pcb->tnext = NULL;
+}
+
+/* Arm the stack timer at the first deadline of the list (or cancel it). */
+static void rearm(struct kite_stack *stack)
+{
+    struct kite_tcp *tcp = &stack->tcp;
+    if (tcp->timers == NULL) {
+        kite_timer_cancel(stack, &tcp->timer);
+        return;
+    }
+    uint32_t wait = tcp->timers->deadline - now32(stack);
+    kite_time_ms at = (int32_t)wait <= 0 ? stack->now : stack->now + wait;
+    if (!kite_timer_armed(&tcp->timer) || tcp->timer.deadline != at)
+        kite_timer_arm(stack, &tcp->timer, at);
+}
+
+void kite__tcp_timer_set(struct kite_tcp_pcb *pcb, enum kite_tcp_timer_kind kind, uint32_t ms)
+{
+    struct kite_stack *stack = pcb->stack;
     if (pcb->flags & KITE_TCPF_FREE_PENDING)
         return;
-    kite_time_ms t = earliest(pcb);
-    if (t == KITE_TIME_NEVER)
-        kite_timer_cancel(pcb->stack, &pcb->timer);
-    else if (!kite_timer_armed(&pcb->timer) || pcb->timer.deadline != t)
-        kite_timer_arm(pcb->stack, &pcb->timer, t);
+    if (pcb->timer_kind != KITE_TCPT_NONE)
+        unlink_timer(pcb);
+    pcb->timer_kind = (uint8_t)kind & 15u;
+    pcb->deadline = now32(stack) + ms;
+    struct kite_tcp_pcb **pp = &stack->tcp.timers;
+    while (*pp != NULL && !time_before(pcb->deadline, (*pp)->deadline))
+        pp = &(*pp)->tnext; /* after every earlier or equal deadline: FIFO among equals */
+    pcb->tnext = *pp;
+    *pp = pcb;
+    rearm(stack);
+}
+
+void kite__tcp_timer_stop(struct kite_tcp_pcb *pcb)
+{
+    if (pcb->timer_kind == KITE_TCPT_NONE)
+        return;
+    bool first = pcb->stack->tcp.timers == pcb;
+    unlink_timer(pcb);
+    pcb->timer_kind = KITE_TCPT_NONE;
+    if (first)
+        rearm(pcb->stack);
+}
+
+/* ---- RTO (RFC 6298) ------------------------------------------------------------------ */
+
+uint32_t kite__tcp_rto(const struct kite_tcp_pcb *pcb)
+{
+    uint32_t rto;
+    if (pcb->srtt8 == 0) {
+        /* RFC 6298 2.1, and 5.7: 3 s after a retransmitted SYN until a sample. */
+        rto = (pcb->flags & KITE_TCPF_RTO_3S) ? 3000u : KITE_TCP_RTO_INIT_MS;
+    } else {
+        uint32_t var = pcb->rttvar4 > 1u ? pcb->rttvar4 : 1u; /* G = 1 ms clock */
+        rto = pcb->srtt8 / 8u + var;                          /* RFC 6298 2.3 */
+    }
+    if (rto < KITE_TCP_RTO_MIN_MS)
+        rto = KITE_TCP_RTO_MIN_MS;
+    return rto > KITE_TCP_RTO_MAX_MS ? KITE_TCP_RTO_MAX_MS : rto;
+}
+
+/* base << shift, at most KITE_TCP_RTO_MAX_MS (RFC 6298 5.5, 2.5). */
+static uint32_t backed_off(uint32_t base, uint8_t shift)
+{
+    if (shift > 16 || (base << shift) > KITE_TCP_RTO_MAX_MS || (base << shift) < base)
+        return KITE_TCP_RTO_MAX_MS;
+    return base << shift;
 }
 
 void kite__tcp_rto_restart(struct kite_tcp_pcb *pcb)
 {
-    uint32_t rto = pcb->rto_ms << pcb->backoff;
-    if (rto > KITE_TCP_RTO_MAX_MS || (pcb->backoff > 0 && rto < pcb->rto_ms))
-        rto = KITE_TCP_RTO_MAX_MS;
-    pcb->rto_at = pcb->stack->now + rto;
-    kite__tcp_timer_update(pcb);
+    kite__tcp_timer_set(pcb, KITE_TCPT_REXMIT, backed_off(kite__tcp_rto(pcb), pcb->backoff));
 }
 
 void kite__tcp_rtt_sample(struct kite_tcp_pcb *pcb, uint32_t rtt_ms)
 {
     if (rtt_ms > KITE_TCP_RTO_MAX_MS)
         return; /* nonsense (e.g. a timestamp echo from before a restart) */
+    uint32_t var4;
     if (pcb->srtt8 == 0) {
         /* RFC 6298 2.2: first measurement. */
         pcb->srtt8 = rtt_ms * 8u + 1u; /* +1 keeps "measured" distinct from 0 */
-        pcb->rttvar4 = rtt_ms * 2u;
+        var4 = rtt_ms * 2u;
     } else {
         /* RFC 6298 2.3, alpha = 1/8, beta = 1/4, in scaled integers. */
         int32_t err = (int32_t)rtt_ms - (int32_t)(pcb->srtt8 / 8u);
         pcb->srtt8 = (uint32_t)((int32_t)pcb->srtt8 + err);
         uint32_t abs_err = (uint32_t)(err < 0 ? -err : err);
-        pcb->rttvar4 = pcb->rttvar4 - pcb->rttvar4 / 4u + abs_err;
+        var4 = pcb->rttvar4 - pcb->rttvar4 / 4u + abs_err;
     }
-    uint32_t var = pcb->rttvar4 > 1u ? pcb->rttvar4 : 1u; /* G = 1 ms clock */
-    uint32_t rto = pcb->srtt8 / 8u + var;
-    if (rto < KITE_TCP_RTO_MIN_MS)
-        rto = KITE_TCP_RTO_MIN_MS;
-    if (rto > KITE_TCP_RTO_MAX_MS)
-        rto = KITE_TCP_RTO_MAX_MS;
-    pcb->rto_ms = rto;
+    pcb->rttvar4 = (uint16_t)(var4 < 0xffffu ? var4 : 0xffffu);
+}
+
+/* ---- Arming by state ------------------------------------------------------------------ */
+
+static bool keepalive_applies(const struct kite_tcp_pcb *pcb)
+{
+    return pcb->keep_cnt > 0 && pcb->keep_idle_s > 0 &&
+           (pcb->state == KITE_TCP_ESTABLISHED || pcb->state == KITE_TCP_CLOSE_WAIT ||
+            pcb->state == KITE_TCP_FIN_WAIT_2);
+}
+
+void kite__tcp_timer_idle(struct kite_tcp_pcb *pcb)
+{
+    /* Nothing in flight and no window to probe: keepalive, or nothing. */
+    if (pcb->timer_kind == KITE_TCPT_TIMEWAIT)
+        return;
+    pcb->backoff = 0;
+    if (!keepalive_applies(pcb)) {
+        kite__tcp_timer_stop(pcb);
+        return;
+    }
+    uint32_t idle = pcb->keep_idle_s * 1000u;
+    uint32_t since = now32(pcb->stack) - pcb->last_rx;
+    kite__tcp_timer_set(pcb, KITE_TCPT_KEEPALIVE, since < idle ? idle - since : 0);
 }
 
 void kite__tcp_enter_time_wait(struct kite_tcp_pcb *pcb)
@@ -66,25 +158,22 @@ void kite__tcp_enter_time_wait(struct kite_tcp_pcb *pcb)
     kite__tcp_set_state(pcb, KITE_TCP_TIME_WAIT);
     /* Nothing more will be sent or delivered: give the buffers back now. */
     kite__tcp_ooo_free(pcb);
-    pcb->rto_at = pcb->persist_at = pcb->keep_at = pcb->poll_at = KITE_TIME_NEVER;
-    pcb->timewait_at = pcb->stack->now + 2u * KITE_TCP_MSL_MS;
-    kite__tcp_timer_update(pcb);
+    kite__tcp_timer_set(pcb, KITE_TCPT_TIMEWAIT, 2u * KITE_TCP_MSL_MS);
 }
+
+/* ---- What each kind does when due ---------------------------------------------------- */
 
 static void rto_fired(struct kite_tcp_pcb *pcb)
 {
     struct kite_stack *stack = pcb->stack;
-    pcb->rto_at = KITE_TIME_NEVER;
     bool syn = pcb->state == KITE_TCP_SYN_SENT || pcb->state == KITE_TCP_SYN_RECEIVED;
     unsigned limit = syn ? KITE_TCP_SYN_RETRIES : KITE_TCP_MAX_RETRIES;
-    if (pcb->retries >= limit) {
+    if (pcb->backoff >= limit) {
         kite__tcp_kill(pcb, KITE_ERR_TIMEOUT); /* RFC 1122 4.2.3.5 R2 */
         return;
     }
     stack->stats.tcp.rto_timeouts++;
-    pcb->retries++;
-    if (pcb->backoff < 16)
-        pcb->backoff++;                            /* RFC 6298 5.5 */
+    pcb->backoff++;                                /* RFC 6298 5.5 */
     pcb->flags &= (uint32_t)~KITE_TCPF_RTT_TIMING; /* Karn */
     if (syn) {
         stack->stats.tcp.retransmits++;
@@ -95,79 +184,150 @@ static void rto_fired(struct kite_tcp_pcb *pcb)
     kite__tcp_cc_rto(pcb);
     pcb->snd_nxt = pcb->snd_una; /* go back and resend from the first hole */
     (void)kite__tcp_output(pcb);
-    if (pcb->rto_at == KITE_TIME_NEVER && pcb->snd_una != pcb->snd_max)
+    if (pcb->timer_kind != KITE_TCPT_REXMIT && pcb->snd_una != pcb->snd_max)
         kite__tcp_rto_restart(pcb);
 }
 
 static void persist_fired(struct kite_tcp_pcb *pcb)
 {
-    pcb->persist_at = KITE_TIME_NEVER;
     (void)kite__tcp_send_window_probe(pcb);
-    if (pcb->persist_backoff < 8)
-        pcb->persist_backoff++;
+    if (pcb->backoff < 8)
+        pcb->backoff++;
     (void)kite__tcp_output(pcb); /* re-arms persist while the window stays shut */
 }
 
 static void keepalive_fired(struct kite_tcp_pcb *pcb)
 {
-    if (pcb->keep_probes_sent >= pcb->keep_cnt) {
+    uint32_t since = now32(pcb->stack) - pcb->last_rx;
+    uint32_t due = pcb->keep_idle_s * 1000u + pcb->backoff * (pcb->keep_intvl_s * 1000u);
+    if (since < due) { /* the peer spoke meanwhile: wait from then (RFC 1122 4.2.3.6) */
+        kite__tcp_timer_set(pcb, KITE_TCPT_KEEPALIVE, due - since);
+        return;
+    }
+    if (pcb->backoff >= pcb->keep_cnt) {
         pcb->stack->stats.tcp.keepalive_drops++;
         kite__tcp_kill(pcb, KITE_ERR_TIMEOUT);
         return;
     }
-    pcb->keep_probes_sent++;
+    pcb->backoff++;
     kite__tcp_send_keepalive(pcb);
-    pcb->keep_at = pcb->stack->now + pcb->keep_intvl_ms;
+    kite__tcp_timer_set(pcb, KITE_TCPT_KEEPALIVE, pcb->keep_intvl_s * 1000u);
 }
 
-static bool keepalive_applies(const struct kite_tcp_pcb *pcb)
+static void run(struct kite_tcp_pcb *pcb, enum kite_tcp_timer_kind kind)
 {
-    return pcb->state == KITE_TCP_ESTABLISHED || pcb->state == KITE_TCP_CLOSE_WAIT ||
-           pcb->state == KITE_TCP_FIN_WAIT_2;
-}
-
-static void poll_fired(struct kite_tcp_pcb *pcb)
-{
-    pcb->poll_at = pcb->stack->now + pcb->poll_interval_ms;
-    if (pcb->poll != NULL)
-        pcb->poll(pcb->arg, pcb);
-}
-
-static void run_due(struct kite_tcp_pcb *pcb, kite_time_ms now)
-{
-    if (pcb->timewait_at <= now) {
-        kite__tcp_kill(pcb, KITE_ERR_CLOSED);
-        return;
-    }
-    if (pcb->rto_at <= now)
+    switch (kind) {
+    case KITE_TCPT_REXMIT:
         rto_fired(pcb);
-    if ((pcb->flags & KITE_TCPF_FREE_PENDING) == 0 && pcb->persist_at <= now)
+        break;
+    case KITE_TCPT_PERSIST:
         persist_fired(pcb);
-    if ((pcb->flags & KITE_TCPF_FREE_PENDING) == 0 && pcb->delack_at <= now) {
-        pcb->delack_at = KITE_TIME_NEVER;
-        if (pcb->flags & KITE_TCPF_ACK_DELAYED)
-            (void)kite__tcp_send_ack(pcb);
-    }
-    if ((pcb->flags & KITE_TCPF_FREE_PENDING) == 0 && pcb->keep_at <= now) {
+        break;
+    case KITE_TCPT_KEEPALIVE:
         if (keepalive_applies(pcb))
             keepalive_fired(pcb);
-        else
-            pcb->keep_at = now + pcb->keep_idle_ms;
+        break;
+    case KITE_TCPT_TIMEWAIT:
+        kite__tcp_kill(pcb, KITE_ERR_CLOSED);
+        break;
+    default:
+        break;
     }
-    if ((pcb->flags & KITE_TCPF_FREE_PENDING) == 0 && pcb->poll_at <= now)
-        poll_fired(pcb);
 }
 
-void kite__tcp_timer_fired(struct kite_stack *stack, struct kite_timer *timer)
+static void deadlines_due(struct kite_stack *stack, struct kite_timer *timer)
 {
-    struct kite_tcp_pcb *pcb = KITE_CONTAINER_OF(timer, struct kite_tcp_pcb, timer);
+    (void)timer;
+    /* Bounded: a pcb re-armed in the past waits for the next poll. */
+    for (unsigned budget = 1024; budget > 0; budget--) {
+        struct kite_tcp_pcb *pcb = stack->tcp.timers;
+        if (pcb == NULL || time_before(now32(stack), pcb->deadline))
+            break;
+        stack->tcp.timers = pcb->tnext;
+        pcb->tnext = NULL;
+        enum kite_tcp_timer_kind kind = (enum kite_tcp_timer_kind)pcb->timer_kind;
+        pcb->timer_kind = KITE_TCPT_NONE;
+        pcb->busy++;
+        run(pcb, kind);
+        pcb->busy--;
+        if (pcb->flags & KITE_TCPF_FREE_PENDING)
+            kite__tcp_free(pcb);
+    }
+    rearm(stack);
+}
+
+/* ---- Delayed ACKs (RFC 1122 4.2.3.2) ------------------------------------------------- */
+
+void kite__tcp_delack(struct kite_tcp_pcb *pcb)
+{
+    struct kite_stack *stack = pcb->stack;
+    pcb->flags |= KITE_TCPF_ACK_DELAYED;
+    if (!kite_timer_armed(&stack->tcp.delack))
+        kite_timer_arm(stack, &stack->tcp.delack, stack->now + KITE_TCP_DELACK_MS);
+}
+
+/* Every owed ACK leaves at the sweep: none waits longer than the timeout. */
+static void delack_sweep(struct kite_stack *stack, struct kite_timer *timer)
+{
+    (void)timer;
+    bool owed = false;
+    for (struct kite_tcp_pcb *pcb = stack->tcp.active; pcb != NULL; pcb = pcb->next) {
+        if ((pcb->flags & KITE_TCPF_ACK_DELAYED) && kite__tcp_send_ack(pcb) != KITE_ERR_OK)
+            owed = true; /* out of buffers: try again at the next sweep */
+    }
+    if (owed)
+        kite_timer_arm(stack, &stack->tcp.delack, stack->now + KITE_TCP_DELACK_MS);
+}
+
+/* ---- The poll callback -------------------------------------------------------------- */
+
+void kite__tcp_poll_start(struct kite_stack *stack)
+{
+    if (!kite_timer_armed(&stack->tcp.poll))
+        kite_timer_arm(stack, &stack->tcp.poll, stack->now + KITE_TCP_POLL_TICK_MS);
+}
+
+static void poll_one(struct kite_tcp_pcb *pcb)
+{
+    if (++pcb->poll_ticks < pcb->poll_interval)
+        return;
+    pcb->poll_ticks = 0;
     pcb->busy++;
-    run_due(pcb, stack->now);
+    pcb->poll(pcb->u.arg, pcb);
     pcb->busy--;
-    if (pcb->flags & KITE_TCPF_FREE_PENDING)
-        kite__tcp_free(pcb);
-    else
-        kite__tcp_timer_update(pcb);
+}
+
+static void poll_tick(struct kite_stack *stack, struct kite_timer *timer)
+{
+    bool any = false;
+    struct kite_tcp_pcb *pcb = stack->tcp.active;
+    while (pcb != NULL) {
+        struct kite_tcp_pcb *next = pcb->next;
+        if (pcb->poll != NULL && pcb->poll_interval > 0 && !(pcb->flags & KITE_TCPF_CHILD)) {
+            any = true;
+            poll_one(pcb);
+            if (pcb->flags & KITE_TCPF_FREE_PENDING)
+                kite__tcp_free(pcb);
+        }
+        pcb = next;
+    }
+    /* From its own deadline, so a poll that jumps ahead runs every tick. */
+    if (any)
+        kite_timer_arm(stack, &stack->tcp.poll, timer->deadline + KITE_TCP_POLL_TICK_MS);
+}
+
+void kite__tcp_timers_init(struct kite_stack *stack)
+{
+    kite_timer_init(&stack->tcp.timer, deadlines_due);
+    kite_timer_init(&stack->tcp.delack, delack_sweep);
+    kite_timer_init(&stack->tcp.poll, poll_tick);
+}
+
+void kite__tcp_timers_deinit(struct kite_stack *stack)
+{
+    kite_timer_cancel(stack, &stack->tcp.timer);
+    kite_timer_cancel(stack, &stack->tcp.delack);
+    kite_timer_cancel(stack, &stack->tcp.poll);
 }
 #else
 typedef int kite_tcp_disabled_; /* ISO C wants a non-empty file */

@@ -97,16 +97,13 @@ static inline void tsx_dump(const char *tag, const struct kite_stack *s)
     const struct kite_tcp_pcb *lists[] = {s->tcp.active, s->tcp.listens, s->tcp.bound};
     for (unsigned l = 0; l < 3; l++) {
         for (const struct kite_tcp_pcb *p = lists[l]; p != NULL; p = p->next)
-            fprintf(
-                stderr,
-                "  %s: %u->%u %s una %u nxt %u max %u wnd %u cwnd %u queued %u "
-                "rcv_nxt %u adv %u unread %u ooo %u flags %#x retries %u rto_at %lld timer %d\n",
-                tag, p->local_port, p->remote_port, kite_tcp_state_name(kite_tcp_get_state(p)),
-                p->snd_una - p->iss, p->snd_nxt - p->iss, p->snd_max - p->iss, p->snd_wnd, p->cwnd,
-                p->snd_queued, p->rcv_nxt - p->irs, p->rcv_adv - p->irs, p->rcv_unread,
-                p->ooo_count, p->flags, p->retries,
-                p->rto_at == KITE_TIME_NEVER ? -1ll : (long long)p->rto_at,
-                kite_timer_armed(&p->timer));
+            fprintf(stderr,
+                    "  %s: %u->%u %s una %u nxt %u max %u wnd %u cwnd %u queued %u "
+                    "rcv_nxt %u adv %u unread %u ooo %s flags %#x backoff %u timer %u at %u\n",
+                    tag, p->local_port, p->remote_port, kite_tcp_state_name(kite_tcp_get_state(p)),
+                    p->snd_una, p->snd_nxt, p->snd_max, p->snd_wnd, p->cwnd, p->snd_queued,
+                    p->rcv_nxt, p->rcv_adv, p->rcv_unread, p->ooo != NULL ? "yes" : "no", p->flags,
+                    p->backoff, (unsigned)p->timer_kind, p->deadline);
     }
 }
 

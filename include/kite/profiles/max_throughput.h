@@ -10,7 +10,6 @@
 #define KITE_TCP_PCB_COUNT 32
 #define KITE_TCP_SND_BUF (512u * 1024u)
 #define KITE_TCP_RCV_BUF (512u * 1024u)
-#define KITE_TCP_OOO_SEGS 384 /* about rcv_buf / MSS: a whole window out of order */
 #define KITE_TCP_DELACK_MS 40u
 #define KITE_TCP_CUBIC 1
 #define KITE_CHECKS 0

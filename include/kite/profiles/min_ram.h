@@ -12,7 +12,6 @@
 #define KITE_TCP_PCB_COUNT 4
 #define KITE_TCP_SND_BUF 1072u
 #define KITE_TCP_RCV_BUF 1072u
-#define KITE_TCP_OOO_SEGS 2
 #define KITE_TCP_MSS_MAX 536 /* segments fit one small buffer (lwIP's TCP_MSS) */
 #define KITE_ARP_TABLE_SIZE 4
 #define KITE_ARP_QUEUE_LEN 1
