@@ -21,6 +21,8 @@ static void print_structures(void)
     SHOW(struct kite_udp_pcb);
 #if KITE_TCP
     SHOW(struct kite_tcp_pcb);
+    SHOW(struct kite_tcp_listener);
+    SHOW(struct kite_tcp_loss);
 #endif
     SHOW(struct kite_arp_entry);
     SHOW(struct kite_arp);

@@ -59,7 +59,8 @@
 /* One bulk transfer A -> B and its verification. */
 struct flow {
     const uint8_t *pattern;
-    struct kite_tcp_pcb *tx, *rx, *listener;
+    struct kite_tcp_pcb *tx, *rx;
+    struct kite_tcp_listener *listener;
     uint64_t total, queued, acked, received, bad;
     bool tx_shut, tx_fin_rx, rx_fin, failed;
 };
@@ -183,10 +184,7 @@ static enum kite_err rx_accept(void *arg, struct kite_tcp_pcb *pcb)
     if (f->rx != NULL)
         return KITE_ERR_MEM; /* one connection only */
     f->rx = pcb;
-    kite_tcp_arg(pcb, f);
-    kite_tcp_recv(pcb, rx_recv);
-    kite_tcp_err(pcb, rx_err);
-    return KITE_ERR_OK;
+    return KITE_ERR_OK; /* the listener's table and argument serve it */
 }
 
 static bool flow_done(void *ctx)
@@ -200,19 +198,21 @@ static int flow_start(struct flow *f, struct kite_stack *a, struct kite_stack *b
 {
     const struct kite_addr dst = KITE_ADDR_V4(b_ip);
 
-    f->listener = kite_tcp_new(b);
+    static const struct kite_tcp_ops rx_ops = {.accept = rx_accept, .recv = rx_recv, .err = rx_err};
+    static const struct kite_tcp_ops tx_ops = {
+        .connected = tx_connected, .sent = tx_sent, .recv = tx_recv, .err = tx_err};
+    struct kite_tcp_pcb *pcb = kite_tcp_new(b);
     f->tx = kite_tcp_new(a);
-    if (f->listener == NULL || f->tx == NULL ||
-        kite_tcp_bind(f->listener, NULL, BENCH_PORT) != KITE_ERR_OK ||
-        kite_tcp_listen(f->listener, 1) != KITE_ERR_OK)
+    if (pcb == NULL || f->tx == NULL || kite_tcp_bind(pcb, NULL, BENCH_PORT) != KITE_ERR_OK)
         return -1;
-    kite_tcp_arg(f->listener, f);
-    kite_tcp_accept(f->listener, rx_accept);
+    kite_tcp_arg(pcb, f);
+    kite_tcp_set_ops(pcb, &rx_ops);
+    f->listener = kite_tcp_listen(pcb, 1, NULL);
+    if (f->listener == NULL)
+        return -1;
     kite_tcp_arg(f->tx, f);
-    kite_tcp_sent(f->tx, tx_sent);
-    kite_tcp_recv(f->tx, tx_recv);
-    kite_tcp_err(f->tx, tx_err);
-    return kite_tcp_connect(f->tx, &dst, BENCH_PORT, tx_connected) == KITE_ERR_OK ? 0 : -1;
+    kite_tcp_set_ops(f->tx, &tx_ops);
+    return kite_tcp_connect(f->tx, &dst, BENCH_PORT) == KITE_ERR_OK ? 0 : -1;
 }
 
 /* ---- the zero-delay wire ------------------------------------------------ */
@@ -308,7 +308,7 @@ static int check_flow(const char *what, const struct flow *f)
 static void wire_wind_down(struct wire_world *w, struct flow *f)
 {
     if (f->listener != NULL)
-        kite_tcp_close(f->listener);
+        kite_tcp_listener_close(f->listener);
     f->listener = NULL;
     for (unsigned i = 0; i < 100000 && wire_pump(w); i++) {
     }
@@ -428,7 +428,7 @@ static int run_sim(struct kite_stack *a, struct kite_stack *b, struct flow *f,
     r->tcp_b = b->stats.tcp;
     rc = check_flow("lossy", f);
     print_result(what, f->total, r);
-    kite_tcp_close(f->listener);
+    kite_tcp_listener_close(f->listener);
     (void)kite_sim_run_until(&sim, sim.now + 2u * KITE_TCP_MSL_MS + 1000u, idle, NULL);
     print_pools("A", a);
     print_pools("B", b);

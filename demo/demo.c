@@ -69,7 +69,8 @@ struct udp_client {
 
 /* A download over TCP: host 1 serves TCP_BYTES of a pattern, host 3 fetches them. */
 struct tcp_demo {
-    struct kite_tcp_pcb *listener, *server, *client;
+    struct kite_tcp_listener *listener;
+    struct kite_tcp_pcb *server, *client;
     uint32_t queued, received, bad;
     bool done, failed;
     kite_time_ms start, end;
@@ -465,13 +466,15 @@ static void tcp_failed(void *arg, enum kite_err err)
     t->failed = true;
 }
 
+/* The server sends; the listener's table serves its connection too. */
+static enum kite_err tcp_accept(void *arg, struct kite_tcp_pcb *pcb);
+static const struct kite_tcp_ops server_ops = {
+    .accept = tcp_accept, .sent = tcp_sent, .err = tcp_failed};
+
 static enum kite_err tcp_accept(void *arg, struct kite_tcp_pcb *pcb)
 {
     struct tcp_demo *t = arg;
     t->server = pcb;
-    kite_tcp_arg(pcb, t);
-    kite_tcp_sent(pcb, tcp_sent);
-    kite_tcp_err(pcb, tcp_failed);
     tcp_fill(t);
     return KITE_ERR_OK;
 }
@@ -497,20 +500,21 @@ static int start_tcp(struct demo *d)
 {
     struct tcp_demo *t = &d->tcp;
     struct kite_stack *server = &d->hosts[0]->stack, *client = &d->hosts[N_HOSTS - 1]->stack;
-    t->listener = kite_tcp_new(server);
+    static const struct kite_tcp_ops client_ops = {.recv = tcp_recv, .err = tcp_failed};
+    struct kite_tcp_pcb *pcb = kite_tcp_new(server);
     t->client = kite_tcp_new(client);
-    if (t->listener == NULL || t->client == NULL ||
-        kite_tcp_bind(t->listener, NULL, TCP_PORT) != KITE_ERR_OK ||
-        kite_tcp_listen(t->listener, 2) != KITE_ERR_OK)
+    if (pcb == NULL || t->client == NULL || kite_tcp_bind(pcb, NULL, TCP_PORT) != KITE_ERR_OK)
         return -1;
-    kite_tcp_arg(t->listener, t);
-    kite_tcp_accept(t->listener, tcp_accept);
+    kite_tcp_arg(pcb, t);
+    kite_tcp_set_ops(pcb, &server_ops);
+    t->listener = kite_tcp_listen(pcb, 2, NULL);
+    if (t->listener == NULL)
+        return -1;
     kite_tcp_arg(t->client, t);
-    kite_tcp_recv(t->client, tcp_recv);
-    kite_tcp_err(t->client, tcp_failed);
+    kite_tcp_set_ops(t->client, &client_ops);
     struct kite_addr to = KITE_ADDR_V4(d->hosts[0]->ip);
     t->start = d->sim.now;
-    return kite_tcp_connect(t->client, &to, TCP_PORT, NULL) == KITE_ERR_OK ? 0 : -1;
+    return kite_tcp_connect(t->client, &to, TCP_PORT) == KITE_ERR_OK ? 0 : -1;
 }
 
 static bool tcp_finished(void *ctx)
@@ -527,7 +531,7 @@ static void run_tcp(struct demo *d)
     }
     kite_sim_run_until(&d->sim, d->sim.now + 600000, tcp_finished, &d->tcp);
     if (d->tcp.listener != NULL)
-        (void)kite_tcp_close(d->tcp.listener);
+        kite_tcp_listener_close(d->tcp.listener);
     d->tcp.listener = NULL;
     /* TIME_WAIT and the last ACKs: let them run out so every pool drains. */
     kite_sim_run_until(&d->sim, d->sim.now + 2 * KITE_TCP_MSL_MS + 5000, never, NULL);

@@ -73,6 +73,8 @@ SIZE_OF(kite_netif, struct kite_netif)
 SIZE_OF(kite_udp_pcb, struct kite_udp_pcb)
 #if KITE_TCP
 SIZE_OF(kite_tcp_pcb, struct kite_tcp_pcb)
+SIZE_OF(kite_tcp_listener, struct kite_tcp_listener)
+SIZE_OF(kite_tcp_loss, struct kite_tcp_loss)
 #endif
 SIZE_OF(kite_arp_entry, struct kite_arp_entry)
 SIZE_OF(kite_arp, struct kite_arp)

@@ -140,10 +140,7 @@ void conn_abort(struct conn *c)
 void conn_forget(struct conn *c)
 {
     kite_tcp_arg(c->pcb, NULL);
-    kite_tcp_recv(c->pcb, NULL);
-    kite_tcp_sent(c->pcb, NULL);
-    kite_tcp_err(c->pcb, NULL);
-    kite_tcp_poll(c->pcb, NULL, 0);
+    kite_tcp_set_ops(c->pcb, NULL);
     conn_free(c);
 }
 
@@ -236,6 +233,23 @@ static void on_poll(void *arg, struct kite_tcp_pcb *pcb)
     (void)conn_kick(c);
 }
 
+static void on_connected(void *arg, struct kite_tcp_pcb *pcb)
+{
+    struct conn *c = arg;
+
+    (void)pcb;
+    if (c->ops->on_connected != NULL)
+        c->ops->on_connected(c);
+}
+
+/* Every connection of kite-host, whatever its service. */
+static const struct kite_tcp_ops conn_tcp_ops = {.connected = on_connected,
+                                                 .recv = on_recv,
+                                                 .sent = on_sent,
+                                                 .err = on_err,
+                                                 .poll = on_poll,
+                                                 .poll_interval_ms = CONN_POLL_MS};
+
 struct conn *conn_new(struct host *host, struct kite_tcp_pcb *pcb, const struct conn_ops *ops,
                       uint32_t idle_limit_ms)
 {
@@ -261,9 +275,6 @@ struct conn *conn_new(struct host *host, struct kite_tcp_pcb *pcb, const struct 
     c->next = host->conns;
     host->conns = c;
     kite_tcp_arg(pcb, c);
-    kite_tcp_recv(pcb, on_recv);
-    kite_tcp_sent(pcb, on_sent);
-    kite_tcp_err(pcb, on_err);
-    kite_tcp_poll(pcb, on_poll, CONN_POLL_MS);
+    kite_tcp_set_ops(pcb, &conn_tcp_ops);
     return c;
 }

@@ -70,7 +70,7 @@ struct host {
     struct kite_pcap *pcap;
     struct kite_udp_pcb *echo;
     struct kite_udp_pcb *discard;
-    struct kite_tcp_pcb *listeners[L__COUNT];
+    struct kite_tcp_listener *listeners[L__COUNT];
     struct conn *conns; /* every live TCP connection of the services */
     const struct options *opt;
     struct impair *impair; /* NULL without --impair */
@@ -121,6 +121,8 @@ struct conn_ops {
     void (*refill)(struct conn *c);
     /* Connection is going away: release service resources (files). */
     void (*on_free)(struct conn *c);
+    /* An active open completed. */
+    void (*on_connected)(struct conn *c);
 };
 
 struct conn {

@@ -122,8 +122,10 @@ static enum kite_err chargen_accept(void *arg, struct kite_tcp_pcb *pcb)
     return KITE_ERR_OK;
 }
 
-static struct kite_tcp_pcb *listen_on(struct host *host, uint16_t port, kite_tcp_accept_fn fn)
+static struct kite_tcp_listener *listen_on(struct host *host, uint16_t port,
+                                           const struct kite_tcp_ops *ops)
 {
+    struct kite_tcp_listener *l = NULL;
     struct kite_tcp_pcb *pcb = kite_tcp_new(host->stack);
     enum kite_err err;
 
@@ -137,33 +139,34 @@ static struct kite_tcp_pcb *listen_on(struct host *host, uint16_t port, kite_tcp
         err = kite_tcp_bind(pcb, NULL, port);
     }
     if (err == KITE_ERR_OK) {
-        err = kite_tcp_listen(pcb, LISTEN_BACKLOG);
+        kite_tcp_arg(pcb, host);
+        kite_tcp_set_ops(pcb, ops);
+        l = kite_tcp_listen(pcb, LISTEN_BACKLOG, &err);
     }
-    if (err != KITE_ERR_OK) {
+    if (l == NULL) {
         fprintf(stderr, "kite-host: TCP listen %u: %s\n", port, kite_err_str(err));
         (void)kite_tcp_close(pcb);
         return NULL;
     }
-    kite_tcp_arg(pcb, host);
-    kite_tcp_accept(pcb, fn);
-    return pcb;
+    return l;
 }
 
 bool tcp_services_start(struct host *host)
 {
-    static const struct {
-        uint16_t port;
-        kite_tcp_accept_fn fn;
-    } services[L__COUNT] = {
-        [L_ECHO] = {HOST_ECHO_PORT, echo_accept},
-        [L_DISCARD] = {HOST_DISCARD_PORT, discard_accept},
-        [L_CHARGEN] = {HOST_CHARGEN_PORT, chargen_accept},
-        [L_HTTP] = {HOST_HTTP_PORT, http_accept},
-        [L_IPERF] = {HOST_IPERF_PORT, iperf_accept},
+    /* One callback table per service: only accept differs (a listener's
+     * connections get their own table in conn_new). */
+    static const struct kite_tcp_ops ops[L__COUNT] = {
+        [L_ECHO] = {.accept = echo_accept},       [L_DISCARD] = {.accept = discard_accept},
+        [L_CHARGEN] = {.accept = chargen_accept}, [L_HTTP] = {.accept = http_accept},
+        [L_IPERF] = {.accept = iperf_accept},
+    };
+    static const uint16_t ports[L__COUNT] = {
+        [L_ECHO] = HOST_ECHO_PORT, [L_DISCARD] = HOST_DISCARD_PORT, [L_CHARGEN] = HOST_CHARGEN_PORT,
+        [L_HTTP] = HOST_HTTP_PORT, [L_IPERF] = HOST_IPERF_PORT,
     };
 
     for (unsigned i = 0; i < L__COUNT; i++) {
-        host->listeners[i] = listen_on(host, services[i].port, services[i].fn);
+        host->listeners[i] = listen_on(host, ports[i], &ops[i]);
         if (host->listeners[i] == NULL) {
             return false;
         }
@@ -176,7 +179,7 @@ void tcp_services_stop(struct host *host)
     conn_abort_all(host);
     for (unsigned i = 0; i < L__COUNT; i++) {
         if (host->listeners[i] != NULL) {
-            (void)kite_tcp_close(host->listeners[i]);
+            kite_tcp_listener_close(host->listeners[i]);
             host->listeners[i] = NULL;
         }
     }
@@ -196,17 +199,16 @@ static void send_done(struct conn *c)
            ok ? "done" : "failed", c->acked, c->gen_total, (uint64_t)ms, mbit);
 }
 
-static const struct conn_ops send_ops = {
-    .name = "tcp-send", .refill = pattern_refill, .on_free = send_done};
-
-static void send_connected(void *arg, struct kite_tcp_pcb *pcb)
+static void send_connected(struct conn *c)
 {
-    struct conn *c = arg;
-
-    (void)pcb;
     c->started = c->last_progress = c->host->stack->now;
     (void)conn_kick(c);
 }
+
+static const struct conn_ops send_ops = {.name = "tcp-send",
+                                         .refill = pattern_refill,
+                                         .on_free = send_done,
+                                         .on_connected = send_connected};
 
 bool tcp_send_start(struct host *host)
 {
@@ -228,7 +230,7 @@ bool tcp_send_start(struct host *host)
     c->gen_kind = GEN_BYTES;
     c->gen_total = opt->send_bytes;
     host->tcp_send_status = -1;
-    err = kite_tcp_connect(pcb, &dst, opt->send_port, send_connected);
+    err = kite_tcp_connect(pcb, &dst, opt->send_port);
     if (err != KITE_ERR_OK) {
         fprintf(stderr, "kite-host: tcp-send: connect: %s\n", kite_err_str(err));
         conn_abort(c);

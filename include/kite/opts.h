@@ -179,6 +179,22 @@
 #define KITE_TCP_LOSS_COUNT (KITE_TCP_PCB_COUNT / 2u > 0 ? KITE_TCP_PCB_COUNT / 2u : 1u)
 #endif
 
+/** Listening pcbs (a small type of their own, not taken from the TCP pcbs). */
+#ifndef KITE_TCP_LISTEN_COUNT
+#define KITE_TCP_LISTEN_COUNT 6
+#endif
+
+/** Granularity of TCP buffer sizes in bytes (a power of two); buffers are at
+ * most 65535 units (1 MiB with the default 16). */
+#ifndef KITE_TCP_BUF_UNIT
+#define KITE_TCP_BUF_UNIT 16u
+#endif
+
+/** Distinct keepalive settings (idle, interval, count) in use at once per stack. */
+#ifndef KITE_TCP_KEEPALIVE_SETS
+#define KITE_TCP_KEEPALIVE_SETS 4
+#endif
+
 /** Period of the poll callback sweep in ms (poll intervals are rounded up to it). */
 #ifndef KITE_TCP_POLL_TICK_MS
 #define KITE_TCP_POLL_TICK_MS 100u

@@ -32,7 +32,8 @@
 #if KITE_TCP
 #define KITE_POOLS_TCP_(X)                                                                \
     X(TCP_PCB, "tcp_pcb", sizeof(struct kite_tcp_pcb), KITE_TCP_PCB_COUNT)                \
-    X(TCP_LOSS, "tcp_loss", sizeof(struct kite_tcp_loss), KITE_TCP_LOSS_COUNT)
+    X(TCP_LOSS, "tcp_loss", sizeof(struct kite_tcp_loss), KITE_TCP_LOSS_COUNT)         \
+    X(TCP_LISTEN, "tcp_listen", sizeof(struct kite_tcp_listener), KITE_TCP_LISTEN_COUNT)
 #else
 #define KITE_POOLS_TCP_(X)
 #endif

@@ -24,6 +24,7 @@ struct kite_stack;
 struct kite_pbuf;
 struct kite_netif;
 struct kite_tcp_pcb;
+struct kite_tcp_listener;
 
 /* RFC 9293 3.3.2 states. */
 // clang-format off
@@ -58,6 +59,22 @@ typedef void (*kite_tcp_err_fn)(void *arg, enum kite_err err);
 /** Called every poll interval while the connection exists (for retries, timeouts). */
 typedef void (*kite_tcp_poll_fn)(void *arg, struct kite_tcp_pcb *pcb);
 
+/**
+ * A connection's callbacks, shared by every connection of one kind: keep the
+ * table in constant memory (it is not copied) and give each connection its
+ * own argument with kite_tcp_arg(). Any entry may be NULL. Connections a
+ * listener accepts start with the listener's table and argument.
+ */
+struct kite_tcp_ops {
+    kite_tcp_accept_fn accept;       /* listeners: a connection arrived */
+    kite_tcp_connected_fn connected; /* active opens: the handshake completed */
+    kite_tcp_recv_fn recv;
+    kite_tcp_sent_fn sent;
+    kite_tcp_err_fn err;
+    kite_tcp_poll_fn poll;
+    uint32_t poll_interval_ms; /* how often poll runs (rounded up to KITE_TCP_POLL_TICK_MS) */
+};
+
 /* kite_tcp_write flags. */
 #define KITE_TCP_WRITE_COPY 0x01u /* data is volatile: copy it (else referenced until acked) */
 #define KITE_TCP_WRITE_MORE 0x02u /* more data follows: don't set PSH, let Nagle coalesce */
@@ -65,18 +82,27 @@ typedef void (*kite_tcp_poll_fn)(void *arg, struct kite_tcp_pcb *pcb);
 /* Allocation and callbacks. */
 struct kite_tcp_pcb *kite_tcp_new(struct kite_stack *stack);
 void kite_tcp_arg(struct kite_tcp_pcb *pcb, void *arg);
-void kite_tcp_accept(struct kite_tcp_pcb *pcb, kite_tcp_accept_fn fn);
-void kite_tcp_recv(struct kite_tcp_pcb *pcb, kite_tcp_recv_fn fn);
-void kite_tcp_sent(struct kite_tcp_pcb *pcb, kite_tcp_sent_fn fn);
-void kite_tcp_err(struct kite_tcp_pcb *pcb, kite_tcp_err_fn fn);
-void kite_tcp_poll(struct kite_tcp_pcb *pcb, kite_tcp_poll_fn fn, uint32_t interval_ms);
+/** Set the callback table (NULL: none). */
+void kite_tcp_set_ops(struct kite_tcp_pcb *pcb, const struct kite_tcp_ops *ops);
 
 /* Opening. */
 enum kite_err kite_tcp_bind(struct kite_tcp_pcb *pcb, const struct kite_addr *ip, uint16_t port);
-/** Listen with a backlog of not-yet-accepted connections (SYN cookies past it). */
-enum kite_err kite_tcp_listen(struct kite_tcp_pcb *pcb, uint8_t backlog);
-enum kite_err kite_tcp_connect(struct kite_tcp_pcb *pcb, const struct kite_addr *ip, uint16_t port,
-                               kite_tcp_connected_fn connected);
+/**
+ * Turn a bound pcb into a listener with a backlog of half-open connections
+ * (SYN cookies past it, RFC 4987). A listener is a small object of its own:
+ * on success pcb is freed and the listener returned, keeping pcb's callbacks,
+ * argument, buffer sizes and Nagle setting for the connections it accepts. On
+ * failure NULL, *err says why (may be NULL) and pcb is untouched.
+ */
+struct kite_tcp_listener *kite_tcp_listen(struct kite_tcp_pcb *pcb, uint8_t backlog,
+                                          enum kite_err *err);
+/** Stop listening: half-open connections are reset, accepted ones go on. */
+void kite_tcp_listener_close(struct kite_tcp_listener *l);
+void kite_tcp_listener_arg(struct kite_tcp_listener *l, void *arg);
+void kite_tcp_listener_get_local(const struct kite_tcp_listener *l, struct kite_addr *ip,
+                                 uint16_t *port);
+/** Start an active open; ops->connected reports success, ops->err failure. */
+enum kite_err kite_tcp_connect(struct kite_tcp_pcb *pcb, const struct kite_addr *ip, uint16_t port);
 
 /* Data. */
 /** Queue len bytes; KITE_ERR_WOULDBLOCK when the send buffer or pools are full. */
@@ -99,11 +125,21 @@ void kite_tcp_abort(struct kite_tcp_pcb *pcb);
 
 /* Per-connection options. */
 void kite_tcp_set_nodelay(struct kite_tcp_pcb *pcb, bool nodelay);
-/** Keepalive: probe after idle_ms, every interval_ms, give up after count probes (0 = off). */
-void kite_tcp_set_keepalive(struct kite_tcp_pcb *pcb, uint32_t idle_ms, uint32_t interval_ms,
-                            uint8_t count);
-/** Send/receive buffer sizes in bytes (before connect/listen). */
+/**
+ * Keepalive (RFC 1122 4.2.3.6): probe after idle_ms without a segment from
+ * the peer, every interval_ms, give up after count probes (count 0: off).
+ * Times are kept in whole seconds, rounded up. A stack holds
+ * KITE_TCP_KEEPALIVE_SETS distinct (idle, interval, count) settings at once,
+ * shared by the connections that use them: KITE_ERR_MEM when all are taken.
+ */
+enum kite_err kite_tcp_set_keepalive(struct kite_tcp_pcb *pcb, uint32_t idle_ms,
+                                     uint32_t interval_ms, uint8_t count);
+/** Send/receive buffer sizes in bytes (before connect/listen), rounded up to
+ *  KITE_TCP_BUF_UNIT. */
 enum kite_err kite_tcp_set_buffers(struct kite_tcp_pcb *pcb, uint32_t snd, uint32_t rcv);
+/** The buffer sizes of the connections a listener will accept. */
+enum kite_err kite_tcp_listener_set_buffers(struct kite_tcp_listener *l, uint32_t snd,
+                                            uint32_t rcv);
 
 enum kite_tcp_state kite_tcp_get_state(const struct kite_tcp_pcb *pcb);
 void kite_tcp_get_local(const struct kite_tcp_pcb *pcb, struct kite_addr *ip, uint16_t *port);

@@ -35,7 +35,7 @@ struct kite_pbuf;
 #define KITE_TCPF_FIN_RECEIVED (1u << 13)
 #define KITE_TCPF_ACCEPTED (1u << 14)          /* the accept callback took it */
 #define KITE_TCPF_COOKIE (1u << 15)            /* created from a SYN cookie */
-#define KITE_TCPF_CHALLENGE_STARTED (1u << 16) /* challenge_left holds this second's budget */
+#define KITE_TCPF_CHALLENGE_STARTED (1u << 16) /* challenge holds this second's budget */
 #define KITE_TCPF_DATA_SENT (1u << 17)         /* last_data_tx is valid */
 #define KITE_TCPF_FULL_SEG (1u << 18)          /* one full-sized segment not yet acknowledged */
 #define KITE_TCPF_RTO_3S (1u << 19) /* SYN retransmitted: 3 s RTO until a sample (RFC 6298 5.7) */
@@ -88,17 +88,10 @@ struct kite_tcp_pcb {
     struct kite_stack *stack;
     struct kite_tcp_pcb *tnext; /* in the stack's timer list, by deadline */
     union {
-        void *arg;                     /* the application's argument */
-        struct kite_tcp_pcb *listener; /* SYN_RECEIVED child not yet accepted */
+        void *arg;                          /* the application's argument */
+        struct kite_tcp_listener *listener; /* KITE_TCPF_CHILD: not yet accepted */
     } u;
-    kite_tcp_recv_fn recv;
-    kite_tcp_sent_fn sent;
-    kite_tcp_err_fn err;
-    union {
-        kite_tcp_connected_fn connected; /* active open */
-        kite_tcp_accept_fn accept;       /* LISTEN */
-    } open;
-    kite_tcp_poll_fn poll;
+    const struct kite_tcp_ops *ops;
     struct kite_pbuf *snd_queue; /* bytes from snd_una on: unacknowledged then unsent */
     struct kite_pbuf *snd_tail;  /* last chunk of snd_queue (appends are O(1)) */
     struct kite_pbuf *snd_cur;   /* chunk where the last copy ended (copies are O(1)) */
@@ -112,11 +105,9 @@ struct kite_tcp_pcb {
     uint32_t snd_una, snd_nxt, snd_max;
     uint32_t snd_cur_off; /* offset from snd_una of snd_cur's first byte */
     uint32_t snd_queued;  /* bytes in snd_queue */
-    uint32_t snd_buf;
     /* Receive sequence space. */
     uint32_t rcv_nxt;
-    uint32_t rcv_adv; /* right edge of the window we advertised */
-    uint32_t rcv_buf;
+    uint32_t rcv_adv;    /* right edge of the window we advertised */
     uint32_t rcv_unread; /* delivered to the application, not yet kite_tcp_recved */
 
     /* Timestamps (RFC 7323) or, without them, one timed segment (RFC 6298). */
@@ -137,34 +128,53 @@ struct kite_tcp_pcb {
     uint32_t flags;
 
     uint16_t snd_wnd, max_snd_wnd; /* in units of 2^snd_wscale bytes */
+    uint16_t snd_buf, rcv_buf;     /* in units of KITE_TCP_BUF_UNIT bytes */
     uint16_t rttvar4;              /* RFC 6298 RTTVAR * 4 in ms */
     uint16_t mss;                  /* payload bytes per segment we send (options excluded) */
-    uint16_t keep_idle_s, keep_intvl_s;
-    uint8_t keep_cnt;
-    uint8_t state : 4;      /* enum kite_tcp_state */
-    uint8_t timer_kind : 4; /* enum kite_tcp_timer_kind */
+    uint8_t keepalive;             /* 1 + index of its keepalive setting, 0 = off */
+    uint8_t state : 4;             /* enum kite_tcp_state */
+    uint8_t timer_kind : 4;        /* enum kite_tcp_timer_kind */
     uint8_t snd_wscale : 4;
     uint8_t rcv_wscale : 4;
     uint8_t busy;    /* > 0 while input or a timer works on this pcb */
     uint8_t backoff; /* RTO retransmissions, or persist/keepalive probes, in a row */
     uint8_t dupacks;
-    uint8_t challenge_left;   /* challenge ACKs left this second (RFC 5961 7) */
-    uint8_t challenge_second; /* the second they are counted in, modulo 256 */
-    uint8_t poll_interval;    /* poll callback period in poll ticks, 0 = off */
-    uint8_t poll_ticks;
-    uint8_t backlog; /* LISTEN: most children in SYN_RECEIVED */
-    uint8_t pending; /* LISTEN: children in SYN_RECEIVED now */
+    uint8_t challenge; /* RFC 5961 7: ACKs left (low 4 bits) in a second (high 4 bits) */
+};
+
+/* A listening endpoint: what its connections start with. */
+struct kite_tcp_listener {
+    struct kite_tcp_listener *next;
+    struct kite_stack *stack;
+    const struct kite_tcp_ops *ops;
+    void *arg;
+    struct kite_addr local_ip;
+    uint16_t local_port;
+    uint8_t backlog;           /* most children in SYN_RECEIVED */
+    uint8_t pending;           /* children in SYN_RECEIVED now */
+    uint16_t snd_buf, rcv_buf; /* for the children, in KITE_TCP_BUF_UNIT bytes */
+    uint8_t nodelay;
+    uint8_t keepalive; /* the children's keepalive setting, as kite_tcp_pcb's */
+};
+
+/* A keepalive setting shared by the connections that use it. */
+struct kite_tcp_keepalive {
+    uint16_t idle_s, intvl_s;
+    uint8_t count;
+    uint8_t users;
 };
 
 struct kite_tcp {
-    struct kite_tcp_pcb *active;  /* every pcb with a remote end, TIME_WAIT included */
-    struct kite_tcp_pcb *listens; /* LISTEN pcbs */
-    struct kite_tcp_pcb *bound;   /* bound, not yet listening/connecting */
-    struct kite_tcp_pcb *timers;  /* pcbs with a pending timer, earliest deadline first */
-    struct kite_timer timer;      /* armed at the first pcb deadline */
-    struct kite_timer delack;     /* sweeps delayed ACKs while any is owed */
-    struct kite_timer poll;       /* ticks while any pcb has a poll callback */
+    struct kite_tcp_pcb *active;         /* every pcb with a remote end, TIME_WAIT included */
+    struct kite_tcp_listener *listeners; /* listening endpoints */
+    struct kite_tcp_pcb *bound;          /* bound, not yet listening/connecting */
+    struct kite_tcp_pcb *timers;         /* pcbs with a pending timer, earliest deadline first */
+    struct kite_timer timer;             /* armed at the first pcb deadline */
+    struct kite_timer delack;            /* sweeps delayed ACKs while any is owed */
+    struct kite_timer poll;              /* ticks while any pcb has a poll callback */
+    uint32_t poll_ticks;
     uint16_t next_ephemeral;
+    struct kite_tcp_keepalive keepalives[KITE_TCP_KEEPALIVE_SETS];
     uint32_t secret[4]; /* RFC 6528 / RFC 4987 keys */
 };
 

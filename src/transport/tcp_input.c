@@ -150,7 +150,7 @@ static uint32_t cookie_isn(struct kite_stack *stack, const struct tcp_seg *seg, 
 }
 
 /* A stateless SYN-ACK, built from the SYN alone: nothing is kept. */
-static void send_cookie(struct kite_stack *stack, const struct kite_tcp_pcb *listener,
+static void send_cookie(struct kite_stack *stack, const struct kite_tcp_listener *listener,
                         const struct tcp_seg *seg)
 {
     const struct kite_tcp_repr *syn = &seg->hdr;
@@ -163,7 +163,8 @@ static void send_cookie(struct kite_stack *stack, const struct kite_tcp_pcb *lis
                               .opts = KITE_TCP_HAS_MSS,
                               .mss = our_mss};
     /* RFC 7323 2.2: a SYN's window is never scaled. */
-    h.window = (uint16_t)(listener->rcv_buf < 0xffffu ? listener->rcv_buf : 0xffffu);
+    uint32_t rcv_buf = (uint32_t)listener->rcv_buf * KITE_TCP_BUF_UNIT;
+    h.window = (uint16_t)(rcv_buf < 0xffffu ? rcv_buf : 0xffffu);
     /* Without timestamps the cookie has no room for the peer's scale or SACK:
      * offer neither (both ends must agree, RFC 7323 2.2). */
     if (syn->opts & KITE_TCP_HAS_TIMESTAMP) {
@@ -172,7 +173,7 @@ static void send_cookie(struct kite_stack *stack, const struct kite_tcp_pcb *lis
         h.ts_ecr = syn->ts_val;
         if (syn->opts & KITE_TCP_HAS_WSCALE) {
             h.opts |= KITE_TCP_HAS_WSCALE;
-            h.wscale = kite__tcp_window_scale_for(listener->rcv_buf);
+            h.wscale = kite__tcp_window_scale_for(rcv_buf);
         }
         if (syn->opts & KITE_TCP_HAS_SACK_PERM)
             h.opts |= KITE_TCP_HAS_SACK_PERM;
@@ -234,8 +235,8 @@ static bool evict_half_open(struct kite_stack *stack)
     return true;
 }
 
-static struct kite_tcp_pcb *spawn_child(struct kite_tcp_pcb *listener, const struct tcp_seg *seg,
-                                        bool may_evict)
+static struct kite_tcp_pcb *spawn_child(struct kite_tcp_listener *listener,
+                                        const struct tcp_seg *seg, bool may_evict)
 {
     struct kite_stack *stack = listener->stack;
     struct kite_tcp_pcb *pcb = kite__tcp_alloc(stack);
@@ -251,12 +252,13 @@ static struct kite_tcp_pcb *spawn_child(struct kite_tcp_pcb *listener, const str
     pcb->remote_ip = KITE_ADDR_V4(seg->src);
     pcb->remote_port = seg->hdr.src_port;
     pcb->u.listener = listener;
-    pcb->recv = listener->recv;
-    pcb->sent = listener->sent;
-    pcb->err = listener->err;
+    pcb->ops = listener->ops;
     pcb->snd_buf = listener->snd_buf;
     pcb->rcv_buf = listener->rcv_buf;
-    pcb->flags = (listener->flags & KITE_TCPF_NODELAY) | KITE_TCPF_CHILD;
+    pcb->flags = (listener->nodelay ? KITE_TCPF_NODELAY : 0u) | KITE_TCPF_CHILD;
+    pcb->keepalive = listener->keepalive;
+    if (pcb->keepalive != 0)
+        stack->tcp.keepalives[pcb->keepalive - 1u].users++;
     kite__tcp_init_connection(pcb, seg->netif);
     pcb->next = stack->tcp.active;
     stack->tcp.active = pcb;
@@ -272,7 +274,7 @@ static void start_receiving(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg)
 
 /* RFC 4987 3.6: past the listener's backlog, or with no pcb to hold the
  * half-open connection, answer with a SYN cookie and keep nothing. */
-static void listen_syn(struct kite_tcp_pcb *listener, const struct tcp_seg *seg)
+static void listen_syn(struct kite_tcp_listener *listener, const struct tcp_seg *seg)
 {
     struct kite_stack *stack = listener->stack;
     struct kite_tcp_pcb *pcb =
@@ -313,7 +315,7 @@ static void apply_cookie(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg,
     kite__tcp_cc_init(pcb);
 }
 
-static void listen_cookie_ack(struct kite_tcp_pcb *listener, struct tcp_seg *seg)
+static void listen_cookie_ack(struct kite_tcp_listener *listener, struct tcp_seg *seg)
 {
     struct kite_stack *stack = listener->stack;
     struct cookie c;
@@ -336,7 +338,7 @@ static void listen_cookie_ack(struct kite_tcp_pcb *listener, struct tcp_seg *seg
     syn.hdr.seq = seg->hdr.seq - 1;
     start_receiving(pcb, &syn);
     /* The cookie SYN-ACK offered an unscaled window of up to 64 KiB: honour it. */
-    pcb->rcv_adv = pcb->rcv_nxt + (pcb->rcv_buf < 0xffffu ? pcb->rcv_buf : 0xffffu);
+    pcb->rcv_adv = pcb->rcv_nxt + (tcp_rcv_buf(pcb) < 0xffffu ? tcp_rcv_buf(pcb) : 0xffffu);
     pcb->max_snd_wnd = 0;
     tcp_set_snd_wnd(pcb, (uint32_t)seg->hdr.window << pcb->snd_wscale);
     pcb->busy++;
@@ -349,7 +351,7 @@ static void listen_cookie_ack(struct kite_tcp_pcb *listener, struct tcp_seg *seg
         kite__tcp_free(pcb);
 }
 
-static void listen_input(struct kite_tcp_pcb *listener, struct tcp_seg *seg)
+static void listen_input(struct kite_tcp_listener *listener, struct tcp_seg *seg)
 {
     uint8_t f = seg->hdr.flags;
     if (f & KITE_TCP_RST) {
@@ -429,7 +431,7 @@ static void dispatch(struct kite_stack *stack, struct tcp_seg *seg)
             kite__tcp_free(pcb);
         return;
     }
-    struct kite_tcp_pcb *listener = kite__tcp_find_listen(stack, seg);
+    struct kite_tcp_listener *listener = kite__tcp_find_listen(stack, seg);
     if (listener != NULL) {
         listen_input(listener, seg);
         return;

@@ -30,7 +30,7 @@ static uint16_t window_field(struct kite_tcp_pcb *pcb, bool syn)
 {
     uint32_t wnd = kite__tcp_rcv_window(pcb);
     uint32_t right = pcb->rcv_nxt + wnd;
-    uint32_t threshold = pcb->rcv_buf / 2 < pcb->mss ? pcb->rcv_buf / 2 : pcb->mss;
+    uint32_t threshold = tcp_rcv_buf(pcb) / 2 < pcb->mss ? tcp_rcv_buf(pcb) / 2 : pcb->mss;
     if (seq_lt(right, pcb->rcv_adv))
         right = pcb->rcv_adv;
     else if (seq_lt(right, pcb->rcv_adv + threshold) && seq_gt(pcb->rcv_adv, pcb->rcv_nxt))

@@ -11,6 +11,13 @@
 #include "kite/wire/ipv4.h"
 #include "tcp_priv.h"
 
+/* RAM targets on 32-bit MCUs (lwIP's pcb is 196 bytes there, without SACK or
+ * timestamps): the Cortex-M4 build fails if a change breaks them. */
+_Static_assert(sizeof(void *) != 4 || sizeof(struct kite_tcp_pcb) <= (KITE_IPV6 ? 176u : 144u),
+               "TCP pcb over its RAM target");
+_Static_assert(sizeof(void *) != 4 || sizeof(struct kite_tcp_listener) <= 32u,
+               "listening pcb over its RAM target");
+
 const char *kite_tcp_state_name(enum kite_tcp_state state)
 {
     switch (state) {
@@ -40,7 +47,6 @@ static void unlink_everywhere(struct kite_tcp_pcb *pcb)
 {
     struct kite_tcp *tcp = &pcb->stack->tcp;
     kite__tcp_list_remove(&tcp->active, pcb);
-    kite__tcp_list_remove(&tcp->listens, pcb);
     kite__tcp_list_remove(&tcp->bound, pcb);
 }
 
@@ -60,16 +66,16 @@ struct kite_tcp_pcb *kite__tcp_find_active(struct kite_stack *stack, const struc
     return NULL;
 }
 
-struct kite_tcp_pcb *kite__tcp_find_listen(struct kite_stack *stack, const struct tcp_seg *seg)
+struct kite_tcp_listener *kite__tcp_find_listen(struct kite_stack *stack, const struct tcp_seg *seg)
 {
-    struct kite_tcp_pcb *wildcard = NULL;
-    for (struct kite_tcp_pcb *pcb = stack->tcp.listens; pcb != NULL; pcb = pcb->next) {
-        if (pcb->local_port != seg->hdr.dst_port)
+    struct kite_tcp_listener *wildcard = NULL;
+    for (struct kite_tcp_listener *l = stack->tcp.listeners; l != NULL; l = l->next) {
+        if (l->local_port != seg->hdr.dst_port)
             continue;
-        if (pcb->local_ip.u.v4 == seg->dst)
-            return pcb;
-        if (kite_addr_is_any(&pcb->local_ip))
-            wildcard = pcb;
+        if (l->local_ip.u.v4 == seg->dst)
+            return l;
+        if (kite_addr_is_any(&l->local_ip))
+            wildcard = l;
     }
     return wildcard;
 }
@@ -85,6 +91,12 @@ static struct kite_tcp_pcb *oldest_time_wait(struct kite_stack *stack)
             oldest = pcb;
     }
     return oldest;
+}
+
+/* Bytes in KITE_TCP_BUF_UNIT units, rounded up (callers check the range). */
+static uint16_t buf_units(uint32_t bytes)
+{
+    return (uint16_t)((bytes + KITE_TCP_BUF_UNIT - 1u) / KITE_TCP_BUF_UNIT);
 }
 
 struct kite_tcp_pcb *kite__tcp_alloc(struct kite_stack *stack)
@@ -105,11 +117,9 @@ struct kite_tcp_pcb *kite__tcp_alloc(struct kite_stack *stack)
     }
     pcb->stack = stack;
     pcb->state = KITE_TCP_CLOSED;
-    pcb->snd_buf = KITE_TCP_SND_BUF;
-    pcb->rcv_buf = KITE_TCP_RCV_BUF;
+    pcb->snd_buf = buf_units(KITE_TCP_SND_BUF);
+    pcb->rcv_buf = buf_units(KITE_TCP_RCV_BUF);
     pcb->mss = 536;
-    pcb->keep_idle_s = (uint16_t)(KITE_TCP_KEEPIDLE_MS / 1000u);
-    pcb->keep_intvl_s = 75; /* RFC 1122 4.2.3.6 leaves it open; BSD and Linux use 75 s */
     return pcb;
 }
 
@@ -135,7 +145,7 @@ static void free_send_queue(struct kite_tcp_pcb *pcb)
 
 /* A listener going away resets its half-open children (nobody would accept
  * them) and detaches the accepted ones. */
-static void orphan_children(struct kite_tcp_pcb *listener)
+static void orphan_children(struct kite_tcp_listener *listener)
 {
     struct kite_tcp_pcb *c = listener->stack->tcp.active;
     while (c != NULL) {
@@ -156,13 +166,12 @@ void kite__tcp_free(struct kite_tcp_pcb *pcb)
     struct kite_stack *stack = pcb->stack;
     kite__tcp_timer_stop(pcb);
     unlink_everywhere(pcb);
-    if (pcb->state == KITE_TCP_LISTEN)
-        orphan_children(pcb);
     if ((pcb->flags & KITE_TCPF_CHILD) && pcb->state == KITE_TCP_SYN_RECEIVED)
         pcb->u.listener->pending--;
     free_send_queue(pcb);
     kite__tcp_ooo_free(pcb);
     kite__tcp_loss_release(pcb);
+    kite__tcp_keepalive_drop(pcb);
     kite__pool_free(&stack->pools[KITE_POOL_TCP_PCB], pcb);
 }
 
@@ -191,7 +200,7 @@ void kite__tcp_kill(struct kite_tcp_pcb *pcb, enum kite_err err)
 {
     if (pcb->flags & KITE_TCPF_FREE_PENDING)
         return;
-    kite_tcp_err_fn fn = pcb->err;
+    kite_tcp_err_fn fn = TCP_CB(pcb, err);
     /* An unaccepted child is unknown to the application: no callback. */
     bool tell = fn != NULL && !(pcb->flags & KITE_TCPF_CHILD);
     void *arg = tell ? pcb->u.arg : NULL;
@@ -218,8 +227,11 @@ uint32_t kite__tcp_isn(struct kite_stack *stack, uint32_t lip, uint16_t lport, u
 static bool port_taken(struct kite_stack *stack, const struct kite_tcp_pcb *self,
                        const struct kite_addr *ip, uint16_t port)
 {
-    struct kite_tcp_pcb *lists[3] = {stack->tcp.active, stack->tcp.listens, stack->tcp.bound};
-    for (int i = 0; i < 3; i++) {
+    for (const struct kite_tcp_listener *l = stack->tcp.listeners; l != NULL; l = l->next)
+        if (l->local_port == port && kite__local_addrs_clash(&l->local_ip, ip))
+            return true;
+    struct kite_tcp_pcb *lists[2] = {stack->tcp.active, stack->tcp.bound};
+    for (int i = 0; i < 2; i++) {
         for (struct kite_tcp_pcb *pcb = lists[i]; pcb != NULL; pcb = pcb->next) {
             if (pcb == self || pcb->local_port != port || pcb->state == KITE_TCP_TIME_WAIT)
                 continue; /* TIME_WAIT never blocks a bind (SO_REUSEADDR behaviour) */
@@ -268,17 +280,72 @@ enum kite_err kite_tcp_bind(struct kite_tcp_pcb *pcb, const struct kite_addr *ip
     return KITE_ERR_OK;
 }
 
-enum kite_err kite_tcp_listen(struct kite_tcp_pcb *pcb, uint8_t backlog)
+/* ---- Listeners ------------------------------------------------------------- */
+
+static struct kite_tcp_listener *listen_on(struct kite_tcp_pcb *pcb, uint8_t backlog,
+                                           enum kite_err *err)
 {
-    if (pcb->state == KITE_TCP_LISTEN)
-        return KITE_ERR_OK;
-    if (pcb->state != KITE_TCP_CLOSED || pcb->local_port == 0)
-        return pcb->local_port == 0 ? KITE_ERR_NOTCONN : KITE_ERR_ISCONN;
-    kite__tcp_list_remove(&pcb->stack->tcp.bound, pcb);
-    pcb->state = KITE_TCP_LISTEN;
-    pcb->backlog = backlog > 0 ? backlog : 1;
-    push(&pcb->stack->tcp.listens, pcb);
-    return KITE_ERR_OK;
+    struct kite_stack *stack = pcb->stack;
+    if (pcb->state != KITE_TCP_CLOSED || pcb->local_port == 0) {
+        *err = pcb->local_port == 0 ? KITE_ERR_NOTCONN : KITE_ERR_ISCONN;
+        return NULL;
+    }
+    struct kite_tcp_listener *l = kite__pool_alloc(&stack->pools[KITE_POOL_TCP_LISTEN]);
+    if (l == NULL) {
+        *err = KITE_ERR_MEM;
+        return NULL;
+    }
+    l->stack = stack;
+    l->ops = pcb->ops;
+    l->arg = pcb->u.arg;
+    l->local_ip = pcb->local_ip;
+    l->local_port = pcb->local_port;
+    l->backlog = backlog > 0 ? backlog : 1;
+    l->snd_buf = pcb->snd_buf;
+    l->rcv_buf = pcb->rcv_buf;
+    l->nodelay = (pcb->flags & KITE_TCPF_NODELAY) != 0;
+    l->keepalive = pcb->keepalive;
+    pcb->keepalive = 0; /* the listener holds the setting now */
+    kite__tcp_free(pcb);
+    l->next = stack->tcp.listeners;
+    stack->tcp.listeners = l;
+    *err = KITE_ERR_OK;
+    return l;
+}
+
+struct kite_tcp_listener *kite_tcp_listen(struct kite_tcp_pcb *pcb, uint8_t backlog,
+                                          enum kite_err *err)
+{
+    enum kite_err ignored;
+    return listen_on(pcb, backlog, err != NULL ? err : &ignored);
+}
+
+static void keepalive_unref(struct kite_stack *stack, uint8_t set);
+
+void kite_tcp_listener_close(struct kite_tcp_listener *l)
+{
+    struct kite_stack *stack = l->stack;
+    for (struct kite_tcp_listener **pp = &stack->tcp.listeners; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == l) {
+            *pp = l->next;
+            break;
+        }
+    }
+    orphan_children(l);
+    keepalive_unref(stack, l->keepalive);
+    kite__pool_free(&stack->pools[KITE_POOL_TCP_LISTEN], l);
+}
+
+void kite_tcp_listener_arg(struct kite_tcp_listener *l, void *arg)
+{
+    l->arg = arg;
+}
+
+void kite_tcp_listener_get_local(const struct kite_tcp_listener *l, struct kite_addr *ip,
+                                 uint16_t *port)
+{
+    *ip = l->local_ip;
+    *port = l->local_port;
 }
 
 uint16_t kite__tcp_route_mss(struct kite_stack *stack, uint32_t dst)
@@ -318,15 +385,14 @@ void kite__tcp_init_connection(struct kite_tcp_pcb *pcb, struct kite_netif *neti
     pcb->snd_una = pcb->snd_nxt = pcb->snd_max = iss;
     uint16_t route_mss = kite__tcp_route_mss(stack, pcb->remote_ip.u.v4);
     pcb->mss = route_mss < 536 ? route_mss : 536; /* RFC 9293 3.7.1 default */
-    pcb->rcv_wscale = kite__tcp_window_scale_for(pcb->rcv_buf) & 15u;
+    pcb->rcv_wscale = kite__tcp_window_scale_for(tcp_rcv_buf(pcb)) & 15u;
     pcb->ts_offset = kite__tcp_ts_offset(stack, pcb->local_ip.u.v4, pcb->local_port,
                                          pcb->remote_ip.u.v4, pcb->remote_port);
     pcb->last_rx = (uint32_t)stack->now;
     kite__tcp_cc_init(pcb);
 }
 
-enum kite_err kite_tcp_connect(struct kite_tcp_pcb *pcb, const struct kite_addr *ip, uint16_t port,
-                               kite_tcp_connected_fn connected)
+enum kite_err kite_tcp_connect(struct kite_tcp_pcb *pcb, const struct kite_addr *ip, uint16_t port)
 {
     struct kite_stack *stack = pcb->stack;
     if (pcb->state != KITE_TCP_CLOSED)
@@ -348,7 +414,6 @@ enum kite_err kite_tcp_connect(struct kite_tcp_pcb *pcb, const struct kite_addr 
     kite__tcp_list_remove(&stack->tcp.bound, pcb);
     pcb->remote_ip = *ip;
     pcb->remote_port = port;
-    pcb->open.connected = connected;
     kite__tcp_init_connection(pcb, netif);
     pcb->state = KITE_TCP_SYN_SENT;
     push(&stack->tcp.active, pcb);
@@ -364,31 +429,10 @@ void kite_tcp_arg(struct kite_tcp_pcb *pcb, void *arg)
 {
     pcb->u.arg = arg;
 }
-void kite_tcp_accept(struct kite_tcp_pcb *pcb, kite_tcp_accept_fn fn)
+void kite_tcp_set_ops(struct kite_tcp_pcb *pcb, const struct kite_tcp_ops *ops)
 {
-    pcb->open.accept = fn;
-}
-void kite_tcp_recv(struct kite_tcp_pcb *pcb, kite_tcp_recv_fn fn)
-{
-    pcb->recv = fn;
-}
-void kite_tcp_sent(struct kite_tcp_pcb *pcb, kite_tcp_sent_fn fn)
-{
-    pcb->sent = fn;
-}
-void kite_tcp_err(struct kite_tcp_pcb *pcb, kite_tcp_err_fn fn)
-{
-    pcb->err = fn;
-}
-
-void kite_tcp_poll(struct kite_tcp_pcb *pcb, kite_tcp_poll_fn fn, uint32_t interval_ms)
-{
-    /* Served by the poll sweep: intervals in its ticks, rounded up. */
-    uint32_t ticks = (interval_ms + KITE_TCP_POLL_TICK_MS - 1u) / KITE_TCP_POLL_TICK_MS;
-    pcb->poll = interval_ms > 0 ? fn : NULL;
-    pcb->poll_interval = (uint8_t)(ticks < 255u ? ticks : 255u);
-    pcb->poll_ticks = 0;
-    if (pcb->poll != NULL)
+    pcb->ops = ops;
+    if (ops != NULL && ops->poll != NULL && ops->poll_interval_ms > 0)
         kite__tcp_poll_start(pcb->stack);
 }
 
@@ -408,26 +452,85 @@ static uint16_t seconds(uint32_t ms)
     return (uint16_t)(s < 0xffffu ? s : 0xffffu);
 }
 
-void kite_tcp_set_keepalive(struct kite_tcp_pcb *pcb, uint32_t idle_ms, uint32_t interval_ms,
-                            uint8_t count)
+/* The settings in use are shared: 1 + the index of an equal or free set. */
+static uint8_t keepalive_find(struct kite_stack *stack, const struct kite_tcp_keepalive *want)
 {
-    pcb->keep_idle_s = seconds(idle_ms);
-    pcb->keep_intvl_s = seconds(interval_ms);
-    pcb->keep_cnt = count;
+    struct kite_tcp_keepalive *sets = stack->tcp.keepalives;
+    uint8_t free_set = 0;
+    for (uint8_t i = 0; i < KITE_TCP_KEEPALIVE_SETS; i++) {
+        if (sets[i].users > 0 && sets[i].idle_s == want->idle_s &&
+            sets[i].intvl_s == want->intvl_s && sets[i].count == want->count)
+            return (uint8_t)(i + 1u);
+        if (sets[i].users == 0 && free_set == 0)
+            free_set = (uint8_t)(i + 1u);
+    }
+    if (free_set != 0) {
+        sets[free_set - 1u] = *want;
+        sets[free_set - 1u].users = 0;
+    }
+    return free_set;
+}
+
+static void keepalive_unref(struct kite_stack *stack, uint8_t set)
+{
+    if (set != 0)
+        stack->tcp.keepalives[set - 1u].users--;
+}
+
+void kite__tcp_keepalive_drop(struct kite_tcp_pcb *pcb)
+{
+    keepalive_unref(pcb->stack, pcb->keepalive);
+    pcb->keepalive = 0;
+}
+
+enum kite_err kite_tcp_set_keepalive(struct kite_tcp_pcb *pcb, uint32_t idle_ms,
+                                     uint32_t interval_ms, uint8_t count)
+{
+    uint8_t set = 0;
+    if (count > 0 && idle_ms > 0) {
+        struct kite_tcp_keepalive want = {seconds(idle_ms), seconds(interval_ms), count, 0};
+        set = keepalive_find(pcb->stack, &want);
+        if (set == 0)
+            return KITE_ERR_MEM;
+        pcb->stack->tcp.keepalives[set - 1u].users++;
+    }
+    kite__tcp_keepalive_drop(pcb);
+    pcb->keepalive = set;
     bool idle = pcb->snd_una == pcb->snd_max && pcb->snd_queued == 0;
     if (idle && (pcb->timer_kind == KITE_TCPT_NONE || pcb->timer_kind == KITE_TCPT_KEEPALIVE))
         kite__tcp_timer_idle(pcb);
+    return KITE_ERR_OK;
+}
+
+static enum kite_err check_buffers(uint32_t snd, uint32_t rcv)
+{
+    uint32_t most = 0xffffu * KITE_TCP_BUF_UNIT;
+    if (snd < 536 || rcv < 536 || snd > most || rcv > most ||
+        rcv > (0xffffu << KITE_TCP_MAX_WSCALE))
+        return KITE_ERR_VAL;
+    return KITE_ERR_OK;
 }
 
 enum kite_err kite_tcp_set_buffers(struct kite_tcp_pcb *pcb, uint32_t snd, uint32_t rcv)
 {
-    if (pcb->state != KITE_TCP_CLOSED && pcb->state != KITE_TCP_LISTEN)
+    if (pcb->state != KITE_TCP_CLOSED)
         return KITE_ERR_ISCONN;
-    if (snd < 536 || rcv < 536 || rcv > (0xffffu << KITE_TCP_MAX_WSCALE))
-        return KITE_ERR_VAL;
-    pcb->snd_buf = snd;
-    pcb->rcv_buf = rcv;
-    return KITE_ERR_OK;
+    enum kite_err err = check_buffers(snd, rcv);
+    if (err == KITE_ERR_OK) {
+        pcb->snd_buf = buf_units(snd);
+        pcb->rcv_buf = buf_units(rcv);
+    }
+    return err;
+}
+
+enum kite_err kite_tcp_listener_set_buffers(struct kite_tcp_listener *l, uint32_t snd, uint32_t rcv)
+{
+    enum kite_err err = check_buffers(snd, rcv);
+    if (err == KITE_ERR_OK) {
+        l->snd_buf = buf_units(snd);
+        l->rcv_buf = buf_units(rcv);
+    }
+    return err;
 }
 
 enum kite_tcp_state kite_tcp_get_state(const struct kite_tcp_pcb *pcb)
@@ -451,7 +554,8 @@ void kite_tcp_get_remote(const struct kite_tcp_pcb *pcb, struct kite_addr *ip, u
 
 uint32_t kite_tcp_sndbuf(const struct kite_tcp_pcb *pcb)
 {
-    return pcb->snd_queued >= pcb->snd_buf ? 0 : pcb->snd_buf - pcb->snd_queued;
+    uint32_t buf = tcp_snd_buf(pcb);
+    return pcb->snd_queued >= buf ? 0 : buf - pcb->snd_queued;
 }
 
 static bool can_send_data(const struct kite_tcp_pcb *pcb)
@@ -556,7 +660,8 @@ enum kite_err kite_tcp_output(struct kite_tcp_pcb *pcb)
 uint32_t kite__tcp_rcv_window(const struct kite_tcp_pcb *pcb)
 {
     uint32_t used = pcb->rcv_unread + kite__tcp_ooo_bytes(pcb);
-    return used >= pcb->rcv_buf ? 0 : pcb->rcv_buf - used;
+    uint32_t buf = tcp_rcv_buf(pcb);
+    return used >= buf ? 0 : buf - used;
 }
 
 void kite_tcp_recved(struct kite_tcp_pcb *pcb, uint32_t len)
@@ -566,7 +671,7 @@ void kite_tcp_recved(struct kite_tcp_pcb *pcb, uint32_t len)
     if (pcb->busy > 0)
         return; /* inside a callback: the ACK that input sends carries the window */
     uint32_t after = kite__tcp_rcv_window(pcb);
-    uint32_t threshold = pcb->rcv_buf / 2 < pcb->mss ? pcb->rcv_buf / 2 : pcb->mss;
+    uint32_t threshold = tcp_rcv_buf(pcb) / 2 < pcb->mss ? tcp_rcv_buf(pcb) / 2 : pcb->mss;
     /* RFC 1122 4.2.3.3: announce the window when it opened by a useful amount. */
     uint32_t right = pcb->rcv_nxt + after;
     if (after > before && seq_geq(right, pcb->rcv_adv + threshold) &&
@@ -616,10 +721,7 @@ enum kite_err kite_tcp_close(struct kite_tcp_pcb *pcb)
         break;
     }
     pcb->flags |= KITE_TCPF_CLOSED_BY_APP | KITE_TCPF_RX_SHUT;
-    pcb->recv = NULL;
-    pcb->sent = NULL;
-    pcb->err = NULL;
-    pcb->poll = NULL;
+    pcb->ops = NULL; /* the application is done with it: no more callbacks */
     if (pcb->state == KITE_TCP_TIME_WAIT || (pcb->flags & KITE_TCPF_FIN_QUEUED))
         return KITE_ERR_OK;
     enum kite_err err = queue_fin(pcb);
@@ -642,7 +744,7 @@ void kite_tcp_abort(struct kite_tcp_pcb *pcb)
     default:
         break;
     }
-    pcb->err = NULL;
+    pcb->ops = NULL;
     kite__tcp_kill(pcb, KITE_ERR_ABORTED);
 }
 
@@ -654,9 +756,9 @@ static void netif_event(struct kite_stack *stack, struct kite_netif *netif,
     (void)event; /* removal and readdressing both take the address away */
     if (old == 0)
         return;
-    for (struct kite_tcp_pcb *pcb = stack->tcp.listens; pcb != NULL; pcb = pcb->next)
-        if (pcb->local_ip.u.v4 == old)
-            pcb->local_ip = netif->ip4; /* listeners follow the address, as lwIP does */
+    for (struct kite_tcp_listener *l = stack->tcp.listeners; l != NULL; l = l->next)
+        if (l->local_ip.u.v4 == old)
+            l->local_ip = netif->ip4; /* listeners follow the address, as lwIP does */
     if (KITE_TCP_KEEP_ON_ADDR_CHANGE)
         return;
     struct kite_tcp_pcb *pcb = stack->tcp.active;
@@ -682,10 +784,12 @@ void kite__tcp_init(struct kite_stack *stack)
 
 void kite__tcp_deinit(struct kite_stack *stack)
 {
-    struct kite_tcp_pcb **lists[3] = {&stack->tcp.active, &stack->tcp.listens, &stack->tcp.bound};
-    for (int i = 0; i < 3; i++)
+    struct kite_tcp_pcb **lists[2] = {&stack->tcp.active, &stack->tcp.bound};
+    for (int i = 0; i < 2; i++)
         while (*lists[i] != NULL)
             kite__tcp_free(*lists[i]);
+    while (stack->tcp.listeners != NULL)
+        kite_tcp_listener_close(stack->tcp.listeners);
     kite__tcp_timers_deinit(stack);
 }
 #else

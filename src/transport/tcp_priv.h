@@ -38,7 +38,10 @@ uint32_t kite__tcp_ts_offset(struct kite_stack *stack, uint32_t lip, uint16_t lp
                              uint16_t rport);
 uint8_t kite__tcp_window_scale_for(uint32_t buf);
 struct kite_tcp_pcb *kite__tcp_find_active(struct kite_stack *stack, const struct tcp_seg *seg);
-struct kite_tcp_pcb *kite__tcp_find_listen(struct kite_stack *stack, const struct tcp_seg *seg);
+struct kite_tcp_listener *kite__tcp_find_listen(struct kite_stack *stack,
+                                                const struct tcp_seg *seg);
+/** Stop using the pcb's keepalive setting. */
+void kite__tcp_keepalive_drop(struct kite_tcp_pcb *pcb);
 void kite__tcp_list_remove(struct kite_tcp_pcb **list, struct kite_tcp_pcb *pcb);
 void kite__tcp_init_connection(struct kite_tcp_pcb *pcb, struct kite_netif *netif);
 uint16_t kite__tcp_route_mss(struct kite_stack *stack, uint32_t dst);
@@ -177,7 +180,27 @@ static inline uint32_t tcp_fin_seq(const struct kite_tcp_pcb *pcb)
 /* The application's argument (a child not yet accepted has its listener's). */
 static inline void *tcp_arg(const struct kite_tcp_pcb *pcb)
 {
-    return (pcb->flags & KITE_TCPF_CHILD) ? pcb->u.listener->u.arg : pcb->u.arg;
+    return (pcb->flags & KITE_TCPF_CHILD) ? pcb->u.listener->arg : pcb->u.arg;
+}
+
+/* The callbacks, NULL where the table (or the entry) is missing. */
+#define TCP_CB(pcb, name) ((pcb)->ops != NULL ? (pcb)->ops->name : NULL)
+
+/* Buffer sizes in bytes. */
+static inline uint32_t tcp_snd_buf(const struct kite_tcp_pcb *pcb)
+{
+    return (uint32_t)pcb->snd_buf * KITE_TCP_BUF_UNIT;
+}
+
+static inline uint32_t tcp_rcv_buf(const struct kite_tcp_pcb *pcb)
+{
+    return (uint32_t)pcb->rcv_buf * KITE_TCP_BUF_UNIT;
+}
+
+/* The connection's keepalive setting, NULL when keepalive is off. */
+static inline const struct kite_tcp_keepalive *tcp_keepalive(const struct kite_tcp_pcb *pcb)
+{
+    return pcb->keepalive != 0 ? &pcb->stack->tcp.keepalives[pcb->keepalive - 1u] : NULL;
 }
 
 #endif

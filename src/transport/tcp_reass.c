@@ -64,13 +64,13 @@ static void deliver(struct kite_tcp_pcb *pcb, struct kite_pbuf *p)
 {
     uint32_t len = p->tot_len;
     pcb->rcv_nxt += len;
-    if (pcb->recv == NULL || (pcb->flags & KITE_TCPF_RX_SHUT)) {
+    if (TCP_CB(pcb, recv) == NULL || (pcb->flags & KITE_TCPF_RX_SHUT)) {
         kite_pbuf_free(pcb->stack, p); /* nobody reads: consume at once */
         return;
     }
     pcb->rcv_unread += len;
     pcb->busy++;
-    pcb->recv(tcp_arg(pcb), pcb, p);
+    pcb->ops->recv(tcp_arg(pcb), pcb, p);
     pcb->busy--;
 }
 

@@ -19,21 +19,23 @@
 static bool challenge_allowed(struct kite_tcp_pcb *pcb)
 {
     struct kite_stack *stack = pcb->stack;
-    uint8_t second = (uint8_t)(stack->now / 1000u);
-    if (second != pcb->challenge_second || !(pcb->flags & KITE_TCPF_CHALLENGE_STARTED)) {
+    uint8_t second = (uint8_t)((stack->now / 1000u) & 15u);
+    uint8_t left = pcb->challenge & 15u;
+    if (second != pcb->challenge >> 4 || !(pcb->flags & KITE_TCPF_CHALLENGE_STARTED)) {
         uint32_t limit = KITE_TCP_CHALLENGE_ACK_LIMIT;
         uint32_t budget = limit / 2u + (limit > 0 ? kite_random_u32(stack) % limit : 0);
-        pcb->challenge_second = second;
-        pcb->challenge_left = (uint8_t)(budget < 255u ? budget : 255u);
+        left = (uint8_t)(budget < 15u ? budget : 15u);
         pcb->flags |= KITE_TCPF_CHALLENGE_STARTED;
     }
-    if (pcb->challenge_left == 0) {
+    bool allowed = left > 0;
+    if (allowed) {
+        left--;
+        stack->stats.tcp.challenge_acks++;
+    } else {
         stack->stats.tcp.challenge_acks_limited++;
-        return false;
     }
-    pcb->challenge_left--;
-    stack->stats.tcp.challenge_acks++;
-    return true;
+    pcb->challenge = (uint8_t)(second << 4 | left);
+    return allowed;
 }
 
 static void challenge_ack(struct kite_tcp_pcb *pcb)
@@ -137,11 +139,12 @@ static void handshake_rtt(struct kite_tcp_pcb *pcb, const struct kite_tcp_repr *
 /* A child's handshake completed: hand it to its listener's application. */
 static void accept_child(struct kite_tcp_pcb *pcb)
 {
-    struct kite_tcp_pcb *l = pcb->u.listener;
+    struct kite_tcp_listener *l = pcb->u.listener;
     pcb->flags = (pcb->flags & (uint32_t)~KITE_TCPF_CHILD) | KITE_TCPF_ACCEPTED;
-    pcb->u.arg = l->u.arg;
+    pcb->u.arg = l->arg;
+    kite_tcp_accept_fn accept = l->ops != NULL ? l->ops->accept : NULL;
     /* A listener without an accept callback, or one that refuses: reset. */
-    if (l->open.accept == NULL || l->open.accept(l->u.arg, pcb) != KITE_ERR_OK) {
+    if (accept == NULL || accept(l->arg, pcb) != KITE_ERR_OK) {
         if (!(pcb->flags & KITE_TCPF_FREE_PENDING))
             kite_tcp_abort(pcb);
     }
@@ -158,8 +161,8 @@ bool kite__tcp_established(struct kite_tcp_pcb *pcb, const struct kite_tcp_repr 
     pcb->busy++;
     if (pcb->flags & KITE_TCPF_CHILD)
         accept_child(pcb);
-    else if (pcb->open.connected != NULL)
-        pcb->open.connected(pcb->u.arg, pcb);
+    else if (TCP_CB(pcb, connected) != NULL)
+        pcb->ops->connected(pcb->u.arg, pcb);
     pcb->busy--;
     return !(pcb->flags & KITE_TCPF_FREE_PENDING);
 }
@@ -289,9 +292,9 @@ static void new_ack(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg)
         kite__tcp_rto_restart(pcb); /* RFC 6298 5.3 */
     else if (pcb->timer_kind == KITE_TCPT_REXMIT)
         kite__tcp_timer_stop(pcb); /* RFC 6298 5.2; output arms keepalive */
-    if (data > 0 && pcb->sent != NULL) {
+    if (data > 0 && TCP_CB(pcb, sent) != NULL) {
         pcb->busy++;
-        pcb->sent(tcp_arg(pcb), pcb, data);
+        pcb->ops->sent(tcp_arg(pcb), pcb, data);
         pcb->busy--;
     }
     if (fin && !(pcb->flags & KITE_TCPF_FREE_PENDING))
@@ -410,9 +413,9 @@ static void handle_fin(struct kite_tcp_pcb *pcb)
     default:
         return;
     }
-    if (pcb->recv != NULL && !(pcb->flags & KITE_TCPF_RX_SHUT)) {
+    if (TCP_CB(pcb, recv) != NULL && !(pcb->flags & KITE_TCPF_RX_SHUT)) {
         pcb->busy++;
-        pcb->recv(tcp_arg(pcb), pcb, NULL);
+        pcb->ops->recv(tcp_arg(pcb), pcb, NULL);
         pcb->busy--;
     }
 }

@@ -133,7 +133,7 @@ void kite__tcp_rtt_sample(struct kite_tcp_pcb *pcb, uint32_t rtt_ms)
 
 static bool keepalive_applies(const struct kite_tcp_pcb *pcb)
 {
-    return pcb->keep_cnt > 0 && pcb->keep_idle_s > 0 &&
+    return pcb->keepalive != 0 &&
            (pcb->state == KITE_TCP_ESTABLISHED || pcb->state == KITE_TCP_CLOSE_WAIT ||
             pcb->state == KITE_TCP_FIN_WAIT_2);
 }
@@ -148,7 +148,7 @@ void kite__tcp_timer_idle(struct kite_tcp_pcb *pcb)
         kite__tcp_timer_stop(pcb);
         return;
     }
-    uint32_t idle = pcb->keep_idle_s * 1000u;
+    uint32_t idle = tcp_keepalive(pcb)->idle_s * 1000u;
     uint32_t since = now32(pcb->stack) - pcb->last_rx;
     kite__tcp_timer_set(pcb, KITE_TCPT_KEEPALIVE, since < idle ? idle - since : 0);
 }
@@ -198,20 +198,21 @@ static void persist_fired(struct kite_tcp_pcb *pcb)
 
 static void keepalive_fired(struct kite_tcp_pcb *pcb)
 {
+    const struct kite_tcp_keepalive *k = tcp_keepalive(pcb);
     uint32_t since = now32(pcb->stack) - pcb->last_rx;
-    uint32_t due = pcb->keep_idle_s * 1000u + pcb->backoff * (pcb->keep_intvl_s * 1000u);
+    uint32_t due = k->idle_s * 1000u + pcb->backoff * (k->intvl_s * 1000u);
     if (since < due) { /* the peer spoke meanwhile: wait from then (RFC 1122 4.2.3.6) */
         kite__tcp_timer_set(pcb, KITE_TCPT_KEEPALIVE, due - since);
         return;
     }
-    if (pcb->backoff >= pcb->keep_cnt) {
+    if (pcb->backoff >= k->count) {
         pcb->stack->stats.tcp.keepalive_drops++;
         kite__tcp_kill(pcb, KITE_ERR_TIMEOUT);
         return;
     }
     pcb->backoff++;
     kite__tcp_send_keepalive(pcb);
-    kite__tcp_timer_set(pcb, KITE_TCPT_KEEPALIVE, pcb->keep_intvl_s * 1000u);
+    kite__tcp_timer_set(pcb, KITE_TCPT_KEEPALIVE, k->intvl_s * 1000u);
 }
 
 static void run(struct kite_tcp_pcb *pcb, enum kite_tcp_timer_kind kind)
@@ -283,29 +284,40 @@ static void delack_sweep(struct kite_stack *stack, struct kite_timer *timer)
 
 void kite__tcp_poll_start(struct kite_stack *stack)
 {
-    if (!kite_timer_armed(&stack->tcp.poll))
+    if (!kite_timer_armed(&stack->tcp.poll)) {
+        stack->tcp.poll_ticks = 0; /* a single user is polled from now on, in phase */
         kite_timer_arm(stack, &stack->tcp.poll, stack->now + KITE_TCP_POLL_TICK_MS);
+    }
 }
 
-static void poll_one(struct kite_tcp_pcb *pcb)
+static bool wants_poll(const struct kite_tcp_pcb *pcb)
 {
-    if (++pcb->poll_ticks < pcb->poll_interval)
+    return TCP_CB(pcb, poll) != NULL && pcb->ops->poll_interval_ms > 0 &&
+           !(pcb->flags & KITE_TCPF_CHILD);
+}
+
+/* Every interval (in ticks, rounded up) of the stack's tick count. */
+static void poll_one(struct kite_tcp_pcb *pcb, uint32_t tick)
+{
+    uint32_t every =
+        (pcb->ops->poll_interval_ms + KITE_TCP_POLL_TICK_MS - 1u) / KITE_TCP_POLL_TICK_MS;
+    if (tick % every != 0)
         return;
-    pcb->poll_ticks = 0;
     pcb->busy++;
-    pcb->poll(pcb->u.arg, pcb);
+    pcb->ops->poll(pcb->u.arg, pcb);
     pcb->busy--;
 }
 
 static void poll_tick(struct kite_stack *stack, struct kite_timer *timer)
 {
     bool any = false;
+    uint32_t tick = ++stack->tcp.poll_ticks;
     struct kite_tcp_pcb *pcb = stack->tcp.active;
     while (pcb != NULL) {
         struct kite_tcp_pcb *next = pcb->next;
-        if (pcb->poll != NULL && pcb->poll_interval > 0 && !(pcb->flags & KITE_TCPF_CHILD)) {
+        if (wants_poll(pcb)) {
             any = true;
-            poll_one(pcb);
+            poll_one(pcb, tick);
             if (pcb->flags & KITE_TCPF_FREE_PENDING)
                 kite__tcp_free(pcb);
         }

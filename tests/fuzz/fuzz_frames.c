@@ -56,7 +56,7 @@ struct fuzz {
     struct kite_netif ip;
     struct kite_udp_pcb *echo;
     struct kite_udp_pcb *conn;
-    struct kite_tcp_pcb *listener;
+    struct kite_tcp_listener *listener;
     struct kite_tcp_pcb *tcp[TCP_SLOTS]; /* [0]: active open, then accepted; &tcp[i] is the arg */
     kite_time_ms now;
     uint32_t sink; /* sum of every byte sent, so each one is read (ASan) */
@@ -132,12 +132,16 @@ static void tcp_echo_recv(void *arg, struct kite_tcp_pcb *pcb, struct kite_pbuf 
     (void)kite_tcp_output(pcb);
 }
 
+static void tcp_connected(void *arg, struct kite_tcp_pcb *pcb);
+
+static const struct kite_tcp_ops conn_ops = {
+    .connected = tcp_connected, .recv = tcp_echo_recv, .err = tcp_err};
+
 static void tcp_attach(struct fuzz *f, unsigned i, struct kite_tcp_pcb *pcb)
 {
     f->tcp[i] = pcb;
     kite_tcp_arg(pcb, &f->tcp[i]);
-    kite_tcp_recv(pcb, tcp_echo_recv);
-    kite_tcp_err(pcb, tcp_err);
+    kite_tcp_set_ops(pcb, &conn_ops);
 }
 
 static enum kite_err tcp_accept(void *arg, struct kite_tcp_pcb *newpcb)
@@ -167,20 +171,26 @@ static int setup_tcp(struct fuzz *f)
     const struct kite_addr peer = KITE_ADDR_V4(KITE_IP4(192, 0, 2, 1));
     struct kite_tcp_pcb *active;
 
-    f->listener = kite_tcp_new(&f->stack);
-    if (f->listener == NULL || kite_tcp_bind(f->listener, NULL, TCP_PORT) != KITE_ERR_OK ||
-        kite_tcp_listen(f->listener, 2) != KITE_ERR_OK) {
+    static const struct kite_tcp_ops listen_ops = {.accept = tcp_accept};
+    struct kite_tcp_pcb *pcb = kite_tcp_new(&f->stack);
+    if (pcb == NULL || kite_tcp_bind(pcb, NULL, TCP_PORT) != KITE_ERR_OK) {
         return -1;
     }
-    kite_tcp_arg(f->listener, f);
-    kite_tcp_accept(f->listener, tcp_accept);
+    kite_tcp_arg(pcb, f);
+    kite_tcp_set_ops(pcb, &listen_ops);
+    f->listener = kite_tcp_listen(pcb, 2, NULL);
+    if (f->listener == NULL) {
+        return -1;
+    }
     active = kite_tcp_new(&f->stack);
     if (active == NULL || kite_tcp_bind(active, NULL, TCP_LOCAL_PORT) != KITE_ERR_OK) {
         return -1;
     }
     tcp_attach(f, 0, active);
-    kite_tcp_set_keepalive(active, 5000, 1000, 3);
-    return kite_tcp_connect(active, &peer, PEER_PORT, tcp_connected) == KITE_ERR_OK ? 0 : -1;
+    if (kite_tcp_set_keepalive(active, 5000, 1000, 3) != KITE_ERR_OK) {
+        return -1;
+    }
+    return kite_tcp_connect(active, &peer, PEER_PORT) == KITE_ERR_OK ? 0 : -1;
 }
 
 static void tcp_send(struct fuzz *f, const uint8_t *bytes, uint16_t len)
@@ -273,9 +283,7 @@ static void tcp_teardown(struct fuzz *f)
             kite_tcp_abort(pcb);
         }
     }
-    if (kite_tcp_close(f->listener) != KITE_ERR_OK) {
-        abort(); /* closing a listener needs no memory */
-    }
+    kite_tcp_listener_close(f->listener);
     f->listener = NULL;
     /* Past 2 MSL and any retransmission backoff; bounded in steps. */
     end = f->now + 2u * KITE_TCP_MSL_MS + 20u * KITE_TCP_RTO_MAX_MS;

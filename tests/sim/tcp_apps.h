@@ -107,15 +107,6 @@ static inline void tcp_app_err(void *arg, enum kite_err err)
     a->pcb = NULL;
 }
 
-static inline void tcp_app_attach(struct tcp_app *a, struct kite_tcp_pcb *pcb)
-{
-    a->pcb = pcb;
-    kite_tcp_arg(pcb, a);
-    kite_tcp_recv(pcb, tcp_app_recv);
-    kite_tcp_sent(pcb, tcp_app_sent);
-    kite_tcp_err(pcb, tcp_app_err);
-}
-
 static inline void tcp_app_connected(void *arg, struct kite_tcp_pcb *pcb)
 {
     (void)pcb;
@@ -124,9 +115,36 @@ static inline void tcp_app_connected(void *arg, struct kite_tcp_pcb *pcb)
     tcp_app_fill(a);
 }
 
+static const struct kite_tcp_ops tcp_app_ops = {
+    .connected = tcp_app_connected, .recv = tcp_app_recv, .sent = tcp_app_sent, .err = tcp_app_err};
+
+static inline void tcp_app_attach(struct tcp_app *a, struct kite_tcp_pcb *pcb)
+{
+    a->pcb = pcb;
+    kite_tcp_arg(pcb, a);
+    kite_tcp_set_ops(pcb, &tcp_app_ops);
+}
+
+/* A listener on h:port whose table and argument its connections start with. */
+static inline struct kite_tcp_listener *tcp_listen_on(struct w_host *h, uint16_t port,
+                                                      uint8_t backlog,
+                                                      const struct kite_tcp_ops *ops, void *arg)
+{
+    struct kite_tcp_pcb *pcb = kite_tcp_new(&h->stack);
+    assert_non_null(pcb);
+    assert_int_equal(kite_tcp_bind(pcb, NULL, port), KITE_ERR_OK);
+    kite_tcp_arg(pcb, arg);
+    kite_tcp_set_ops(pcb, ops);
+    enum kite_err err;
+    struct kite_tcp_listener *l = kite_tcp_listen(pcb, backlog, &err);
+    assert_int_equal(err, KITE_ERR_OK);
+    assert_non_null(l);
+    return l;
+}
+
 /* The server side: one listener, accepting into a single tcp_app. */
 struct tcp_server {
-    struct kite_tcp_pcb *listener;
+    struct kite_tcp_listener *listener;
     struct tcp_app *app; /* next accepted connection goes here */
     unsigned accepted;
 };
@@ -146,12 +164,8 @@ static inline enum kite_err tcp_server_accept(void *arg, struct kite_tcp_pcb *pc
 static inline void tcp_server_start(struct tcp_server *s, struct w_host *h, uint16_t port,
                                     uint8_t backlog)
 {
-    s->listener = kite_tcp_new(&h->stack);
-    assert_non_null(s->listener);
-    assert_int_equal(kite_tcp_bind(s->listener, NULL, port), KITE_ERR_OK);
-    assert_int_equal(kite_tcp_listen(s->listener, backlog), KITE_ERR_OK);
-    kite_tcp_arg(s->listener, s);
-    kite_tcp_accept(s->listener, tcp_server_accept);
+    static const struct kite_tcp_ops ops = {.accept = tcp_server_accept};
+    s->listener = tcp_listen_on(h, port, backlog, &ops, s);
 }
 
 static inline void tcp_app_init(struct tcp_app *a, uint64_t to_send, uint8_t tx_seed,
@@ -170,7 +184,7 @@ static inline void tcp_app_connect(struct tcp_app *a, struct w_host *h, uint32_t
     assert_non_null(pcb);
     tcp_app_attach(a, pcb);
     struct kite_addr addr = KITE_ADDR_V4(dst);
-    assert_int_equal(kite_tcp_connect(pcb, &addr, port, tcp_app_connected), KITE_ERR_OK);
+    assert_int_equal(kite_tcp_connect(pcb, &addr, port), KITE_ERR_OK);
 }
 
 struct tcp_pair_done {

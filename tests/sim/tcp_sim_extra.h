@@ -83,19 +83,22 @@ static inline void tsx_assert_idle(const struct w_world *w)
 static inline unsigned tsx_count_state(const struct kite_stack *s, enum kite_tcp_state st)
 {
     unsigned n = 0;
-    const struct kite_tcp_pcb *lists[] = {s->tcp.active, s->tcp.listens, s->tcp.bound};
-    for (unsigned l = 0; l < 3; l++) {
+    const struct kite_tcp_pcb *lists[] = {s->tcp.active, s->tcp.bound};
+    for (unsigned l = 0; l < 2; l++) {
         for (const struct kite_tcp_pcb *p = lists[l]; p != NULL; p = p->next)
             n += kite_tcp_get_state(p) == st;
     }
+    if (st == KITE_TCP_LISTEN) /* listeners are a type of their own */
+        for (const struct kite_tcp_listener *l = s->tcp.listeners; l != NULL; l = l->next)
+            n++;
     return n;
 }
 
 /* Print every TCP pcb of a stack (for failure diagnostics). */
 static inline void tsx_dump(const char *tag, const struct kite_stack *s)
 {
-    const struct kite_tcp_pcb *lists[] = {s->tcp.active, s->tcp.listens, s->tcp.bound};
-    for (unsigned l = 0; l < 3; l++) {
+    const struct kite_tcp_pcb *lists[] = {s->tcp.active, s->tcp.bound};
+    for (unsigned l = 0; l < 2; l++) {
         for (const struct kite_tcp_pcb *p = lists[l]; p != NULL; p = p->next)
             fprintf(stderr,
                     "  %s: %u->%u %s una %u nxt %u max %u wnd %u cwnd %u queued %u "
@@ -192,7 +195,7 @@ static inline void tsx_seqmon_tap(void *ctx, const struct kite_netif *netif,
 #define TSX_MAX_CONNS 16
 
 struct tsx_server {
-    struct kite_tcp_pcb *listener;
+    struct kite_tcp_listener *listener;
     struct tcp_app *apps; /* apps[0..napps) take accepted connections in order */
     unsigned napps, accepted, refused;
 };
@@ -207,10 +210,17 @@ static inline void tsx_app_poll(void *arg, struct kite_tcp_pcb *pcb)
     tcp_app_fill(arg);
 }
 
+static const struct kite_tcp_ops tsx_app_ops = {.connected = tcp_app_connected,
+                                                .recv = tcp_app_recv,
+                                                .sent = tcp_app_sent,
+                                                .err = tcp_app_err,
+                                                .poll = tsx_app_poll,
+                                                .poll_interval_ms = TSX_POLL_MS};
+
 static inline void tsx_app_connect(struct tcp_app *a, struct w_host *h, uint32_t dst, uint16_t port)
 {
     tcp_app_connect(a, h, dst, port);
-    kite_tcp_poll(a->pcb, tsx_app_poll, TSX_POLL_MS);
+    kite_tcp_set_ops(a->pcb, &tsx_app_ops);
 }
 
 static inline enum kite_err tsx_server_accept(void *arg, struct kite_tcp_pcb *pcb)
@@ -222,7 +232,7 @@ static inline enum kite_err tsx_server_accept(void *arg, struct kite_tcp_pcb *pc
     }
     struct tcp_app *a = &s->apps[s->accepted++];
     tcp_app_attach(a, pcb);
-    kite_tcp_poll(pcb, tsx_app_poll, TSX_POLL_MS);
+    kite_tcp_set_ops(pcb, &tsx_app_ops);
     a->connected = true;
     tcp_app_fill(a);
     return KITE_ERR_OK;
@@ -234,18 +244,14 @@ static inline void tsx_server_start(struct tsx_server *s, struct w_host *h, uint
     memset(s, 0, sizeof *s);
     s->apps = apps;
     s->napps = napps;
-    s->listener = kite_tcp_new(&h->stack);
-    assert_non_null(s->listener);
-    assert_int_equal(kite_tcp_bind(s->listener, NULL, port), KITE_ERR_OK);
-    assert_int_equal(kite_tcp_listen(s->listener, backlog), KITE_ERR_OK);
-    kite_tcp_arg(s->listener, s);
-    kite_tcp_accept(s->listener, tsx_server_accept);
+    static const struct kite_tcp_ops ops = {.accept = tsx_server_accept};
+    s->listener = tcp_listen_on(h, port, backlog, &ops, s);
 }
 
-static inline void tsx_listener_close(struct kite_tcp_pcb **listener)
+static inline void tsx_listener_close(struct kite_tcp_listener **listener)
 {
     if (*listener != NULL)
-        assert_int_equal(kite_tcp_close(*listener), KITE_ERR_OK);
+        kite_tcp_listener_close(*listener);
     *listener = NULL;
 }
 

@@ -6,7 +6,7 @@
 static void free_listener(struct tcp_server *s)
 {
     if (s->listener != NULL)
-        kite_tcp_close(s->listener);
+        kite_tcp_listener_close(s->listener);
     s->listener = NULL;
 }
 

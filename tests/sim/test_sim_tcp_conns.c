@@ -91,7 +91,7 @@ static void bind_connect(struct tcp_app *a, struct w_host *h, uint16_t lport, ui
     tcp_app_attach(a, pcb);
     assert_int_equal(kite_tcp_bind(pcb, NULL, lport), KITE_ERR_OK);
     struct kite_addr addr = KITE_ADDR_V4(dst);
-    assert_int_equal(kite_tcp_connect(pcb, &addr, dport, tcp_app_connected), KITE_ERR_OK);
+    assert_int_equal(kite_tcp_connect(pcb, &addr, dport), KITE_ERR_OK);
 }
 
 static void simultaneous_open(uint64_t seed, struct kite_simlink_config cfg)

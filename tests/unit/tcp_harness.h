@@ -95,7 +95,7 @@ struct th {
     unsigned nconns;
 
     /* Application side (callbacks record here). */
-    struct kite_tcp_pcb *listener;
+    struct kite_tcp_listener *listener;
     struct kite_tcp_pcb *pcb; /* last accepted or connected pcb, NULL after err */
     struct kite_tcp_pcb *accepted[TH_MAX_CONNS];
     unsigned accepts, connects, errs, fins, recvs, polls;
@@ -169,13 +169,25 @@ static inline void th_on_poll(void *arg, struct kite_tcp_pcb *pcb)
     t->polls++;
 }
 
+static const struct kite_tcp_ops th_ops = {.accept = th_on_accept,
+                                           .connected = th_on_connected,
+                                           .recv = th_on_recv,
+                                           .sent = th_on_sent,
+                                           .err = th_on_err};
+
+/* The same with the poll callback every 500 ms. */
+static const struct kite_tcp_ops th_ops_poll = {.accept = th_on_accept,
+                                                .connected = th_on_connected,
+                                                .recv = th_on_recv,
+                                                .sent = th_on_sent,
+                                                .err = th_on_err,
+                                                .poll = th_on_poll,
+                                                .poll_interval_ms = 500};
+
 static inline void th_callbacks(struct th *t, struct kite_tcp_pcb *pcb)
 {
     kite_tcp_arg(pcb, t);
-    kite_tcp_accept(pcb, th_on_accept);
-    kite_tcp_recv(pcb, th_on_recv);
-    kite_tcp_sent(pcb, th_on_sent);
-    kite_tcp_err(pcb, th_on_err);
+    kite_tcp_set_ops(pcb, &th_ops);
 }
 
 /* ---- Fixture ----------------------------------------------------------------- */
@@ -216,7 +228,15 @@ static inline int th_setup(void **state)
     return 0;
 }
 
+/* TCP objects in use: connections and listeners (a pool each). */
 static inline unsigned th_pcbs_used(const struct th *t)
+{
+    return kite_stack_pool(&t->stack, KITE_POOL_TCP_PCB)->used +
+           kite_stack_pool(&t->stack, KITE_POOL_TCP_LISTEN)->used;
+}
+
+/* Connection pcbs only (the pool a SYN flood would drain). */
+static inline unsigned th_conns_used(const struct th *t)
 {
     return kite_stack_pool(&t->stack, KITE_POOL_TCP_PCB)->used;
 }
@@ -534,11 +554,14 @@ static inline unsigned th_pending(const struct th *t)
 
 static inline void th_listen(struct th *t, uint8_t backlog)
 {
-    t->listener = kite_tcp_new(&t->stack);
+    struct kite_tcp_pcb *pcb = kite_tcp_new(&t->stack);
+    assert_non_null(pcb);
+    th_callbacks(t, pcb);
+    assert_int_equal(kite_tcp_bind(pcb, NULL, TH_PORT), KITE_ERR_OK);
+    enum kite_err err;
+    t->listener = kite_tcp_listen(pcb, backlog, &err);
+    assert_int_equal(err, KITE_ERR_OK);
     assert_non_null(t->listener);
-    th_callbacks(t, t->listener);
-    assert_int_equal(kite_tcp_bind(t->listener, NULL, TH_PORT), KITE_ERR_OK);
-    assert_int_equal(kite_tcp_listen(t->listener, backlog), KITE_ERR_OK);
 }
 
 /* Peer SYN -> our SYN-ACK (checked); leaves the child in SYN_RECEIVED. */
@@ -578,7 +601,7 @@ static inline struct kite_tcp_pcb *th_connect_start(struct th *t)
     th_callbacks(t, pcb);
     struct kite_addr peer = KITE_ADDR_V4(TH_PEER);
     t->c.dport = 0; /* learned from our SYN */
-    assert_int_equal(kite_tcp_connect(pcb, &peer, TH_PEER_PORT, th_on_connected), KITE_ERR_OK);
+    assert_int_equal(kite_tcp_connect(pcb, &peer, TH_PEER_PORT), KITE_ERR_OK);
     return pcb;
 }
 
@@ -602,7 +625,7 @@ static inline void th_cleanup(struct th *t)
         t->pcb = NULL;
     }
     if (t->listener != NULL) {
-        assert_int_equal(kite_tcp_close(t->listener), KITE_ERR_OK);
+        kite_tcp_listener_close(t->listener);
         t->listener = NULL;
     }
     th_drain(t);

@@ -29,15 +29,17 @@ static void test_tcp_over_loopback(void **state)
     tcp_app_init(&c, 300000, 1, 2);
     tcp_app_init(&sv, 300000, 2, 1);
     srv.app = &sv;
-    srv.listener = kite_tcp_new(s);
-    assert_int_equal(kite_tcp_bind(srv.listener, NULL, 80), KITE_ERR_OK);
-    assert_int_equal(kite_tcp_listen(srv.listener, 2), KITE_ERR_OK);
-    kite_tcp_arg(srv.listener, &srv);
-    kite_tcp_accept(srv.listener, tcp_server_accept);
+    static const struct kite_tcp_ops listen_ops = {.accept = tcp_server_accept};
+    struct kite_tcp_pcb *lp = kite_tcp_new(s);
+    assert_int_equal(kite_tcp_bind(lp, NULL, 80), KITE_ERR_OK);
+    kite_tcp_arg(lp, &srv);
+    kite_tcp_set_ops(lp, &listen_ops);
+    srv.listener = kite_tcp_listen(lp, 2, NULL);
+    assert_non_null(srv.listener);
     struct kite_tcp_pcb *pcb = kite_tcp_new(s);
     tcp_app_attach(&c, pcb);
     struct kite_addr a = KITE_ADDR_V4(KITE_IP4(127, 0, 0, 1));
-    assert_int_equal(kite_tcp_connect(pcb, &a, 80, tcp_app_connected), KITE_ERR_OK);
+    assert_int_equal(kite_tcp_connect(pcb, &a, 80), KITE_ERR_OK);
     kite_time_ms now = 0;
     run_until_idle(s, &now, &c, &sv);
     assert_true(c.closed && sv.closed);
@@ -48,7 +50,7 @@ static void test_tcp_over_loopback(void **state)
 #if KITE_PBUF_POOL_COUNT * KITE_PBUF_POOL_BUFSIZE < 2 * 300000
     assert_true(s->stats.tcp.write_blocked > 0); /* the pool reserve pushed back */
 #endif
-    kite_tcp_close(srv.listener);
+    kite_tcp_listener_close(srv.listener);
     kite_stack_poll(s, now + 2 * KITE_TCP_MSL_MS + 1);
     assert_true(kite_stack_next_deadline(s) == KITE_TIME_NEVER);
     kite_loopif_remove(&lo);

@@ -40,11 +40,12 @@ static void syn_flood_leaves_listener_open(void **state)
 {
     struct th *t = *state;
     th_listen(t, 4);
-    struct kite_tcp_pcb *l2 = kite_tcp_new(&t->stack);
+    struct kite_tcp_pcb *p2 = kite_tcp_new(&t->stack);
+    assert_non_null(p2);
+    th_callbacks(t, p2);
+    assert_int_equal(kite_tcp_bind(p2, NULL, 81), KITE_ERR_OK);
+    struct kite_tcp_listener *l2 = kite_tcp_listen(p2, 4, NULL);
     assert_non_null(l2);
-    th_callbacks(t, l2);
-    assert_int_equal(kite_tcp_bind(l2, NULL, 81), KITE_ERR_OK);
-    assert_int_equal(kite_tcp_listen(l2, 4), KITE_ERR_OK);
     syn_flood(t, 300, TH_PORT);
     syn_flood(t, 300, 81);
     assert_true(t->stack.stats.tcp.syn_cookies_sent >= 600u - 2u * 4u);
@@ -62,7 +63,7 @@ static void syn_flood_leaves_listener_open(void **state)
     kite_tcp_abort(t->accepted[0]);
     kite_tcp_abort(t->accepted[1]);
     t->pcb = NULL;
-    assert_int_equal(kite_tcp_close(l2), KITE_ERR_OK);
+    kite_tcp_listener_close(l2);
     abort_half_open(t);
     th_cleanup(t);
 }
@@ -73,8 +74,8 @@ static void cookie_ack_evicts_oldest_half_open(void **state)
 {
     struct th *t = *state;
     th_listen(t, 255);
-    syn_flood(t, KITE_TCP_PCB_COUNT - 1u, TH_PORT); /* listener + flood fill the pool */
-    assert_int_equal(th_pcbs_used(t), KITE_TCP_PCB_COUNT);
+    syn_flood(t, KITE_TCP_PCB_COUNT, TH_PORT); /* half-open connections fill the pool */
+    assert_int_equal(th_conns_used(t), KITE_TCP_PCB_COUNT);
     th_send_syn(t, &t->c, KITE_TCP_SYN);
     th_expect(t, KITE_TCP_SYN | KITE_TCP_ACK);
     assert_int_equal(t->stack.stats.tcp.syn_cookies_sent, 1);

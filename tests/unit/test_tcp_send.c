@@ -54,9 +54,10 @@ static uint32_t establish_segs(struct th *t, uint32_t n, uint32_t m)
     t->c.syn_mss = (uint16_t)m;
     th_listen(t, 4);
     uint32_t snd = n * m > TH_SND_BUF ? n * m : TH_SND_BUF;
-    assert_int_equal(kite_tcp_set_buffers(t->listener, snd, TH_RCV_BUF), KITE_ERR_OK);
+    assert_int_equal(kite_tcp_listener_set_buffers(t->listener, snd, TH_RCV_BUF), KITE_ERR_OK);
     th_accept_c(t, &t->c);
-    return snd;
+    /* Buffer sizes are kept in KITE_TCP_BUF_UNIT units, rounded up. */
+    return (snd + KITE_TCP_BUF_UNIT - 1u) / KITE_TCP_BUF_UNIT * KITE_TCP_BUF_UNIT;
 }
 
 static void segments_within_mss_and_peer_window(void **state)

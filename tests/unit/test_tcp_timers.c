@@ -9,7 +9,7 @@ static void keepalive_probes_then_timeout(void **state)
     struct th *t = *state;
     struct kite_tcp_pcb *pcb = th_establish(t);
     kite_time_ms t0 = t->stack.now;
-    kite_tcp_set_keepalive(pcb, 10000, 1000, 3);
+    assert_int_equal(kite_tcp_set_keepalive(pcb, 10000, 1000, 3), KITE_ERR_OK);
     th_advance_to(t, t0 + 10000 - 1);
     th_expect_none(t);
     for (unsigned i = 0; i < 3; i++) {
@@ -36,7 +36,7 @@ static void keepalive_answer_resets(void **state)
     struct th *t = *state;
     struct kite_tcp_pcb *pcb = th_establish(t);
     kite_time_ms t0 = t->stack.now;
-    kite_tcp_set_keepalive(pcb, 10000, 1000, 2);
+    assert_int_equal(kite_tcp_set_keepalive(pcb, 10000, 1000, 2), KITE_ERR_OK);
     th_advance_to(t, t0 + 10000);
     th_expect(t, KITE_TCP_ACK);
     th_advance_to(t, t0 + 10500);
@@ -57,7 +57,7 @@ static void keepalive_answer_resets(void **state)
     th_expect(t, KITE_TCP_ACK);
     assert_int_equal(kite_tcp_get_state(pcb), KITE_TCP_ESTABLISHED);
     /* Switched off: no more probes, no deadline left. */
-    kite_tcp_set_keepalive(pcb, 0, 0, 0);
+    assert_int_equal(kite_tcp_set_keepalive(pcb, 0, 0, 0), KITE_ERR_OK);
     th_run(t, 100000);
     th_expect_none(t);
     assert_int_equal(kite_stack_next_deadline(&t->stack), KITE_TIME_NEVER);
@@ -81,14 +81,14 @@ static void poll_callback_interval(void **state)
     struct th *t = *state;
     struct kite_tcp_pcb *pcb = th_establish(t);
     kite_time_ms t0 = t->stack.now;
-    kite_tcp_poll(pcb, th_on_poll, 500);
+    kite_tcp_set_ops(pcb, &th_ops_poll);
     th_advance_to(t, t0 + 499);
     assert_int_equal(t->polls, 0);
     th_advance_to(t, t0 + 500);
     assert_int_equal(t->polls, 1);
     th_advance_to(t, t0 + 1000);
     assert_int_equal(t->polls, 2);
-    kite_tcp_poll(pcb, NULL, 0);
+    kite_tcp_set_ops(pcb, &th_ops);
     th_run(t, 5000);
     assert_int_equal(t->polls, 2);
     th_expect_none(t);

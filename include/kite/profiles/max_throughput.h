@@ -13,4 +13,6 @@
 #define KITE_TCP_DELACK_MS 40u
 #define KITE_TCP_CUBIC 1
 #define KITE_CHECKS 0
+#define KITE_TCP_LISTEN_COUNT 16
+#define KITE_TCP_BUF_UNIT 64u /* buffers up to 4 MiB */
 #endif

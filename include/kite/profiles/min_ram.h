@@ -15,4 +15,6 @@
 #define KITE_TCP_MSS_MAX 536 /* segments fit one small buffer (lwIP's TCP_MSS) */
 #define KITE_ARP_TABLE_SIZE 4
 #define KITE_ARP_QUEUE_LEN 1
+#define KITE_TCP_LISTEN_COUNT 2
+#define KITE_TCP_KEEPALIVE_SETS 2
 #endif
