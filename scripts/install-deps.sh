@@ -6,7 +6,7 @@
 set -eu
 
 PACKAGES="cmake gcc clang clang-format libcmocka-dev libclang-rt-14-dev tshark arping socat
-netcat-openbsd iputils-ping iproute2 curl iperf python3
+netcat-openbsd iputils-ping iproute2 curl iperf python3 nftables
 gcc-arm-none-eabi libnewlib-arm-none-eabi binutils"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

@@ -245,6 +245,13 @@
 #define KITE_TCP_INIT_CWND 10u
 #endif
 
+/** Explicit Congestion Notification (RFC 3168): 1 builds it. Connections a
+ * listener accepts use it when the peer asks (as Linux and FreeBSD do by
+ * default); an active open asks for it after kite_tcp_set_ecn(pcb, true). */
+#ifndef KITE_TCP_ECN
+#define KITE_TCP_ECN 1
+#endif
+
 /** Challenge ACKs per connection per second, on average: each second draws from [L/2, 3L/2) (RFC
  * 5961 7). */
 #ifndef KITE_TCP_CHALLENGE_ACK_LIMIT

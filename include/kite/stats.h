@@ -40,7 +40,7 @@
 #define KITE_STATS_TCP(X)                                                      \
     X(rx) X(tx) X(retransmits) X(fast_retransmits) X(rto_timeouts) X(active_opens) \
     X(passive_opens) X(established) X(resets_sent) X(resets_rx) X(challenge_acks) \
-    X(challenge_acks_limited) X(syn_cookies_sent) X(syn_cookies_ok) X(tw_recycled) X(half_open_evicted) X(idle_restarts) X(loss_block_none) \
+    X(challenge_acks_limited) X(syn_cookies_sent) X(syn_cookies_ok) X(tw_recycled) X(half_open_evicted) X(idle_restarts) X(loss_block_none) X(ecn_ce_rx) X(ecn_reductions) \
     X(ooo_queued) X(dup_acks) X(sack_recoveries) X(keepalive_drops) X(persist_probes) X(write_blocked) X(ooo_reclaimed) \
     X(drop_short) X(drop_bad_checksum) X(drop_malformed) X(drop_bad_addr) X(drop_no_pcb) \
     X(drop_out_of_window) X(drop_paws) X(drop_bad_ack) X(drop_no_mem) X(drop_ooo_full) \

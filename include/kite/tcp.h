@@ -134,6 +134,9 @@ void kite_tcp_set_nodelay(struct kite_tcp_pcb *pcb, bool nodelay);
  */
 enum kite_err kite_tcp_set_keepalive(struct kite_tcp_pcb *pcb, uint32_t idle_ms,
                                      uint32_t interval_ms, uint8_t count);
+/** Ask for ECN (RFC 3168) when this pcb connects (before kite_tcp_connect).
+ *  KITE_ERR_VAL when kite was built without it (KITE_TCP_ECN 0). */
+enum kite_err kite_tcp_set_ecn(struct kite_tcp_pcb *pcb, bool on);
 /** Send/receive buffer sizes in bytes (before connect/listen), rounded up to
  *  KITE_TCP_BUF_UNIT. */
 enum kite_err kite_tcp_set_buffers(struct kite_tcp_pcb *pcb, uint32_t snd, uint32_t rcv);

@@ -41,6 +41,10 @@ struct kite_pbuf;
 #define KITE_TCPF_RTO_3S (1u << 19) /* SYN retransmitted: 3 s RTO until a sample (RFC 6298 5.7) */
 #define KITE_TCPF_CUBIC_EPOCH (1u << 20) /* the loss block's CUBIC epoch is running */
 #define KITE_TCPF_CHILD (1u << 21)       /* u.listener is set: a child not yet accepted */
+#define KITE_TCPF_ECN_WANT (1u << 22)    /* ask for ECN in our SYN (RFC 3168 6.1.1) */
+#define KITE_TCPF_ECN (1u << 23)         /* ECN negotiated */
+#define KITE_TCPF_ECN_ECE (1u << 24)     /* CE seen: set ECE on ACKs until a CWR arrives */
+#define KITE_TCPF_ECN_CWR (1u << 25)     /* window reduced for ECE: set CWR on new data */
 
 /* A range of sequence space the peer reported received (RFC 2018), sorted. */
 struct kite_tcp_sacked {

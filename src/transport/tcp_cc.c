@@ -230,6 +230,25 @@ bool kite__tcp_cc_enter_recovery(struct kite_tcp_pcb *pcb)
     return true;
 }
 
+void kite__tcp_cc_ecn(struct kite_tcp_pcb *pcb)
+{
+    /* RFC 3168 6.1.2: at most once per window of data, as for a loss, and
+     * never while a loss is being recovered (that reduced cwnd already). */
+    if ((pcb->flags & KITE_TCPF_IN_RECOVERY) || !kite__tcp_recovery_allowed(pcb))
+        return;
+    struct kite_tcp_loss *l = kite__tcp_loss(pcb);
+    if (l == NULL && (pcb->flags & KITE_TCPF_ECN_CWR))
+        return; /* no block for the recovery point: once per CWR sent */
+    if (l != NULL) {
+        loss_seen(pcb, l);
+        l->recover = pcb->snd_max;
+    }
+    pcb->ssthresh = reduced_window(pcb);
+    pcb->cwnd = pcb->ssthresh;
+    pcb->flags |= KITE_TCPF_ECN_CWR;
+    pcb->stack->stats.tcp.ecn_reductions++;
+}
+
 void kite__tcp_cc_exit_recovery(struct kite_tcp_pcb *pcb)
 {
     pcb->flags &= (uint32_t)~KITE_TCPF_IN_RECOVERY;

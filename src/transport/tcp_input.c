@@ -50,6 +50,7 @@ static bool parse_segment(struct kite_stack *stack, struct kite_pbuf *p,
     seg->data_len = p != NULL ? p->tot_len : 0;
     seg->len = seg->data_len + ((seg->hdr.flags & KITE_TCP_SYN) ? 1u : 0u) +
                ((seg->hdr.flags & KITE_TCP_FIN) ? 1u : 0u);
+    seg->ecn = rx->tos & TCP_ECN_MASK;
     seg->src = rx->src;
     seg->dst = rx->dst;
     seg->netif = rx->netif;
@@ -81,6 +82,13 @@ void kite__tcp_apply_syn_options(struct kite_tcp_pcb *pcb, const struct kite_tcp
     kite__tcp_cc_init(pcb);
 }
 
+/* RFC 3168 6.1.1: a SYN asks for ECN with both ECE and CWR set. */
+static bool ecn_requested(const struct kite_tcp_repr *syn)
+{
+    return KITE_TCP_ECN &&
+           (syn->flags & (KITE_TCP_ECE | KITE_TCP_CWR)) == (KITE_TCP_ECE | KITE_TCP_CWR);
+}
+
 /* ---- SYN cookies (RFC 4987 3.6) -------------------------------------------
  *
  * The cookie is our ISN: 5 bits of a 64 s clock, 3 bits choosing the MSS,
@@ -96,6 +104,7 @@ static const uint16_t cookie_mss[8] = {216, 536, 1024, 1220, 1360, 1400, 1440, 1
 #define COOKIE_TS_MASK ((1u << COOKIE_TS_BITS) - 1u)
 #define COOKIE_NO_WSCALE 15u
 #define COOKIE_SACK 0x10u
+#define COOKIE_ECN 0x20u
 
 /* What a valid cookie ACK tells about the handshake. */
 struct cookie {
@@ -103,6 +112,7 @@ struct cookie {
     bool ts;
     uint8_t wscale; /* the peer's shift, COOKIE_NO_WSCALE without scaling */
     bool sack;
+    bool ecn;
 };
 
 static uint32_t cookie_hash(struct kite_stack *stack, const struct tcp_seg *seg, uint32_t t,
@@ -131,6 +141,8 @@ static uint32_t cookie_tsval(struct kite_stack *stack, const struct tcp_seg *seg
     uint32_t bits = (syn->opts & KITE_TCP_HAS_WSCALE) ? syn->wscale : COOKIE_NO_WSCALE;
     if (syn->opts & KITE_TCP_HAS_SACK_PERM)
         bits |= COOKIE_SACK;
+    if (ecn_requested(syn))
+        bits |= COOKIE_ECN;
     uint32_t now = cookie_ts_now(stack, seg);
     uint32_t v = (now & ~COOKIE_TS_MASK) | bits;
     return seq_gt(v, now) ? v - (1u << COOKIE_TS_BITS) : v;
@@ -177,6 +189,8 @@ static void send_cookie(struct kite_stack *stack, const struct kite_tcp_listener
         }
         if (syn->opts & KITE_TCP_HAS_SACK_PERM)
             h.opts |= KITE_TCP_HAS_SACK_PERM;
+        if (ecn_requested(syn))
+            h.flags |= KITE_TCP_ECE; /* RFC 3168 6.1.1, kept in TSval too */
     }
     if (kite__tcp_send_bare(stack, seg->dst, seg->src, &h))
         stack->stats.tcp.syn_cookies_sent++;
@@ -192,6 +206,7 @@ static bool cookie_ts_options(struct kite_stack *stack, const struct tcp_seg *se
     c->ts = true;
     c->wscale = (uint8_t)(ecr & 15u);
     c->sack = (ecr & COOKIE_SACK) != 0;
+    c->ecn = (ecr & COOKIE_ECN) != 0;
     return c->wscale == COOKIE_NO_WSCALE || c->wscale <= KITE_TCP_MAX_WSCALE;
 }
 
@@ -209,6 +224,7 @@ static bool check_cookie(struct kite_stack *stack, const struct tcp_seg *seg, st
     c->ts = false;
     c->wscale = COOKIE_NO_WSCALE;
     c->sack = false;
+    c->ecn = false;
     if (seg->hdr.opts & KITE_TCP_HAS_TIMESTAMP)
         return cookie_ts_options(stack, seg, c);
     return true;
@@ -284,6 +300,8 @@ static void listen_syn(struct kite_tcp_listener *listener, const struct tcp_seg 
         return;
     }
     kite__tcp_apply_syn_options(pcb, &seg->hdr);
+    if (ecn_requested(&seg->hdr))
+        pcb->flags |= KITE_TCPF_ECN; /* RFC 3168 6.1.1: answered with ECE in the SYN-ACK */
     start_receiving(pcb, seg);
     kite__tcp_set_state(pcb, KITE_TCP_SYN_RECEIVED);
     stack->stats.tcp.passive_opens++;
@@ -307,6 +325,8 @@ static void apply_cookie(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg,
     }
     if (c->sack)
         pcb->flags |= KITE_TCPF_SACK;
+    if (c->ecn)
+        pcb->flags |= KITE_TCPF_ECN;
     if (c->ts) {
         pcb->flags |= KITE_TCPF_TS;
         pcb->t.ts.recent = seg->hdr.ts_val;
@@ -403,6 +423,9 @@ static void syn_sent_input(struct kite_tcp_pcb *pcb, struct tcp_seg *seg)
         return;
     }
     kite__tcp_apply_syn_options(pcb, &seg->hdr);
+    /* RFC 3168 6.1.1: ECN only if we asked and the SYN-ACK has ECE without CWR. */
+    if ((pcb->flags & KITE_TCPF_ECN_WANT) && (f & (KITE_TCP_ECE | KITE_TCP_CWR)) == KITE_TCP_ECE)
+        pcb->flags |= KITE_TCPF_ECN;
     start_receiving(pcb, seg);
     if (f & KITE_TCP_ACK) {
         syn_sent_established(pcb, seg);

@@ -135,6 +135,29 @@ static void finish_header(struct kite_tcp_pcb *pcb, struct kite_pbuf *p, struct 
     kite_put_be16(p->payload + 16, (uint16_t)~kite_cksum_fold(sum));
 }
 
+#if KITE_TCP_ECN
+/* RFC 3168 6.1: the ECN flags of a segment, and ECT(0) on new data only (not
+ * on SYNs, pure ACKs or retransmissions, 6.1.4-6.1.5). */
+static uint8_t ecn_flags(const struct kite_tcp_pcb *pcb, bool syn, uint32_t seq, uint32_t len,
+                         uint8_t *tos)
+{
+    if (syn) {
+        if (pcb->state == KITE_TCP_SYN_SENT)
+            return (pcb->flags & KITE_TCPF_ECN_WANT) ? KITE_TCP_ECE | KITE_TCP_CWR : 0;
+        return (pcb->flags & KITE_TCPF_ECN) ? KITE_TCP_ECE : 0; /* SYN-ACK */
+    }
+    if (!(pcb->flags & KITE_TCPF_ECN))
+        return 0;
+    uint8_t f = (pcb->flags & KITE_TCPF_ECN_ECE) ? KITE_TCP_ECE : 0;
+    if (len > 0 && !seq_lt(seq, pcb->snd_max)) {
+        *tos = TCP_ECN_ECT0;
+        if (pcb->flags & KITE_TCPF_ECN_CWR)
+            f |= KITE_TCP_CWR;
+    }
+    return f;
+}
+#endif
+
 /* Build and send one segment. Every segment but the first SYN carries an ACK. */
 static enum kite_err send_segment(struct kite_tcp_pcb *pcb, uint8_t flags, uint32_t seq,
                                   uint32_t data_off, uint32_t len)
@@ -143,6 +166,10 @@ static enum kite_err send_segment(struct kite_tcp_pcb *pcb, uint8_t flags, uint3
     bool syn = (flags & KITE_TCP_SYN) != 0;
     if (pcb->state != KITE_TCP_SYN_SENT)
         flags |= KITE_TCP_ACK;
+    uint8_t tos = 0;
+#if KITE_TCP_ECN
+    flags |= ecn_flags(pcb, syn, seq, len, &tos);
+#endif
     struct kite_tcp_repr h = {
         .src_port = pcb->local_port, .dst_port = pcb->remote_port, .seq = seq, .flags = flags};
     h.ack = (flags & KITE_TCP_ACK) ? pcb->rcv_nxt : 0;
@@ -160,11 +187,13 @@ static enum kite_err send_segment(struct kite_tcp_pcb *pcb, uint8_t flags, uint3
         copy_from_queue(pcb, p, data_off, len);
     finish_header(pcb, p, &h);
     enum kite_err err = kite__ipv4_output(stack, p, pcb->local_ip.u.v4, pcb->remote_ip.u.v4,
-                                          KITE_IP_PROTO_TCP, KITE_IPV4_DEFAULT_TTL, 0);
+                                          KITE_IP_PROTO_TCP, KITE_IPV4_DEFAULT_TTL, tos);
     kite_pbuf_free(stack, p);
     if (err != KITE_ERR_OK)
         return err;
     stack->stats.tcp.tx++;
+    if (flags & KITE_TCP_CWR)
+        pcb->flags &= (uint32_t)~KITE_TCPF_ECN_CWR;
     if (len > 0) {
         pcb->last_data_tx = (uint32_t)stack->now;
         pcb->flags |= KITE_TCPF_DATA_SENT;

@@ -502,6 +502,19 @@ enum kite_err kite_tcp_set_keepalive(struct kite_tcp_pcb *pcb, uint32_t idle_ms,
     return KITE_ERR_OK;
 }
 
+enum kite_err kite_tcp_set_ecn(struct kite_tcp_pcb *pcb, bool on)
+{
+    if (!KITE_TCP_ECN)
+        return KITE_ERR_VAL;
+    if (pcb->state != KITE_TCP_CLOSED)
+        return KITE_ERR_ISCONN;
+    if (on)
+        pcb->flags |= KITE_TCPF_ECN_WANT;
+    else
+        pcb->flags &= (uint32_t)~KITE_TCPF_ECN_WANT;
+    return KITE_ERR_OK;
+}
+
 static enum kite_err check_buffers(uint32_t snd, uint32_t rcv)
 {
     uint32_t most = 0xffffu * KITE_TCP_BUF_UNIT;

@@ -20,9 +20,15 @@ struct tcp_seg {
     struct kite_pbuf *p; /* payload only (header removed) */
     uint32_t len;        /* payload bytes + SYN + FIN: sequence space used */
     uint16_t data_len;
+    uint8_t ecn; /* the IP header's ECN field (RFC 3168 5) */
     uint32_t src, dst;
     struct kite_netif *netif;
 };
+
+/* RFC 3168 5: the ECN field of the IP header. */
+#define TCP_ECN_ECT0 0x02u
+#define TCP_ECN_CE 0x03u
+#define TCP_ECN_MASK 0x03u
 
 /* tcp_pcb.c */
 struct kite_tcp_pcb *kite__tcp_alloc(struct kite_stack *stack);
@@ -138,6 +144,8 @@ bool kite__tcp_cc_enter_recovery(struct kite_tcp_pcb *pcb);
 void kite__tcp_cc_exit_recovery(struct kite_tcp_pcb *pcb);
 void kite__tcp_cc_rto(struct kite_tcp_pcb *pcb);
 void kite__tcp_cc_idle_restart(struct kite_tcp_pcb *pcb);
+/** RFC 3168 6.1.2: an ECE answered by one window reduction per window of data. */
+void kite__tcp_cc_ecn(struct kite_tcp_pcb *pcb);
 /** The pcb's loss block, taken from the pool (or from an idle holder) if needed. */
 struct kite_tcp_loss *kite__tcp_loss(struct kite_tcp_pcb *pcb);
 void kite__tcp_loss_release(struct kite_tcp_pcb *pcb);

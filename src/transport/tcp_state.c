@@ -284,9 +284,11 @@ static void new_ack(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg)
     pcb->backoff = 0;
     pcb->dupacks = 0;
     kite__tcp_sack_ack(pcb);
+    /* RFC 3168 6.1.2: an ECN-Echo ACK never grows the window. */
+    bool ece = (pcb->flags & KITE_TCPF_ECN) && (seg->hdr.flags & KITE_TCP_ECE);
     if (pcb->flags & KITE_TCPF_IN_RECOVERY)
         recovery_ack(pcb, acked);
-    else
+    else if (!ece)
         kite__tcp_cc_ack(pcb, acked);
     if (pcb->snd_una != pcb->snd_max)
         kite__tcp_rto_restart(pcb); /* RFC 6298 5.3 */
@@ -484,6 +486,25 @@ static bool syn_received_dup_syn(struct kite_tcp_pcb *pcb, struct tcp_seg *seg)
     return true;
 }
 
+#if KITE_TCP_ECN
+/* RFC 3168 6.1.3: a CE mark is echoed with ECE on every ACK until the sender
+ * says with CWR that it reduced its window (a CWR segment can itself carry
+ * CE: cleared first, set again). An ECE on an ACK asks us to reduce ours. */
+static void ecn_input(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg)
+{
+    if (!(pcb->flags & KITE_TCPF_ECN))
+        return;
+    if (seg->hdr.flags & KITE_TCP_CWR)
+        pcb->flags &= (uint32_t)~KITE_TCPF_ECN_ECE;
+    if (seg->ecn == TCP_ECN_CE && seg->data_len > 0) {
+        pcb->stack->stats.tcp.ecn_ce_rx++;
+        pcb->flags |= KITE_TCPF_ECN_ECE | KITE_TCPF_ACK_NOW; /* tell the sender soon */
+    }
+    if ((seg->hdr.flags & KITE_TCP_ECE) && pcb->state != KITE_TCP_SYN_RECEIVED)
+        kite__tcp_cc_ecn(pcb);
+}
+#endif
+
 static bool process_control(struct kite_tcp_pcb *pcb, struct tcp_seg *seg)
 {
     if (!syn_received_dup_syn(pcb, seg) || !sequence_ok(pcb, seg))
@@ -506,6 +527,9 @@ static bool process_control(struct kite_tcp_pcb *pcb, struct tcp_seg *seg)
     update_ts_recent(pcb, seg);
     if (pcb->state == KITE_TCP_SYN_RECEIVED && !syn_received_ack(pcb, seg))
         return false;
+#if KITE_TCP_ECN
+    ecn_input(pcb, seg);
+#endif
     return handle_ack(pcb, seg);
 }
 

@@ -73,6 +73,7 @@ struct th_conn {
     uint8_t syn_wscale;
     uint8_t our_wscale; /* the shift of our window fields (0 when not negotiated) */
     bool ts;            /* the peer puts timestamps on every segment */
+    uint8_t ip_tos;     /* the IP TOS byte of its packets (ECN in the low two bits) */
     uint32_t ts_val, ts_ecr;
 };
 
@@ -318,6 +319,7 @@ static inline uint16_t th_build(const struct th_conn *c, const struct kite_tcp_r
     struct kite_ipv4_repr ip = {.total_len = (uint16_t)(KITE_IPV4_HLEN + tl),
                                 .ttl = 64,
                                 .proto = KITE_IP_PROTO_TCP,
+                                .tos = c->ip_tos,
                                 .src = c->peer_ip,
                                 .dst = c->our_ip,
                                 .id = 1};
