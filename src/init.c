@@ -7,6 +7,7 @@
 #include "kite_internal/icmp4.h"
 #include "kite_internal/ipv4.h"
 #include "kite_internal/stack.h"
+#include "kite_internal/tcp.h"
 #include "kite_internal/udp.h"
 
 enum kite_err kite_stack_init(struct kite_stack *stack, const struct kite_stack_config *cfg)

@@ -6,7 +6,8 @@
 #include <string.h>
 
 #include "kite/ipv4.h"
-#include "kite/ports.h"
+#include "kite_internal/ports.h"
+#include "kite_internal/tcp.h"
 #include "kite/siphash.h"
 #include "kite/wire/ipv4.h"
 #include "tcp_priv.h"
@@ -766,8 +767,8 @@ void kite_tcp_abort(struct kite_tcp_pcb *pcb)
 static void netif_event(struct kite_stack *stack, struct kite_netif *netif,
                         enum kite_netif_event event, uint32_t old)
 {
-    (void)event; /* removal and readdressing both take the address away */
-    if (old == 0)
+    /* Removal and readdressing take an address away; the other events don't. */
+    if ((event != KITE_NETIF_EV_ADDR_CHANGED && event != KITE_NETIF_EV_REMOVED) || old == 0)
         return;
     for (struct kite_tcp_listener *l = stack->tcp.listeners; l != NULL; l = l->next)
         if (l->local_ip.u.v4 == old)

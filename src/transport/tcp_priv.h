@@ -14,6 +14,46 @@
 #include "kite_internal/stack.h"
 #include "tcp_seq.h"
 
+/* pcb->flags */
+#define KITE_TCPF_NODELAY (1u << 0)       /* Nagle off */
+#define KITE_TCPF_ACK_NOW (1u << 1)       /* send an ACK at the end of input processing */
+#define KITE_TCPF_ACK_DELAYED (1u << 2)   /* an ACK is owed; the delayed-ACK sweep sends it */
+#define KITE_TCPF_FIN_QUEUED (1u << 3)    /* close/shutdown asked for a FIN after the data */
+#define KITE_TCPF_FIN_SENT (1u << 4)      /* the FIN occupies the sequence number after the data */
+#define KITE_TCPF_TS (1u << 5)            /* timestamps negotiated (RFC 7323) */
+#define KITE_TCPF_SACK (1u << 6)          /* SACK negotiated (RFC 2018) */
+#define KITE_TCPF_WSCALE (1u << 7)        /* window scaling negotiated (RFC 7323) */
+#define KITE_TCPF_RX_SHUT (1u << 8)       /* application shut down receiving */
+#define KITE_TCPF_CLOSED_BY_APP (1u << 9) /* application called close: free when done */
+#define KITE_TCPF_IN_RECOVERY (1u << 10)  /* fast recovery (NewReno or SACK) */
+#define KITE_TCPF_RTT_TIMING (1u << 11)   /* timing one segment (no timestamps) */
+#define KITE_TCPF_FREE_PENDING (1u << 12) /* freed from a callback: free after input */
+#define KITE_TCPF_FIN_RECEIVED (1u << 13)
+#define KITE_TCPF_ACCEPTED (1u << 14)          /* the accept callback took it */
+#define KITE_TCPF_COOKIE (1u << 15)            /* created from a SYN cookie */
+#define KITE_TCPF_CHALLENGE_STARTED (1u << 16) /* challenge holds this second's budget */
+#define KITE_TCPF_DATA_SENT (1u << 17)         /* last_data_tx is valid */
+#define KITE_TCPF_FULL_SEG (1u << 18)          /* one full-sized segment not yet acknowledged */
+#define KITE_TCPF_RTO_3S (1u << 19) /* SYN retransmitted: 3 s RTO until a sample (RFC 6298 5.7) */
+#define KITE_TCPF_CUBIC_EPOCH (1u << 20) /* the loss block's CUBIC epoch is running */
+#define KITE_TCPF_CHILD (1u << 21)       /* u.listener is set: a child not yet accepted */
+#define KITE_TCPF_ECN_WANT (1u << 22)    /* ask for ECN in our SYN (RFC 3168 6.1.1) */
+#define KITE_TCPF_ECN (1u << 23)         /* ECN negotiated */
+#define KITE_TCPF_ECN_ECE (1u << 24)     /* CE seen: set ECE on ACKs until a CWR arrives */
+#define KITE_TCPF_ECN_CWR (1u << 25)     /* window reduced for ECE: set CWR on new data */
+
+/* The one timer a connection may have pending (they exclude each other:
+ * retransmission while something is in flight, persist while the peer's
+ * window is shut, keepalive while idle, TIME_WAIT at the end). Delayed ACKs
+ * and the poll callback are served by stack-wide sweeps. */
+enum kite_tcp_timer_kind {
+    KITE_TCPT_NONE,
+    KITE_TCPT_REXMIT,
+    KITE_TCPT_PERSIST,
+    KITE_TCPT_KEEPALIVE,
+    KITE_TCPT_TIMEWAIT, /* TIME_WAIT, or FIN_WAIT_2 after close */
+};
+
 /* A parsed incoming segment. */
 struct tcp_seg {
     struct kite_tcp_repr hdr;
