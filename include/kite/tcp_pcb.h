@@ -89,7 +89,7 @@ struct kite_tcp_pcb {
     uint32_t deadline;     /* of the pending timer */
     uint32_t last_rx;      /* a segment last arrived (keepalive, RFC 7323 5.5) */
     uint32_t last_data_tx; /* data last left (RFC 5681 4.1) */
-    uint32_t flags; /* KITE_TCPF_* (tcp_priv.h) */
+    uint32_t flags;        /* KITE_TCPF_* (tcp_priv.h) */
 
     uint16_t snd_wnd, max_snd_wnd; /* in units of 2^snd_wscale bytes */
     uint16_t snd_buf, rcv_buf;     /* in units of KITE_TCP_BUF_UNIT bytes */
@@ -141,6 +141,5 @@ struct kite_tcp {
     struct kite_tcp_keepalive keepalives[KITE_TCP_KEEPALIVE_SETS];
     uint32_t secret[4]; /* RFC 6528 / RFC 4987 keys */
 };
-
 
 #endif
