@@ -75,7 +75,8 @@ linux_to_kite() {
         MBIT[kite.$cc]=$(iperf_mbit "$k" "$KITE_IP" -Z "$cc")
         sed 's/^/    /' "$KITE_DIR/iperf.out"
         kite_stop
-        grep -E '^  tcp\.(ooo_queued|drop_ooo_full|drop_no_mem|rx|tx) ' "$KITE_LOG"
+        grep -E '^  tcp\.(ooo_queued|ooo_reclaimed|drop_ooo_full|drop_no_mem|rx|tx) ' "$KITE_LOG"
+        grep -E '^  (pbuf_pool|pbuf_ram|tcp_loss) +used ' "$KITE_LOG"
         result "Linux $cc -> kite: ${MBIT[kite.$cc]} Mbit/s"
     done
     stop_bg "$RELAY_PID"
