@@ -126,3 +126,17 @@ lossy_kite_setup() {
     ns ip link set "$KITE_IF" arp off
     ns sysctl -q -w "net.ipv6.conf.$KITE_IF.disable_ipv6=1"
 }
+
+# lossy_linux_pair A B: Linux namespaces A (192.0.2.11) and B (192.0.2.12)
+# joined through the userspace relay, with an iperf2 server in B. Sets
+# PAIR_SRV to the server's PID (stop it and RELAY_PID with stop_bg).
+lossy_linux_pair() {
+    new_ns "$1"
+    new_ns "$2"
+    relay "$1" "tap:la" "tap:lb@$2"
+    addr "$1" la 192.0.2.11
+    addr "$2" lb 192.0.2.12
+    bg "$2" iperf -s
+    PAIR_SRV=$BG_PID
+    wait_for ip netns exec "$2" sh -c "ss -ltn | grep -q ':5001 '" || fail "iperf -s not up"
+}

@@ -46,14 +46,8 @@ declare -A MBIT
 
 linux_to_linux() {
     local a="kloss-$$-la" b="kloss-$$-lb" srv cc
-    new_ns "$a"
-    new_ns "$b"
-    relay "$a" "tap:la" "tap:lb@$b"
-    addr "$a" la 192.0.2.11
-    addr "$b" lb 192.0.2.12
-    bg "$b" iperf -s
-    srv=$BG_PID
-    wait_for ip netns exec "$b" sh -c "ss -ltn | grep -q ':5001 '" || fail "iperf -s not up"
+    lossy_linux_pair "$a" "$b"
+    srv=$PAIR_SRV
     for cc in cubic bbr; do
         log "Linux $cc -> Linux, $SECONDS_PER_RUN s"
         MBIT[linux.$cc]=$(iperf_mbit "$a" 192.0.2.12 -Z "$cc")

@@ -96,14 +96,8 @@ bench_plain() {
 bench_lossy_linux() {
     local a="kbench-$$-la" b="kbench-$$-lb" srv mbit
     log "(d) Linux -> Linux, loss $LOSS_PPM ppm, delay $DELAY_MS ms, $SECONDS_PER_RUN s"
-    new_ns "$a"
-    new_ns "$b"
-    relay "$a" "tap:la" "tap:lb@$b"
-    addr "$a" la 192.0.2.11
-    addr "$b" lb 192.0.2.12
-    bg "$b" iperf -s
-    srv=$BG_PID
-    wait_for ip netns exec "$b" sh -c "ss -ltn | grep -q ':5001 '" || fail "iperf -s not up"
+    lossy_linux_pair "$a" "$b"
+    srv=$PAIR_SRV
     for cc in bbr cubic; do
         mbit=$(iperf_mbit "$a" 192.0.2.12 -Z "$cc")
         sed 's/^/    /' "$KITE_DIR/iperf.out"
