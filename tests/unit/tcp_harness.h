@@ -242,11 +242,17 @@ static inline unsigned th_conns_used(const struct th *t)
     return kite_stack_pool(&t->stack, KITE_POOL_TCP_PCB)->used;
 }
 
-/* Tests clean up themselves (abort, close, TIME_WAIT expiry); the teardown
- * then checks the stack gives every block back. */
+/* Tests end their pcbs themselves (abort, close and TIME_WAIT expiry,
+ * listener close). The teardown checks that no TCP object is left and every
+ * pool is back to zero *before* kite_stack_deinit, which frees leftovers and
+ * would hide a connection that never finished; then that deinit leaves none. */
 static inline int th_teardown(void **state)
 {
     struct th *t = *state;
+    if (th_pcbs_used(t) != 0)
+        fprintf(stderr, "th_teardown: %u TCP pcbs/listeners left before deinit\n", th_pcbs_used(t));
+    assert_int_equal(th_pcbs_used(t), 0);
+    kt_assert_pools_empty(&t->stack);
     kite_stack_deinit(&t->stack);
     kt_assert_pools_empty(&t->stack);
     free(t);

@@ -56,10 +56,9 @@ static void fin_retransmitted_in_time_wait(void **state)
     kite_time_ms t1 = t->stack.now;
     th_send_at(t, &t->c, KITE_TCP_FIN | KITE_TCP_ACK, t->c.seq - 1, t->c.ack, NULL, 0);
     th_expect_ack(t, t->c.seq);
-    /* Was a bug, fixed (tcp_state.c sequence_ok vs handle_data_and_fin): the
-     * retransmitted FIN (SEQ = RCV.NXT - 1) fails the acceptability test and
-     * is only ACKed, so the "restart 2 MSL" branch (RFC 9293 3.10.7.4 eighth,
-     * TIME-WAIT) is never reached. */
+    /* The retransmitted FIN (SEQ = RCV.NXT - 1) would fail the acceptability
+     * test; it must still restart the 2 MSL timeout (RFC 9293 3.10.7.4
+     * eighth, TIME-WAIT), not only be ACKed. */
     th_advance_to(t, t1 + 2u * KITE_TCP_MSL_MS - 1);
     assert_int_equal(th_pcbs_used(t), 2);
     th_advance_to(t, t1 + 2u * KITE_TCP_MSL_MS);
@@ -136,8 +135,8 @@ static void half_close_still_receives(void **state)
     struct kite_tcp_pcb *pcb = th_establish(t);
     assert_int_equal(kite_tcp_shutdown(pcb, false, true), KITE_ERR_OK);
     th_expect(t, KITE_TCP_FIN | KITE_TCP_ACK);
-    /* Writing after shutdown fails. */
-    assert_true(kite_tcp_write(pcb, "x", 1, KITE_TCP_WRITE_COPY) != KITE_ERR_OK);
+    /* Writing after shutdown fails: the sending side is closed. */
+    assert_int_equal(kite_tcp_write(pcb, "x", 1, KITE_TCP_WRITE_COPY), KITE_ERR_CLOSED);
     th_send(t, KITE_TCP_ACK, NULL, 0);
     assert_int_equal(kite_tcp_get_state(pcb), KITE_TCP_FIN_WAIT_2);
     /* Two full segments (that fill the smallest window), then 80 bytes and FIN. */
@@ -313,6 +312,9 @@ static void address_change_aborts_active_open(void **state)
     assert_int_equal(kite_netif_set_ipv4(&t->cif.netif, TH_US2, 24, 0), KITE_ERR_OK);
     assert_int_equal(t->errs, 1);
     assert_int_equal(t->err, KITE_ERR_ABORTED);
+    assert_null(t->pcb);
+    /* Its address is gone: freed silently, no reset from it. */
+    th_expect_none(t);
     assert_int_equal(th_pcbs_used(t), 0);
 }
 

@@ -19,40 +19,60 @@ static struct th *fresh(void **state)
     return *state;
 }
 
-static void finish(struct th *t, struct kite_tcp_pcb *pcb)
+/* End a state's run: the listener and, if alive, the connection pcb (in
+ * state s) must be all that is left; the connection is aborted, the listener
+ * closed. */
+static void finish(struct th *t, struct kite_tcp_pcb *pcb, bool alive, enum kite_tcp_state s)
 {
-    if (th_pcbs_used(t) > 1 && pcb != NULL && t->errs == 0)
+    assert_int_equal(th_pcbs_used(t), alive ? 2 : 1);
+    if (alive) {
+        assert_int_equal(kite_tcp_get_state(pcb), s);
         kite_tcp_abort(pcb);
+    }
     t->pcb = NULL;
     th_cleanup(t);
 }
 
+/* What an RST at exactly RCV.NXT did in state s: resets the connection, except
+ * an unaccepted child (goes quietly) and TIME_WAIT (RFC 1337: no
+ * assassination). Returns whether the connection is still there. */
+static bool check_exact_rst(struct th *t, struct kite_tcp_pcb *pcb, enum kite_tcp_state s)
+{
+    switch (s) {
+    case KITE_TCP_SYN_RECEIVED: /* an unaccepted child goes quietly */
+        assert_int_equal(t->errs, 0);
+        assert_int_equal(th_pcbs_used(t), 1);
+        return false;
+    case KITE_TCP_TIME_WAIT: /* RFC 1337: no assassination */
+        assert_int_equal(t->errs, 0);
+        assert_int_equal(th_pcbs_used(t), 2);
+        assert_int_equal(kite_tcp_get_state(pcb), KITE_TCP_TIME_WAIT);
+        return true;
+    default: /* CLOSING and LAST_ACK too: a reset, not a completed close */
+        assert_int_equal(t->errs, 1);
+        assert_int_equal(t->err, KITE_ERR_RESET);
+        assert_null(t->pcb);
+        assert_int_equal(th_pcbs_used(t), 1);
+        return false;
+    }
+}
+
 static void rst_exact_resets_every_state(void **state)
 {
-    for (size_t i = 0; i < N_STATES; i++) {
-        struct th *t = fresh(state);
-        enum kite_tcp_state s = synchronized[i];
-        print_message("state %s\n", kite_tcp_state_name(s));
-        struct kite_tcp_pcb *pcb = th_goto_state(t, s);
-        th_send_at(t, &t->c, KITE_TCP_RST, t->c.seq, 0, NULL, 0);
-        th_expect_none(t); /* a reset is never answered */
-        switch (s) {
-        case KITE_TCP_SYN_RECEIVED: /* an unaccepted child goes quietly */
-            assert_int_equal(t->errs, 0);
-            assert_int_equal(th_pcbs_used(t), 1);
-            break;
-        case KITE_TCP_TIME_WAIT: /* RFC 1337: no assassination */
-            assert_int_equal(t->errs, 0);
-            assert_int_equal(th_pcbs_used(t), 2);
-            assert_int_equal(kite_tcp_get_state(pcb), KITE_TCP_TIME_WAIT);
-            break;
-        default: /* CLOSING and LAST_ACK too: a reset, not a completed close */
-            assert_int_equal(t->errs, 1);
-            assert_int_equal(t->err, KITE_ERR_RESET);
-            assert_int_equal(th_pcbs_used(t), 1);
+    /* A bare RST, and an RST|ACK (acknowledging everything we sent), which is
+     * treated the same. */
+    static const uint8_t rst_flags[] = {KITE_TCP_RST, KITE_TCP_RST | KITE_TCP_ACK};
+    for (size_t f = 0; f < sizeof rst_flags; f++) {
+        for (size_t i = 0; i < N_STATES; i++) {
+            struct th *t = fresh(state);
+            enum kite_tcp_state s = synchronized[i];
+            print_message("state %s, flags %#x\n", kite_tcp_state_name(s), rst_flags[f]);
+            struct kite_tcp_pcb *pcb = th_goto_state(t, s);
+            th_send_at(t, &t->c, rst_flags[f], t->c.seq, t->c.ack, NULL, 0);
+            th_expect_none(t); /* a reset is never answered */
+            assert_int_equal(t->stack.stats.tcp.challenge_acks, 0);
+            finish(t, pcb, check_exact_rst(t, pcb, s), s);
         }
-        /* An RST|ACK is treated the same as a bare RST. */
-        finish(t, pcb);
     }
 }
 
@@ -71,11 +91,12 @@ static void rst_in_window_challenged_every_state(void **state)
         assert_int_equal(t->errs, 0);
         assert_int_equal(kite_tcp_get_state(pcb), s);
         assert_int_equal(t->stack.stats.tcp.challenge_acks, 1);
-        /* The peer's answer to the challenge: the exact RST. */
+        /* The peer's answer to the challenge: the exact RST, which acts as
+         * one always does in that state. */
         th_send_at(t, &t->c, KITE_TCP_RST, t->c.seq, 0, NULL, 0);
-        if (s != KITE_TCP_TIME_WAIT && s != KITE_TCP_SYN_RECEIVED)
-            assert_int_equal(t->errs, 1);
-        finish(t, pcb);
+        th_expect_none(t);
+        assert_int_equal(t->stack.stats.tcp.challenge_acks, 1);
+        finish(t, pcb, check_exact_rst(t, pcb, s), s);
     }
 }
 
@@ -93,7 +114,7 @@ static void rst_out_of_window_ignored_every_state(void **state)
         assert_int_equal(t->errs, 0);
         assert_int_equal(kite_tcp_get_state(pcb), s);
         assert_int_equal(t->stack.stats.tcp.challenge_acks, 0);
-        finish(t, pcb);
+        finish(t, pcb, true, s);
     }
 }
 
