@@ -304,9 +304,14 @@ static void fuzz_free(struct fuzz *f)
     kite_udp_remove(f->conn);
     kite_netif_remove(&f->eth);
     kite_netif_remove(&f->ip);
-    kite_stack_deinit(&f->stack);
+    /* Checked before deinit, which frees whatever is left and would hide a
+     * leaked pbuf or a connection that never finished. */
     if (kite_stack_pools_in_use(&f->stack) != 0) {
         abort(); /* a pbuf or pcb leaked */
+    }
+    kite_stack_deinit(&f->stack);
+    if (kite_stack_pools_in_use(&f->stack) != 0) {
+        abort();
     }
     free(f);
 }
