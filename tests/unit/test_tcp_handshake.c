@@ -25,7 +25,8 @@ static void passive_open_answers_offered_options(void **state)
     assert_int_equal(p->tcp.mss, TH_OUR_MSS); /* RFC 9293 3.7.1: MTU - 40, or KITE_TCP_MSS_MAX */
     assert_true(p->tcp.wscale <= KITE_TCP_MAX_WSCALE);
     assert_int_equal(p->tcp.ts_ecr, 5000); /* echoes the SYN's TSval */
-    assert_true(p->tcp.window > 0);
+    /* RFC 7323 2.2: a SYN's window is never scaled; the receive buffer, at most 65535. */
+    assert_int_equal(p->tcp.window, th_syn_wnd(TH_RCV_BUF));
     assert_int_equal(t->stack.stats.tcp.passive_opens, 1);
     assert_int_equal(t->accepts, 0);
     assert_int_equal(th_pcbs_used(t), 2);
@@ -237,9 +238,9 @@ static void syn_received_retransmits_syn_ack_then_gives_up(void **state)
     uint32_t iss = p->tcp.seq;
     /* A duplicate SYN (our SYN-ACK was lost) is answered with the SYN-ACK again. */
     th_send_at(t, &t->c, KITE_TCP_SYN, TH_PEER_ISN, 0, NULL, 0);
-    /* Was a bug, fixed (tcp_state.c sequence_ok/process_control): the duplicate SYN
-     * (SEQ = IRS < RCV.NXT) fails the acceptability test first, so only a bare
-     * ACK goes out and the "resend the SYN-ACK" branch is unreachable. */
+    /* The duplicate SYN (SEQ = IRS < RCV.NXT) is recognised before the
+     * acceptability test, which it would fail: the SYN-ACK is sent again, not
+     * a bare ACK. */
     p = th_expect(t, KITE_TCP_SYN | KITE_TCP_ACK);
     assert_int_equal(p->tcp.seq, iss);
     assert_int_equal(p->tcp.ack, TH_PEER_ISN + 1);
@@ -407,14 +408,13 @@ static void simultaneous_open(void **state)
     h.opts = TH_OPTS_ALL;
     h.mss = TH_MSS;
     th_send_hdr(t, &t->c, &h, NULL, 0);
-    /* Was a bug, fixed (tcp_state.c sequence_ok): the SYN-ACK in SYN_RECEIVED has
-     * SEQ = IRS < RCV.NXT and fails the acceptability test, so it is answered
-     * with a bare ACK and dropped instead of having its SYN trimmed and its
-     * ACK processed (as BSD does); the open costs one more round trip. */
+    /* The SYN-ACK in SYN_RECEIVED (SEQ = IRS < RCV.NXT) has its SYN trimmed and
+     * its ACK processed (as BSD does), not just answered and dropped: the open
+     * completes without another round trip. */
     assert_int_equal(kite_tcp_get_state(pcb), KITE_TCP_ESTABLISHED);
     assert_int_equal(t->connects, 1);
-    th_drain(t);
-    /* The peer acknowledges (an ACK for our SYN-ACK): established either way. */
+    th_expect_none(t);
+    /* A later ACK of our SYN-ACK changes nothing. */
     th_send(t, KITE_TCP_ACK, NULL, 0);
     assert_int_equal(kite_tcp_get_state(pcb), KITE_TCP_ESTABLISHED);
     assert_int_equal(t->connects, 1);
@@ -471,15 +471,8 @@ static void syn_cookie_when_backlog_full(void **state)
 
     /* The connection works both ways; the peer speaks first. */
     th_send_c(t, &c2, KITE_TCP_ACK | KITE_TCP_PSH, "ping", 4);
-    /* Was a bug, fixed (tcp_input.c listen_cookie_ack): the new pcb starts with
-     * rcv_adv = rcv_nxt, i.e. a zero window, although the cookie SYN-ACK
-     * offered one; data before our first ACK is dropped (and only ACKed). */
-    assert_int_equal(t->rx_len, 4);
-    if (t->rx_len == 0) {
-        th_drain(t);
-        c2.seq -= 4;
-        th_send_c(t, &c2, KITE_TCP_ACK | KITE_TCP_PSH, "ping", 4);
-    }
+    /* The pcb made from the cookie keeps the window its SYN-ACK offered:
+     * data before our first ACK is taken in, not dropped. */
     assert_int_equal(t->rx_len, 4);
     assert_memory_equal(t->rx, "ping", 4);
     assert_int_equal(kite_tcp_write(cookie_pcb, "pong", 4, KITE_TCP_WRITE_COPY), KITE_ERR_OK);
