@@ -178,6 +178,8 @@ static void queue_ooo(struct kite_tcp_pcb *pcb, struct kite_pbuf *p, uint32_t se
         stack->stats.tcp.drop_ooo_full++;
         return;
     }
+    /* Copying it may have run the pool's reclaim, which empties every queue. */
+    prev = pcb->ooo != NULL ? insert_after(pcb, seq) : NULL;
     stack->stats.tcp.ooo_queued++;
     struct ooo_meta *m = meta_at(p);
     m->seq = seq;
