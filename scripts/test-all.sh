@@ -106,7 +106,7 @@ interop_ctest() {
     return "$rc"
 }
 
-# The default build refuses --offload: the offload test runs in step 10 with
+# The default build refuses --offload: the offload test runs in step 12 with
 # the max_throughput build (as root it would fail here, not skip).
 run_interop() {
     interop_ctest build -E '^interop/test_tcp_offload$'
@@ -127,6 +127,15 @@ step "simulation tests" run_ctest build sim
 step "build with ASan+UBSan" build build-asan -DKITE_SANITIZE=ON -DKITE_TESTS=ON
 step "unit tests (ASan+UBSan)" run_ctest_asan unit
 step "simulation tests (ASan+UBSan)" run_ctest_asan sim
+
+# ThreadSanitizer (not combinable with ASan): the tests of threaded code, the
+# OS port and the sequential APIs, labelled "threads" (test_os_*, test_api_*).
+# A data race, a lock-order inversion or a misused mutex fails the test.
+run_ctest_tsan() {
+    TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 run_ctest build-tsan threads
+}
+step "build with ThreadSanitizer" build build-tsan -DKITE_TSAN=ON -DKITE_TESTS=ON
+step "threaded tests (TSan)" run_ctest_tsan
 
 # Ring 3: interop with real Linux programs, in network namespaces.
 step "interop tests (root, netns)" run_interop
