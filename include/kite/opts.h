@@ -290,6 +290,41 @@
 #define KITE_MAX_NETIF_HOOKS 4
 #endif
 
+/* ---- Sequential APIs (src/api/, docs/api.md) ---------------------------- */
+
+/** The OS port under the sequential APIs: 1 for POSIX threads (the build sets
+ * it for the host libraries; the portable core never needs it). */
+#ifndef KITE_OS_POSIX
+#define KITE_OS_POSIX 0
+#endif
+
+/** 1: callers take the stack's mutex and run API operations themselves
+ * (core locking); 0: they post them to the stack thread's mailbox. */
+#ifndef KITE_TCPIP_CORE_LOCKING
+#define KITE_TCPIP_CORE_LOCKING 0
+#endif
+
+/** Entries of the stack thread's mailbox (API calls and received frames;
+ * CONFIG_LWIP_TCPIP_RECVMBOX_SIZE). */
+#ifndef KITE_TCPIP_MBOX_SIZE
+#define KITE_TCPIP_MBOX_SIZE 32
+#endif
+
+/** Stack size of the stack thread in bytes (TCPIP_TASK_STACK_SIZE). */
+#ifndef KITE_TCPIP_THREAD_STACK_SIZE
+#define KITE_TCPIP_THREAD_STACK_SIZE 16384u
+#endif
+
+/** netconns of one stack thread (sockets included: one netconn each). */
+#ifndef KITE_NETCONN_COUNT
+#define KITE_NETCONN_COUNT 16
+#endif
+
+/** Datagrams a UDP netconn queues before it drops (its receive buffer). */
+#ifndef KITE_NETCONN_UDP_QUEUE
+#define KITE_NETCONN_UDP_QUEUE 8
+#endif
+
 /* ---- Debug / checks --------------------------------------------------- */
 
 /** Check internal invariants (pbuf chains, pool membership) at run time. */

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * netconn: the sequential API over TCP and UDP (after lwIP's), for threads
+ * other than the stack thread. Every call runs its part that touches the
+ * stack through kite_tcpip_call and blocks, when it must, on a semaphore of
+ * the calling thread; timeouts run on the stack's own timers. A netconn may
+ * be closed from one thread while others block on it: they return
+ * KITE_ERR_CLOSED first, then the close completes (docs/api.md).
+ *
+ * Received data is handed over as the pbufs it arrived in, without copying:
+ * the receiver frees them with kite_netconn_free_pbuf.
+ */
+#ifndef KITE_NETCONN_H
+#define KITE_NETCONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kite/addr.h"
+#include "kite/err.h"
+#include "kite/opts.h"
+#include "kite/port/os.h"
+#include "kite/timer.h"
+
+struct kite_tcpip;
+struct kite_pbuf;
+struct kite_tcp_pcb;
+struct kite_tcp_listener;
+struct kite_udp_pcb;
+
+enum kite_netconn_type {
+    KITE_NETCONN_TCP = 1,
+    KITE_NETCONN_UDP = 2,
+};
+
+/* Readiness, as select and poll see it. */
+#define KITE_NC_READABLE 0x01u /* data, a datagram, a connection to accept, EOF or an error */
+#define KITE_NC_WRITABLE 0x02u /* room to send (or an error to report) */
+#define KITE_NC_ERROR 0x04u    /* an error is pending (SO_ERROR) */
+
+/* kite_netconn_write flags. */
+#define KITE_NC_COPY 0x01u     /* copy the data (else it must stay valid until acknowledged) */
+#define KITE_NC_MORE 0x02u     /* more follows: hold small segments (MSG_MORE) */
+#define KITE_NC_DONTWAIT 0x04u /* this call does not block (MSG_DONTWAIT) */
+
+/* A thread waiting for readiness on one netconn: lives on that thread's
+ * stack, linked into the netconn only while the thread waits (a thread that
+ * waits on several netconns, in select or poll, has one per netconn). */
+struct kite_nc_waiter {
+    struct kite_nc_waiter *next;
+    struct kite_os_sem *sem;
+    uint8_t want; /* KITE_NC_* */
+};
+
+struct kite_netconn {
+    struct kite_tcpip *tcpip;
+    struct kite_netconn *next; /* the pool's free list, or a listener's accept queue */
+    union {
+        struct kite_tcp_pcb *tcp;
+        struct kite_tcp_listener *listener;
+        struct kite_udp_pcb *udp;
+        void *any;
+    } pcb;
+    union {
+        struct {
+            struct kite_pbuf *head, *tail; /* received, not yet taken (see api/rxq) */
+        } rx;
+        struct {
+            struct kite_netconn *head, *tail; /* accepted, not yet taken */
+        } acc;
+    } q;
+    struct kite_nc_waiter *waiters;
+    uint32_t rx_bytes;    /* queued bytes (FIONREAD) */
+    uint32_t rcv_timeout; /* ms, 0 = none (SO_RCVTIMEO) */
+    uint32_t snd_timeout; /* ms, 0 = none (SO_SNDTIMEO) */
+    int8_t err;           /* pending enum kite_err, reported once (SO_ERROR) */
+    uint8_t type;         /* enum kite_netconn_type */
+    uint8_t state;        /* api/netconn.c */
+    uint8_t flags;        /* api/netconn.c */
+    uint8_t backlog;      /* listeners: most connections waiting to be accepted */
+    uint8_t queued;       /* listeners: connections waiting now; UDP: datagrams queued */
+};
+
+/* The netconns of one stack thread, allocated from a fixed array. */
+struct kite_netconn_pool {
+    struct kite_netconn conns[KITE_NETCONN_COUNT];
+    struct kite_netconn *free;
+};
+
+/** A new netconn; NULL with *err set (KITE_ERR_MEM: none left). */
+struct kite_netconn *kite_netconn_new(struct kite_tcpip *t, enum kite_netconn_type type,
+                                      enum kite_err *err);
+/** Close and free it: the pcb closes gracefully (TCP: FIN after queued data). */
+enum kite_err kite_netconn_delete(struct kite_netconn *c);
+/** As delete, but a TCP connection is reset at once (SO_LINGER 0). */
+enum kite_err kite_netconn_abort(struct kite_netconn *c);
+
+enum kite_err kite_netconn_bind(struct kite_netconn *c, const struct kite_addr *ip, uint16_t port);
+/** TCP: the handshake (KITE_ERR_INPROGRESS when non-blocking); UDP: set the peer. */
+enum kite_err kite_netconn_connect(struct kite_netconn *c, const struct kite_addr *ip,
+                                   uint16_t port);
+enum kite_err kite_netconn_listen(struct kite_netconn *c, uint8_t backlog);
+enum kite_err kite_netconn_accept(struct kite_netconn *c, struct kite_netconn **out);
+
+/**
+ * The next received pbuf chain (TCP bytes; UDP one datagram, with its
+ * sender in *from / *port when not NULL). KITE_ERR_CLOSED at the peer's FIN
+ * (TCP), KITE_ERR_WOULDBLOCK / KITE_ERR_TIMEOUT when nothing came.
+ */
+enum kite_err kite_netconn_recv(struct kite_netconn *c, struct kite_pbuf **p,
+                                struct kite_addr *from, uint16_t *port);
+/** Free a pbuf that recv returned (from any thread). */
+void kite_netconn_free_pbuf(struct kite_netconn *c, struct kite_pbuf *p);
+/** Put back the unread tail of a TCP chain recv returned (MSG_PEEK, partial reads). */
+void kite_netconn_unrecv(struct kite_netconn *c, struct kite_pbuf *p);
+
+/** TCP: queue len bytes; *written says how many went (fewer only when it cannot block). */
+enum kite_err kite_netconn_write(struct kite_netconn *c, const void *data, size_t len,
+                                 uint8_t flags, size_t *written);
+/** UDP: one datagram to ip:port (NULL: the connected peer). */
+enum kite_err kite_netconn_sendto(struct kite_netconn *c, const void *data, uint16_t len,
+                                  const struct kite_addr *ip, uint16_t port);
+enum kite_err kite_netconn_shutdown(struct kite_netconn *c, bool rx, bool tx);
+
+void kite_netconn_set_nonblocking(struct kite_netconn *c, bool on);
+bool kite_netconn_is_nonblocking(struct kite_netconn *c);
+/** Receive and send timeouts in ms, 0 = none (SO_RCVTIMEO, SO_SNDTIMEO). */
+void kite_netconn_set_timeouts(struct kite_netconn *c, uint32_t rcv_ms, uint32_t snd_ms);
+/** The pending error, cleared (SO_ERROR); KITE_ERR_OK when none. */
+enum kite_err kite_netconn_take_error(struct kite_netconn *c);
+/** Threads blocked on it now (a delete wakes them first). */
+unsigned kite_netconn_waiting(struct kite_netconn *c);
+/** KITE_NC_* readiness now. */
+uint8_t kite_netconn_events(struct kite_netconn *c);
+/** Local or remote address of the connection. */
+enum kite_err kite_netconn_addr(struct kite_netconn *c, bool local, struct kite_addr *ip,
+                                uint16_t *port);
+
+/**
+ * Wait until one of n netconns is ready for what want[i] asks (select,
+ * poll): got[i] receives the readiness; returns how many are ready, 0 on
+ * timeout (ms, KITE_OS_FOREVER: none).
+ */
+unsigned kite_netconn_wait(struct kite_netconn *const *c, const uint8_t *want, uint8_t *got,
+                           unsigned n, uint32_t ms);
+
+/* Stack-thread side (api/tcpip.c). */
+void kite__netconn_pool_init(struct kite_netconn_pool *pool);
+
+#endif

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The stack thread: the one thread that owns a stack in a threaded build
+ * (docs/api.md). It waits on one mailbox for API calls and received frames
+ * and runs the stack's timers in between. Other threads reach the stack only
+ * through kite_tcpip_call (the netconn and socket layers do), which runs a
+ * function with the stack to itself:
+ *
+ *  - message mode (KITE_TCPIP_CORE_LOCKING 0): the call is posted to the
+ *    mailbox and runs on the stack thread; the caller waits for it;
+ *  - core-lock mode (KITE_TCPIP_CORE_LOCKING 1): the caller takes the stack's
+ *    one mutex and runs the function itself; the stack thread takes the same
+ *    mutex around input and timers.
+ *
+ * Protocol code takes no lock in either mode (DESIGN.md principle 5).
+ */
+#ifndef KITE_TCPIP_H
+#define KITE_TCPIP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kite/err.h"
+#include "kite/netconn.h"
+#include "kite/opts.h"
+#include "kite/port/os.h"
+#include "kite/time.h"
+
+struct kite_stack;
+struct kite_netif;
+struct kite_pbuf;
+
+/** The stack's clock (virtual time in simulations): ms, never going back. */
+typedef kite_time_ms (*kite_tcpip_clock_fn)(void *ctx);
+
+struct kite_tcpip_config {
+    struct kite_os_thread_attr thread; /* stack size, priority, affinity hook */
+    kite_tcpip_clock_fn clock;         /* NULL: kite_os_now_ms */
+    void *clock_ctx;
+};
+
+/**
+ * A frame a driver hands in (kite_tcpip_input_frame). The driver keeps the
+ * buffer until done(ctx, frame, err) runs on the stack thread, by which time
+ * the bytes were copied into a pbuf and handed to the netif.
+ */
+struct kite_tcpip_frame {
+    struct kite_netif *netif;
+    const uint8_t *data;
+    uint16_t len;
+    void (*done)(void *ctx, struct kite_tcpip_frame *frame, enum kite_err err);
+    void *ctx;
+};
+
+struct kite_tcpip {
+    struct kite_stack *stack;
+    struct kite_os_mbox mbox;
+    void *slots[KITE_TCPIP_MBOX_SIZE];
+    struct kite_os_thread thread;
+#if KITE_TCPIP_CORE_LOCKING
+    struct kite_os_mutex lock;
+#endif
+    kite_tcpip_clock_fn clock;
+    void *clock_ctx;
+    kite_time_ms wait_until; /* the deadline the stack thread sleeps towards */
+    bool running;
+    struct kite_netconn_pool netconns;
+};
+
+/** Start the stack thread for stack (initialised, netifs added). */
+enum kite_err kite_tcpip_start(struct kite_tcpip *t, struct kite_stack *stack,
+                               const struct kite_tcpip_config *cfg);
+/** Stop the thread and wait for it; the stack stays as it is (then deinit it). */
+void kite_tcpip_stop(struct kite_tcpip *t);
+
+/** Run fn(ctx) with the stack to itself, from any thread but the stack thread
+ *  (callbacks already run there and call the stack directly). */
+enum kite_err kite_tcpip_call(struct kite_tcpip *t, void (*fn)(void *ctx), void *ctx);
+
+/**
+ * Hand a received frame to the stack from a driver thread: queued on the
+ * mailbox (KITE_ERR_WOULDBLOCK when it is full: drop or retry), copied into
+ * a pbuf on the stack thread, then frame->done is called.
+ */
+enum kite_err kite_tcpip_input_frame(struct kite_tcpip *t, struct kite_tcpip_frame *frame);
+
+/** Replace the clock (virtual time); the stack thread re-reads it at once. */
+void kite_tcpip_set_clock(struct kite_tcpip *t, kite_tcpip_clock_fn clock, void *ctx);
+/** The clock moved (virtual time): let the stack thread run what is due. */
+void kite_tcpip_wake(struct kite_tcpip *t);
+
+#endif

@@ -1,0 +1,978 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * netconn (docs/api.md). Three kinds of code meet here:
+ *  - the calling thread: builds a request, runs its core part through
+ *    kite_tcpip_call and, when the request must wait, sleeps on its own
+ *    semaphore and tries again when woken;
+ *  - the core part (functions ending in _core): runs with the stack to itself;
+ *  - the callbacks of the TCP and UDP pcbs, on the stack thread: they queue
+ *    what arrived and wake the waiters that want it.
+ * A waiter (with its semaphore and timeout timer) lives on the waiting
+ * thread's stack and is linked into the netconn only between core parts of
+ * one request, so the stack never reaches it after the request returns.
+ */
+#include "kite/netconn.h"
+
+#include <string.h>
+
+#include "kite/pbuf.h"
+#include "kite/stack.h"
+#include "kite/tcp.h"
+#include "kite/tcpip.h"
+#include "kite/udp.h"
+
+/* c->state */
+enum { NC_NEW, NC_BOUND, NC_CONNECTING, NC_CONNECTED, NC_LISTENING, NC_CLOSED };
+
+/* c->flags */
+#define NCF_NONBLOCK 0x01u
+#define NCF_RX_FIN 0x02u    /* the peer's FIN arrived (TCP) */
+#define NCF_CLOSING 0x04u   /* delete/abort under way: every request fails */
+#define NCF_TX_SHUT 0x08u   /* shutdown(tx) done */
+#define NCF_RX_SHUT 0x10u   /* shutdown(rx) done */
+#define NCF_CONN_LOST 0x20u /* the pcb went away (reset, timeout, abort) */
+
+#define NC_CLOSER 0x80u /* a waiter's want: the thread deleting the netconn */
+
+/* ---- Waking -------------------------------------------------------------------- */
+
+static void wake(struct kite_netconn *c, uint8_t events)
+{
+    for (struct kite_nc_waiter *w = c->waiters; w != NULL; w = w->next)
+        if (w->want & events)
+            kite_os_sem_post(w->sem);
+}
+
+static void unlink_waiter(struct kite_netconn *c, struct kite_nc_waiter *w)
+{
+    for (struct kite_nc_waiter **pp = &c->waiters; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == w) {
+            *pp = w->next;
+            break;
+        }
+    }
+    w->next = NULL;
+    if (c->flags & NCF_CLOSING)
+        wake(c, NC_CLOSER); /* the closer waits for the last one to leave */
+}
+
+/* ---- The receive queue: pbuf chains linked through their last pbuf ---------------
+ *
+ * A chain ends at the pbuf whose tot_len equals its len; its next field then
+ * links to the following chain of the queue. Taking a chain off the queue
+ * cuts that link again, so every chain handed out is an ordinary packet. */
+
+static struct kite_pbuf *last_of(struct kite_pbuf *p)
+{
+    while (p->tot_len != p->len)
+        p = p->next;
+    return p;
+}
+
+static void rxq_push(struct kite_netconn *c, struct kite_pbuf *p)
+{
+    if (c->q.rx.head == NULL)
+        c->q.rx.head = p;
+    else
+        last_of(c->q.rx.tail)->next = p;
+    c->q.rx.tail = p;
+    c->rx_bytes += p->tot_len;
+}
+
+static struct kite_pbuf *rxq_pop(struct kite_netconn *c)
+{
+    struct kite_pbuf *p = c->q.rx.head;
+    if (p == NULL)
+        return NULL;
+    struct kite_pbuf *end = last_of(p);
+    c->q.rx.head = end->next;
+    end->next = NULL;
+    if (c->q.rx.head == NULL)
+        c->q.rx.tail = NULL;
+    c->rx_bytes -= p->tot_len;
+    return p;
+}
+
+static void rxq_free(struct kite_netconn *c, struct kite_stack *stack)
+{
+    struct kite_pbuf *p;
+    while ((p = rxq_pop(c)) != NULL)
+        kite_pbuf_free(stack, p);
+}
+
+/* UDP datagrams carry their sender in the header room in front of the
+ * payload (where the Ethernet, IP and UDP headers were). */
+struct udp_meta {
+    struct kite_addr from;
+    uint16_t port;
+};
+
+static struct udp_meta *udp_meta(const struct kite_pbuf *p)
+{
+    uintptr_t at = ((uintptr_t)p->payload - sizeof(struct udp_meta)) &
+                   ~(uintptr_t)(_Alignof(struct udp_meta) - 1u);
+    return (struct udp_meta *)at;
+}
+
+static bool udp_meta_fits(const struct kite_pbuf *p)
+{
+    uintptr_t need = (uintptr_t)p->payload - (uintptr_t)udp_meta(p);
+    return p->ref == 1 && kite_pbuf_header_room(p) >= need;
+}
+
+static struct kite_stack *stack_of(const struct kite_netconn *c);
+
+/* ---- Callbacks (stack thread) ------------------------------------------------------ */
+
+static struct kite_netconn *pool_get(struct kite_tcpip *t);
+static void pool_put(struct kite_netconn *c);
+
+static void tcp_recv_cb(void *arg, struct kite_tcp_pcb *pcb, struct kite_pbuf *p)
+{
+    struct kite_netconn *c = arg;
+    (void)pcb;
+    if (p == NULL)
+        c->flags |= NCF_RX_FIN;
+    else
+        rxq_push(c, p); /* the window stays closed by it until the reader takes it */
+    wake(c, KITE_NC_READABLE);
+}
+
+static void tcp_sent_cb(void *arg, struct kite_tcp_pcb *pcb, uint32_t len)
+{
+    (void)pcb;
+    (void)len;
+    wake(arg, KITE_NC_WRITABLE);
+}
+
+static void tcp_err_cb(void *arg, enum kite_err err)
+{
+    struct kite_netconn *c = arg;
+    c->pcb.any = NULL; /* already freed by the stack */
+    c->flags |= NCF_CONN_LOST;
+    c->err = (int8_t)err;
+    wake(c, KITE_NC_READABLE | KITE_NC_WRITABLE | KITE_NC_ERROR);
+}
+
+static void tcp_connected_cb(void *arg, struct kite_tcp_pcb *pcb)
+{
+    struct kite_netconn *c = arg;
+    (void)pcb;
+    c->state = NC_CONNECTED;
+    wake(c, KITE_NC_WRITABLE);
+}
+
+static const struct kite_tcp_ops conn_ops = {
+    .connected = tcp_connected_cb, .recv = tcp_recv_cb, .sent = tcp_sent_cb, .err = tcp_err_cb};
+
+static enum kite_err tcp_accept_cb(void *arg, struct kite_tcp_pcb *newpcb)
+{
+    struct kite_netconn *l = arg;
+    if (l->queued >= l->backlog || (l->flags & NCF_CLOSING))
+        return KITE_ERR_MEM; /* refused: the stack resets it */
+    struct kite_netconn *c = pool_get(l->tcpip);
+    if (c == NULL)
+        return KITE_ERR_MEM;
+    c->type = KITE_NETCONN_TCP;
+    c->state = NC_CONNECTED;
+    c->pcb.tcp = newpcb;
+    kite_tcp_arg(newpcb, c);
+    kite_tcp_set_ops(newpcb, &conn_ops);
+    if (l->q.acc.head == NULL)
+        l->q.acc.head = c;
+    else
+        l->q.acc.tail->next = c;
+    l->q.acc.tail = c;
+    l->queued++;
+    wake(l, KITE_NC_READABLE);
+    return KITE_ERR_OK;
+}
+
+static const struct kite_tcp_ops listen_ops = {.accept = tcp_accept_cb};
+
+static void udp_recv_cb(void *arg, struct kite_udp_pcb *pcb, struct kite_pbuf *p,
+                        const struct kite_addr *src, uint16_t src_port, const struct kite_addr *dst)
+{
+    struct kite_netconn *c = arg;
+    struct kite_stack *stack = pcb->stack;
+    (void)dst;
+    if (c->queued >= KITE_NETCONN_UDP_QUEUE || (c->flags & NCF_RX_SHUT)) {
+        kite_pbuf_free(stack, p); /* a full receive queue drops, as a socket buffer does */
+        return;
+    }
+    if (!udp_meta_fits(p)) {
+        struct kite_pbuf *copy = kite_pbuf_clone(stack, 2u * sizeof(struct udp_meta), p);
+        kite_pbuf_free(stack, p);
+        if (copy == NULL || !udp_meta_fits(copy)) {
+            if (copy != NULL)
+                kite_pbuf_free(stack, copy);
+            return;
+        }
+        p = copy;
+    }
+    udp_meta(p)->from = *src;
+    udp_meta(p)->port = src_port;
+    rxq_push(c, p);
+    c->queued++;
+    wake(c, KITE_NC_READABLE);
+}
+
+/* ---- The pool ------------------------------------------------------------------------- */
+
+void kite__netconn_pool_init(struct kite_netconn_pool *pool)
+{
+    pool->free = NULL;
+    for (unsigned i = KITE_NETCONN_COUNT; i > 0; i--) {
+        pool->conns[i - 1].next = pool->free;
+        pool->free = &pool->conns[i - 1];
+    }
+}
+
+static struct kite_netconn *pool_get(struct kite_tcpip *t)
+{
+    struct kite_netconn *c = t->netconns.free;
+    if (c == NULL)
+        return NULL;
+    t->netconns.free = c->next;
+    memset(c, 0, sizeof *c);
+    c->tcpip = t;
+    return c;
+}
+
+static void pool_put(struct kite_netconn *c)
+{
+    struct kite_tcpip *t = c->tcpip;
+    c->type = 0;
+    c->next = t->netconns.free;
+    t->netconns.free = c;
+}
+
+static struct kite_stack *stack_of(const struct kite_netconn *c)
+{
+    return c->tcpip->stack;
+}
+
+/* ---- Requests ---------------------------------------------------------------------------
+ *
+ * A request runs its core part again until it is done: each try either
+ * finishes (done) or leaves the caller's waiter linked to wait for `want`. */
+
+struct request;
+typedef enum kite_err (*try_fn)(struct request *r);
+
+/* Which of the netconn's timeouts a request waits with. */
+enum { TIMEOUT_NONE, TIMEOUT_RCV, TIMEOUT_SND };
+
+struct request {
+    struct kite_netconn *c;
+    try_fn fn;
+    uint8_t want;    /* what it waits for, 0: never waits */
+    uint8_t timeout; /* TIMEOUT_*, read in the core at the first try */
+    uint32_t ms;     /* how long at most, 0: no limit */
+    bool nonblock;   /* the request must not wait (the netconn's or the call's) */
+    bool begun;      /* the first try ran */
+    bool done;
+    bool timed_out;
+    bool armed;   /* the timeout timer is armed */
+    bool started; /* close: this request began closing the netconn */
+    enum kite_err result;
+    struct kite_nc_waiter waiter;
+    struct kite_timer timer;
+    /* Arguments and results of the particular request. */
+    const struct kite_addr *ip;
+    uint16_t port;
+    const void *data;
+    size_t len, done_len;
+    uint8_t flags;
+    struct kite_pbuf *p;
+    struct kite_addr *from;
+    uint16_t *from_port;
+    struct kite_netconn *other;
+};
+
+static void request_timeout(struct kite_stack *stack, struct kite_timer *timer)
+{
+    struct request *r = KITE_CONTAINER_OF(timer, struct request, timer);
+    (void)stack;
+    r->timed_out = true;
+    r->armed = false;
+    kite_os_sem_post(r->waiter.sem);
+}
+
+/* The request will not run again: the stack must not keep any part of it. */
+static void request_leave(struct request *r)
+{
+    if (r->armed)
+        kite_timer_cancel(stack_of(r->c), &r->timer);
+    r->armed = false;
+    if (r->waiter.sem != NULL && r->waiter.want != 0)
+        unlink_waiter(r->c, &r->waiter);
+    r->done = true;
+}
+
+static bool waiter_linked(const struct request *r)
+{
+    for (const struct kite_nc_waiter *w = r->c->waiters; w != NULL; w = w->next)
+        if (w == &r->waiter)
+            return true;
+    return false;
+}
+
+/* What the netconn says about waiting, read with the stack to ourselves
+ * (setsockopt may change it from another thread). */
+static void request_begin(struct request *r)
+{
+    struct kite_netconn *c = r->c;
+    r->begun = true;
+    if ((c->flags & NCF_NONBLOCK) && r->want != NC_CLOSER) /* a delete always waits */
+        r->nonblock = true;
+    r->ms = r->timeout == TIMEOUT_RCV   ? c->rcv_timeout
+            : r->timeout == TIMEOUT_SND ? c->snd_timeout
+                                        : 0;
+}
+
+static void request_core(void *arg)
+{
+    struct request *r = arg;
+    struct kite_netconn *c = r->c;
+    if (!r->begun)
+        request_begin(r);
+    enum kite_err err =
+        (c->flags & NCF_CLOSING) && r->want != NC_CLOSER ? KITE_ERR_CLOSED : r->fn(r);
+    if (err != KITE_ERR_WOULDBLOCK || r->nonblock || r->want == 0 || r->timed_out) {
+        r->result = err == KITE_ERR_WOULDBLOCK && r->timed_out ? KITE_ERR_TIMEOUT : err;
+        request_leave(r);
+        return;
+    }
+    if (!waiter_linked(r)) {
+        r->waiter.next = c->waiters;
+        c->waiters = &r->waiter;
+    }
+    if (r->ms > 0 && !r->armed) {
+        kite_timer_init(&r->timer, request_timeout);
+        kite_timer_arm(stack_of(c), &r->timer, kite_stack_now(stack_of(c)) + r->ms);
+        r->armed = true;
+    }
+}
+
+static enum kite_err run(struct request *r)
+{
+    struct kite_os_sem sem;
+    enum kite_err err = kite_os_sem_init(&sem, 0);
+    if (err != KITE_ERR_OK)
+        return err;
+    r->waiter.sem = &sem;
+    r->waiter.want = r->want;
+    while (!r->done) {
+        err = kite_tcpip_call(r->c->tcpip, request_core, r);
+        if (err != KITE_ERR_OK)
+            break; /* the core part did not run: nothing is linked */
+        if (!r->done)
+            (void)kite_os_sem_wait(&sem, KITE_OS_FOREVER);
+    }
+    kite_os_sem_destroy(&sem);
+    return err != KITE_ERR_OK ? err : r->result;
+}
+
+static void request_init(struct request *r, struct kite_netconn *c, try_fn fn, uint8_t want,
+                         uint8_t timeout)
+{
+    memset(r, 0, sizeof *r);
+    r->c = c;
+    r->fn = fn;
+    r->want = want;
+    r->timeout = timeout;
+}
+
+/* ---- new / delete ----------------------------------------------------------------------- */
+
+static enum kite_err new_core(struct request *r)
+{
+    struct kite_netconn *c = r->c; /* a stand-in that carries tcpip and type */
+    struct kite_netconn *n = pool_get(c->tcpip);
+    if (n == NULL)
+        return KITE_ERR_MEM;
+    n->type = c->type;
+    struct kite_stack *stack = stack_of(c);
+    if (n->type == KITE_NETCONN_TCP) {
+        n->pcb.tcp = kite_tcp_new(stack);
+        if (n->pcb.tcp != NULL) {
+            kite_tcp_arg(n->pcb.tcp, n);
+            kite_tcp_set_ops(n->pcb.tcp, &conn_ops);
+        }
+    } else {
+        n->pcb.udp = kite_udp_new(stack);
+        if (n->pcb.udp != NULL)
+            kite_udp_recv(n->pcb.udp, udp_recv_cb, n);
+    }
+    if (n->pcb.any == NULL) {
+        pool_put(n);
+        return KITE_ERR_MEM;
+    }
+    r->other = n;
+    return KITE_ERR_OK;
+}
+
+struct kite_netconn *kite_netconn_new(struct kite_tcpip *t, enum kite_netconn_type type,
+                                      enum kite_err *err)
+{
+    struct kite_netconn proto = {.tcpip = t, .type = (uint8_t)type};
+    struct request r;
+    request_init(&r, &proto, new_core, 0, TIMEOUT_NONE);
+    enum kite_err e = type == KITE_NETCONN_TCP || type == KITE_NETCONN_UDP ? run(&r) : KITE_ERR_VAL;
+    if (err != NULL)
+        *err = e;
+    return e == KITE_ERR_OK ? r.other : NULL;
+}
+
+/* Free the accepted connections nobody took: reset them. */
+static void drop_accept_queue(struct kite_netconn *l)
+{
+    struct kite_netconn *c;
+    while ((c = l->q.acc.head) != NULL) {
+        l->q.acc.head = c->next;
+        if (c->pcb.tcp != NULL) {
+            kite_tcp_set_ops(c->pcb.tcp, NULL);
+            kite_tcp_abort(c->pcb.tcp);
+        }
+        rxq_free(c, stack_of(l));
+        pool_put(c);
+    }
+    l->q.acc.tail = NULL;
+    l->queued = 0;
+}
+
+static void release_pcb(struct kite_netconn *c, bool reset)
+{
+    if (c->pcb.any == NULL)
+        return;
+    if (c->type == KITE_NETCONN_UDP) {
+        kite_udp_remove(c->pcb.udp);
+    } else if (c->state == NC_LISTENING) {
+        kite_tcp_listener_close(c->pcb.listener);
+    } else {
+        kite_tcp_arg(c->pcb.tcp, NULL);
+        kite_tcp_set_ops(c->pcb.tcp, NULL);
+        if (reset || kite_tcp_close(c->pcb.tcp) != KITE_ERR_OK)
+            kite_tcp_abort(c->pcb.tcp); /* close without memory: reset instead */
+    }
+    c->pcb.any = NULL;
+}
+
+/* Wakes every other waiter and waits until they have left (close from
+ * another thread, DESIGN.md principle 5), then lets go of everything. */
+static enum kite_err close_core(struct request *r)
+{
+    struct kite_netconn *c = r->c;
+    if (!r->started) {
+        if (c->flags & NCF_CLOSING)
+            return KITE_ERR_CLOSED; /* another thread is closing it */
+        c->flags |= NCF_CLOSING;
+        r->started = true;
+        wake(c, 0xffu & (uint8_t)~NC_CLOSER);
+    }
+    for (struct kite_nc_waiter *w = c->waiters; w != NULL; w = w->next)
+        if (w != &r->waiter)
+            return KITE_ERR_WOULDBLOCK;
+    if (c->state == NC_LISTENING)
+        drop_accept_queue(c);
+    else
+        rxq_free(c, stack_of(c));
+    release_pcb(c, r->flags != 0);
+    unlink_waiter(c, &r->waiter); /* before the netconn goes back to the pool */
+    r->waiter.want = 0;
+    pool_put(c);
+    return KITE_ERR_OK;
+}
+
+static enum kite_err close_netconn(struct kite_netconn *c, bool reset)
+{
+    struct request r;
+    request_init(&r, c, close_core, NC_CLOSER, TIMEOUT_NONE);
+    r.flags = reset ? 1u : 0u;
+    return run(&r);
+}
+
+enum kite_err kite_netconn_delete(struct kite_netconn *c)
+{
+    return close_netconn(c, false);
+}
+
+enum kite_err kite_netconn_abort(struct kite_netconn *c)
+{
+    return close_netconn(c, true);
+}
+
+/* ---- bind / connect / listen / accept ---------------------------------------------------- */
+
+static enum kite_err pending_error(struct kite_netconn *c)
+{
+    enum kite_err err = (enum kite_err)c->err;
+    c->err = KITE_ERR_OK;
+    return err;
+}
+
+static enum kite_err bind_core(struct request *r)
+{
+    struct kite_netconn *c = r->c;
+    if (c->pcb.any == NULL)
+        return KITE_ERR_CLOSED;
+    enum kite_err err = c->type == KITE_NETCONN_TCP ? kite_tcp_bind(c->pcb.tcp, r->ip, r->port)
+                                                    : kite_udp_bind(c->pcb.udp, r->ip, r->port);
+    if (err == KITE_ERR_OK && c->state == NC_NEW)
+        c->state = NC_BOUND;
+    return err;
+}
+
+enum kite_err kite_netconn_bind(struct kite_netconn *c, const struct kite_addr *ip, uint16_t port)
+{
+    struct request r;
+    request_init(&r, c, bind_core, 0, TIMEOUT_NONE);
+    r.ip = ip;
+    r.port = port;
+    return run(&r);
+}
+
+static enum kite_err tcp_connect_try(struct request *r)
+{
+    struct kite_netconn *c = r->c;
+    if (c->state == NC_CONNECTED)
+        return r->flags ? KITE_ERR_OK : KITE_ERR_ISCONN;
+    if (c->flags & NCF_CONN_LOST)
+        return pending_error(c);
+    if (c->state == NC_CONNECTING)
+        return r->flags ? KITE_ERR_WOULDBLOCK : KITE_ERR_ALREADY;
+    if (c->state == NC_LISTENING || c->pcb.tcp == NULL)
+        return KITE_ERR_VAL;
+    enum kite_err err = kite_tcp_connect(c->pcb.tcp, r->ip, r->port);
+    if (err != KITE_ERR_OK)
+        return err;
+    c->state = NC_CONNECTING;
+    r->flags = 1; /* started by this request: wait for it */
+    return r->nonblock ? KITE_ERR_INPROGRESS : KITE_ERR_WOULDBLOCK;
+}
+
+static enum kite_err connect_core(struct request *r)
+{
+    struct kite_netconn *c = r->c;
+    if (c->type == KITE_NETCONN_TCP)
+        return tcp_connect_try(r);
+    if (c->pcb.udp == NULL)
+        return KITE_ERR_CLOSED;
+    enum kite_err err = kite_udp_connect(c->pcb.udp, r->ip, r->port);
+    if (err == KITE_ERR_OK)
+        c->state = NC_CONNECTED;
+    return err;
+}
+
+enum kite_err kite_netconn_connect(struct kite_netconn *c, const struct kite_addr *ip,
+                                   uint16_t port)
+{
+    struct request r;
+    request_init(&r, c, connect_core, KITE_NC_WRITABLE | KITE_NC_ERROR, TIMEOUT_SND);
+    r.ip = ip;
+    r.port = port;
+    return run(&r);
+}
+
+static enum kite_err listen_core(struct request *r)
+{
+    struct kite_netconn *c = r->c;
+    if (c->type != KITE_NETCONN_TCP || c->pcb.tcp == NULL)
+        return KITE_ERR_VAL;
+    if (c->state == NC_LISTENING) {
+        c->backlog = (uint8_t)r->len; /* a second listen changes the backlog only */
+        return KITE_ERR_OK;
+    }
+    if (c->state != NC_BOUND)
+        return c->state == NC_NEW ? KITE_ERR_NOTCONN : KITE_ERR_ISCONN;
+    enum kite_err err;
+    struct kite_tcp_pcb *pcb = c->pcb.tcp;
+    kite_tcp_set_ops(pcb, &listen_ops);
+    struct kite_tcp_listener *l = kite_tcp_listen(pcb, (uint8_t)r->len, &err);
+    if (l == NULL) {
+        kite_tcp_set_ops(pcb, &conn_ops);
+        return err;
+    }
+    c->pcb.listener = l;
+    c->state = NC_LISTENING;
+    c->backlog = (uint8_t)r->len;
+    return KITE_ERR_OK;
+}
+
+enum kite_err kite_netconn_listen(struct kite_netconn *c, uint8_t backlog)
+{
+    struct request r;
+    request_init(&r, c, listen_core, 0, TIMEOUT_NONE);
+    r.len = backlog > 0 ? backlog : 1;
+    return run(&r);
+}
+
+static enum kite_err accept_core(struct request *r)
+{
+    struct kite_netconn *l = r->c;
+    if (l->state != NC_LISTENING)
+        return KITE_ERR_VAL;
+    struct kite_netconn *c = l->q.acc.head;
+    if (c == NULL)
+        return KITE_ERR_WOULDBLOCK;
+    l->q.acc.head = c->next;
+    if (l->q.acc.head == NULL)
+        l->q.acc.tail = NULL;
+    c->next = NULL;
+    l->queued--;
+    r->other = c;
+    return KITE_ERR_OK;
+}
+
+enum kite_err kite_netconn_accept(struct kite_netconn *c, struct kite_netconn **out)
+{
+    struct request r;
+    request_init(&r, c, accept_core, KITE_NC_READABLE, TIMEOUT_RCV);
+    enum kite_err err = run(&r);
+    *out = err == KITE_ERR_OK ? r.other : NULL;
+    return err;
+}
+
+/* ---- Receiving ----------------------------------------------------------------------------- */
+
+static enum kite_err recv_core(struct request *r)
+{
+    struct kite_netconn *c = r->c;
+    if (c->state == NC_LISTENING)
+        return KITE_ERR_NOTCONN; /* its queue holds connections, not data */
+    struct kite_pbuf *p = rxq_pop(c);
+    if (p != NULL) {
+        if (c->type == KITE_NETCONN_UDP) {
+            c->queued--;
+            if (r->from != NULL)
+                *r->from = udp_meta(p)->from;
+            if (r->from_port != NULL)
+                *r->from_port = udp_meta(p)->port;
+        } else if (c->pcb.tcp != NULL) {
+            kite_tcp_recved(c->pcb.tcp, p->tot_len); /* the reader took it: reopen the window */
+        }
+        r->p = p;
+        return KITE_ERR_OK;
+    }
+    if (c->flags & (NCF_RX_FIN | NCF_RX_SHUT))
+        return KITE_ERR_CLOSED; /* end of stream */
+    if (c->err != KITE_ERR_OK)
+        return pending_error(c);
+    if (c->flags & NCF_CONN_LOST)
+        return KITE_ERR_CLOSED;
+    if (c->type == KITE_NETCONN_TCP && c->state != NC_CONNECTED)
+        return KITE_ERR_NOTCONN;
+    return KITE_ERR_WOULDBLOCK;
+}
+
+enum kite_err kite_netconn_recv(struct kite_netconn *c, struct kite_pbuf **p,
+                                struct kite_addr *from, uint16_t *port)
+{
+    struct request r;
+    request_init(&r, c, recv_core, KITE_NC_READABLE, TIMEOUT_RCV);
+    r.from = from;
+    r.from_port = port;
+    enum kite_err err = run(&r);
+    *p = err == KITE_ERR_OK ? r.p : NULL;
+    return err;
+}
+
+struct free_req {
+    struct kite_stack *stack;
+    struct kite_pbuf *p;
+};
+
+static void free_core(void *arg)
+{
+    struct free_req *f = arg;
+    kite_pbuf_free(f->stack, f->p);
+}
+
+void kite_netconn_free_pbuf(struct kite_netconn *c, struct kite_pbuf *p)
+{
+    struct free_req f = {stack_of(c), p};
+    (void)kite_tcpip_call(c->tcpip, free_core, &f);
+}
+
+static enum kite_err unrecv_core(struct request *r)
+{
+    struct kite_netconn *c = r->c;
+    struct kite_pbuf *p = r->p;
+    last_of(p)->next = c->q.rx.head; /* back in front of the queue */
+    c->q.rx.head = p;
+    if (c->q.rx.tail == NULL)
+        c->q.rx.tail = p;
+    c->rx_bytes += p->tot_len;
+    if (c->type == KITE_NETCONN_UDP)
+        c->queued++;
+    return KITE_ERR_OK;
+}
+
+void kite_netconn_unrecv(struct kite_netconn *c, struct kite_pbuf *p)
+{
+    struct request r;
+    request_init(&r, c, unrecv_core, 0, TIMEOUT_NONE);
+    r.p = p;
+    (void)run(&r);
+}
+
+/* ---- Sending ------------------------------------------------------------------------------- */
+
+static enum kite_err write_state(struct kite_netconn *c)
+{
+    if (c->flags & NCF_CONN_LOST)
+        return c->err != KITE_ERR_OK ? pending_error(c) : KITE_ERR_CLOSED;
+    if (c->flags & NCF_TX_SHUT)
+        return KITE_ERR_CLOSED;
+    if (c->state != NC_CONNECTED)
+        return KITE_ERR_NOTCONN;
+    return KITE_ERR_OK;
+}
+
+static enum kite_err write_core(struct request *r)
+{
+    struct kite_netconn *c = r->c;
+    enum kite_err err = write_state(c);
+    if (err != KITE_ERR_OK)
+        return r->done_len > 0 ? KITE_ERR_OK : err;
+    struct kite_tcp_pcb *pcb = c->pcb.tcp;
+    while (r->done_len < r->len) {
+        size_t rest = r->len - r->done_len;
+        uint32_t room = kite_tcp_sndbuf(pcb);
+        uint16_t n = (uint16_t)(rest < room ? (rest < 0xffffu ? rest : 0xffffu) : room);
+        if (n == 0)
+            break;
+        bool more = n < rest || (r->flags & KITE_NC_MORE);
+        uint8_t f = (uint8_t)(((r->flags & KITE_NC_COPY) ? KITE_TCP_WRITE_COPY : 0u) |
+                              (more ? KITE_TCP_WRITE_MORE : 0u));
+        if (kite_tcp_write(pcb, (const uint8_t *)r->data + r->done_len, n, f) != KITE_ERR_OK)
+            break; /* the pool pushes back: wait for ACKs to free it */
+        r->done_len += n;
+    }
+    (void)kite_tcp_output(pcb);
+    if (r->done_len == r->len)
+        return KITE_ERR_OK;
+    if (r->nonblock && r->done_len > 0)
+        return KITE_ERR_OK; /* a partial write does not block */
+    return KITE_ERR_WOULDBLOCK;
+}
+
+enum kite_err kite_netconn_write(struct kite_netconn *c, const void *data, size_t len,
+                                 uint8_t flags, size_t *written)
+{
+    struct request r;
+    request_init(&r, c, write_core, KITE_NC_WRITABLE, TIMEOUT_SND);
+    if (flags & KITE_NC_DONTWAIT)
+        r.nonblock = true;
+    r.data = data;
+    r.len = len;
+    r.flags = flags;
+    enum kite_err err = c->type == KITE_NETCONN_TCP ? run(&r) : KITE_ERR_VAL;
+    if (written != NULL)
+        *written = r.done_len;
+    if (err == KITE_ERR_TIMEOUT && r.done_len > 0)
+        err = KITE_ERR_OK; /* what went is reported through *written */
+    return err;
+}
+
+static enum kite_err sendto_core(struct request *r)
+{
+    struct kite_netconn *c = r->c;
+    if (c->pcb.udp == NULL)
+        return KITE_ERR_CLOSED;
+    struct kite_stack *stack = stack_of(c);
+    struct kite_pbuf *p =
+        kite_pbuf_from_data(stack, KITE_LAYER_TRANSPORT, r->data, (uint16_t)r->len, true);
+    if (p == NULL)
+        return KITE_ERR_MEM;
+    enum kite_err err = r->ip != NULL ? kite_udp_sendto(c->pcb.udp, p, r->ip, r->port)
+                                      : kite_udp_send(c->pcb.udp, p);
+    kite_pbuf_free(stack, p);
+    return err;
+}
+
+enum kite_err kite_netconn_sendto(struct kite_netconn *c, const void *data, uint16_t len,
+                                  const struct kite_addr *ip, uint16_t port)
+{
+    struct request r;
+    request_init(&r, c, sendto_core, 0, TIMEOUT_NONE);
+    r.data = data;
+    r.len = len;
+    r.ip = ip;
+    r.port = port;
+    return c->type == KITE_NETCONN_UDP ? run(&r) : KITE_ERR_VAL;
+}
+
+static enum kite_err shutdown_core(struct request *r)
+{
+    struct kite_netconn *c = r->c;
+    bool rx = (r->flags & 1u) != 0, tx = (r->flags & 2u) != 0;
+    if (c->type != KITE_NETCONN_TCP || c->state != NC_CONNECTED)
+        return KITE_ERR_NOTCONN;
+    if (rx)
+        c->flags |= NCF_RX_SHUT;
+    if (tx)
+        c->flags |= NCF_TX_SHUT;
+    wake(c, KITE_NC_READABLE | KITE_NC_WRITABLE);
+    return c->pcb.tcp != NULL ? kite_tcp_shutdown(c->pcb.tcp, false, tx) : KITE_ERR_OK;
+}
+
+enum kite_err kite_netconn_shutdown(struct kite_netconn *c, bool rx, bool tx)
+{
+    struct request r;
+    request_init(&r, c, shutdown_core, 0, TIMEOUT_NONE);
+    r.flags = (uint8_t)((rx ? 1u : 0u) | (tx ? 2u : 0u));
+    return run(&r);
+}
+
+/* ---- State -------------------------------------------------------------------------------- */
+
+static enum kite_err options_core(struct request *r)
+{
+    struct kite_netconn *c = r->c;
+    if (r->flags & 1u) { /* set */
+        c->flags = (uint8_t)((c->flags & ~NCF_NONBLOCK) | (r->port ? NCF_NONBLOCK : 0u));
+        c->rcv_timeout = r->len == SIZE_MAX ? c->rcv_timeout : (uint32_t)r->len;
+        c->snd_timeout = r->done_len == SIZE_MAX ? c->snd_timeout : (uint32_t)r->done_len;
+    }
+    r->port = (c->flags & NCF_NONBLOCK) ? 1u : 0u;
+    r->len = c->rcv_timeout;
+    r->done_len = c->snd_timeout;
+    return KITE_ERR_OK;
+}
+
+/* Read (and with set, change) non-blocking mode and the timeouts. */
+static void options(struct kite_netconn *c, bool set, uint16_t *nonblock, size_t *rcv, size_t *snd)
+{
+    struct request r;
+    request_init(&r, c, options_core, 0, TIMEOUT_NONE);
+    r.flags = set ? 1u : 0u;
+    r.port = *nonblock;
+    r.len = *rcv;
+    r.done_len = *snd;
+    (void)run(&r);
+    *nonblock = r.port;
+    *rcv = r.len;
+    *snd = r.done_len;
+}
+
+void kite_netconn_set_nonblocking(struct kite_netconn *c, bool on)
+{
+    uint16_t nb = on ? 1u : 0u;
+    size_t keep = SIZE_MAX, keep2 = SIZE_MAX;
+    options(c, true, &nb, &keep, &keep2);
+}
+
+bool kite_netconn_is_nonblocking(struct kite_netconn *c)
+{
+    uint16_t nb = 0;
+    size_t rcv = 0, snd = 0;
+    options(c, false, &nb, &rcv, &snd);
+    return nb != 0;
+}
+
+void kite_netconn_set_timeouts(struct kite_netconn *c, uint32_t rcv_ms, uint32_t snd_ms)
+{
+    uint16_t nb = kite_netconn_is_nonblocking(c) ? 1u : 0u;
+    size_t rcv = rcv_ms, snd = snd_ms;
+    options(c, true, &nb, &rcv, &snd);
+}
+
+static enum kite_err take_error_core(struct request *r)
+{
+    return pending_error(r->c);
+}
+
+enum kite_err kite_netconn_take_error(struct kite_netconn *c)
+{
+    struct request r;
+    request_init(&r, c, take_error_core, 0, TIMEOUT_NONE);
+    return run(&r);
+}
+
+/* Readiness now (core). */
+static uint8_t events_of(struct kite_netconn *c)
+{
+    uint8_t ev = 0;
+    if (c->err != KITE_ERR_OK)
+        ev |= KITE_NC_ERROR | KITE_NC_READABLE | KITE_NC_WRITABLE;
+    bool queued = c->state == NC_LISTENING ? c->q.acc.head != NULL : c->q.rx.head != NULL;
+    if (queued || (c->flags & (NCF_RX_FIN | NCF_CONN_LOST | NCF_CLOSING)))
+        ev |= KITE_NC_READABLE;
+    if (c->type == KITE_NETCONN_UDP)
+        ev |= KITE_NC_WRITABLE;
+    else if (c->state == NC_CONNECTED && c->pcb.tcp != NULL && kite_tcp_sndbuf(c->pcb.tcp) > 0)
+        ev |= KITE_NC_WRITABLE;
+    else if (c->flags & (NCF_CONN_LOST | NCF_TX_SHUT))
+        ev |= KITE_NC_WRITABLE; /* a write would fail at once */
+    return ev;
+}
+
+static enum kite_err events_core(struct request *r)
+{
+    r->flags = events_of(r->c);
+    return KITE_ERR_OK;
+}
+
+uint8_t kite_netconn_events(struct kite_netconn *c)
+{
+    struct request r;
+    request_init(&r, c, events_core, 0, TIMEOUT_NONE);
+    return run(&r) == KITE_ERR_OK ? r.flags : KITE_NC_ERROR;
+}
+
+static enum kite_err waiting_core(struct request *r)
+{
+    unsigned n = 0;
+    for (const struct kite_nc_waiter *w = r->c->waiters; w != NULL; w = w->next)
+        n++;
+    r->done_len = n;
+    return KITE_ERR_OK;
+}
+
+unsigned kite_netconn_waiting(struct kite_netconn *c)
+{
+    struct request r;
+    request_init(&r, c, waiting_core, 0, TIMEOUT_NONE);
+    return run(&r) == KITE_ERR_OK ? (unsigned)r.done_len : 0;
+}
+
+static enum kite_err addr_core(struct request *r)
+{
+    struct kite_netconn *c = r->c;
+    struct kite_addr *ip = r->from;
+    uint16_t *port = r->from_port;
+    bool local = r->flags != 0;
+    if (c->pcb.any == NULL)
+        return KITE_ERR_CLOSED;
+    if (c->type == KITE_NETCONN_UDP) {
+        *ip = local ? c->pcb.udp->local_ip : c->pcb.udp->remote_ip;
+        *port = local ? c->pcb.udp->local_port : c->pcb.udp->remote_port;
+        return local || (c->state == NC_CONNECTED) ? KITE_ERR_OK : KITE_ERR_NOTCONN;
+    }
+    if (c->state == NC_LISTENING) {
+        if (!local)
+            return KITE_ERR_NOTCONN;
+        kite_tcp_listener_get_local(c->pcb.listener, ip, port);
+        return KITE_ERR_OK;
+    }
+    if (local)
+        kite_tcp_get_local(c->pcb.tcp, ip, port);
+    else if (c->state == NC_CONNECTED)
+        kite_tcp_get_remote(c->pcb.tcp, ip, port);
+    else
+        return KITE_ERR_NOTCONN;
+    return KITE_ERR_OK;
+}
+
+enum kite_err kite_netconn_addr(struct kite_netconn *c, bool local, struct kite_addr *ip,
+                                uint16_t *port)
+{
+    struct request r;
+    request_init(&r, c, addr_core, 0, TIMEOUT_NONE);
+    r.from = ip;
+    r.from_port = port;
+    r.flags = local ? 1u : 0u;
+    return run(&r);
+}

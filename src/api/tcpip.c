@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The stack thread (docs/api.md): one mailbox for API calls and received
+ * frames, the stack's timers in between. Mailbox entries are pointers tagged
+ * in their low bits, so the mailbox carries no message structures of its own:
+ * a call lives on its caller's stack until it is done, a frame in its
+ * driver's memory.
+ */
+#include "kite/tcpip.h"
+
+#include <stdint.h>
+
+#include "kite/netif.h"
+#include "kite/pbuf.h"
+#include "kite/stack.h"
+
+#define TAG_CALL 0u
+#define TAG_FRAME 1u
+#define TAG_WAKE 2u
+#define TAG_STOP 3u
+#define TAG_MASK 3u
+
+/* A call waiting to run on the stack thread. */
+struct tcpip_call {
+    void (*fn)(void *ctx);
+    void *ctx;
+    struct kite_os_sem done;
+};
+
+static void *tagged(void *p, uintptr_t tag)
+{
+    return (void *)((uintptr_t)p | tag);
+}
+
+static kite_time_ms default_clock(void *ctx)
+{
+    (void)ctx;
+    return kite_os_now_ms();
+}
+
+static void core_lock(struct kite_tcpip *t)
+{
+#if KITE_TCPIP_CORE_LOCKING
+    kite_os_mutex_lock(&t->lock);
+#else
+    (void)t;
+#endif
+}
+
+static void core_unlock(struct kite_tcpip *t)
+{
+#if KITE_TCPIP_CORE_LOCKING
+    kite_os_mutex_unlock(&t->lock);
+#else
+    (void)t;
+#endif
+}
+
+/* ---- The stack thread ------------------------------------------------------- */
+
+static void run_frame(struct kite_tcpip *t, struct kite_tcpip_frame *f)
+{
+    struct kite_pbuf *p = kite_pbuf_alloc(t->stack, 0, f->len, KITE_PBUF_POOL);
+    enum kite_err err = KITE_ERR_MEM;
+    if (p != NULL) {
+        err = kite_pbuf_copy_in(p, f->data, f->len, 0);
+        if (err == KITE_ERR_OK)
+            kite_netif_input(f->netif, p); /* consumes p */
+        else
+            kite_pbuf_free(t->stack, p);
+    }
+    f->done(f->ctx, f, err);
+}
+
+/* Runs one mailbox entry; false for the stop request. */
+static bool run_entry(struct kite_tcpip *t, void *entry)
+{
+    uintptr_t tag = (uintptr_t)entry & TAG_MASK;
+    void *p = (void *)((uintptr_t)entry & ~(uintptr_t)TAG_MASK);
+    switch (tag) {
+    case TAG_CALL: {
+        struct tcpip_call *c = p;
+        c->fn(c->ctx);
+        kite_os_sem_post(&c->done);
+        return true;
+    }
+    case TAG_FRAME:
+        run_frame(t, p);
+        return true;
+    case TAG_WAKE:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* How long the thread may sleep: until the next deadline on the real clock;
+ * on a replaced (virtual) clock only a message or kite_tcpip_wake moves time. */
+static uint32_t sleep_ms(const struct kite_tcpip *t, kite_time_ms now, kite_time_ms deadline)
+{
+    if (deadline == KITE_TIME_NEVER || t->clock != default_clock)
+        return deadline <= now ? 0 : KITE_OS_FOREVER;
+    if (deadline <= now)
+        return 0;
+    kite_time_ms wait = deadline - now;
+    return wait < 3600000u ? (uint32_t)wait : 3600000u;
+}
+
+static void thread_main(void *arg)
+{
+    struct kite_tcpip *t = arg;
+    for (;;) {
+        core_lock(t);
+        kite_time_ms now = t->clock(t->clock_ctx);
+        kite_stack_poll(t->stack, now);
+        kite_time_ms deadline = kite_stack_next_deadline(t->stack);
+        t->wait_until = deadline;
+        core_unlock(t);
+        void *entry;
+        if (!kite_os_mbox_fetch(&t->mbox, &entry, sleep_ms(t, now, deadline)))
+            continue; /* a deadline came */
+        core_lock(t);
+        /* The entry may have waited long: what it arms counts from now. */
+        kite_stack_poll(t->stack, t->clock(t->clock_ctx));
+        bool go_on = run_entry(t, entry);
+        core_unlock(t);
+        if (!go_on)
+            return;
+    }
+}
+
+enum kite_err kite_tcpip_start(struct kite_tcpip *t, struct kite_stack *stack,
+                               const struct kite_tcpip_config *cfg)
+{
+    t->stack = stack;
+    t->clock = cfg != NULL && cfg->clock != NULL ? cfg->clock : default_clock;
+    t->clock_ctx = cfg != NULL ? cfg->clock_ctx : NULL;
+    t->wait_until = KITE_TIME_NEVER;
+    kite__netconn_pool_init(&t->netconns);
+    enum kite_err err = kite_os_mbox_init(&t->mbox, t->slots, KITE_TCPIP_MBOX_SIZE);
+    if (err != KITE_ERR_OK)
+        return err;
+#if KITE_TCPIP_CORE_LOCKING
+    err = kite_os_mutex_init(&t->lock);
+    if (err != KITE_ERR_OK) {
+        kite_os_mbox_destroy(&t->mbox);
+        return err;
+    }
+#endif
+    struct kite_os_thread_attr attr = {0};
+    if (cfg != NULL)
+        attr = cfg->thread;
+    if (attr.stack_size == 0)
+        attr.stack_size = KITE_TCPIP_THREAD_STACK_SIZE;
+    err = kite_os_thread_start(&t->thread, thread_main, t, &attr);
+    if (err != KITE_ERR_OK) {
+#if KITE_TCPIP_CORE_LOCKING
+        kite_os_mutex_destroy(&t->lock);
+#endif
+        kite_os_mbox_destroy(&t->mbox);
+        return err;
+    }
+    t->running = true;
+    return KITE_ERR_OK;
+}
+
+void kite_tcpip_stop(struct kite_tcpip *t)
+{
+    if (!t->running)
+        return;
+    kite_os_mbox_post(&t->mbox, tagged(NULL, TAG_STOP));
+    kite_os_thread_join(&t->thread);
+    t->running = false;
+#if KITE_TCPIP_CORE_LOCKING
+    kite_os_mutex_destroy(&t->lock);
+#endif
+    kite_os_mbox_destroy(&t->mbox);
+}
+
+/* ---- Other threads ------------------------------------------------------------- */
+
+#if KITE_TCPIP_CORE_LOCKING
+enum kite_err kite_tcpip_call(struct kite_tcpip *t, void (*fn)(void *ctx), void *ctx)
+{
+    kite_os_mutex_lock(&t->lock);
+    /* The stack thread may have slept long: bring the clock (and what is
+     * due) up to date, so the timers fn arms count from now. */
+    kite_stack_poll(t->stack, t->clock(t->clock_ctx));
+    fn(ctx);
+    /* The call may have armed a timer earlier than the thread sleeps towards. */
+    bool sooner = kite_stack_next_deadline(t->stack) < t->wait_until;
+    kite_os_mutex_unlock(&t->lock);
+    if (sooner)
+        (void)kite_os_mbox_trypost(&t->mbox, tagged(NULL, TAG_WAKE));
+    return KITE_ERR_OK;
+}
+#else
+enum kite_err kite_tcpip_call(struct kite_tcpip *t, void (*fn)(void *ctx), void *ctx)
+{
+    struct tcpip_call c = {.fn = fn, .ctx = ctx};
+    enum kite_err err = kite_os_sem_init(&c.done, 0);
+    if (err != KITE_ERR_OK)
+        return err; /* fn did not run */
+    kite_os_mbox_post(&t->mbox, tagged(&c, TAG_CALL));
+    (void)kite_os_sem_wait(&c.done, KITE_OS_FOREVER);
+    kite_os_sem_destroy(&c.done);
+    return KITE_ERR_OK;
+}
+#endif
+
+enum kite_err kite_tcpip_input_frame(struct kite_tcpip *t, struct kite_tcpip_frame *frame)
+{
+    return kite_os_mbox_trypost(&t->mbox, tagged(frame, TAG_FRAME)) ? KITE_ERR_OK
+                                                                    : KITE_ERR_WOULDBLOCK;
+}
+
+struct clock_change {
+    struct kite_tcpip *t;
+    kite_tcpip_clock_fn clock;
+    void *ctx;
+};
+
+static void change_clock(void *arg)
+{
+    struct clock_change *c = arg;
+    c->t->clock = c->clock != NULL ? c->clock : default_clock;
+    c->t->clock_ctx = c->ctx;
+}
+
+void kite_tcpip_set_clock(struct kite_tcpip *t, kite_tcpip_clock_fn clock, void *ctx)
+{
+    struct clock_change c = {t, clock, ctx};
+    (void)kite_tcpip_call(t, change_clock, &c);
+    kite_tcpip_wake(t);
+}
+
+void kite_tcpip_wake(struct kite_tcpip *t)
+{
+    (void)kite_os_mbox_trypost(&t->mbox, tagged(NULL, TAG_WAKE));
+}

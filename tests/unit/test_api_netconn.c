@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * netconn over a stack thread (docs/api.md), in whichever threading mode the
+ * build selects (KITE_TCPIP_CORE_LOCKING): TCP and UDP over the loopback
+ * netif between threads, blocking and non-blocking calls, timeouts on real
+ * and on virtual time, and delete from another thread while threads block.
+ * Runs under ThreadSanitizer in CI (label "threads").
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kite/netconn.h"
+#include "kite/port/loopif.h"
+#include "kite/tcpip.h"
+#include "testutil.h"
+
+struct fx {
+    struct kite_stack stack;
+    struct kite_loopif lo;
+    struct kite_tcpip tcpip;
+};
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    assert_int_equal(kite_stack_init(&f->stack, NULL), KITE_ERR_OK);
+    assert_int_equal(kite_loopif_add(&f->stack, &f->lo), KITE_ERR_OK);
+    assert_int_equal(kite_tcpip_start(&f->tcpip, &f->stack, NULL), KITE_ERR_OK);
+    *state = f;
+    return 0;
+}
+
+/* Every pool back to zero once the stack thread is gone, before deinit. */
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    kite_tcpip_stop(&f->tcpip);
+    kite_stack_poll(&f->stack, kite_stack_now(&f->stack) + 4u * KITE_TCP_MSL_MS);
+    kite_loopif_remove(&f->lo);
+    kt_assert_pools_empty(&f->stack);
+    kite_stack_deinit(&f->stack);
+    free(f);
+    return 0;
+}
+
+static const struct kite_addr loopback = KITE_ADDR_V4(KITE_IP4(127, 0, 0, 1));
+
+static struct kite_netconn *tcp_listener(struct fx *f, uint16_t port)
+{
+    enum kite_err err;
+    struct kite_netconn *l = kite_netconn_new(&f->tcpip, KITE_NETCONN_TCP, &err);
+    assert_non_null(l);
+    assert_int_equal(kite_netconn_bind(l, NULL, port), KITE_ERR_OK);
+    assert_int_equal(kite_netconn_listen(l, 4), KITE_ERR_OK);
+    return l;
+}
+
+/* ---- An echo server thread ------------------------------------------------------- */
+
+struct echo {
+    struct kite_netconn *listener;
+    size_t echoed;
+    enum kite_err end;
+};
+
+static void *echo_thread(void *arg)
+{
+    struct echo *e = arg;
+    struct kite_netconn *c;
+    e->end = kite_netconn_accept(e->listener, &c);
+    if (e->end != KITE_ERR_OK)
+        return NULL;
+    for (;;) {
+        struct kite_pbuf *p;
+        e->end = kite_netconn_recv(c, &p, NULL, NULL);
+        if (e->end != KITE_ERR_OK)
+            break;
+        uint8_t buf[2048];
+        uint16_t n = kite_pbuf_copy_out(p, buf, sizeof buf, 0);
+        kite_netconn_free_pbuf(c, p);
+        size_t w = 0;
+        if (kite_netconn_write(c, buf, n, KITE_NC_COPY, &w) != KITE_ERR_OK || w != n)
+            break;
+        e->echoed += n;
+    }
+    (void)kite_netconn_delete(c);
+    return NULL;
+}
+
+static size_t recv_exactly(struct kite_netconn *c, uint8_t *buf, size_t want)
+{
+    size_t got = 0;
+    while (got < want) {
+        struct kite_pbuf *p;
+        if (kite_netconn_recv(c, &p, NULL, NULL) != KITE_ERR_OK)
+            break;
+        uint16_t n = kite_pbuf_copy_out(p, buf + got, (uint16_t)(want - got), 0);
+        if (n < p->tot_len) /* more than asked: give the rest back */
+            assert_true(false);
+        kite_netconn_free_pbuf(c, p);
+        got += n;
+    }
+    return got;
+}
+
+static void tcp_echo_between_threads(void **state)
+{
+    struct fx *f = *state;
+    struct echo e = {.listener = tcp_listener(f, 7)};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, echo_thread, &e), 0);
+    enum kite_err err;
+    struct kite_netconn *c = kite_netconn_new(&f->tcpip, KITE_NETCONN_TCP, &err);
+    assert_non_null(c);
+    assert_int_equal(kite_netconn_connect(c, &loopback, 7), KITE_ERR_OK);
+    static uint8_t out[100000], in[100000];
+    for (size_t i = 0; i < sizeof out; i++)
+        out[i] = (uint8_t)(i * 13u + (i >> 9));
+    for (size_t off = 0; off < sizeof out; off += 1000) {
+        size_t w = 0;
+        assert_int_equal(kite_netconn_write(c, out + off, 1000, KITE_NC_COPY, &w), KITE_ERR_OK);
+        assert_int_equal(w, 1000);
+        assert_int_equal(recv_exactly(c, in + off, 1000), 1000);
+    }
+    assert_memory_equal(in, out, sizeof out);
+    assert_int_equal(kite_netconn_delete(c), KITE_ERR_OK);
+    pthread_join(th, NULL);
+    assert_int_equal(e.echoed, sizeof out);
+    assert_int_equal(e.end, KITE_ERR_CLOSED); /* the client's FIN */
+    assert_int_equal(kite_netconn_delete(e.listener), KITE_ERR_OK);
+}
+
+static void udp_datagrams_with_sender(void **state)
+{
+    struct fx *f = *state;
+    struct kite_netconn *a = kite_netconn_new(&f->tcpip, KITE_NETCONN_UDP, NULL);
+    struct kite_netconn *b = kite_netconn_new(&f->tcpip, KITE_NETCONN_UDP, NULL);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(kite_netconn_bind(a, &loopback, 5000), KITE_ERR_OK);
+    assert_int_equal(kite_netconn_bind(b, &loopback, 5001), KITE_ERR_OK);
+    assert_int_equal(kite_netconn_sendto(a, "hello", 5, &loopback, 5001), KITE_ERR_OK);
+    assert_int_equal(kite_netconn_sendto(a, "", 0, &loopback, 5001), KITE_ERR_OK);
+    struct kite_pbuf *p;
+    struct kite_addr from;
+    uint16_t port = 0;
+    assert_int_equal(kite_netconn_recv(b, &p, &from, &port), KITE_ERR_OK);
+    assert_int_equal(p->tot_len, 5);
+    assert_int_equal(port, 5000);
+    assert_true(kite_addr_equal(&from, &loopback));
+    kite_netconn_free_pbuf(b, p);
+    assert_int_equal(kite_netconn_recv(b, &p, &from, &port), KITE_ERR_OK);
+    assert_int_equal(p->tot_len, 0); /* an empty datagram is a datagram */
+    kite_netconn_free_pbuf(b, p);
+    /* Nothing more: non-blocking says so at once. */
+    kite_netconn_set_nonblocking(b, true);
+    assert_int_equal(kite_netconn_recv(b, &p, NULL, NULL), KITE_ERR_WOULDBLOCK);
+    assert_int_equal(kite_netconn_delete(a), KITE_ERR_OK);
+    assert_int_equal(kite_netconn_delete(b), KITE_ERR_OK);
+}
+
+static void recv_timeout_real_time(void **state)
+{
+    struct fx *f = *state;
+    struct kite_netconn *u = kite_netconn_new(&f->tcpip, KITE_NETCONN_UDP, NULL);
+    assert_int_equal(kite_netconn_bind(u, &loopback, 5002), KITE_ERR_OK);
+    kite_netconn_set_timeouts(u, 50, 0);
+    kite_time_ms t0 = kite_os_now_ms();
+    struct kite_pbuf *p;
+    assert_int_equal(kite_netconn_recv(u, &p, NULL, NULL), KITE_ERR_TIMEOUT);
+    assert_true(kite_os_now_ms() - t0 >= 45u); /* never an upper bound: CI may be loaded */
+    assert_int_equal(kite_netconn_delete(u), KITE_ERR_OK);
+}
+
+/* ---- Virtual time ------------------------------------------------------------------ */
+
+struct vclock {
+    pthread_mutex_t m;
+    kite_time_ms now;
+};
+
+static kite_time_ms vclock_now(void *ctx)
+{
+    struct vclock *v = ctx;
+    pthread_mutex_lock(&v->m);
+    kite_time_ms t = v->now;
+    pthread_mutex_unlock(&v->m);
+    return t;
+}
+
+struct blocked_recv {
+    struct kite_netconn *c;
+    enum kite_err err;
+};
+
+static void *blocked_recv_thread(void *arg)
+{
+    struct blocked_recv *b = arg;
+    struct kite_pbuf *p;
+    b->err = kite_netconn_recv(b->c, &p, NULL, NULL);
+    if (b->err == KITE_ERR_OK)
+        kite_netconn_free_pbuf(b->c, p);
+    return NULL;
+}
+
+/* Until n threads block on c (at most 10 s of real time). */
+static void wait_for_waiters(struct kite_netconn *c, unsigned n)
+{
+    for (int i = 0; i < 10000 && kite_netconn_waiting(c) < n; i++) {
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+    assert_int_equal(kite_netconn_waiting(c), n);
+}
+
+static void recv_timeout_virtual_time(void **state)
+{
+    struct fx *f = *state;
+    struct vclock v = {.m = PTHREAD_MUTEX_INITIALIZER, .now = kite_os_now_ms()};
+    kite_tcpip_set_clock(&f->tcpip, vclock_now, &v);
+    struct kite_netconn *u = kite_netconn_new(&f->tcpip, KITE_NETCONN_UDP, NULL);
+    assert_int_equal(kite_netconn_bind(u, &loopback, 5003), KITE_ERR_OK);
+    kite_netconn_set_timeouts(u, 3600000, 0); /* an hour of virtual time */
+    struct blocked_recv b = {.c = u, .err = KITE_ERR_OK};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, blocked_recv_thread, &b), 0);
+    /* Once it blocks, only virtual time can end the wait: an hour of it. */
+    wait_for_waiters(u, 1);
+    for (int i = 0; i < 20; i++) {
+        pthread_mutex_lock(&v.m);
+        v.now += 200000;
+        pthread_mutex_unlock(&v.m);
+        kite_tcpip_wake(&f->tcpip);
+    }
+    pthread_join(th, NULL);
+    assert_int_equal(b.err, KITE_ERR_TIMEOUT);
+    assert_int_equal(kite_netconn_delete(u), KITE_ERR_OK);
+    kite_tcpip_set_clock(&f->tcpip, NULL, NULL);
+}
+
+/* ---- Delete while others block ---------------------------------------------------------- */
+
+static void delete_wakes_blocked_threads(void **state)
+{
+    struct fx *f = *state;
+    struct kite_netconn *u = kite_netconn_new(&f->tcpip, KITE_NETCONN_UDP, NULL);
+    assert_int_equal(kite_netconn_bind(u, &loopback, 5004), KITE_ERR_OK);
+    struct blocked_recv b[3];
+    pthread_t th[3];
+    for (int i = 0; i < 3; i++) {
+        b[i].c = u;
+        b[i].err = KITE_ERR_OK;
+        assert_int_equal(pthread_create(&th[i], NULL, blocked_recv_thread, &b[i]), 0);
+    }
+    /* All three block before the delete (a netconn is not used after it). */
+    wait_for_waiters(u, 3);
+    assert_int_equal(kite_netconn_delete(u), KITE_ERR_OK);
+    for (int i = 0; i < 3; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(b[i].err, KITE_ERR_CLOSED);
+    }
+}
+
+static void nonblocking_connect_and_refused(void **state)
+{
+    struct fx *f = *state;
+    struct kite_netconn *c = kite_netconn_new(&f->tcpip, KITE_NETCONN_TCP, NULL);
+    kite_netconn_set_nonblocking(c, true);
+    /* Nobody listens on 9: the loopback answers with a reset. */
+    assert_int_equal(kite_netconn_connect(c, &loopback, 9), KITE_ERR_INPROGRESS);
+    for (int i = 0; i < 5000 && !(kite_netconn_events(c) & KITE_NC_ERROR); i++) {
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+    assert_true(kite_netconn_events(c) & KITE_NC_ERROR);
+    assert_int_equal(kite_netconn_take_error(c), KITE_ERR_RESET);
+    assert_int_equal(kite_netconn_take_error(c), KITE_ERR_OK); /* reported once */
+    assert_int_equal(kite_netconn_delete(c), KITE_ERR_OK);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(tcp_echo_between_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(udp_datagrams_with_sender, setup, teardown),
+        cmocka_unit_test_setup_teardown(recv_timeout_real_time, setup, teardown),
+        cmocka_unit_test_setup_teardown(recv_timeout_virtual_time, setup, teardown),
+        cmocka_unit_test_setup_teardown(delete_wakes_blocked_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(nonblocking_connect_and_refused, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
