@@ -186,4 +186,4 @@ END { printf "  of which libkite.a: code+const %d bytes, data %d, bss %d\n", fla
 ' "$OUT/udp_echo_fw.map"
 
 echo
-NM="${CROSS}nm" scripts/check-no-globals.sh "$OUT/libkite.a"
+NM="${CROSS}nm" OBJDUMP="${CROSS}objdump" scripts/check-no-globals.sh "$OUT/libkite.a"
