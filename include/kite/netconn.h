@@ -110,6 +110,16 @@ enum kite_err kite_netconn_accept(struct kite_netconn *c, struct kite_netconn **
  */
 enum kite_err kite_netconn_recv(struct kite_netconn *c, struct kite_pbuf **p,
                                 struct kite_addr *from, uint16_t *port);
+/** recv, also giving the address a UDP datagram was sent to (IP_PKTINFO) and
+ *  taking KITE_NC_DONTWAIT in flags. */
+enum kite_err kite_netconn_recv_ex(struct kite_netconn *c, struct kite_pbuf **p,
+                                   struct kite_addr *from, uint16_t *port, struct kite_addr *to,
+                                   uint8_t flags);
+/** Bytes queued (FIONREAD); with next_only, the size of the next datagram. */
+size_t kite_netconn_pending(struct kite_netconn *c, bool next_only);
+/** Wake every thread blocked on it and fail every later request (close begins),
+ *  without freeing it: kite_netconn_delete still follows. */
+void kite_netconn_cancel(struct kite_netconn *c);
 /** Free a pbuf that recv returned (from any thread). */
 void kite_netconn_free_pbuf(struct kite_netconn *c, struct kite_pbuf *p);
 /** Put back the unread tail of a TCP chain recv returned (MSG_PEEK, partial reads). */

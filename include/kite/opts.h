@@ -325,6 +325,16 @@
 #define KITE_NETCONN_UDP_QUEUE 8
 #endif
 
+/** Sockets of a socket table (CONFIG_LWIP_MAX_SOCKETS); at most KITE_NETCONN_COUNT. */
+#ifndef KITE_SOCKET_COUNT
+#define KITE_SOCKET_COUNT 10
+#endif
+
+/** The first socket number (LWIP_SOCKET_OFFSET). */
+#ifndef KITE_SOCKET_OFFSET
+#define KITE_SOCKET_OFFSET 0
+#endif
+
 /* ---- Debug / checks --------------------------------------------------- */
 
 /** Check internal invariants (pbuf chains, pool membership) at run time. */

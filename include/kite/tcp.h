@@ -144,6 +144,9 @@ enum kite_err kite_tcp_set_buffers(struct kite_tcp_pcb *pcb, uint32_t snd, uint3
 enum kite_err kite_tcp_listener_set_buffers(struct kite_tcp_listener *l, uint32_t snd,
                                             uint32_t rcv);
 
+/** The send and receive buffer sizes in bytes. */
+void kite_tcp_get_buffers(const struct kite_tcp_pcb *pcb, uint32_t *snd, uint32_t *rcv);
+
 enum kite_tcp_state kite_tcp_get_state(const struct kite_tcp_pcb *pcb);
 void kite_tcp_get_local(const struct kite_tcp_pcb *pcb, struct kite_addr *ip, uint16_t *port);
 void kite_tcp_get_remote(const struct kite_tcp_pcb *pcb, struct kite_addr *ip, uint16_t *port);

@@ -13,6 +13,8 @@
  */
 #include "kite/netconn.h"
 
+#include "api_priv.h"
+
 #include <string.h>
 
 #include "kite/pbuf.h"
@@ -103,7 +105,7 @@ static void rxq_free(struct kite_netconn *c, struct kite_stack *stack)
 /* UDP datagrams carry their sender in the header room in front of the
  * payload (where the Ethernet, IP and UDP headers were). */
 struct udp_meta {
-    struct kite_addr from;
+    struct kite_addr from, to;
     uint16_t port;
 };
 
@@ -211,6 +213,7 @@ static void udp_recv_cb(void *arg, struct kite_udp_pcb *pcb, struct kite_pbuf *p
         p = copy;
     }
     udp_meta(p)->from = *src;
+    udp_meta(p)->to = *dst;
     udp_meta(p)->port = src_port;
     rxq_push(c, p);
     c->queued++;
@@ -285,7 +288,7 @@ struct request {
     size_t len, done_len;
     uint8_t flags;
     struct kite_pbuf *p;
-    struct kite_addr *from;
+    struct kite_addr *from, *to;
     uint16_t *from_port;
     struct kite_netconn *other;
 };
@@ -464,9 +467,7 @@ static void release_pcb(struct kite_netconn *c, bool reset)
 static enum kite_err close_core(struct request *r)
 {
     struct kite_netconn *c = r->c;
-    if (!r->started) {
-        if (c->flags & NCF_CLOSING)
-            return KITE_ERR_CLOSED; /* another thread is closing it */
+    if (!r->started) { /* (kite_netconn_cancel may have begun it) */
         c->flags |= NCF_CLOSING;
         r->started = true;
         wake(c, 0xffu & (uint8_t)~NC_CLOSER);
@@ -649,6 +650,8 @@ static enum kite_err recv_core(struct request *r)
                 *r->from = udp_meta(p)->from;
             if (r->from_port != NULL)
                 *r->from_port = udp_meta(p)->port;
+            if (r->to != NULL)
+                *r->to = udp_meta(p)->to;
         } else if (c->pcb.tcp != NULL) {
             kite_tcp_recved(c->pcb.tcp, p->tot_len); /* the reader took it: reopen the window */
         }
@@ -669,10 +672,20 @@ static enum kite_err recv_core(struct request *r)
 enum kite_err kite_netconn_recv(struct kite_netconn *c, struct kite_pbuf **p,
                                 struct kite_addr *from, uint16_t *port)
 {
+    return kite_netconn_recv_ex(c, p, from, port, NULL, 0);
+}
+
+enum kite_err kite_netconn_recv_ex(struct kite_netconn *c, struct kite_pbuf **p,
+                                   struct kite_addr *from, uint16_t *port, struct kite_addr *to,
+                                   uint8_t flags)
+{
     struct request r;
     request_init(&r, c, recv_core, KITE_NC_READABLE, TIMEOUT_RCV);
     r.from = from;
     r.from_port = port;
+    r.to = to;
+    if (flags & KITE_NC_DONTWAIT)
+        r.nonblock = true;
     enum kite_err err = run(&r);
     *p = err == KITE_ERR_OK ? r.p : NULL;
     return err;
@@ -922,6 +935,125 @@ uint8_t kite_netconn_events(struct kite_netconn *c)
     return run(&r) == KITE_ERR_OK ? r.flags : KITE_NC_ERROR;
 }
 
+static enum kite_err cancel_core(struct request *r)
+{
+    struct kite_netconn *c = r->c;
+    c->flags |= NCF_CLOSING;
+    wake(c, 0xffu & (uint8_t)~NC_CLOSER);
+    return KITE_ERR_OK;
+}
+
+void kite_netconn_cancel(struct kite_netconn *c)
+{
+    struct request r;
+    request_init(&r, c, cancel_core, 0, TIMEOUT_NONE);
+    r.want = NC_CLOSER; /* runs although the netconn is closing */
+    r.nonblock = true;
+    (void)run(&r);
+}
+
+static enum kite_err pending_core(struct request *r)
+{
+    struct kite_netconn *c = r->c;
+    r->done_len = r->flags && c->q.rx.head != NULL ? c->q.rx.head->tot_len : c->rx_bytes;
+    return KITE_ERR_OK;
+}
+
+size_t kite_netconn_pending(struct kite_netconn *c, bool next_only)
+{
+    struct request r;
+    request_init(&r, c, pending_core, 0, TIMEOUT_NONE);
+    r.flags = next_only ? 1u : 0u;
+    return run(&r) == KITE_ERR_OK ? r.done_len : 0;
+}
+
+/* ---- Waiting on several netconns (select, poll) ------------------------------------------ */
+
+struct multi_wait {
+    struct kite_netconn *const *c;
+    const uint8_t *want;
+    uint8_t *got;
+    struct kite_nc_waiter *nodes;
+    unsigned n, ready;
+    uint32_t ms;
+    bool linked, armed, timed_out, done;
+    struct kite_timer timer;
+    struct kite_stack *stack;
+};
+
+static void multi_timeout(struct kite_stack *stack, struct kite_timer *timer)
+{
+    struct multi_wait *m = KITE_CONTAINER_OF(timer, struct multi_wait, timer);
+    (void)stack;
+    m->timed_out = true;
+    m->armed = false;
+    kite_os_sem_post(m->nodes[0].sem);
+}
+
+static void multi_leave(struct multi_wait *m)
+{
+    if (m->armed)
+        kite_timer_cancel(m->stack, &m->timer);
+    m->armed = false;
+    for (unsigned i = 0; m->linked && i < m->n; i++)
+        unlink_waiter(m->c[i], &m->nodes[i]);
+    m->linked = false;
+    m->done = true;
+}
+
+static void multi_core(void *arg)
+{
+    struct multi_wait *m = arg;
+    m->ready = 0;
+    for (unsigned i = 0; i < m->n; i++) {
+        m->got[i] = events_of(m->c[i]) & (m->want[i] | KITE_NC_ERROR);
+        m->ready += m->got[i] != 0;
+    }
+    if (m->ready > 0 || m->timed_out || m->ms == 0) {
+        multi_leave(m);
+        return;
+    }
+    if (!m->linked) {
+        for (unsigned i = 0; i < m->n; i++) {
+            m->nodes[i].next = m->c[i]->waiters;
+            m->c[i]->waiters = &m->nodes[i];
+        }
+        m->linked = true;
+    }
+    if (m->ms != KITE_OS_FOREVER && !m->armed) {
+        kite_timer_init(&m->timer, multi_timeout);
+        kite_timer_arm(m->stack, &m->timer, kite_stack_now(m->stack) + m->ms);
+        m->armed = true;
+    }
+}
+
+unsigned kite_netconn_wait(struct kite_netconn *const *c, const uint8_t *want, uint8_t *got,
+                           unsigned n, uint32_t ms)
+{
+    struct kite_nc_waiter nodes[KITE_NETCONN_COUNT];
+    struct kite_os_sem sem;
+    if (n == 0 || n > KITE_NETCONN_COUNT || kite_os_sem_init(&sem, 0) != KITE_ERR_OK)
+        return 0;
+    struct multi_wait m = {.c = c,
+                           .want = want,
+                           .got = got,
+                           .nodes = nodes,
+                           .n = n,
+                           .ms = ms,
+                           .stack = c[0]->tcpip->stack};
+    for (unsigned i = 0; i < n; i++)
+        nodes[i] = (struct kite_nc_waiter){.sem = &sem,
+                                           .want = (uint8_t)(want[i] | KITE_NC_ERROR | NC_CLOSER)};
+    while (!m.done) {
+        if (kite_tcpip_call(c[0]->tcpip, multi_core, &m) != KITE_ERR_OK)
+            break;
+        if (!m.done)
+            (void)kite_os_sem_wait(&sem, KITE_OS_FOREVER);
+    }
+    kite_os_sem_destroy(&sem);
+    return m.ready;
+}
+
 static enum kite_err waiting_core(struct request *r)
 {
     unsigned n = 0;
@@ -975,4 +1107,33 @@ enum kite_err kite_netconn_addr(struct kite_netconn *c, bool local, struct kite_
     r.from_port = port;
     r.flags = local ? 1u : 0u;
     return run(&r);
+}
+
+/* ---- For the socket layer, inside kite_tcpip_call (api_priv.h) ----------------------------- */
+
+bool kite__netconn_listening(const struct kite_netconn *c)
+{
+    return c->state == NC_LISTENING;
+}
+
+enum kite_err kite__netconn_take_error(struct kite_netconn *c, bool *connecting)
+{
+    *connecting = c->state == NC_CONNECTING;
+    return pending_error(c);
+}
+
+void kite__netconn_set_timeouts(struct kite_netconn *c, uint32_t rcv_ms, uint32_t snd_ms)
+{
+    c->rcv_timeout = rcv_ms;
+    c->snd_timeout = snd_ms;
+}
+
+uint8_t kite__netconn_shut(const struct kite_netconn *c)
+{
+    uint8_t shut = 0;
+    if (c->flags & (NCF_RX_SHUT | NCF_RX_FIN))
+        shut |= KITE_NC_SHUT_RX;
+    if (c->flags & NCF_TX_SHUT)
+        shut |= KITE_NC_SHUT_TX;
+    return shut;
 }

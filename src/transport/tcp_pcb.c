@@ -547,6 +547,12 @@ enum kite_err kite_tcp_listener_set_buffers(struct kite_tcp_listener *l, uint32_
     return err;
 }
 
+void kite_tcp_get_buffers(const struct kite_tcp_pcb *pcb, uint32_t *snd, uint32_t *rcv)
+{
+    *snd = tcp_snd_buf(pcb);
+    *rcv = tcp_rcv_buf(pcb);
+}
+
 enum kite_tcp_state kite_tcp_get_state(const struct kite_tcp_pcb *pcb)
 {
     return (enum kite_tcp_state)pcb->state;

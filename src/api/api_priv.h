@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* What the socket layer asks of a netconn from inside kite_tcpip_call (with the
+ * stack to itself), where the blocking netconn functions cannot be called. */
+#ifndef KITE_API_PRIV_H
+#define KITE_API_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kite/netconn.h"
+
+#define KITE_NC_SHUT_RX 0x01u /* shutdown(SHUT_RD), or the peer's FIN */
+#define KITE_NC_SHUT_TX 0x02u /* shutdown(SHUT_WR) */
+
+bool kite__netconn_listening(const struct kite_netconn *c);
+/** The pending error, cleared; *connecting: it ended a connection attempt. */
+enum kite_err kite__netconn_take_error(struct kite_netconn *c, bool *connecting);
+void kite__netconn_set_timeouts(struct kite_netconn *c, uint32_t rcv_ms, uint32_t snd_ms);
+uint8_t kite__netconn_shut(const struct kite_netconn *c);
+
+#endif

@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The BSD socket layer over a stack thread and the loopback netif: a TCP
+ * exchange between threads, select and poll readiness, options, fcntl and
+ * ioctl, non-blocking connect to a closed port, UDP with MSG_TRUNC and
+ * IP_PKTINFO, and close() from another thread while threads block in recv
+ * and accept. (tests/sockets/ holds the suite checked against Linux.)
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kite/byteorder.h"
+#include "kite/port/loopif.h"
+#include "kite/sockets.h"
+#include "kite/tcpip.h"
+#include "testutil.h"
+
+struct fx {
+    struct kite_stack stack;
+    struct kite_loopif lo;
+    struct kite_tcpip tcpip;
+    struct kite_sockets socks;
+};
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    assert_int_equal(kite_stack_init(&f->stack, NULL), KITE_ERR_OK);
+    assert_int_equal(kite_loopif_add(&f->stack, &f->lo), KITE_ERR_OK);
+    assert_int_equal(kite_tcpip_start(&f->tcpip, &f->stack, NULL), KITE_ERR_OK);
+    assert_int_equal(kite_sockets_init(&f->socks, &f->tcpip), 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    kite_sockets_deinit(&f->socks);
+    kite_tcpip_stop(&f->tcpip);
+    kite_stack_poll(&f->stack, kite_stack_now(&f->stack) + 4u * KITE_TCP_MSL_MS);
+    kite_loopif_remove(&f->lo);
+    kt_assert_pools_empty(&f->stack);
+    kite_stack_deinit(&f->stack);
+    free(f);
+    return 0;
+}
+
+static struct kite_sockaddr_in loop_addr(uint16_t port)
+{
+    struct kite_sockaddr_in a = {.sin_family = KITE_AF_INET,
+                                 .sin_port = kite_htons(port),
+                                 .sin_addr = {kite_htonl(KITE_IP4(127, 0, 0, 1))}};
+    return a;
+}
+
+#define SA(a) ((struct kite_sockaddr *)(void *)&(a))
+
+static int tcp_server(struct fx *f, uint16_t port)
+{
+    int l = kite_socket(&f->socks, KITE_AF_INET, KITE_SOCK_STREAM, 0);
+    assert_true(l >= 0);
+    struct kite_sockaddr_in a = loop_addr(port);
+    assert_int_equal(kite_bind(&f->socks, l, SA(a), sizeof a), 0);
+    assert_int_equal(kite_listen(&f->socks, l, 4), 0);
+    return l;
+}
+
+static int tcp_client(struct fx *f, uint16_t port)
+{
+    int c = kite_socket(&f->socks, KITE_AF_INET, KITE_SOCK_STREAM, 0);
+    assert_true(c >= 0);
+    struct kite_sockaddr_in a = loop_addr(port);
+    assert_int_equal(kite_connect(&f->socks, c, SA(a), sizeof a), 0);
+    return c;
+}
+
+static void tcp_exchange_and_names(void **state)
+{
+    struct fx *f = *state;
+    int l = tcp_server(f, 80);
+    int c = tcp_client(f, 80);
+    struct kite_sockaddr_in peer;
+    kite_socklen_t len = sizeof peer;
+    int a = kite_accept(&f->socks, l, SA(peer), &len);
+    assert_true(a >= 0);
+    assert_int_equal(len, sizeof peer);
+    struct kite_sockaddr_in me;
+    len = sizeof me;
+    assert_int_equal(kite_getsockname(&f->socks, c, SA(me), &len), 0);
+    assert_int_equal(me.sin_port, peer.sin_port); /* the server sees the client's port */
+    assert_int_equal(kite_write(&f->socks, c, "hello world", 11), 11);
+    char buf[32];
+    assert_int_equal(kite_recv(&f->socks, a, buf, 5, KITE_MSG_WAITALL), 5);
+    assert_memory_equal(buf, "hello", 5);
+    assert_int_equal(kite_recv(&f->socks, a, buf, 3, KITE_MSG_PEEK), 3);
+    int pending = 0;
+    assert_int_equal(kite_ioctl(&f->socks, a, KITE_FIONREAD, &pending), 0);
+    assert_int_equal(pending, 6);
+    assert_int_equal(kite_read(&f->socks, a, buf, sizeof buf), 6);
+    assert_memory_equal(buf, " world", 6);
+    /* Half-close: EOF on the other side, F_GETFL says which way is open. */
+    assert_int_equal(kite_shutdown(&f->socks, c, KITE_SHUT_WR), 0);
+    assert_int_equal(kite_recv(&f->socks, a, buf, sizeof buf, 0), 0);
+    assert_int_equal(kite_fcntl(&f->socks, c, KITE_F_GETFL, 0) & 3, KITE_O_RDONLY);
+    assert_int_equal(kite_fcntl(&f->socks, a, KITE_F_GETFL, 0) & 3, KITE_O_WRONLY);
+    assert_int_equal(kite_close(&f->socks, a), 0);
+    assert_int_equal(kite_close(&f->socks, c), 0);
+    assert_int_equal(kite_close(&f->socks, l), 0);
+    assert_int_equal(kite_close(&f->socks, l), -1);
+    assert_int_equal(errno, EBADF);
+}
+
+static void select_and_poll_readiness(void **state)
+{
+    struct fx *f = *state;
+    int l = tcp_server(f, 81);
+    int c = tcp_client(f, 81);
+    int a = kite_accept(&f->socks, l, NULL, NULL);
+    assert_true(a >= 0);
+    kite_fd_set rd, wr;
+    KITE_FD_ZERO(&rd);
+    KITE_FD_SET(a, &rd);
+    struct kite_timeval tv = {0, 20000};
+    assert_int_equal(kite_select(&f->socks, a + 1, &rd, NULL, NULL, &tv), 0); /* nothing yet */
+    assert_int_equal(kite_send(&f->socks, c, "x", 1, 0), 1);
+    KITE_FD_ZERO(&rd);
+    KITE_FD_SET(a, &rd);
+    KITE_FD_ZERO(&wr);
+    KITE_FD_SET(c, &wr);
+    int maxfd = a > c ? a : c;
+    assert_int_equal(kite_select(&f->socks, maxfd + 1, &rd, &wr, NULL, NULL), 2);
+    assert_true(KITE_FD_ISSET(a, &rd));
+    assert_true(KITE_FD_ISSET(c, &wr));
+    struct kite_pollfd p[3] = {{a, KITE_POLLIN, 0}, {c, KITE_POLLOUT, 0}, {63, KITE_POLLIN, 0}};
+    assert_int_equal(kite_poll(&f->socks, p, 3, 1000), 3);
+    assert_int_equal(p[0].revents, KITE_POLLIN);
+    assert_int_equal(p[1].revents, KITE_POLLOUT);
+    assert_int_equal(p[2].revents, KITE_POLLNVAL);
+    kite_fd_set bad;
+    KITE_FD_ZERO(&bad);
+    KITE_FD_SET(9, &bad);
+    assert_int_equal(kite_select(&f->socks, 10, &bad, NULL, NULL, &tv), -1);
+    assert_int_equal(errno, EBADF);
+    (void)kite_close(&f->socks, a);
+    (void)kite_close(&f->socks, c);
+    (void)kite_close(&f->socks, l);
+}
+
+static void options_round_trip(void **state)
+{
+    struct fx *f = *state;
+    int s = kite_socket(&f->socks, KITE_AF_INET, KITE_SOCK_STREAM, 0);
+    int one = 1, v = 0;
+    kite_socklen_t len = sizeof v;
+    assert_int_equal(
+        kite_setsockopt(&f->socks, s, KITE_IPPROTO_TCP, KITE_TCP_NODELAY, &one, sizeof one), 0);
+    assert_int_equal(kite_getsockopt(&f->socks, s, KITE_IPPROTO_TCP, KITE_TCP_NODELAY, &v, &len),
+                     0);
+    assert_int_equal(v, 1);
+    int idle = 30;
+    assert_int_equal(
+        kite_setsockopt(&f->socks, s, KITE_IPPROTO_TCP, KITE_TCP_KEEPIDLE, &idle, sizeof idle), 0);
+    len = sizeof v;
+    assert_int_equal(kite_getsockopt(&f->socks, s, KITE_IPPROTO_TCP, KITE_TCP_KEEPIDLE, &v, &len),
+                     0);
+    assert_int_equal(v, 30);
+    struct kite_timeval tv = {1, 500000}, got;
+    assert_int_equal(
+        kite_setsockopt(&f->socks, s, KITE_SOL_SOCKET, KITE_SO_RCVTIMEO, &tv, sizeof tv), 0);
+    len = sizeof got;
+    assert_int_equal(kite_getsockopt(&f->socks, s, KITE_SOL_SOCKET, KITE_SO_RCVTIMEO, &got, &len),
+                     0);
+    assert_int_equal(got.tv_sec, 1);
+    assert_int_equal(got.tv_usec, 500000);
+    len = sizeof v;
+    assert_int_equal(kite_getsockopt(&f->socks, s, KITE_SOL_SOCKET, KITE_SO_TYPE, &v, &len), 0);
+    assert_int_equal(v, KITE_SOCK_STREAM);
+    assert_int_equal(kite_getsockopt(&f->socks, s, KITE_SOL_SOCKET, 999, &v, &len), -1);
+    assert_int_equal(errno, ENOPROTOOPT);
+    assert_int_equal(kite_setsockopt(&f->socks, s, KITE_SOL_SOCKET, KITE_SO_KEEPALIVE, &one, 1),
+                     -1);
+    assert_int_equal(errno, EINVAL); /* optlen shorter than an int */
+    assert_int_equal(kite_fcntl(&f->socks, s, KITE_F_SETFL, KITE_O_NONBLOCK), 0);
+    assert_int_equal(kite_fcntl(&f->socks, s, KITE_F_GETFL, 0), KITE_O_RDWR | KITE_O_NONBLOCK);
+    (void)kite_close(&f->socks, s);
+}
+
+static void nonblocking_connect_refused(void **state)
+{
+    struct fx *f = *state;
+    int c = kite_socket(&f->socks, KITE_AF_INET, KITE_SOCK_STREAM | KITE_SOCK_NONBLOCK, 0);
+    struct kite_sockaddr_in a = loop_addr(9);
+    assert_int_equal(kite_connect(&f->socks, c, SA(a), sizeof a), -1);
+    assert_int_equal(errno, EINPROGRESS);
+    struct kite_pollfd p = {c, KITE_POLLOUT, 0};
+    assert_int_equal(kite_poll(&f->socks, &p, 1, 5000), 1);
+    assert_true(p.revents & KITE_POLLERR);
+    int err = 0;
+    kite_socklen_t len = sizeof err;
+    assert_int_equal(kite_getsockopt(&f->socks, c, KITE_SOL_SOCKET, KITE_SO_ERROR, &err, &len), 0);
+    assert_int_equal(err, ECONNREFUSED);
+    len = sizeof err;
+    assert_int_equal(kite_getsockopt(&f->socks, c, KITE_SOL_SOCKET, KITE_SO_ERROR, &err, &len), 0);
+    assert_int_equal(err, 0); /* read once */
+    (void)kite_close(&f->socks, c);
+}
+
+static void udp_truncation_and_pktinfo(void **state)
+{
+    struct fx *f = *state;
+    int r = kite_socket(&f->socks, KITE_AF_INET, KITE_SOCK_DGRAM, 0);
+    int w = kite_socket(&f->socks, KITE_AF_INET, KITE_SOCK_DGRAM, 0);
+    struct kite_sockaddr_in a = loop_addr(6000);
+    assert_int_equal(kite_bind(&f->socks, r, SA(a), sizeof a), 0);
+    int one = 1;
+    assert_int_equal(
+        kite_setsockopt(&f->socks, r, KITE_IPPROTO_IP, KITE_IP_PKTINFO, &one, sizeof one), 0);
+    assert_int_equal(kite_sendto(&f->socks, w, "0123456789", 10, 0, SA(a), sizeof a), 10);
+    assert_int_equal(kite_send(&f->socks, w, "x", 1, 0), -1);
+    assert_int_equal(errno, EDESTADDRREQ);
+    char buf[4];
+    uint8_t control[64];
+    struct kite_iovec iov = {buf, sizeof buf};
+    struct kite_sockaddr_in from;
+    struct kite_msghdr msg = {.msg_name = &from,
+                              .msg_namelen = sizeof from,
+                              .msg_iov = &iov,
+                              .msg_iovlen = 1,
+                              .msg_control = control,
+                              .msg_controllen = sizeof control};
+    assert_int_equal(kite_recvmsg(&f->socks, r, &msg, 0), 4);
+    assert_true(msg.msg_flags & KITE_MSG_TRUNC);
+    assert_memory_equal(buf, "0123", 4);
+    assert_true(msg.msg_controllen > 0);
+    struct kite_cmsghdr *cm = msg.msg_control;
+    assert_int_equal(cm->cmsg_type, KITE_IP_PKTINFO);
+    (void)kite_close(&f->socks, r);
+    (void)kite_close(&f->socks, w);
+}
+
+struct blocked {
+    struct kite_sockets *s;
+    int fd;
+    bool accept;
+    ssize_t ret;
+    int err;
+};
+
+static void *blocked_thread(void *arg)
+{
+    struct blocked *b = arg;
+    char buf[8];
+    b->ret = b->accept ? kite_accept(b->s, b->fd, NULL, NULL)
+                       : kite_recv(b->s, b->fd, buf, sizeof buf, 0);
+    b->err = errno;
+    return NULL;
+}
+
+static void close_wakes_blocked_calls(void **state)
+{
+    struct fx *f = *state;
+    int l = tcp_server(f, 82);
+    int c = tcp_client(f, 82);
+    int a = kite_accept(&f->socks, l, NULL, NULL);
+    struct blocked b[2] = {{&f->socks, a, false, 0, 0}, {&f->socks, l, true, 0, 0}};
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, blocked_thread, &b[i]), 0);
+    struct timespec ms = {0, 50000000};
+    nanosleep(&ms, NULL); /* let them block (a late one gets EBADF as well) */
+    assert_int_equal(kite_close(&f->socks, a), 0);
+    assert_int_equal(kite_close(&f->socks, l), 0);
+    for (int i = 0; i < 2; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(b[i].ret, -1);
+        assert_int_equal(b[i].err, EBADF);
+    }
+    (void)kite_close(&f->socks, c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(tcp_exchange_and_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(select_and_poll_readiness, setup, teardown),
+        cmocka_unit_test_setup_teardown(options_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(nonblocking_connect_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(udp_truncation_and_pktinfo, setup, teardown),
+        cmocka_unit_test_setup_teardown(close_wakes_blocked_calls, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
