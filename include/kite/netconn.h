@@ -139,6 +139,9 @@ bool kite_netconn_is_nonblocking(struct kite_netconn *c);
 void kite_netconn_set_timeouts(struct kite_netconn *c, uint32_t rcv_ms, uint32_t snd_ms);
 /** The pending error, cleared (SO_ERROR); KITE_ERR_OK when none. */
 enum kite_err kite_netconn_take_error(struct kite_netconn *c);
+/** Wait up to ms until everything written was acknowledged (SO_LINGER);
+ *  KITE_ERR_TIMEOUT if not. */
+enum kite_err kite_netconn_drain(struct kite_netconn *c, uint32_t ms);
 /** Threads blocked on it now (a delete wakes them first). */
 unsigned kite_netconn_waiting(struct kite_netconn *c);
 /** KITE_NC_* readiness now. */

@@ -327,7 +327,7 @@ static void request_begin(struct request *r)
 {
     struct kite_netconn *c = r->c;
     r->begun = true;
-    if ((c->flags & NCF_NONBLOCK) && r->want != NC_CLOSER) /* a delete always waits */
+    if ((c->flags & NCF_NONBLOCK) && !(r->want & NC_CLOSER)) /* a delete always waits */
         r->nonblock = true;
     r->ms = r->timeout == TIMEOUT_RCV   ? c->rcv_timeout
             : r->timeout == TIMEOUT_SND ? c->snd_timeout
@@ -341,7 +341,7 @@ static void request_core(void *arg)
     if (!r->begun)
         request_begin(r);
     enum kite_err err =
-        (c->flags & NCF_CLOSING) && r->want != NC_CLOSER ? KITE_ERR_CLOSED : r->fn(r);
+        (c->flags & NCF_CLOSING) && !(r->want & NC_CLOSER) ? KITE_ERR_CLOSED : r->fn(r);
     if (err != KITE_ERR_WOULDBLOCK || r->nonblock || r->want == 0 || r->timed_out) {
         r->result = err == KITE_ERR_WOULDBLOCK && r->timed_out ? KITE_ERR_TIMEOUT : err;
         request_leave(r);
@@ -1052,6 +1052,27 @@ unsigned kite_netconn_wait(struct kite_netconn *const *c, const uint8_t *want, u
     }
     kite_os_sem_destroy(&sem);
     return m.ready;
+}
+
+/* Everything queued acknowledged (or nothing left to wait for). */
+static enum kite_err drain_core(struct request *r)
+{
+    struct kite_netconn *c = r->c;
+    if (c->type != KITE_NETCONN_TCP || c->state != NC_CONNECTED || c->pcb.tcp == NULL)
+        return KITE_ERR_OK;
+    uint32_t snd, rcv;
+    kite_tcp_get_buffers(c->pcb.tcp, &snd, &rcv);
+    return kite_tcp_sndbuf(c->pcb.tcp) >= snd ? KITE_ERR_OK : KITE_ERR_WOULDBLOCK;
+}
+
+enum kite_err kite_netconn_drain(struct kite_netconn *c, uint32_t ms)
+{
+    struct request r;
+    /* It runs while the netconn closes (NC_CLOSER), before the delete. */
+    request_init(&r, c, drain_core, KITE_NC_WRITABLE | KITE_NC_ERROR | NC_CLOSER, TIMEOUT_NONE);
+    r.ms = ms;
+    r.begun = true; /* blocking, whatever the netconn's mode, for ms */
+    return run(&r);
 }
 
 static enum kite_err waiting_core(struct request *r)

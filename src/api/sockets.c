@@ -207,7 +207,13 @@ int kite_close(struct kite_sockets *s, int fd)
     }
     if (ref.sk->lastdata != NULL)
         kite_netconn_free_pbuf(ref.c, ref.sk->lastdata);
-    if (ref.sk->opts & SOPT_LINGER0)
+    /* SO_LINGER: 0 s resets at once; a positive time waits that long for what
+     * was written to be acknowledged, and resets what is left after it. */
+    bool reset = (ref.sk->opts & SOPT_LINGER0) != 0;
+    if (ref.sk->linger_s > 0 &&
+        kite_netconn_drain(ref.c, (uint32_t)ref.sk->linger_s * 1000u) != KITE_ERR_OK)
+        reset = true;
+    if (reset)
         (void)kite_netconn_abort(ref.c);
     else
         (void)kite_netconn_delete(ref.c);

@@ -284,6 +284,49 @@ static void close_wakes_blocked_calls(void **state)
     (void)kite_close(&f->socks, c);
 }
 
+/* SO_LINGER with a positive time: close waits for what was written to be
+ * acknowledged; when that takes longer, the connection is reset. */
+static void linger_waits_then_resets(void **state)
+{
+    struct fx *f = *state;
+    int l = tcp_server(f, 83);
+    int c = tcp_client(f, 83);
+    int a = kite_accept(&f->socks, l, NULL, NULL);
+    struct kite_linger lg = {1, 5};
+    assert_int_equal(kite_setsockopt(&f->socks, c, KITE_SOL_SOCKET, KITE_SO_LINGER, &lg, sizeof lg),
+                     0);
+    assert_int_equal(kite_write(&f->socks, c, "bye", 3), 3);
+    assert_int_equal(kite_close(&f->socks, c), 0); /* acknowledged at once over loopback */
+    char buf[8];
+    assert_int_equal(kite_recv(&f->socks, a, buf, sizeof buf, KITE_MSG_WAITALL), 3);
+    assert_int_equal(kite_recv(&f->socks, a, buf, sizeof buf, 0), 0); /* FIN, not RST */
+    (void)kite_close(&f->socks, a);
+    /* Now a reader that never reads: its window fills, the rest is never
+     * acknowledged, and after 1 s the close resets the connection. */
+    c = tcp_client(f, 83);
+    a = kite_accept(&f->socks, l, NULL, NULL);
+    lg.l_linger = 1;
+    assert_int_equal(kite_setsockopt(&f->socks, c, KITE_SOL_SOCKET, KITE_SO_LINGER, &lg, sizeof lg),
+                     0);
+    static uint8_t big[4u * KITE_TCP_RCV_BUF];
+    struct kite_timeval quick = {0, 200000};
+    assert_int_equal(
+        kite_setsockopt(&f->socks, c, KITE_SOL_SOCKET, KITE_SO_SNDTIMEO, &quick, sizeof quick), 0);
+    ssize_t w = kite_send(&f->socks, c, big, sizeof big, 0);
+    assert_true(w > (ssize_t)KITE_TCP_RCV_BUF); /* more than the reader's window went in */
+    kite_time_ms t0 = kite_os_now_ms();
+    assert_int_equal(kite_close(&f->socks, c), 0);
+    assert_true(kite_os_now_ms() - t0 >= 900u);
+    ssize_t got = 0, n;
+    while ((n = kite_recv(&f->socks, a, big, sizeof big, 0)) > 0)
+        got += n;
+    assert_int_equal(n, -1);
+    assert_int_equal(errno, ECONNRESET);
+    assert_true(got < w);
+    (void)kite_close(&f->socks, a);
+    (void)kite_close(&f->socks, l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -293,6 +336,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(nonblocking_connect_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(udp_truncation_and_pktinfo, setup, teardown),
         cmocka_unit_test_setup_teardown(close_wakes_blocked_calls, setup, teardown),
+        cmocka_unit_test_setup_teardown(linger_waits_then_resets, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
