@@ -150,6 +150,13 @@
 #define KITE_EPHEMERAL_PORT_MAX 65535u
 #endif
 
+/** Broadcast and multicast datagrams reach every UDP pcb bound to their port
+ * with KITE_UDP_FLAG_REUSEADDR (SO_REUSEADDR), not only the best match
+ * (ESP-IDF's CONFIG_LWIP_SO_REUSE_RXTOALL). */
+#ifndef KITE_UDP_REUSE_RXTOALL
+#define KITE_UDP_REUSE_RXTOALL 1
+#endif
+
 /* ---- TCP ------------------------------------------------------------- */
 
 /** Default send buffer per connection in bytes (unacknowledged + unsent data). */

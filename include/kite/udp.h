@@ -26,6 +26,7 @@ typedef void (*kite_udp_recv_fn)(void *arg, struct kite_udp_pcb *pcb, struct kit
 #define KITE_UDP_FLAG_CONNECTED 0x01u
 #define KITE_UDP_FLAG_BROADCAST 0x02u   /* may send to broadcast addresses (SO_BROADCAST) */
 #define KITE_UDP_FLAG_NO_CHECKSUM 0x04u /* send with checksum 0 (RFC 768 allows it on IPv4) */
+#define KITE_UDP_FLAG_REUSEADDR 0x08u   /* shares its port with other REUSEADDR pcbs */
 
 struct kite_udp_pcb {
     struct kite_udp_pcb *next;

@@ -868,8 +868,13 @@ static int read_only_opt(struct opt_req *o)
 static int socket_level(struct opt_req *o)
 {
     switch (o->name) {
-    case KITE_SO_REUSEADDR:
-        return flag_opt(o, SOPT_REUSEADDR); /* TIME_WAIT never blocks a bind in kite */
+    case KITE_SO_REUSEADDR: { /* TCP: TIME_WAIT never blocks a bind in kite anyway */
+        int e = flag_opt(o, SOPT_REUSEADDR);
+        if (e == 0 && o->set && udp_of(o) != NULL)
+            kite_udp_set_flags(udp_of(o), KITE_UDP_FLAG_REUSEADDR,
+                               (o->ref->sk->opts & SOPT_REUSEADDR) != 0);
+        return e;
+    }
     case KITE_SO_KEEPALIVE: {
         int e = flag_opt(o, SOPT_KEEPALIVE);
         return e == 0 && o->set ? apply_keepalive(o) : e;

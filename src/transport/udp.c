@@ -108,6 +108,38 @@ static void port_unreachable(struct kite_stack *stack, struct kite_pbuf *p,
         kite__icmp4_dest_unreach(stack, p, KITE_ICMP4_UNREACH_PORT);
 }
 
+/* Hand p (consumed) to pcb's receive callback. */
+static void deliver(struct kite_stack *stack, struct kite_udp_pcb *pcb, struct kite_pbuf *p,
+                    const struct kite_udp_repr *udp, const struct kite_ip_rx *rx)
+{
+    stack->stats.udp.delivered++;
+    if (pcb->recv == NULL) {
+        kite_pbuf_free(stack, p);
+        return;
+    }
+    struct kite_addr src = KITE_ADDR_V4(rx->src);
+    struct kite_addr dst = KITE_ADDR_V4(rx->dst);
+    pcb->recv(pcb->recv_arg, pcb, p, &src, udp->src_port, &dst);
+}
+
+/* SO_REUSEADDR, CONFIG_LWIP_SO_REUSE_RXTOALL: a broadcast or multicast
+ * datagram goes to every pcb sharing the port, each with a copy. */
+static void deliver_to_sharers(struct kite_stack *stack, const struct kite_udp_pcb *best,
+                               const struct kite_pbuf *p, const struct kite_udp_repr *udp,
+                               const struct kite_ip_rx *rx)
+{
+    for (struct kite_udp_pcb *pcb = stack->udp.pcbs; pcb != NULL; pcb = pcb->next) {
+        if (pcb == best || !(pcb->flags & KITE_UDP_FLAG_REUSEADDR) || match_score(pcb, udp, rx) < 0)
+            continue;
+        struct kite_pbuf *copy = kite_pbuf_clone(stack, KITE_LAYER_TRANSPORT, p);
+        if (copy == NULL) {
+            stack->stats.udp.drop_no_mem++;
+            continue;
+        }
+        deliver(stack, pcb, copy, udp, rx);
+    }
+}
+
 static void udp_input(struct kite_stack *stack, struct kite_pbuf *p, const struct kite_ip_rx *rx)
 {
     struct kite_udp_repr udp;
@@ -119,13 +151,11 @@ static void udp_input(struct kite_stack *stack, struct kite_pbuf *p, const struc
         port_unreachable(stack, p, rx);
         goto drop;
     }
-    stack->stats.udp.delivered++;
     (void)kite_pbuf_header_remove(p, KITE_UDP_HLEN);
-    if (pcb->recv == NULL)
-        goto drop;
-    struct kite_addr src = KITE_ADDR_V4(rx->src);
-    struct kite_addr dst = KITE_ADDR_V4(rx->dst);
-    pcb->recv(pcb->recv_arg, pcb, p, &src, udp.src_port, &dst);
+    if (KITE_UDP_REUSE_RXTOALL && (rx->broadcast || rx->multicast) &&
+        (pcb->flags & KITE_UDP_FLAG_REUSEADDR))
+        deliver_to_sharers(stack, pcb, p, &udp, rx);
+    deliver(stack, pcb, p, &udp, rx);
     return;
 drop:
     kite_pbuf_free(stack, p);
@@ -199,9 +229,13 @@ void kite_udp_remove(struct kite_udp_pcb *pcb)
 static bool port_in_use(struct kite_stack *stack, const struct kite_udp_pcb *self,
                         const struct kite_addr *ip, uint16_t port)
 {
-    for (struct kite_udp_pcb *pcb = stack->udp.pcbs; pcb != NULL; pcb = pcb->next)
-        if (pcb != self && pcb->local_port == port && kite__local_addrs_clash(&pcb->local_ip, ip))
-            return true;
+    bool share = self != NULL && (self->flags & KITE_UDP_FLAG_REUSEADDR);
+    for (struct kite_udp_pcb *pcb = stack->udp.pcbs; pcb != NULL; pcb = pcb->next) {
+        if (pcb == self || pcb->local_port != port || !kite__local_addrs_clash(&pcb->local_ip, ip))
+            continue;
+        if (!(share && (pcb->flags & KITE_UDP_FLAG_REUSEADDR)))
+            return true; /* both must ask for it (SO_REUSEADDR on Linux and BSD) */
+    }
     return false;
 }
 

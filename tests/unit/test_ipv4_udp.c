@@ -278,6 +278,41 @@ static void test_bind_rules(void **state)
         kite_udp_remove(all[n]);
 }
 
+static void count_cb(void *arg, struct kite_udp_pcb *pcb, struct kite_pbuf *p,
+                     const struct kite_addr *src, uint16_t port, const struct kite_addr *dst)
+{
+    (void)src;
+    (void)port;
+    (void)dst;
+    (*(unsigned *)arg)++;
+    kite_pbuf_free(pcb->stack, p);
+}
+
+/* SO_REUSEADDR: pcbs that both ask share a port; broadcasts reach each of them
+ * (KITE_UDP_REUSE_RXTOALL), unicast only the best match. */
+static void test_reuseaddr_shares_port(void **state)
+{
+    struct fixture *f = *state;
+    f->pcb = kite_udp_new(&f->stack);
+    struct kite_udp_pcb *b = kite_udp_new(&f->stack);
+    kite_udp_set_flags(f->pcb, KITE_UDP_FLAG_REUSEADDR, true);
+    assert_int_equal(kite_udp_bind(f->pcb, NULL, 68), KITE_ERR_OK);
+    assert_int_equal(kite_udp_bind(b, NULL, 68), KITE_ERR_INUSE); /* b did not ask */
+    kite_udp_set_flags(b, KITE_UDP_FLAG_REUSEADDR, true);
+    assert_int_equal(kite_udp_bind(b, NULL, 68), KITE_ERR_OK);
+    unsigned other = 0;
+    kite_udp_recv(f->pcb, recv_cb, f);
+    kite_udp_recv(b, count_cb, &other);
+    uint8_t pkt[100];
+    uint16_t n = kt_build_udp(pkt, PEER, KITE_IP4(255, 255, 255, 255), 67, 68, "offer", 5, true);
+    kt_inject(&f->stack, &f->ipif.netif, pkt, n);
+    assert_int_equal(f->rx_count + other, KITE_UDP_REUSE_RXTOALL ? 2u : 1u);
+    n = kt_build_udp(pkt, PEER, US, 67, 68, "unicast", 7, true);
+    kt_inject(&f->stack, &f->ipif.netif, pkt, n);
+    assert_int_equal(f->rx_count + other, KITE_UDP_REUSE_RXTOALL ? 3u : 2u);
+    kite_udp_remove(b);
+}
+
 static void test_connected_pcb_filters(void **state)
 {
     struct fixture *f = *state;
@@ -330,6 +365,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_echo_reply),
         T(test_broadcast_echo_ignored),
+        T(test_reuseaddr_shares_port),
         T(test_bad_headers_counted),
         T(test_ip_options_and_padding_accepted),
         T(test_udp_checksums),
