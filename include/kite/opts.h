@@ -332,6 +332,17 @@
 #define KITE_NETCONN_UDP_QUEUE 8
 #endif
 
+/** 1: a UDP send that finds no buffer waits for one (up to SO_SNDTIMEO,
+ * retrying every KITE_NETCONN_UDP_RETRY_MS) instead of failing with ENOMEM. */
+#ifndef KITE_NETCONN_UDP_SEND_BLOCKS
+#define KITE_NETCONN_UDP_SEND_BLOCKS 0
+#endif
+
+/** How often a blocked UDP send tries again, ms. */
+#ifndef KITE_NETCONN_UDP_RETRY_MS
+#define KITE_NETCONN_UDP_RETRY_MS 10u
+#endif
+
 /** Sockets of a socket table (CONFIG_LWIP_MAX_SOCKETS); at most KITE_NETCONN_COUNT. */
 #ifndef KITE_SOCKET_COUNT
 #define KITE_SOCKET_COUNT 10

@@ -805,16 +805,48 @@ static enum kite_err sendto_core(struct request *r)
     return err;
 }
 
-enum kite_err kite_netconn_sendto(struct kite_netconn *c, const void *data, uint16_t len,
-                                  const struct kite_addr *ip, uint16_t port)
+static enum kite_err sendto_once(struct kite_netconn *c, const void *data, uint16_t len,
+                                 const struct kite_addr *ip, uint16_t port, bool *nonblock,
+                                 uint32_t *timeout)
 {
     struct request r;
-    request_init(&r, c, sendto_core, 0, TIMEOUT_NONE);
+    request_init(&r, c, sendto_core, 0, TIMEOUT_SND);
     r.data = data;
     r.len = len;
     r.ip = ip;
     r.port = port;
-    return c->type == KITE_NETCONN_UDP ? run(&r) : KITE_ERR_VAL;
+    enum kite_err err = run(&r);
+    *nonblock = r.nonblock;
+    *timeout = r.ms;
+    return err;
+}
+
+enum kite_err kite_netconn_sendto(struct kite_netconn *c, const void *data, uint16_t len,
+                                  const struct kite_addr *ip, uint16_t port)
+{
+    if (c->type != KITE_NETCONN_UDP)
+        return KITE_ERR_VAL;
+    bool nonblock;
+    uint32_t timeout;
+    enum kite_err err = sendto_once(c, data, len, ip, port, &nonblock, &timeout);
+    if (!KITE_NETCONN_UDP_SEND_BLOCKS || err != KITE_ERR_MEM || nonblock)
+        return err; /* ENOMEM at once, as lwIP does by default */
+    /* Wait for buffers, retrying every KITE_NETCONN_UDP_RETRY_MS (pools free
+     * without an event), up to SO_SNDTIMEO. */
+    kite_time_ms start = kite_os_now_ms();
+    struct kite_os_sem nap;
+    if (kite_os_sem_init(&nap, 0) != KITE_ERR_OK)
+        return err;
+    while (err == KITE_ERR_MEM) {
+        if (timeout != 0 && kite_os_now_ms() - start >= timeout) {
+            err = KITE_ERR_WOULDBLOCK;
+            break;
+        }
+        (void)kite_os_sem_wait(&nap, KITE_NETCONN_UDP_RETRY_MS);
+        err = sendto_once(c, data, len, ip, port, &nonblock, &timeout);
+    }
+    kite_os_sem_destroy(&nap);
+    return err;
 }
 
 static enum kite_err shutdown_core(struct request *r)

@@ -327,6 +327,71 @@ static void linger_waits_then_resets(void **state)
     (void)kite_close(&f->socks, l);
 }
 
+/* Every pbuf block taken (in the core, where pools live) or given back. */
+struct hoard {
+    struct kite_stack *stack;
+    struct kite_pbuf *held[KITE_PBUF_POOL_COUNT + KITE_PBUF_RAM_COUNT];
+    unsigned n;
+    bool take;
+};
+
+static void hoard_core(void *arg)
+{
+    struct hoard *h = arg;
+    if (!h->take) {
+        while (h->n > 0)
+            kite_pbuf_free(h->stack, h->held[--h->n]);
+        return;
+    }
+    const struct kite_pool *ram = kite_stack_pool(h->stack, KITE_POOL_PBUF_RAM);
+    const struct kite_pool *pool = kite_stack_pool(h->stack, KITE_POOL_PBUF_POOL);
+    while (ram->used < ram->count)
+        h->held[h->n++] = kite_pbuf_alloc(h->stack, 0, 1, KITE_PBUF_RAM);
+    while (pool->used < pool->count)
+        h->held[h->n++] = kite_pbuf_alloc(h->stack, 0, 1, KITE_PBUF_POOL);
+}
+
+struct sender {
+    struct kite_sockets *s;
+    int fd;
+    struct kite_sockaddr_in to;
+    ssize_t ret;
+    int err;
+};
+
+static void *send_thread(void *arg)
+{
+    struct sender *x = arg;
+    x->ret = kite_sendto(x->s, x->fd, "data", 4, 0, SA(x->to), sizeof x->to);
+    x->err = errno;
+    return NULL;
+}
+
+/* Out of buffers: ENOMEM at once (lwIP's way), or with
+ * KITE_NETCONN_UDP_SEND_BLOCKS a wait until buffers come back. */
+static void udp_send_without_buffers(void **state)
+{
+    struct fx *f = *state;
+    struct sender x = {&f->socks, kite_socket(&f->socks, KITE_AF_INET, KITE_SOCK_DGRAM, 0),
+                       loop_addr(7000), 0, 0};
+    struct hoard h = {.stack = &f->stack, .take = true};
+    assert_int_equal(kite_tcpip_call(&f->tcpip, hoard_core, &h), KITE_ERR_OK);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, send_thread, &x), 0);
+    struct timespec ms = {0, 100000000};
+    nanosleep(&ms, NULL);
+    h.take = false;
+    assert_int_equal(kite_tcpip_call(&f->tcpip, hoard_core, &h), KITE_ERR_OK);
+    pthread_join(th, NULL);
+    if (KITE_NETCONN_UDP_SEND_BLOCKS) {
+        assert_int_equal(x.ret, 4);
+    } else {
+        assert_int_equal(x.ret, -1);
+        assert_int_equal(x.err, ENOMEM);
+    }
+    (void)kite_close(&f->socks, x.fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -337,6 +402,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(udp_truncation_and_pktinfo, setup, teardown),
         cmocka_unit_test_setup_teardown(close_wakes_blocked_calls, setup, teardown),
         cmocka_unit_test_setup_teardown(linger_waits_then_resets, setup, teardown),
+        cmocka_unit_test_setup_teardown(udp_send_without_buffers, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,5 +14,6 @@
 #define KITE_TCP_CUBIC 1
 #define KITE_CHECKS 0
 #define KITE_TCP_LISTEN_COUNT 16
-#define KITE_TCP_BUF_UNIT 64u /* buffers up to 4 MiB */
+#define KITE_NETCONN_UDP_SEND_BLOCKS 1 /* a host: wait for buffers rather than fail */
+#define KITE_TCP_BUF_UNIT 64u          /* buffers up to 4 MiB */
 #endif
