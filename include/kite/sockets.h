@@ -90,9 +90,11 @@ typedef struct {
     uint8_t bits[(KITE_FD_SETSIZE + 7) / 8];
 } kite_fd_set;
 #define KITE_FD_ZERO(set) memset((set), 0, sizeof *(set))
-#define KITE_FD_SET(fd, set) ((set)->bits[(fd) / 8] |= (uint8_t)(1u << ((fd) % 8)))
-#define KITE_FD_CLR(fd, set) ((set)->bits[(fd) / 8] &= (uint8_t) ~(1u << ((fd) % 8)))
-#define KITE_FD_ISSET(fd, set) (((set)->bits[(fd) / 8] >> ((fd) % 8)) & 1u)
+#define KITE_FD_BIT(fd) (1u << ((unsigned)(fd) % 8u))
+#define KITE_FD_SET(fd, set) ((set)->bits[(unsigned)(fd) / 8u] |= (uint8_t)KITE_FD_BIT(fd))
+#define KITE_FD_CLR(fd, set) ((set)->bits[(unsigned)(fd) / 8u] &= (uint8_t)~KITE_FD_BIT(fd))
+#define KITE_FD_ISSET(fd, set)                                                                     \
+    (((unsigned)(set)->bits[(unsigned)(fd) / 8u] & KITE_FD_BIT(fd)) != 0u)
 
 /* ---- Constants (Linux values) ----------------------------------------------------- */
 
