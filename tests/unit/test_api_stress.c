@@ -20,8 +20,8 @@
  * Receiving on one TCP socket from two threads at once, and poll/select/
  * FIONREAD on a socket while another thread receives on it, are serialised
  * here by a per-socket-number lock (rx_lock): the socket layer keeps the
- * unread rest of a chain (lastdata) in the socket without a lock, see the
- * KITE_SOCK_BUG_CONCURRENT_RECV case at the end of this file.
+ * unread rest of a chain (lastdata) in the socket without a lock, see
+ * KITE_SOCK_BUG_CONCURRENT_RECV at rx_take.
  *
  *   KITE_STRESS_SEED=n   seed (default 1)    KITE_STRESS_MS=n   wall budget (default 4000)
  *   KITE_STRESS_SKIP=mask  leave out operation kinds (bit n: the n-th case of worker_main)
@@ -205,6 +205,19 @@ static uint64_t pick(struct worker *w)
     return 0;
 }
 
+/*
+ * KITE_SOCK_BUG_CONCURRENT_RECV=1 lets any thread receive on (and poll, select,
+ * FIONREAD) a TCP socket while another receives on it, as Linux allows.
+ * recv_stream and take_from_last (src/api/sockets.c) read and write
+ * sk->lastdata / sk->lastoff with no lock (wait_sockets and FIONREAD read
+ * them too), so two receivers race. Under TSan (message mode, seed 1):
+ * "data race ... Write of size 8 ... recv_stream sockets.c:480
+ * (ref->sk->lastdata = p) ... Previous write ... recv_stream sockets.c:480"
+ * from two workers in kite_recv. In a normal build the overwritten lastdata
+ * chain is lost: "pool pbuf_ram still has 7 blocks in use" at teardown (seed
+ * 1, 2 s). Expected: concurrent receivers serialised per socket (a lock or
+ * the stack thread around lastdata), or documented as unsupported.
+ */
 static bool rx_take(struct fx *f, int fd)
 {
 #if KITE_SOCK_BUG_CONCURRENT_RECV
