@@ -72,7 +72,8 @@ static void recv_woken_by_data(void **st)
     (void)st;
     int c, s;
     S_tcp_pair(&c, &s);
-    struct blocked b = {.fd = s};
+    static struct blocked b; /* outlives a failed case's frame */
+    b = (struct blocked){.fd = s};
     S_thread t;
     S_thread_start(&t, recv_thread, &b);
     S_sleep_ms(100);
@@ -89,7 +90,8 @@ static void recv_woken_by_fin(void **st)
     (void)st;
     int c, s;
     S_tcp_pair(&c, &s);
-    struct blocked b = {.fd = s};
+    static struct blocked b; /* outlives a failed case's frame */
+    b = (struct blocked){.fd = s};
     S_thread t;
     S_thread_start(&t, recv_thread, &b);
     S_sleep_ms(100);
@@ -105,7 +107,8 @@ static void recv_woken_by_rst(void **st)
     (void)st;
     int c, s;
     S_tcp_pair(&c, &s);
-    struct blocked b = {.fd = s};
+    static struct blocked b; /* outlives a failed case's frame */
+    b = (struct blocked){.fd = s};
     S_thread t;
     S_thread_start(&t, recv_thread, &b);
     S_sleep_ms(100);
@@ -125,7 +128,8 @@ static void recv_udp_woken_by_datagram(void **st)
     int a, b;
     uint16_t bp;
     S_udp_pair(&a, NULL, &b, &bp);
-    struct blocked bl = {.fd = b};
+    static struct blocked bl; /* outlives a failed case's frame */
+    bl = (struct blocked){.fd = b};
     S_thread t;
     S_thread_start(&t, recv_thread, &bl);
     S_sleep_ms(100);
@@ -142,7 +146,8 @@ static void accept_woken_by_connect(void **st)
     (void)st;
     uint16_t port;
     int l = S_listener(&port, 1);
-    struct blocked b = {.fd = l};
+    static struct blocked b; /* outlives a failed case's frame */
+    b = (struct blocked){.fd = l};
     S_thread t;
     S_thread_start(&t, accept_thread, &b);
     S_sleep_ms(100);
@@ -162,7 +167,8 @@ static void waitall_across_sends(void **st)
     (void)st;
     int c, s;
     S_tcp_pair(&c, &s);
-    struct blocked b = {.fd = c, .delay_ms = 100};
+    static struct blocked b; /* outlives a failed case's frame */
+    b = (struct blocked){.fd = c, .delay_ms = 100};
     S_thread t;
     S_RETURNS(S_send(c, "early", 5, 0), 5);
     S_thread_start(&t, late_sender, &b);
@@ -180,7 +186,8 @@ static void poll_woken_by_data(void **st)
     (void)st;
     int c, s;
     S_tcp_pair(&c, &s);
-    struct blocked b = {.fd = s};
+    static struct blocked b; /* outlives a failed case's frame */
+    b = (struct blocked){.fd = s};
     S_thread t;
     S_thread_start(&t, poll_thread, &b);
     S_sleep_ms(100);
@@ -197,7 +204,8 @@ static void select_woken_by_data(void **st)
     (void)st;
     int c, s;
     S_tcp_pair(&c, &s);
-    struct blocked b = {.fd = s};
+    static struct blocked b; /* outlives a failed case's frame */
+    b = (struct blocked){.fd = s};
     S_thread t;
     S_thread_start(&t, select_thread, &b);
     S_sleep_ms(100);
@@ -214,7 +222,8 @@ static void poll_woken_by_rst(void **st)
     (void)st;
     int c, s;
     S_tcp_pair(&c, &s);
-    struct blocked b = {.fd = s};
+    static struct blocked b; /* outlives a failed case's frame */
+    b = (struct blocked){.fd = s};
     S_thread t;
     S_thread_start(&t, poll_thread, &b);
     S_sleep_ms(100);
@@ -268,7 +277,8 @@ static void send_blocks_until_peer_reads(void **st)
         queued += (size_t)r;
     }
     S_nonblock(c, false);
-    struct reader rd = {.fd = s, .want = queued + sizeof big, .delay_ms = 200};
+    static struct reader rd; /* outlives a failed case's frame */
+    rd = (struct reader){.fd = s, .want = queued + sizeof big, .delay_ms = 200};
     S_thread t;
     S_thread_start(&t, reader_thread, &rd);
     int64_t t0 = S_now_ms();
@@ -310,7 +320,8 @@ static void bulk_between_threads(void **st)
     (void)st;
     int c, s;
     S_tcp_pair(&c, &s);
-    struct writer w = {.fd = c, .len = 300000};
+    static struct writer w; /* outlives a failed case's frame */
+    w = (struct writer){.fd = c, .len = 300000};
     S_thread t;
     S_thread_start(&t, writer_thread, &w);
     static char in[300000];
@@ -334,7 +345,8 @@ static void recv_woken_by_shutdown_rd(void **st)
     (void)st;
     int c, s;
     S_tcp_pair(&c, &s);
-    struct blocked b = {.fd = s};
+    static struct blocked b; /* outlives a failed case's frame */
+    b = (struct blocked){.fd = s};
     S_thread t;
     S_thread_start(&t, recv_thread, &b);
     S_sleep_ms(100);
@@ -355,7 +367,8 @@ static void close_while_blocked_in_recv(void **st)
     int c, s;
     S_tcp_pair(&c, &s);
     S_set_timeouts(s, 500);
-    struct blocked b = {.fd = s};
+    static struct blocked b; /* outlives a failed case's frame */
+    b = (struct blocked){.fd = s};
     S_thread t;
     S_thread_start(&t, recv_thread, &b);
     S_sleep_ms(100);
@@ -379,7 +392,8 @@ static void close_while_blocked_in_accept(void **st)
     uint16_t port;
     int l = S_listener(&port, 1);
     S_set_timeouts(l, 500);
-    struct blocked b = {.fd = l};
+    static struct blocked b; /* outlives a failed case's frame */
+    b = (struct blocked){.fd = l};
     S_thread t;
     S_thread_start(&t, accept_thread, &b);
     S_sleep_ms(100);
@@ -401,12 +415,14 @@ static void shutdown_listener_wakes_accept(void **st)
     (void)st;
     uint16_t port;
     int l = S_listener(&port, 1);
-    struct blocked b = {.fd = l};
+    static struct blocked b; /* outlives a failed case's frame */
+    b = (struct blocked){.fd = l};
     S_thread t;
     S_thread_start(&t, accept_thread, &b);
     S_sleep_ms(100);
-    S_OK(S_shutdown(l, KITE_SHUT_RDWR));
-    S_thread_join(&t);
+    int r = S_shutdown(l, KITE_SHUT_RDWR);
+    S_thread_join(&t); /* before any assertion: the thread uses the listener */
+    S_RETURNS(r, 0);
     assert_int_equal(b.ret, -1);
     assert_int_equal(b.err, EINVAL);
     assert_true(b.took_ms < 1500);
@@ -419,7 +435,9 @@ static void two_threads_two_sockets(void **st)
     int c1, s1, c2, s2;
     S_tcp_pair(&c1, &s1);
     S_tcp_pair(&c2, &s2);
-    struct blocked b1 = {.fd = s1}, b2 = {.fd = s2};
+    static struct blocked b1, b2; /* outlive a failed case's frame */
+    b1 = (struct blocked){.fd = s1};
+    b2 = (struct blocked){.fd = s2};
     S_thread t1, t2;
     S_thread_start(&t1, recv_thread, &b1);
     S_thread_start(&t2, recv_thread, &b2);
