@@ -1,0 +1,550 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * kite on a Linux TAP device for the examples (kite_example_net.h).
+ *
+ * Three threads touch the stack's world:
+ *  - the stack thread (kite_tcpip_start) owns the stack; the TAP netif's
+ *    output runs there and writes frames to the TAP descriptor directly;
+ *  - the driver thread below reads frames from the TAP descriptor into a few
+ *    buffers of its own and hands them in with kite_tcpip_input_frame; the
+ *    stack thread copies each into a pbuf and gives the buffer back through
+ *    the frame's done callback. It also waits for SIGINT/SIGTERM (signalfd)
+ *    and, once a stop is asked for, closes every open socket;
+ *  - the example's main thread calls the socket API.
+ */
+#include "kite_example_net.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kite/addr.h"
+#include "kite/port/clock.h"
+#include "kite/port/tap.h"
+#include "kite/stack.h"
+#include "kite/tcpip.h"
+
+#define TAG "example_net"
+
+/* Frames in flight between the driver thread and the stack thread: enough to
+ * ride out a burst while the stack thread is busy, few enough to be cheap. */
+#define RX_BUFS 8
+/* Larger than any frame we accept, so an oversized one is seen as such. */
+#define RX_BUF_SIZE 2048
+/* MTU 1500 + Ethernet header + one 802.1Q tag (a TAP device has no FCS). */
+#define RX_FRAME_MAX (1500 + 14 + 4)
+/* Longest poll() sleep of the driver thread: bounds how late it notices a
+ * stop and how often it sweeps sockets while stopping. */
+#define POLL_MS 100
+
+struct rx_buf {
+    struct kite_tcpip_frame frame;
+    struct rx_buf *next; /* free list */
+    struct kite_example_net *net;
+    uint8_t data[RX_BUF_SIZE];
+};
+
+struct kite_example_net {
+    struct kite_stack stack;
+    struct kite_tap tap;
+    struct kite_tcpip tcpip;
+    struct kite_sockets socks;
+    uint32_t addr, gw;
+    unsigned prefix;
+    bool stack_ready, tap_open, tcpip_started, sockets_ready, driver_started;
+
+    pthread_t driver;
+    int sigfd;
+    int wake[2]; /* a byte here ends the driver thread */
+    atomic_bool stopping;
+
+    pthread_mutex_t lock; /* the free list and the counters below */
+    struct rx_buf *free_bufs;
+    struct rx_buf bufs[RX_BUFS];
+    uint32_t rx_frames, rx_drop_mbox, rx_drop_mem, rx_drop_size, rx_errors;
+};
+
+/* ---- Logging ------------------------------------------------------------------------ */
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Programs may have globals (the library may not): log time counts from here. */
+static uint64_t log_epoch_ms;
+
+void kite_example_log(char level, const char *tag, const char *fmt, ...)
+{
+    va_list ap;
+    FILE *out = level == 'E' ? stderr : stdout;
+
+    if (log_epoch_ms == 0)
+        log_epoch_ms = mono_ms();
+    fprintf(out, "%c (%" PRIu64 ") %s: ", level, mono_ms() - log_epoch_ms, tag);
+    va_start(ap, fmt);
+    vfprintf(out, fmt, ap);
+    va_end(ap);
+    fputc('\n', out);
+    fflush(out);
+}
+
+/* ---- Command line --------------------------------------------------------------------- */
+
+const char *kite_example_net_usage(void)
+{
+    return "  --tap IFNAME        TAP device to run on (created if missing)\n"
+           "  --ipv4 ADDR/PREFIX  kite's address, e.g. 192.0.2.2/24\n"
+           "  --gw ADDR           default gateway (optional)\n"
+           "  --mac MAC           kite's MAC (default 02:6b:69:74:65:02)\n";
+}
+
+struct net_args {
+    const char *tap;
+    uint32_t addr, gw;
+    unsigned prefix;
+    bool have_addr;
+    uint8_t mac[6];
+};
+
+static bool parse_prefix(const char *text, uint32_t *addr, unsigned *prefix)
+{
+    char host[16];
+    const char *slash = strchr(text, '/');
+    char *end;
+
+    if (slash == NULL || slash == text || (size_t)(slash - text) >= sizeof host || slash[1] < '0' ||
+        slash[1] > '9')
+        return false;
+    memcpy(host, text, (size_t)(slash - text));
+    host[slash - text] = '\0';
+    errno = 0;
+    unsigned long len = strtoul(slash + 1, &end, 10);
+    if (errno != 0 || *end != '\0' || len > 32)
+        return false;
+    *prefix = (unsigned)len;
+    return kite_ip4_parse(host, addr);
+}
+
+static bool parse_mac(const char *text, uint8_t mac[6])
+{
+    unsigned v[6];
+    char tail;
+
+    if (sscanf(text, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+               &tail) != 6)
+        return false;
+    for (int i = 0; i < 6; i++)
+        mac[i] = (uint8_t)v[i];
+    return (mac[0] & 1u) == 0; /* a station address is unicast */
+}
+
+/* One of our options at argv[i] (value in argv[i + 1]): 1 used, 0 not ours, -1 bad. */
+static int take_option(struct net_args *a, const char *opt, const char *val)
+{
+    bool ok;
+
+    if (strcmp(opt, "--tap") == 0)
+        ok = val != NULL && (a->tap = val, true);
+    else if (strcmp(opt, "--ipv4") == 0)
+        ok = val != NULL && (a->have_addr = parse_prefix(val, &a->addr, &a->prefix));
+    else if (strcmp(opt, "--gw") == 0)
+        ok = val != NULL && kite_ip4_parse(val, &a->gw);
+    else if (strcmp(opt, "--mac") == 0)
+        ok = val != NULL && parse_mac(val, a->mac);
+    else
+        return 0;
+    if (!ok)
+        fprintf(stderr, "%s: bad or missing value\n", opt);
+    return ok ? 1 : -1;
+}
+
+static bool parse_net_args(int *argc, char **argv, struct net_args *a)
+{
+    static const uint8_t default_mac[6] = {0x02, 0x6b, 0x69, 0x74, 0x65, 0x02};
+    int kept = 1;
+
+    memset(a, 0, sizeof *a);
+    memcpy(a->mac, default_mac, sizeof a->mac);
+    for (int i = 1; i < *argc; i++) {
+        int r = take_option(a, argv[i], i + 1 < *argc ? argv[i + 1] : NULL);
+        if (r < 0)
+            return false;
+        if (r > 0)
+            i++;
+        else
+            argv[kept++] = argv[i];
+    }
+    *argc = kept;
+    argv[kept] = NULL;
+    if (a->tap == NULL || !a->have_addr) {
+        fprintf(stderr, "--tap and --ipv4 are required\n");
+        return false;
+    }
+    return true;
+}
+
+/* ---- The driver thread ------------------------------------------------------------------ */
+
+static struct rx_buf *take_buf(struct kite_example_net *net)
+{
+    pthread_mutex_lock(&net->lock);
+    struct rx_buf *b = net->free_bufs;
+    if (b != NULL)
+        net->free_bufs = b->next;
+    pthread_mutex_unlock(&net->lock);
+    return b;
+}
+
+static void put_buf(struct kite_example_net *net, struct rx_buf *b, uint32_t *counter)
+{
+    pthread_mutex_lock(&net->lock);
+    b->next = net->free_bufs;
+    net->free_bufs = b;
+    if (counter != NULL)
+        (*counter)++;
+    pthread_mutex_unlock(&net->lock);
+}
+
+/* Runs on the stack thread once the frame was copied into a pbuf (or not). */
+static void frame_done(void *ctx, struct kite_tcpip_frame *frame, enum kite_err err)
+{
+    struct rx_buf *b = ctx;
+    (void)frame;
+    put_buf(b->net, b, err == KITE_ERR_OK ? &b->net->rx_frames : &b->net->rx_drop_mem);
+}
+
+/* Read what the TAP device holds, one frame per buffer, while buffers last. */
+static void receive(struct kite_example_net *net)
+{
+    for (unsigned i = 0; i < 64; i++) {
+        struct rx_buf *b = take_buf(net);
+        if (b == NULL)
+            return; /* all in flight: the rest waits in the kernel's queue */
+        ssize_t n = read(net->tap.fd, b->data, sizeof b->data);
+        if (n < 0) {
+            put_buf(net, b, errno == EAGAIN || errno == EINTR ? NULL : &net->rx_errors);
+            return;
+        }
+        if (n == 0 || n > RX_FRAME_MAX) {
+            put_buf(net, b, &net->rx_drop_size);
+            continue;
+        }
+        b->frame = (struct kite_tcpip_frame){.netif = &net->tap.netif,
+                                             .data = b->data,
+                                             .len = (uint16_t)n,
+                                             .done = frame_done,
+                                             .ctx = b};
+        /* A full mailbox: the stack thread is behind; drop as a NIC would. */
+        if (kite_tcpip_input_frame(&net->tcpip, &b->frame) != KITE_ERR_OK)
+            put_buf(net, b, &net->rx_drop_mbox);
+    }
+}
+
+static bool have_buf(struct kite_example_net *net)
+{
+    pthread_mutex_lock(&net->lock);
+    bool have = net->free_bufs != NULL;
+    pthread_mutex_unlock(&net->lock);
+    return have;
+}
+
+static void on_signal(struct kite_example_net *net)
+{
+    struct signalfd_siginfo si;
+
+    if (read(net->sigfd, &si, sizeof si) != (ssize_t)sizeof si)
+        return;
+    KITE_LOGW(TAG, "%s: stopping", si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+    atomic_store(&net->stopping, true);
+}
+
+/* While stopping: close whatever the example has open, so a call blocked in
+ * accept or recv returns (EBADF). Repeated each round, in case the example
+ * opened a socket after the last sweep. */
+static void sweep(struct kite_example_net *net)
+{
+    for (int fd = KITE_SOCKET_OFFSET; fd < KITE_SOCKET_OFFSET + KITE_SOCKET_COUNT; fd++)
+        (void)kite_close(&net->socks, fd); /* EBADF for the free ones */
+}
+
+static void *driver_main(void *arg)
+{
+    struct kite_example_net *net = arg;
+    struct pollfd pfd[3] = {
+        {.fd = net->tap.fd, .events = POLLIN},
+        {.fd = net->sigfd, .events = POLLIN},
+        {.fd = net->wake[0], .events = POLLIN},
+    };
+
+    for (;;) {
+        /* Without a free buffer, leave the frames in the kernel and look
+         * again soon: the stack thread gives buffers back within moments. */
+        bool room = have_buf(net);
+        pfd[0].events = room ? POLLIN : 0;
+        int n = poll(pfd, 3, room ? POLL_MS : 1);
+        if (n < 0 && errno != EINTR) {
+            KITE_LOGE(TAG, "poll: %s", strerror(errno));
+            atomic_store(&net->stopping, true);
+        }
+        if (n > 0 && (pfd[2].revents & POLLIN))
+            return NULL;
+        if (n > 0 && (pfd[1].revents & POLLIN))
+            on_signal(net);
+        if (n > 0 && (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL))) {
+            KITE_LOGE(TAG, "TAP device %s failed", net->tap.ifname);
+            atomic_store(&net->stopping, true);
+            pfd[0].fd = -1;
+        }
+        if (n > 0 && (pfd[0].revents & POLLIN))
+            receive(net);
+        if (atomic_load(&net->stopping))
+            sweep(net);
+    }
+}
+
+/* ---- Start and stop ----------------------------------------------------------------------- */
+
+/* SIGINT/SIGTERM reach the driver thread through a signalfd; block them in
+ * every thread (the threads started later inherit the mask). */
+static int signal_fd(void)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+        return -1;
+    return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+static struct kite_example_net *net_alloc(void)
+{
+    /* The stack holds every pool's storage: too big for the C stack. */
+    struct kite_example_net *net = calloc(1, sizeof *net);
+    if (net == NULL)
+        return NULL;
+    net->sigfd = -1;
+    net->wake[0] = net->wake[1] = -1;
+    net->tap.fd = -1;
+    pthread_mutex_init(&net->lock, NULL);
+    for (int i = 0; i < RX_BUFS; i++) {
+        net->bufs[i].net = net;
+        net->bufs[i].next = net->free_bufs;
+        net->free_bufs = &net->bufs[i];
+    }
+    return net;
+}
+
+static bool open_link(struct kite_example_net *net, const struct net_args *a)
+{
+    struct kite_stack_config cfg = {
+        .seed = mono_ms() ^ ((uint64_t)getpid() << 32), /* new ports and ISNs per run */
+        .now = kite_port_now_ms(),
+    };
+    enum kite_err err = kite_stack_init(&net->stack, &cfg);
+
+    if (err != KITE_ERR_OK) {
+        KITE_LOGE(TAG, "stack init: %s", kite_err_str(err));
+        return false;
+    }
+    net->stack_ready = true;
+    err = kite_tap_open(&net->tap, &net->stack, a->tap, a->mac);
+    if (err != KITE_ERR_OK) {
+        KITE_LOGE(TAG, "cannot open TAP %s: %s (%s)", a->tap, kite_err_str(err), strerror(errno));
+        return false;
+    }
+    net->tap_open = true;
+    err = kite_netif_set_ipv4(&net->tap.netif, a->addr, a->prefix, a->gw);
+    if (err != KITE_ERR_OK) {
+        KITE_LOGE(TAG, "cannot set the address: %s", kite_err_str(err));
+        return false;
+    }
+    kite_netif_set_default(&net->stack, &net->tap.netif);
+    net->addr = a->addr;
+    net->gw = a->gw;
+    net->prefix = a->prefix;
+    return true;
+}
+
+static bool start_threads(struct kite_example_net *net)
+{
+    enum kite_err err = kite_tcpip_start(&net->tcpip, &net->stack, NULL);
+
+    if (err != KITE_ERR_OK) {
+        KITE_LOGE(TAG, "stack thread: %s", kite_err_str(err));
+        return false;
+    }
+    net->tcpip_started = true;
+    if (kite_sockets_init(&net->socks, &net->tcpip) != 0) {
+        KITE_LOGE(TAG, "socket table: %s", strerror(errno));
+        return false;
+    }
+    net->sockets_ready = true;
+    if (pthread_create(&net->driver, NULL, driver_main, net) != 0) {
+        KITE_LOGE(TAG, "driver thread: %s", strerror(errno));
+        return false;
+    }
+    net->driver_started = true;
+    return true;
+}
+
+struct kite_example_net *kite_example_net_start(int *argc, char **argv)
+{
+    struct net_args a;
+    char ip[16], gw[16];
+
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (!parse_net_args(argc, argv, &a))
+        return NULL;
+    struct kite_example_net *net = net_alloc();
+    if (net == NULL) {
+        perror("calloc");
+        return NULL;
+    }
+    net->sigfd = signal_fd();
+    if (net->sigfd < 0 || pipe(net->wake) != 0) {
+        perror("signals");
+        (void)kite_example_net_stop(net, 1);
+        return NULL;
+    }
+    if (!open_link(net, &a) || !start_threads(net)) {
+        (void)kite_example_net_stop(net, 1);
+        return NULL;
+    }
+    KITE_LOGI(TAG, "up on %s %s/%u gw %s mac %02x:%02x:%02x:%02x:%02x:%02x", net->tap.ifname,
+              kite_ip4_format(a.addr, ip, sizeof ip), a.prefix,
+              a.gw != 0 ? kite_ip4_format(a.gw, gw, sizeof gw) : "none", a.mac[0], a.mac[1],
+              a.mac[2], a.mac[3], a.mac[4], a.mac[5]);
+    return net;
+}
+
+struct kite_sockets *kite_example_net_sockets(struct kite_example_net *net)
+{
+    return &net->socks;
+}
+
+bool kite_example_net_stopping(const struct kite_example_net *net)
+{
+    return atomic_load(&net->stopping);
+}
+
+bool kite_example_net_sleep(struct kite_example_net *net, unsigned ms)
+{
+    uint64_t until = mono_ms() + ms;
+
+    /* Short naps: a stop is noticed within 20 ms. */
+    while (!kite_example_net_stopping(net)) {
+        uint64_t now = mono_ms();
+        if (now >= until)
+            return true;
+        uint64_t nap = until - now < 20u ? until - now : 20u;
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)nap * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return false;
+}
+
+/* Netconns of the stack thread not on its free list (after it stopped). */
+static unsigned netconns_in_use(const struct kite_example_net *net)
+{
+    unsigned free_count = 0;
+    for (const struct kite_netconn *c = net->tcpip.netconns.free; c != NULL; c = c->next)
+        free_count++;
+    return KITE_NETCONN_COUNT - free_count;
+}
+
+/* Print every pool; returns the blocks still in use. */
+static unsigned report_pools(const struct kite_example_net *net)
+{
+    unsigned in_use = 0;
+
+    printf("pools:\n");
+    for (unsigned id = 0; id < (unsigned)KITE_POOL__COUNT; id++) {
+        const struct kite_pool *pool = kite_stack_pool(&net->stack, (enum kite_pool_id)id);
+        if (pool == NULL)
+            continue;
+        printf("  %-10s used %u peak %u failed %" PRIu32 " of %u\n", pool->name, pool->used,
+               pool->peak, pool->failed, pool->count);
+        in_use += pool->used;
+    }
+    printf("rx: frames %" PRIu32 " drop_mbox %" PRIu32 " drop_mem %" PRIu32 " drop_size %" PRIu32
+           " errors %" PRIu32 "; tx errors %" PRIu32 "\n",
+           net->rx_frames, net->rx_drop_mbox, net->rx_drop_mem, net->rx_drop_size, net->rx_errors,
+           net->tap.tx_errors);
+    return in_use;
+}
+
+/* Stop the threads in the order that lets each finish what the next needs. */
+static unsigned stop_threads(struct kite_example_net *net)
+{
+    unsigned netconns = 0;
+
+    if (net->driver_started) {
+        /* No more frames come in; frames already queued are still run (and
+         * their buffers given back) by the stack thread before it stops. */
+        if (write(net->wake[1], "x", 1) != 1)
+            perror("wake");
+        pthread_join(net->driver, NULL);
+        net->driver_started = false;
+    }
+    if (net->sockets_ready) {
+        kite_sockets_deinit(&net->socks);
+        net->sockets_ready = false;
+    }
+    if (net->tcpip_started) {
+        kite_tcpip_stop(&net->tcpip);
+        net->tcpip_started = false;
+        netconns = netconns_in_use(net);
+    }
+    return netconns;
+}
+
+int kite_example_net_stop(struct kite_example_net *net, int status)
+{
+    unsigned netconns = stop_threads(net);
+    unsigned in_use = 0;
+
+    if (net->stack_ready) {
+        /* Removing the netif lets go of the connections on it; then run the
+         * clock past TIME_WAIT (2 MSL) so the stack itself frees every pcb
+         * and pbuf: what is left after that was leaked. */
+        if (net->tap_open)
+            kite_tap_close(&net->tap);
+        net->tap_open = false;
+        kite_stack_poll(&net->stack, kite_stack_now(&net->stack) + 4u * KITE_TCP_MSL_MS);
+        in_use = report_pools(net);
+        kite_stack_deinit(&net->stack);
+        net->stack_ready = false;
+    }
+    if (netconns != 0) {
+        KITE_LOGE(TAG, "%u netconns still in use after shutdown (leak)", netconns);
+        status = 1;
+    }
+    if (in_use != 0) {
+        KITE_LOGE(TAG, "%u pool blocks still in use after shutdown (leak)", in_use);
+        status = 1;
+    }
+    if (net->sigfd >= 0)
+        close(net->sigfd);
+    for (int i = 0; i < 2; i++)
+        if (net->wake[i] >= 0)
+            close(net->wake[i]);
+    pthread_mutex_destroy(&net->lock);
+    free(net);
+    printf("exit status %d\n", status);
+    return status;
+}
