@@ -23,9 +23,11 @@ const char S_backend_name[] = "linux";
 /* The layouts and values the suite relies on. */
 _Static_assert(sizeof(struct kite_sockaddr_in) == sizeof(struct sockaddr_in), "sockaddr_in");
 _Static_assert(offsetof(struct kite_sockaddr_in, sin_port) ==
-                   offsetof(struct sockaddr_in, sin_port), "sin_port");
+                   offsetof(struct sockaddr_in, sin_port),
+               "sin_port");
 _Static_assert(offsetof(struct kite_sockaddr_in, sin_addr) ==
-                   offsetof(struct sockaddr_in, sin_addr), "sin_addr");
+                   offsetof(struct sockaddr_in, sin_addr),
+               "sin_addr");
 _Static_assert(sizeof(struct kite_msghdr) == sizeof(struct msghdr), "msghdr");
 _Static_assert(offsetof(struct kite_msghdr, msg_control) == offsetof(struct msghdr, msg_control),
                "msg_control");

@@ -142,19 +142,19 @@ static void close_out_of_range(void **st)
     S_FAILS(S_close(100000), EBADF);
 }
 
-#define EBADF_CASE(name, expr)                                                            \
-    static void ebadf_##name(void **st)                                                   \
-    {                                                                                     \
-        (void)st;                                                                         \
-        int fd = S_closed_fd();                                                           \
-        struct kite_sockaddr_in a = S_addr(9);                                            \
-        kite_socklen_t len = SIN_LEN;                                                     \
-        char buf[8] = {0};                                                                \
-        int v = 1;                                                                        \
-        struct kite_iovec iov = {buf, sizeof buf};                                        \
-        struct kite_msghdr m = {NULL, 0, &iov, 1, NULL, 0, 0};                            \
-        (void)a, (void)len, (void)buf, (void)v, (void)iov, (void)m;                       \
-        S_FAILS(expr, EBADF);                                                             \
+#define EBADF_CASE(name, expr)                                                                     \
+    static void ebadf_##name(void **st)                                                            \
+    {                                                                                              \
+        (void)st;                                                                                  \
+        int fd = S_closed_fd();                                                                    \
+        struct kite_sockaddr_in a = S_addr(9);                                                     \
+        kite_socklen_t len = SIN_LEN;                                                              \
+        char buf[8] = {0};                                                                         \
+        int v = 1;                                                                                 \
+        struct kite_iovec iov = {buf, sizeof buf};                                                 \
+        struct kite_msghdr m = {NULL, 0, &iov, 1, NULL, 0, 0};                                     \
+        (void)a, (void)len, (void)buf, (void)v, (void)iov, (void)m;                                \
+        S_FAILS(expr, EBADF);                                                                      \
     }
 EBADF_CASE(bind, S_bind(fd, &a, SIN_LEN))
 EBADF_CASE(listen, S_listen(fd, 1))
@@ -216,6 +216,7 @@ static void bind_twice(void **st)
     int fd = S_socket(KITE_AF_INET, KITE_SOCK_STREAM, 0);
     struct kite_sockaddr_in a = S_addr(S_newport()), b = S_addr(S_newport());
     S_OK(S_bind(fd, &a, SIN_LEN));
+    KITE_SOCK_KNOWN_GAP("a second bind of a bound TCP socket succeeds (Linux: EINVAL)");
     S_FAILS(S_bind(fd, &b, SIN_LEN), EINVAL);
     S_OK(S_close(fd));
 }
@@ -226,6 +227,7 @@ static void bind_twice_udp(void **st)
     int fd = S_socket(KITE_AF_INET, KITE_SOCK_DGRAM, 0);
     struct kite_sockaddr_in a = S_addr(S_newport()), b = S_addr(S_newport());
     S_OK(S_bind(fd, &a, SIN_LEN));
+    KITE_SOCK_KNOWN_GAP("a second bind of a bound UDP socket succeeds (Linux: EINVAL)");
     S_FAILS(S_bind(fd, &b, SIN_LEN), EINVAL);
     S_OK(S_close(fd));
 }

@@ -141,6 +141,8 @@ static void poll_hup_both_shut(void **st)
     char b;
     S_RETURNS(S_recv(c, &b, 1, 0), 0);
     S_OK(S_shutdown(c, KITE_SHUT_WR));
+    KITE_SOCK_KNOWN_GAP("both directions shut (peer FIN + our SHUT_WR): kite reports POLLERR and "
+                        "no POLLHUP (Linux: POLLIN|POLLOUT|POLLHUP)");
     assert_int_equal(revents(c, KITE_POLLIN | KITE_POLLOUT),
                      KITE_POLLIN | KITE_POLLOUT | KITE_POLLHUP);
     S_OK(S_close(c));
@@ -156,6 +158,7 @@ static void poll_err_after_rst(void **st)
     S_OK(S_setsockopt(s, KITE_SOL_SOCKET, KITE_SO_LINGER, &l, sizeof l));
     S_OK(S_close(s));
     assert_true(S_wait_for(c, KITE_POLLERR, 2000) & KITE_POLLERR);
+    KITE_SOCK_KNOWN_GAP("no POLLHUP after a RST (kite POLLIN|POLLOUT|POLLERR)");
     assert_int_equal(S_wait(c, KITE_POLLIN | KITE_POLLOUT, 0),
                      KITE_POLLIN | KITE_POLLOUT | KITE_POLLERR | KITE_POLLHUP);
     S_OK(S_close(c));
@@ -172,6 +175,7 @@ static void poll_err_without_events(void **st)
     S_OK(S_close(s));
     short r = S_wait_for(c, KITE_POLLERR, 2000);
     assert_true(r & KITE_POLLERR);
+    KITE_SOCK_KNOWN_GAP("no POLLHUP after a RST (events 0: kite POLLERR only)");
     assert_int_equal(revents(c, 0), KITE_POLLERR | KITE_POLLHUP);
     S_OK(S_close(c));
 }
@@ -181,6 +185,7 @@ static void poll_fresh_tcp(void **st)
 {
     (void)st;
     int fd = S_socket(KITE_AF_INET, KITE_SOCK_STREAM, 0);
+    KITE_SOCK_KNOWN_GAP("a never-connected TCP socket polls as 0 (Linux: POLLOUT|POLLHUP)");
     assert_int_equal(revents(fd, KITE_POLLIN | KITE_POLLOUT), KITE_POLLOUT | KITE_POLLHUP);
     S_OK(S_close(fd));
 }
@@ -537,6 +542,7 @@ static void fcntl_udp_rdwr(void **st)
     S_udp_pair(&a, NULL, &b, &bp);
     struct kite_sockaddr_in to = S_addr(bp);
     S_OK(S_connect(a, &to, SIN_LEN));
+    KITE_SOCK_KNOWN_GAP("shutdown on a connected UDP socket says ENOTCONN (Linux: 0)");
     S_OK(S_shutdown(a, KITE_SHUT_WR));
     S_RETURNS(S_fcntl(a, KITE_F_GETFL, 0), KITE_O_RDWR); /* UDP is O_RDWR, shut or not */
     S_OK(S_close(a));
@@ -611,6 +617,7 @@ static void ioctl_fionread_listener(void **st)
     uint16_t port;
     int l = S_listener(&port, 1);
     int n = -1;
+    KITE_SOCK_KNOWN_GAP("FIONREAD on a listener returns 0 (Linux: EINVAL)");
     S_FAILS(S_ioctl(l, KITE_FIONREAD, &n), EINVAL);
     S_OK(S_close(l));
 }

@@ -15,8 +15,7 @@ static uint16_t be16(uint16_t v)
 
 static uint32_t be32(uint32_t v)
 {
-    const uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8),
-                          (uint8_t)v};
+    const uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
     uint32_t r;
     memcpy(&r, b, 4);
     return r;
@@ -177,8 +176,8 @@ void S_send_all(int fd, const void *buf, size_t n)
     while (done < n) {
         ssize_t r = S_send(fd, (const char *)buf + done, n - done, KITE_MSG_NOSIGNAL);
         if (r <= 0)
-            fail_msg("send: %zd errno %d (%s) after %zu of %zu", r, errno, strerror(errno),
-                     done, n);
+            fail_msg("send: %zd errno %d (%s) after %zu of %zu", r, errno, strerror(errno), done,
+                     n);
         done += (size_t)r;
     }
 }
@@ -189,8 +188,8 @@ void S_recv_all(int fd, void *buf, size_t n)
     while (done < n) {
         ssize_t r = S_recv(fd, (char *)buf + done, n - done, 0);
         if (r <= 0)
-            fail_msg("recv: %zd errno %d (%s) after %zu of %zu", r, errno, strerror(errno),
-                     done, n);
+            fail_msg("recv: %zd errno %d (%s) after %zu of %zu", r, errno, strerror(errno), done,
+                     n);
         done += (size_t)r;
     }
 }

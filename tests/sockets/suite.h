@@ -81,12 +81,12 @@ int S_ioctl(int fd, unsigned long req, void *argp);
 
 /* A kite behaviour the lead has not fixed yet: the case is skipped on kite
  * only, and says why. Never used on the Linux side. */
-#define KITE_SOCK_KNOWN_GAP(reason)                                                       \
-    do {                                                                                  \
-        if (S_is_kite) {                                                                  \
-            print_message("KITE_SOCK_KNOWN_GAP: %s\n", reason);                           \
-            skip();                                                                       \
-        }                                                                                 \
+#define KITE_SOCK_KNOWN_GAP(reason)                                                                \
+    do {                                                                                           \
+        if (S_is_kite) {                                                                           \
+            print_message("KITE_SOCK_KNOWN_GAP: %s\n", reason);                                    \
+            skip();                                                                                \
+        }                                                                                          \
     } while (0)
 
 /* ---- Helpers (helpers.c) ------------------------------------------------------------- */
@@ -146,25 +146,25 @@ void S_thread_join(S_thread *t);
 /* ---- Assertions ---------------------------------------------------------------------- */
 
 /** expr must fail with -1 and errno e (names printed on failure). */
-#define S_FAILS(expr, e)                                                                  \
-    do {                                                                                  \
-        errno = 0;                                                                        \
-        long r_ = (long)(expr);                                                           \
-        int e_ = errno;                                                                   \
-        if (r_ != -1 || e_ != (e))                                                        \
-            fail_msg("%s: got %ld errno %d (%s), want -1 errno %d (%s)", #expr, r_, e_,   \
-                     strerror(e_), (int)(e), strerror(e));                                \
+#define S_FAILS(expr, e)                                                                           \
+    do {                                                                                           \
+        errno = 0;                                                                                 \
+        long r_ = (long)(expr);                                                                    \
+        int e_ = errno;                                                                            \
+        if (r_ != -1 || e_ != (e))                                                                 \
+            fail_msg("%s: got %ld errno %d (%s), want -1 errno %d (%s)", #expr, r_, e_,            \
+                     strerror(e_), (int)(e), strerror(e));                                         \
     } while (0)
 
 /** expr must return v (a failing call prints its errno). */
-#define S_RETURNS(expr, v)                                                                \
-    do {                                                                                  \
-        errno = 0;                                                                        \
-        long r_ = (long)(expr);                                                           \
-        int e_ = errno;                                                                   \
-        if (r_ != (long)(v))                                                              \
-            fail_msg("%s: got %ld errno %d (%s), want %ld", #expr, r_, e_, strerror(e_),  \
-                     (long)(v));                                                          \
+#define S_RETURNS(expr, v)                                                                         \
+    do {                                                                                           \
+        errno = 0;                                                                                 \
+        long r_ = (long)(expr);                                                                    \
+        int e_ = errno;                                                                            \
+        if (r_ != (long)(v))                                                                       \
+            fail_msg("%s: got %ld errno %d (%s), want %ld", #expr, r_, e_, strerror(e_),           \
+                     (long)(v));                                                                   \
     } while (0)
 
 #define S_OK(expr) S_RETURNS(expr, 0)
@@ -173,8 +173,8 @@ void S_thread_join(S_thread *t);
 #define S_CASE(fn) cmocka_unit_test_setup_teardown(fn, S_setup, S_teardown)
 
 /* Every case file exports its table. */
-#define S_CASES(name)                                                                     \
-    extern const struct CMUnitTest name[];                                                \
+#define S_CASES(name)                                                                              \
+    extern const struct CMUnitTest name[];                                                         \
     extern const size_t name##_n;
 S_CASES(cases_basic)
 S_CASES(cases_connect)
