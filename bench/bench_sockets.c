@@ -56,7 +56,6 @@ static double now_s(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-
 /* ---- raw API, on the stack thread ----------------------------------------------------------- */
 
 struct raw {
