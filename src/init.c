@@ -8,6 +8,7 @@
 #include "kite_internal/ipv4.h"
 #include "kite_internal/stack.h"
 #include "kite_internal/tcp.h"
+#include "kite_internal/raw.h"
 #include "kite_internal/udp.h"
 
 enum kite_err kite_stack_init(struct kite_stack *stack, const struct kite_stack_config *cfg)
@@ -19,6 +20,9 @@ enum kite_err kite_stack_init(struct kite_stack *stack, const struct kite_stack_
     kite__ipv4_init(stack);
     kite__icmp4_init(stack);
     kite__udp_init(stack);
+#if KITE_RAW
+    kite__raw_init(stack);
+#endif
 #if KITE_TCP
     kite__tcp_init(stack);
 #endif

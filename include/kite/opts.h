@@ -37,6 +37,16 @@
 #define KITE_UDP 1
 #endif
 
+/** Build raw IP pcbs (kite/raw.h; netconn and SOCK_RAW sockets over them). */
+#ifndef KITE_RAW
+#define KITE_RAW 1
+#endif
+
+/** Number of raw IP pcbs. */
+#ifndef KITE_RAW_PCB_COUNT
+#define KITE_RAW_PCB_COUNT 4
+#endif
+
 /** Build TCP and its raw callback API. */
 #ifndef KITE_TCP
 #define KITE_TCP 1

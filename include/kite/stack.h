@@ -20,6 +20,7 @@
 #include "kite/opts.h"
 #include "kite/pbuf.h"
 #include "kite/pool.h"
+#include "kite/raw.h"
 #include "kite/stats.h"
 #include "kite/tcp_pcb.h"
 #include "kite/time.h"
@@ -37,6 +38,11 @@
 #else
 #define KITE_POOLS_TCP_(X)
 #endif
+#if KITE_RAW
+#define KITE_POOLS_RAW_(X) X(RAW_PCB, "raw_pcb", sizeof(struct kite_raw_pcb), KITE_RAW_PCB_COUNT)
+#else
+#define KITE_POOLS_RAW_(X)
+#endif
 /* X(ID, name, block size, block count): every pool of a stack. */
 #define KITE_POOLS(X)                                                                     \
     X(PBUF_POOL, "pbuf_pool", KITE_PBUF_STRUCT_SIZE + KITE_PBUF_POOL_BUFSIZE,             \
@@ -45,7 +51,8 @@
       KITE_PBUF_RAM_COUNT)                                                                \
     X(PBUF_REF, "pbuf_ref", sizeof(struct kite_pbuf), KITE_PBUF_REF_COUNT)                \
     X(UDP_PCB, "udp_pcb", sizeof(struct kite_udp_pcb), KITE_UDP_PCB_COUNT)                \
-    KITE_POOLS_TCP_(X)
+    KITE_POOLS_TCP_(X)                                                                    \
+    KITE_POOLS_RAW_(X)
 
 // clang-format on
 enum kite_pool_id {
@@ -121,6 +128,9 @@ struct kite_stack {
 #if KITE_TCP
     struct kite_tcp tcp;
 #endif
+#if KITE_RAW
+    struct kite_raw raw;
+#endif
 
     /* Told about netif changes (ARP, UDP and TCP register at start-up). */
     kite_netif_event_fn netif_events[KITE_MAX_NETIF_HOOKS];
@@ -128,6 +138,10 @@ struct kite_stack {
      * data, which RFC 2018 8 allows); returns blocks freed. */
     unsigned (*reclaim)(struct kite_stack *stack);
     bool reclaiming;
+    /* Shown every IP packet addressed to the stack before its protocol's
+     * handler (raw pcbs take copies); true when a raw pcb took it. */
+    bool (*raw_input)(struct kite_stack *stack, const struct kite_pbuf *p,
+                      const struct kite_ip_rx *rx);
     /* Told about IP packets no protocol took (ICMP answers protocol unreachable). */
     void (*ip_unhandled)(struct kite_stack *stack, struct kite_pbuf *p,
                          const struct kite_ip_rx *rx);

@@ -116,7 +116,13 @@ static bool validate(struct kite_stack *stack, struct kite_pbuf *p, struct kite_
 
 static void deliver(struct kite_stack *stack, struct kite_pbuf *p, struct kite_ip_rx *rx)
 {
+    bool raw = stack->raw_input != NULL && stack->raw_input(stack, p, rx);
     kite_proto_input_fn input = kite__stack_ip_proto_input(stack, rx->proto);
+    if (input == NULL && raw) { /* a raw pcb serves this protocol */
+        stack->stats.ipv4.delivered++;
+        kite_pbuf_free(stack, p);
+        return;
+    }
     if (input == NULL) {
         stack->stats.ipv4.drop_no_proto++;
         /* ICMP, registered at start-up, answers protocol unreachable. */

@@ -17,4 +17,5 @@
 #define KITE_ARP_QUEUE_LEN 1
 #define KITE_TCP_LISTEN_COUNT 2
 #define KITE_TCP_KEEPALIVE_SETS 2
+#define KITE_RAW 0 /* no raw IP: SOCK_RAW fails with EPROTONOSUPPORT */
 #endif
