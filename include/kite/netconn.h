@@ -28,10 +28,12 @@ struct kite_pbuf;
 struct kite_tcp_pcb;
 struct kite_tcp_listener;
 struct kite_udp_pcb;
+struct kite_raw_pcb;
 
 enum kite_netconn_type {
     KITE_NETCONN_TCP = 1,
     KITE_NETCONN_UDP = 2,
+    KITE_NETCONN_RAW = 3, /* raw IPv4 of one protocol (kite/raw.h; needs KITE_RAW) */
 };
 
 /* Readiness, as select and poll see it. */
@@ -60,6 +62,7 @@ struct kite_netconn {
         struct kite_tcp_pcb *tcp;
         struct kite_tcp_listener *listener;
         struct kite_udp_pcb *udp;
+        struct kite_raw_pcb *raw;
         void *any;
     } pcb;
     union {
@@ -79,7 +82,7 @@ struct kite_netconn {
     uint8_t state;        /* api/netconn.c */
     uint8_t flags;        /* api/netconn.c */
     uint8_t backlog;      /* listeners: most connections waiting to be accepted */
-    uint8_t queued;       /* listeners: connections waiting now; UDP: datagrams queued */
+    uint8_t queued;       /* listeners: connections waiting now; UDP, raw: datagrams queued */
 };
 
 /* The netconns of one stack thread, allocated from a fixed array. */
@@ -91,6 +94,9 @@ struct kite_netconn_pool {
 /** A new netconn; NULL with *err set (KITE_ERR_MEM: none left). */
 struct kite_netconn *kite_netconn_new(struct kite_tcpip *t, enum kite_netconn_type type,
                                       enum kite_err *err);
+/** A raw netconn for IP protocol proto (1: ICMP...): recv gives whole
+ *  packets, IP header first; send takes the payload behind the IP header. */
+struct kite_netconn *kite_netconn_new_raw(struct kite_tcpip *t, uint8_t proto, enum kite_err *err);
 /** Close and free it: the pcb closes gracefully (TCP: FIN after queued data). */
 enum kite_err kite_netconn_delete(struct kite_netconn *c);
 /** As delete, but a TCP connection is reset at once (SO_LINGER 0). */
@@ -128,7 +134,8 @@ void kite_netconn_unrecv(struct kite_netconn *c, struct kite_pbuf *p);
 /** TCP: queue len bytes; *written says how many went (fewer only when it cannot block). */
 enum kite_err kite_netconn_write(struct kite_netconn *c, const void *data, size_t len,
                                  uint8_t flags, size_t *written);
-/** UDP: one datagram to ip:port (NULL: the connected peer). */
+/** UDP: one datagram to ip:port (NULL: the connected peer); raw: one packet
+ *  to ip (port unused). */
 enum kite_err kite_netconn_sendto(struct kite_netconn *c, const void *data, uint16_t len,
                                   const struct kite_addr *ip, uint16_t port);
 enum kite_err kite_netconn_shutdown(struct kite_netconn *c, bool rx, bool tx);

@@ -105,10 +105,12 @@ typedef struct {
 
 #define KITE_SOCK_STREAM 1
 #define KITE_SOCK_DGRAM 2
+#define KITE_SOCK_RAW 3
 #define KITE_SOCK_NONBLOCK 04000
 #define KITE_SOCK_CLOEXEC 02000000
 
 #define KITE_IPPROTO_IP 0
+#define KITE_IPPROTO_ICMP 1
 #define KITE_IPPROTO_TCP 6
 #define KITE_IPPROTO_UDP 17
 
@@ -178,7 +180,7 @@ struct kite_socket {
     uint16_t keep_intvl;        /* TCP_KEEPINTVL, s */
     int16_t linger_s;           /* SO_LINGER, -1: off */
     uint8_t keep_cnt;           /* TCP_KEEPCNT */
-    uint8_t type;               /* KITE_SOCK_STREAM / KITE_SOCK_DGRAM */
+    uint8_t type;               /* KITE_SOCK_STREAM / _DGRAM / _RAW */
     uint8_t opts;               /* option flags (sockets.c), changed with the stack to itself */
     uint8_t busy;               /* threads inside a call on it (close waits for them) */
     uint8_t closing;            /* close() has begun; busy and closing: under the table lock */

@@ -5,7 +5,7 @@
  *    kite_tcpip_call and, when the request must wait, sleeps on its own
  *    semaphore and tries again when woken;
  *  - the core part (functions ending in _core): runs with the stack to itself;
- *  - the callbacks of the TCP and UDP pcbs, on the stack thread: they queue
+ *  - the callbacks of the TCP, UDP and raw pcbs, on the stack thread: they queue
  *    what arrived and wake the waiters that want it.
  * A waiter (with its semaphore and timeout timer) lives on the waiting
  * thread's stack and is linked into the netconn only between core parts of
@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "kite/pbuf.h"
+#include "kite/raw.h"
 #include "kite/stack.h"
 #include "kite/tcp.h"
 #include "kite/tcpip.h"
@@ -35,6 +36,12 @@ enum { NC_NEW, NC_BOUND, NC_CONNECTING, NC_CONNECTED, NC_LISTENING, NC_CLOSED };
 #define NCF_CONN_LOST 0x20u /* the pcb went away (reset, timeout, abort) */
 
 #define NC_CLOSER 0x80u /* a waiter's want: the thread deleting the netconn */
+
+/* UDP and raw netconns queue datagrams (each with its addresses). */
+static bool is_dgram(const struct kite_netconn *c)
+{
+    return c->type != KITE_NETCONN_TCP;
+}
 
 /* ---- Waking -------------------------------------------------------------------- */
 
@@ -102,8 +109,8 @@ static void rxq_free(struct kite_netconn *c, struct kite_stack *stack)
         kite_pbuf_free(stack, p);
 }
 
-/* UDP datagrams carry their sender in the header room in front of the
- * payload (where the Ethernet, IP and UDP headers were). */
+/* Datagrams carry their sender in the header room in front of the payload
+ * (where the Ethernet, IP and UDP headers were). */
 struct udp_meta {
     struct kite_addr from, to;
     uint16_t port;
@@ -192,12 +199,9 @@ static enum kite_err tcp_accept_cb(void *arg, struct kite_tcp_pcb *newpcb)
 
 static const struct kite_tcp_ops listen_ops = {.accept = tcp_accept_cb};
 
-static void udp_recv_cb(void *arg, struct kite_udp_pcb *pcb, struct kite_pbuf *p,
+static void dgram_queue(struct kite_netconn *c, struct kite_stack *stack, struct kite_pbuf *p,
                         const struct kite_addr *src, uint16_t src_port, const struct kite_addr *dst)
 {
-    struct kite_netconn *c = arg;
-    struct kite_stack *stack = pcb->stack;
-    (void)dst;
     if (c->queued >= KITE_NETCONN_UDP_QUEUE || (c->flags & NCF_RX_SHUT)) {
         kite_pbuf_free(stack, p); /* a full receive queue drops, as a socket buffer does */
         return;
@@ -219,6 +223,20 @@ static void udp_recv_cb(void *arg, struct kite_udp_pcb *pcb, struct kite_pbuf *p
     c->queued++;
     wake(c, KITE_NC_READABLE);
 }
+
+static void udp_recv_cb(void *arg, struct kite_udp_pcb *pcb, struct kite_pbuf *p,
+                        const struct kite_addr *src, uint16_t src_port, const struct kite_addr *dst)
+{
+    dgram_queue(arg, pcb->stack, p, src, src_port, dst);
+}
+
+#if KITE_RAW
+static void raw_recv_cb(void *arg, struct kite_raw_pcb *pcb, struct kite_pbuf *p,
+                        const struct kite_addr *src, const struct kite_addr *dst)
+{
+    dgram_queue(arg, pcb->stack, p, src, 0, dst);
+}
+#endif
 
 /* ---- The pool ------------------------------------------------------------------------- */
 
@@ -403,10 +421,16 @@ static enum kite_err new_core(struct request *r)
             kite_tcp_arg(n->pcb.tcp, n);
             kite_tcp_set_ops(n->pcb.tcp, &conn_ops);
         }
-    } else {
+    } else if (n->type == KITE_NETCONN_UDP) {
         n->pcb.udp = kite_udp_new(stack);
         if (n->pcb.udp != NULL)
             kite_udp_recv(n->pcb.udp, udp_recv_cb, n);
+    } else {
+#if KITE_RAW
+        n->pcb.raw = kite_raw_new(stack, (uint8_t)r->port); /* the protocol number */
+        if (n->pcb.raw != NULL)
+            kite_raw_recv(n->pcb.raw, raw_recv_cb, n);
+#endif
     }
     if (n->pcb.any == NULL) {
         pool_put(n);
@@ -416,16 +440,38 @@ static enum kite_err new_core(struct request *r)
     return KITE_ERR_OK;
 }
 
-struct kite_netconn *kite_netconn_new(struct kite_tcpip *t, enum kite_netconn_type type,
-                                      enum kite_err *err)
+static struct kite_netconn *new_of_type(struct kite_tcpip *t, enum kite_netconn_type type,
+                                        uint8_t proto, enum kite_err *err)
 {
-    struct kite_netconn proto = {.tcpip = t, .type = (uint8_t)type};
+    struct kite_netconn stand_in = {.tcpip = t, .type = (uint8_t)type};
     struct request r;
-    request_init(&r, &proto, new_core, 0, TIMEOUT_NONE);
-    enum kite_err e = type == KITE_NETCONN_TCP || type == KITE_NETCONN_UDP ? run(&r) : KITE_ERR_VAL;
+    request_init(&r, &stand_in, new_core, 0, TIMEOUT_NONE);
+    r.port = proto;
+    enum kite_err e = run(&r);
     if (err != NULL)
         *err = e;
     return e == KITE_ERR_OK ? r.other : NULL;
+}
+
+struct kite_netconn *kite_netconn_new(struct kite_tcpip *t, enum kite_netconn_type type,
+                                      enum kite_err *err)
+{
+    if (type != KITE_NETCONN_TCP && type != KITE_NETCONN_UDP) {
+        if (err != NULL)
+            *err = KITE_ERR_VAL; /* raw ones need a protocol: kite_netconn_new_raw */
+        return NULL;
+    }
+    return new_of_type(t, type, 0, err);
+}
+
+struct kite_netconn *kite_netconn_new_raw(struct kite_tcpip *t, uint8_t proto, enum kite_err *err)
+{
+    if (!KITE_RAW) {
+        if (err != NULL)
+            *err = KITE_ERR_UNSUPPORTED;
+        return NULL;
+    }
+    return new_of_type(t, KITE_NETCONN_RAW, proto, err);
 }
 
 /* Free the accepted connections nobody took: reset them. */
@@ -451,6 +497,10 @@ static void release_pcb(struct kite_netconn *c, bool reset)
         return;
     if (c->type == KITE_NETCONN_UDP) {
         kite_udp_remove(c->pcb.udp);
+    } else if (c->type == KITE_NETCONN_RAW) {
+#if KITE_RAW
+        kite_raw_remove(c->pcb.raw);
+#endif
     } else if (c->state == NC_LISTENING) {
         kite_tcp_listener_close(c->pcb.listener);
     } else {
@@ -513,13 +563,35 @@ static enum kite_err pending_error(struct kite_netconn *c)
     return err;
 }
 
+/* Raw pcbs have no ports: bind and connect take the address alone. */
+static enum kite_err raw_bind(struct kite_netconn *c, const struct kite_addr *ip)
+{
+#if KITE_RAW
+    return kite_raw_bind(c->pcb.raw, ip);
+#else
+    (void)c, (void)ip;
+    return KITE_ERR_UNSUPPORTED;
+#endif
+}
+
+static enum kite_err raw_connect(struct kite_netconn *c, const struct kite_addr *ip)
+{
+#if KITE_RAW
+    return kite_raw_connect(c->pcb.raw, ip);
+#else
+    (void)c, (void)ip;
+    return KITE_ERR_UNSUPPORTED;
+#endif
+}
+
 static enum kite_err bind_core(struct request *r)
 {
     struct kite_netconn *c = r->c;
     if (c->pcb.any == NULL)
         return KITE_ERR_CLOSED;
-    enum kite_err err = c->type == KITE_NETCONN_TCP ? kite_tcp_bind(c->pcb.tcp, r->ip, r->port)
-                                                    : kite_udp_bind(c->pcb.udp, r->ip, r->port);
+    enum kite_err err = c->type == KITE_NETCONN_TCP   ? kite_tcp_bind(c->pcb.tcp, r->ip, r->port)
+                        : c->type == KITE_NETCONN_UDP ? kite_udp_bind(c->pcb.udp, r->ip, r->port)
+                                                      : raw_bind(c, r->ip);
     if (err == KITE_ERR_OK && c->state == NC_NEW)
         c->state = NC_BOUND;
     return err;
@@ -558,9 +630,10 @@ static enum kite_err connect_core(struct request *r)
     struct kite_netconn *c = r->c;
     if (c->type == KITE_NETCONN_TCP)
         return tcp_connect_try(r);
-    if (c->pcb.udp == NULL)
+    if (c->pcb.any == NULL)
         return KITE_ERR_CLOSED;
-    enum kite_err err = kite_udp_connect(c->pcb.udp, r->ip, r->port);
+    enum kite_err err = c->type == KITE_NETCONN_UDP ? kite_udp_connect(c->pcb.udp, r->ip, r->port)
+                                                    : raw_connect(c, r->ip);
     if (err == KITE_ERR_OK)
         c->state = NC_CONNECTED;
     return err;
@@ -644,7 +717,7 @@ static enum kite_err recv_core(struct request *r)
         return KITE_ERR_NOTCONN; /* its queue holds connections, not data */
     struct kite_pbuf *p = rxq_pop(c);
     if (p != NULL) {
-        if (c->type == KITE_NETCONN_UDP) {
+        if (is_dgram(c)) {
             c->queued--;
             if (r->from != NULL)
                 *r->from = udp_meta(p)->from;
@@ -717,7 +790,7 @@ static enum kite_err unrecv_core(struct request *r)
     if (c->q.rx.tail == NULL)
         c->q.rx.tail = p;
     c->rx_bytes += p->tot_len;
-    if (c->type == KITE_NETCONN_UDP)
+    if (is_dgram(c))
         c->queued++;
     return KITE_ERR_OK;
 }
@@ -727,7 +800,8 @@ void kite_netconn_unrecv(struct kite_netconn *c, struct kite_pbuf *p)
     struct request r;
     request_init(&r, c, unrecv_core, 0, TIMEOUT_NONE);
     r.p = p;
-    (void)run(&r);
+    if (run(&r) != KITE_ERR_OK)
+        kite_netconn_free_pbuf(c, p); /* closing: nobody will read it */
 }
 
 /* ---- Sending ------------------------------------------------------------------------------- */
@@ -743,6 +817,9 @@ static enum kite_err write_state(struct kite_netconn *c)
     return KITE_ERR_OK;
 }
 
+/* Below this, a refused write waits for ACKs rather than shrinking further. */
+#define KITE_TCP_MSS_MIN_WRITE 536u
+
 static enum kite_err write_core(struct request *r)
 {
     struct kite_netconn *c = r->c;
@@ -750,17 +827,24 @@ static enum kite_err write_core(struct request *r)
     if (err != KITE_ERR_OK)
         return r->done_len > 0 ? KITE_ERR_OK : err;
     struct kite_tcp_pcb *pcb = c->pcb.tcp;
+    uint32_t cap = 0xffffu; /* one kite_tcp_write; halved while the pools refuse it */
     while (r->done_len < r->len) {
         size_t rest = r->len - r->done_len;
         uint32_t room = kite_tcp_sndbuf(pcb);
-        uint16_t n = (uint16_t)(rest < room ? (rest < 0xffffu ? rest : 0xffffu) : room);
+        uint32_t n = rest < room ? (uint32_t)rest : room;
+        n = n < cap ? n : cap;
         if (n == 0)
             break;
         bool more = n < rest || (r->flags & KITE_NC_MORE);
         uint8_t f = (uint8_t)(((r->flags & KITE_NC_COPY) ? KITE_TCP_WRITE_COPY : 0u) |
                               (more ? KITE_TCP_WRITE_MORE : 0u));
-        if (kite_tcp_write(pcb, (const uint8_t *)r->data + r->done_len, n, f) != KITE_ERR_OK)
-            break; /* the pool pushes back: wait for ACKs to free it */
+        if (kite_tcp_write(pcb, (const uint8_t *)r->data + r->done_len, (uint16_t)n, f) !=
+            KITE_ERR_OK) {
+            if (n <= KITE_TCP_MSS_MIN_WRITE)
+                break; /* the pool pushes back: wait for ACKs to free it */
+            cap = n / 2u;
+            continue;
+        }
         r->done_len += n;
     }
     (void)kite_tcp_output(pcb);
@@ -789,18 +873,34 @@ enum kite_err kite_netconn_write(struct kite_netconn *c, const void *data, size_
     return err;
 }
 
+static enum kite_err raw_sendto(struct kite_netconn *c, struct kite_pbuf *p,
+                                const struct kite_addr *ip)
+{
+#if KITE_RAW
+    return kite_raw_sendto(c->pcb.raw, p, ip);
+#else
+    (void)c, (void)p, (void)ip;
+    return KITE_ERR_UNSUPPORTED;
+#endif
+}
+
 static enum kite_err sendto_core(struct request *r)
 {
     struct kite_netconn *c = r->c;
-    if (c->pcb.udp == NULL)
+    if (c->pcb.any == NULL)
         return KITE_ERR_CLOSED;
     struct kite_stack *stack = stack_of(c);
-    struct kite_pbuf *p =
-        kite_pbuf_from_data(stack, KITE_LAYER_TRANSPORT, r->data, (uint16_t)r->len, true);
+    bool udp = c->type == KITE_NETCONN_UDP;
+    struct kite_pbuf *p = kite_pbuf_from_data(stack, udp ? KITE_LAYER_TRANSPORT : KITE_LAYER_IP,
+                                              r->data, (uint16_t)r->len, true);
     if (p == NULL)
         return KITE_ERR_MEM;
-    enum kite_err err = r->ip != NULL ? kite_udp_sendto(c->pcb.udp, p, r->ip, r->port)
-                                      : kite_udp_send(c->pcb.udp, p);
+    enum kite_err err;
+    if (udp)
+        err = r->ip != NULL ? kite_udp_sendto(c->pcb.udp, p, r->ip, r->port)
+                            : kite_udp_send(c->pcb.udp, p);
+    else
+        err = raw_sendto(c, p, r->ip);
     kite_pbuf_free(stack, p);
     return err;
 }
@@ -824,7 +924,7 @@ static enum kite_err sendto_once(struct kite_netconn *c, const void *data, uint1
 enum kite_err kite_netconn_sendto(struct kite_netconn *c, const void *data, uint16_t len,
                                   const struct kite_addr *ip, uint16_t port)
 {
-    if (c->type != KITE_NETCONN_UDP)
+    if (!is_dgram(c))
         return KITE_ERR_VAL;
     bool nonblock;
     uint32_t timeout;
@@ -945,7 +1045,7 @@ static uint8_t events_of(struct kite_netconn *c)
     bool queued = c->state == NC_LISTENING ? c->q.acc.head != NULL : c->q.rx.head != NULL;
     if (queued || (c->flags & (NCF_RX_FIN | NCF_CONN_LOST | NCF_CLOSING)))
         ev |= KITE_NC_READABLE;
-    if (c->type == KITE_NETCONN_UDP)
+    if (is_dgram(c))
         ev |= KITE_NC_WRITABLE;
     else if (c->state == NC_CONNECTED && c->pcb.tcp != NULL && kite_tcp_sndbuf(c->pcb.tcp) > 0)
         ev |= KITE_NC_WRITABLE;
@@ -1136,6 +1236,13 @@ static enum kite_err addr_core(struct request *r)
         *port = local ? c->pcb.udp->local_port : c->pcb.udp->remote_port;
         return local || (c->state == NC_CONNECTED) ? KITE_ERR_OK : KITE_ERR_NOTCONN;
     }
+#if KITE_RAW
+    if (c->type == KITE_NETCONN_RAW) {
+        *ip = local ? c->pcb.raw->local_ip : c->pcb.raw->remote_ip;
+        *port = 0;
+        return local || (c->state == NC_CONNECTED) ? KITE_ERR_OK : KITE_ERR_NOTCONN;
+    }
+#endif
     if (c->state == NC_LISTENING) {
         if (!local)
             return KITE_ERR_NOTCONN;

@@ -136,15 +136,17 @@ static void release(struct sock_ref *ref)
     kite_os_mutex_unlock(&ref->s->lock);
 }
 
-/* A new socket number for c: the lowest free one, as POSIX asks. */
-static int attach(struct kite_sockets *s, struct kite_netconn *c, int type)
+/* The lowest free socket number (as POSIX asks), held (busy, without a
+ * netconn, so no call can use it) until attach or unreserve: the table is
+ * checked before a pcb is taken, which may recycle a TIME_WAIT connection. */
+static int reserve(struct kite_sockets *s, int type)
 {
     int fd = -1;
     kite_os_mutex_lock(&s->lock);
     for (int i = 0; i < KITE_SOCKET_COUNT && fd < 0; i++) {
         if (s->socks[i].conn == NULL && s->socks[i].busy == 0) {
             memset(&s->socks[i], 0, sizeof s->socks[i]);
-            s->socks[i].conn = c;
+            s->socks[i].busy = 1;
             s->socks[i].linger_s = -1;
             s->socks[i].keep_idle = 7200; /* Linux's defaults */
             s->socks[i].keep_intvl = 75;
@@ -157,26 +159,61 @@ static int attach(struct kite_sockets *s, struct kite_netconn *c, int type)
     return fd;
 }
 
+static void attach(struct kite_sockets *s, int fd, struct kite_netconn *c)
+{
+    kite_os_mutex_lock(&s->lock);
+    s->socks[fd - KITE_SOCKET_OFFSET].conn = c;
+    s->socks[fd - KITE_SOCKET_OFFSET].busy = 0;
+    kite_os_mutex_unlock(&s->lock);
+}
+
+static void unreserve(struct kite_sockets *s, int fd)
+{
+    kite_os_mutex_lock(&s->lock);
+    s->socks[fd - KITE_SOCKET_OFFSET].busy = 0;
+    kite_os_mutex_unlock(&s->lock);
+}
+
+/* SOCK_RAW takes any IP protocol but 0 and 255 (Linux: IPPROTO_RAW is send-only). */
+static struct kite_netconn *new_netconn(struct kite_sockets *s, int base, int protocol,
+                                        enum kite_err *err)
+{
+    *err = KITE_ERR_UNSUPPORTED;
+    if (base == KITE_SOCK_RAW) {
+        if (protocol <= 0 || protocol >= 255)
+            return NULL;
+        return kite_netconn_new_raw(s->tcpip, (uint8_t)protocol, err);
+    }
+    if (base != KITE_SOCK_STREAM && base != KITE_SOCK_DGRAM) {
+        *err = KITE_ERR_VAL;
+        return NULL;
+    }
+    bool tcp = base == KITE_SOCK_STREAM;
+    if (protocol != 0 && protocol != (tcp ? KITE_IPPROTO_TCP : KITE_IPPROTO_UDP))
+        return NULL;
+    return kite_netconn_new(s->tcpip, tcp ? KITE_NETCONN_TCP : KITE_NETCONN_UDP, err);
+}
+
 int kite_socket(struct kite_sockets *s, int domain, int type, int protocol)
 {
     int base = type & ~(KITE_SOCK_NONBLOCK | KITE_SOCK_CLOEXEC);
     if (domain != KITE_AF_INET)
         return fail(EAFNOSUPPORT);
-    if (base != KITE_SOCK_STREAM && base != KITE_SOCK_DGRAM)
-        return fail(EINVAL);
-    bool tcp = base == KITE_SOCK_STREAM;
-    if (protocol != 0 && protocol != (tcp ? KITE_IPPROTO_TCP : KITE_IPPROTO_UDP))
-        return fail(EPROTONOSUPPORT);
-    enum kite_err err;
-    struct kite_netconn *c =
-        kite_netconn_new(s->tcpip, tcp ? KITE_NETCONN_TCP : KITE_NETCONN_UDP, &err);
-    if (c == NULL)
-        return fail(err == KITE_ERR_MEM ? ENOBUFS : errno_of(err));
-    int fd = attach(s, c, base);
-    if (fd < 0) {
-        (void)kite_netconn_delete(c);
+    int fd = reserve(s, base);
+    if (fd < 0)
         return fail(EMFILE);
+    enum kite_err err;
+    struct kite_netconn *c = new_netconn(s, base, protocol, &err);
+    if (c == NULL) {
+        unreserve(s, fd);
+        /* No netconn or pcb left (after recycling TIME_WAIT): the stack-wide
+         * pools are kite's system-wide file table. */
+        return fail(err == KITE_ERR_VAL           ? EINVAL
+                    : err == KITE_ERR_UNSUPPORTED ? EPROTONOSUPPORT
+                    : err == KITE_ERR_MEM         ? ENFILE
+                                                  : errno_of(err));
     }
+    attach(s, fd, c);
     if (type & KITE_SOCK_NONBLOCK)
         kite_netconn_set_nonblocking(c, true);
     return fd;
@@ -302,19 +339,22 @@ int kite_accept4(struct kite_sockets *s, int fd, struct kite_sockaddr *addr, kit
     struct sock_ref ref;
     if (!hold(s, fd, &ref))
         return -1;
+    int nfd = reserve(s, KITE_SOCK_STREAM); /* a full table leaves the queue alone */
+    if (nfd < 0) {
+        release(&ref);
+        return fail(EMFILE);
+    }
     struct kite_netconn *nc = NULL;
     enum kite_err err =
         ref.sk->type == KITE_SOCK_STREAM ? kite_netconn_accept(ref.c, &nc) : KITE_ERR_UNSUPPORTED;
     release(&ref);
-    if (err != KITE_ERR_OK)
+    if (err != KITE_ERR_OK) {
+        unreserve(s, nfd);
         return fail(err == KITE_ERR_VAL       ? EINVAL
                     : err == KITE_ERR_TIMEOUT ? EAGAIN
                                               : errno_of(err));
-    int nfd = attach(s, nc, KITE_SOCK_STREAM);
-    if (nfd < 0) {
-        (void)kite_netconn_abort(nc);
-        return fail(EMFILE);
     }
+    attach(s, nfd, nc);
     if (flags & KITE_SOCK_NONBLOCK)
         kite_netconn_set_nonblocking(nc, true);
     struct kite_addr ip;
@@ -412,22 +452,55 @@ int kite_getpeername(struct kite_sockets *s, int fd, struct kite_sockaddr *addr,
 /* ---- Receiving ----------------------------------------------------------------------------- */
 
 /* Copy from the socket's unread TCP chain; peek leaves it. */
+/* lastdata and lastoff are shared by every thread reading the socket: they
+ * change only under the table lock. */
 static size_t take_from_last(struct sock_ref *ref, uint8_t *buf, size_t len, bool peek)
 {
     struct kite_socket *sk = ref->sk;
-    if (sk->lastdata == NULL)
-        return 0;
-    size_t left = (size_t)sk->lastdata->tot_len - sk->lastoff;
-    size_t n = len < left ? len : left;
-    (void)kite_pbuf_copy_out(sk->lastdata, buf, (uint16_t)n, sk->lastoff);
-    if (!peek) {
-        sk->lastoff = (uint16_t)(sk->lastoff + n);
-        if (sk->lastoff == sk->lastdata->tot_len) {
-            kite_netconn_free_pbuf(ref->c, sk->lastdata);
-            sk->lastdata = NULL;
-            sk->lastoff = 0;
+    struct kite_pbuf *done = NULL;
+    size_t n = 0;
+    kite_os_mutex_lock(&ref->s->lock);
+    if (sk->lastdata != NULL) {
+        size_t left = (size_t)sk->lastdata->tot_len - sk->lastoff;
+        n = len < left ? len : left;
+        (void)kite_pbuf_copy_out(sk->lastdata, buf, (uint16_t)n, sk->lastoff);
+        if (!peek) {
+            sk->lastoff = (uint16_t)(sk->lastoff + n);
+            if (sk->lastoff == sk->lastdata->tot_len) {
+                done = sk->lastdata;
+                sk->lastdata = NULL;
+                sk->lastoff = 0;
+            }
         }
     }
+    kite_os_mutex_unlock(&ref->s->lock);
+    if (done != NULL)
+        kite_netconn_free_pbuf(ref->c, done);
+    return n;
+}
+
+/* Keep p as the unread chain; false when another reader's rest is there
+ * (p then goes back to the front of the netconn's queue). */
+static bool keep_as_last(struct sock_ref *ref, struct kite_pbuf *p)
+{
+    kite_os_mutex_lock(&ref->s->lock);
+    bool free_slot = ref->sk->lastdata == NULL;
+    if (free_slot) {
+        ref->sk->lastdata = p;
+        ref->sk->lastoff = 0;
+    }
+    kite_os_mutex_unlock(&ref->s->lock);
+    if (!free_slot)
+        kite_netconn_unrecv(ref->c, p);
+    return free_slot;
+}
+
+static size_t unread_bytes(struct sock_ref *ref)
+{
+    kite_os_mutex_lock(&ref->s->lock);
+    size_t n =
+        ref->sk->lastdata != NULL ? (size_t)ref->sk->lastdata->tot_len - ref->sk->lastoff : 0;
+    kite_os_mutex_unlock(&ref->s->lock);
     return n;
 }
 
@@ -459,8 +532,7 @@ static ssize_t recv_stream(struct sock_ref *ref, uint8_t *buf, size_t len, int f
         enum kite_err err = kite_netconn_recv_ex(ref->c, &p, NULL, NULL, NULL, f);
         if (err != KITE_ERR_OK)
             return got > 0 ? (ssize_t)got : recv_errno(err);
-        ref->sk->lastdata = p;
-        ref->sk->lastoff = 0;
+        (void)keep_as_last(ref, p);
         got += take_from_last(ref, buf + got, len - got, peek);
     }
     return (ssize_t)got;
@@ -522,6 +594,8 @@ static ssize_t recv_common(struct kite_sockets *s, int fd, void *buf, size_t len
         n = recv_dgram(&ref, buf, len, flags, msg, &ip, &port);
         if (n >= 0)
             addr_to(&ip, port, from, fromlen);
+        else if (errno == EAGAIN && closing(&ref))
+            n = fail(EBADF); /* close() from another thread woke it */
     }
     release(&ref);
     return n;
@@ -804,8 +878,8 @@ static int buffer_opt(struct opt_req *o)
     uint32_t snd = KITE_TCP_SND_BUF, rcvb = KITE_TCP_RCV_BUF;
     if (pcb != NULL)
         kite_tcp_get_buffers(pcb, &snd, &rcvb);
-    else if (o->ref->sk->type == KITE_SOCK_DGRAM)
-        snd = rcvb = KITE_NETCONN_UDP_QUEUE * 1472u; /* the datagrams a UDP socket queues */
+    else if (o->ref->sk->type != KITE_SOCK_STREAM)
+        snd = rcvb = KITE_NETCONN_UDP_QUEUE * 1472u; /* the datagrams a socket queues */
     if (!o->set) {
         int_out(o, (int)(rcv ? rcvb : snd));
         return 0;
@@ -1079,8 +1153,8 @@ int kite_ioctl(struct kite_sockets *s, int fd, unsigned long req, void *argp)
     } else if (req == KITE_FIONREAD) {
         bool stream = ref.sk->type == KITE_SOCK_STREAM;
         size_t n = kite_netconn_pending(ref.c, !stream);
-        if (stream && ref.sk->lastdata != NULL)
-            n += (size_t)ref.sk->lastdata->tot_len - ref.sk->lastoff;
+        if (stream)
+            n += unread_bytes(&ref);
         int v = n > 0x7fffffff ? 0x7fffffff : (int)n;
         memcpy(argp, &v, sizeof v);
     } else if (req == KITE_FIONBIO) {
@@ -1106,11 +1180,11 @@ static unsigned wait_sockets(struct sock_ref *refs, const uint8_t *want, uint8_t
     bool early = false;
     for (unsigned i = 0; i < n; i++) {
         conns[i] = refs[i].c;
-        early |= (want[i] & KITE_NC_READABLE) && refs[i].sk->lastdata != NULL;
+        early |= (want[i] & KITE_NC_READABLE) && unread_bytes(&refs[i]) > 0;
     }
     unsigned ready = kite_netconn_wait(conns, want, got, n, early ? 0 : ms);
     for (unsigned i = 0; i < n; i++) {
-        if ((want[i] & KITE_NC_READABLE) && refs[i].sk->lastdata != NULL) {
+        if ((want[i] & KITE_NC_READABLE) && unread_bytes(&refs[i]) > 0) {
             ready += got[i] == 0;
             got[i] |= KITE_NC_READABLE;
         }

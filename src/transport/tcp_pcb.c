@@ -110,7 +110,7 @@ struct kite_tcp_pcb *kite__tcp_alloc(struct kite_stack *stack)
         if (tw == NULL)
             return NULL;
         stack->stats.tcp.tw_recycled++;
-        kite__tcp_free(tw);
+        kite__tcp_kill(tw, KITE_ERR_CLOSED); /* a socket still open on it is told */
         pcb = kite__pool_alloc(pool);
         pool->failed--; /* the first try was answered by recycling */
         if (pcb == NULL)
