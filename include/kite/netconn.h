@@ -40,6 +40,7 @@ enum kite_netconn_type {
 #define KITE_NC_READABLE 0x01u /* data, a datagram, a connection to accept, EOF or an error */
 #define KITE_NC_WRITABLE 0x02u /* room to send (or an error to report) */
 #define KITE_NC_ERROR 0x04u    /* an error is pending (SO_ERROR) */
+#define KITE_NC_HUP 0x08u      /* TCP hung up: reset, both directions shut, or never connected */
 
 /* kite_netconn_write flags. */
 #define KITE_NC_COPY 0x01u     /* copy the data (else it must stay valid until acknowledged) */

@@ -159,7 +159,8 @@ static void tcp_err_cb(void *arg, enum kite_err err)
     struct kite_netconn *c = arg;
     c->pcb.any = NULL; /* already freed by the stack */
     c->flags |= NCF_CONN_LOST;
-    c->err = (int8_t)err;
+    if (err != KITE_ERR_CLOSED)
+        c->err = (int8_t)err; /* an orderly end (TIME_WAIT, LAST_ACK) is no error */
     wake(c, KITE_NC_READABLE | KITE_NC_WRITABLE | KITE_NC_ERROR);
 }
 
@@ -589,6 +590,8 @@ static enum kite_err bind_core(struct request *r)
     struct kite_netconn *c = r->c;
     if (c->pcb.any == NULL)
         return KITE_ERR_CLOSED;
+    if (c->state != NC_NEW)
+        return KITE_ERR_ISCONN; /* bound already (sockets: EINVAL) */
     enum kite_err err = c->type == KITE_NETCONN_TCP   ? kite_tcp_bind(c->pcb.tcp, r->ip, r->port)
                         : c->type == KITE_NETCONN_UDP ? kite_udp_bind(c->pcb.udp, r->ip, r->port)
                                                       : raw_bind(c, r->ip);
@@ -615,7 +618,9 @@ static enum kite_err tcp_connect_try(struct request *r)
         return pending_error(c);
     if (c->state == NC_CONNECTING)
         return r->flags ? KITE_ERR_WOULDBLOCK : KITE_ERR_ALREADY;
-    if (c->state == NC_LISTENING || c->pcb.tcp == NULL)
+    if (c->state == NC_LISTENING)
+        return KITE_ERR_ISCONN; /* as Linux */
+    if (c->pcb.tcp == NULL)
         return KITE_ERR_VAL;
     enum kite_err err = kite_tcp_connect(c->pcb.tcp, r->ip, r->port);
     if (err != KITE_ERR_OK)
@@ -1036,6 +1041,20 @@ enum kite_err kite_netconn_take_error(struct kite_netconn *c)
     return run(&r);
 }
 
+/* POLLHUP as Linux's tcp_poll gives it: the connection is gone, both
+ * directions are shut, or it never started (then also writable). */
+static uint8_t hang_up_of(const struct kite_netconn *c)
+{
+    if (is_dgram(c) || c->state == NC_LISTENING)
+        return 0;
+    if (c->flags & NCF_CONN_LOST)
+        return KITE_NC_HUP;
+    if (c->state == NC_NEW || c->state == NC_BOUND)
+        return KITE_NC_HUP | KITE_NC_WRITABLE;
+    bool both = (c->flags & NCF_RX_FIN) && (c->flags & NCF_TX_SHUT);
+    return c->state == NC_CONNECTED && both ? KITE_NC_HUP : 0;
+}
+
 /* Readiness now (core). */
 static uint8_t events_of(struct kite_netconn *c)
 {
@@ -1051,7 +1070,7 @@ static uint8_t events_of(struct kite_netconn *c)
         ev |= KITE_NC_WRITABLE;
     else if (c->flags & (NCF_CONN_LOST | NCF_TX_SHUT))
         ev |= KITE_NC_WRITABLE; /* a write would fail at once */
-    return ev;
+    return ev | hang_up_of(c);
 }
 
 static enum kite_err events_core(struct request *r)
@@ -1138,7 +1157,7 @@ static void multi_core(void *arg)
     struct multi_wait *m = arg;
     m->ready = 0;
     for (unsigned i = 0; i < m->n; i++) {
-        m->got[i] = events_of(m->c[i]) & (m->want[i] | KITE_NC_ERROR);
+        m->got[i] = events_of(m->c[i]) & (m->want[i] | KITE_NC_ERROR | KITE_NC_HUP);
         m->ready += m->got[i] != 0;
     }
     if (m->ready > 0 || m->timed_out || m->ms == 0) {

@@ -336,6 +336,8 @@ int kite_listen(struct kite_sockets *s, int fd, int backlog)
 int kite_accept4(struct kite_sockets *s, int fd, struct kite_sockaddr *addr, kite_socklen_t *len,
                  int flags)
 {
+    if (flags & ~(KITE_SOCK_NONBLOCK | KITE_SOCK_CLOEXEC))
+        return fail(EINVAL);
     struct sock_ref ref;
     if (!hold(s, fd, &ref))
         return -1;
@@ -694,6 +696,8 @@ static ssize_t send_dgram(struct sock_ref *ref, const void *buf, size_t len,
         int e = addr_from(to, tolen, &ip, &port);
         if (e != 0)
             return fail(e);
+        if (port == 0 && ref->sk->type == KITE_SOCK_DGRAM)
+            return fail(EINVAL); /* as Linux: no datagram to port 0 */
     }
     enum kite_err err =
         kite_netconn_sendto(ref->c, buf, (uint16_t)len, to != NULL ? &ip : NULL, port);
@@ -985,6 +989,8 @@ static int ip_byte_opt(struct opt_req *o, bool tos)
     }
     int v;
     int e = int_in(o, &v);
+    if (e == 0 && !tos && v == -1)
+        v = KITE_IPV4_DEFAULT_TTL; /* as Linux: -1 is the default */
     if (e != 0 || v < (tos ? 0 : 1) || v > 255)
         return e != 0 ? e : EINVAL;
     if (pcb != NULL) {
@@ -1040,7 +1046,7 @@ static int keep_opt(struct opt_req *o)
 static int tcp_level(struct opt_req *o)
 {
     if (o->ref->sk->type != KITE_SOCK_STREAM)
-        return EOPNOTSUPP;
+        return o->set ? ENOPROTOOPT : EOPNOTSUPP; /* Linux's two answers */
     switch (o->name) {
     case KITE_TCP_NODELAY: {
         int e = flag_opt(o, SOPT_NODELAY);
@@ -1248,7 +1254,8 @@ int kite_select(struct kite_sockets *s, int nfds, kite_fd_set *rd, kite_fd_set *
     if (ex)
         KITE_FD_ZERO(ex);
     for (unsigned i = 0; i < n; i++) {
-        if (rd && (want[i] & got[i] & KITE_NC_READABLE) && ++count)
+        bool readable = (got[i] & (KITE_NC_READABLE | KITE_NC_HUP)) != 0; /* as Linux */
+        if (rd && (want[i] & KITE_NC_READABLE) && readable && ++count)
             KITE_FD_SET(fds[i], rd);
         if (wr && (want[i] & got[i] & KITE_NC_WRITABLE) && ++count)
             KITE_FD_SET(fds[i], wr);
@@ -1267,6 +1274,8 @@ static short revents_of(short events, uint8_t got)
         r |= KITE_POLLOUT;
     if (got & KITE_NC_ERROR)
         r |= KITE_POLLERR;
+    if (got & KITE_NC_HUP)
+        r |= KITE_POLLHUP;
     return r;
 }
 
