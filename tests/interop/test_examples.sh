@@ -12,6 +12,9 @@
 #   udp_client   against a socat UDP echo; the "OK: " reply reconnects; a
 #                silent server ends in the receive timeout (EAGAIN)
 #   http_request against python3 -m http.server: body length checked; 404
+#   ping         a raw ICMP socket: 5 echo requests answered by the kernel
+#                (its Icmp InEchos counts them); an address nobody has ends
+#                in the timeout with exit status 1
 # Every example must end with exit status 0 and every pool back to zero
 # (the helper checks and prints them), servers after SIGTERM.
 set -u
@@ -19,7 +22,7 @@ set -u
 PY=/usr/bin/python3 # Debian's, for http.server and the small peers
 kite_require socat nc tshark dumpcap cmp "$PY"
 BIN=$(dirname "$KITE_HOST")
-for ex in tcp_server tcp_client udp_server udp_client http_request; do
+for ex in tcp_server tcp_client udp_server udp_client http_request ping; do
     [ -x "$BIN/example_$ex" ] || fail "$BIN/example_$ex not built"
 done
 kite_setup
@@ -255,5 +258,45 @@ grep -q 'status line: HTTP/1.0 404' "$KITE_LOG" || fail "no 404 status line"
 grep -q '^pools:' "$KITE_LOG" || fail "no pool report"
 if grep -q 'still in use after shutdown' "$KITE_LOG"; then fail "leak reported"; fi
 bg_stop
+
+########## ping ##########
+# icmp_counter NAME: the kernel's Icmp counter NAME (/proc/net/snmp) in the namespace.
+icmp_counter() {
+    # shellcheck disable=SC2016 # $1, $i and $col are awk's
+    ns awk -v name="$1" '$1 == "Icmp:" {
+        if (!col) { for (i = 2; i <= NF; i++) if ($i == name) col = i; next }
+        print $col }' /proc/net/snmp
+}
+log "ping: 5 echo requests to the kernel over a raw ICMP socket"
+echos=$(icmp_counter InEchos)
+bad=$(($(icmp_counter InErrors) + $(icmp_counter InCsumErrors)))
+[ -n "$echos" ] || fail "no Icmp InEchos in /proc/net/snmp"
+ex_run ping 30 --count 5 "$KITE_KERNEL_IP" || fail "ping exited $?"
+for seq in 1 2 3 4 5; do
+    grep -qE "ping: 64 bytes from 192\.0\.2\.1: icmp_seq=$seq ttl=64 time=[0-9]+\.[0-9]{3} ms$" \
+        "$KITE_LOG" || fail "no reply line for icmp_seq=$seq"
+done
+[ "$(grep -c 'ping: 64 bytes from' "$KITE_LOG")" -eq 5 ] || fail "not 5 reply lines"
+grep -q '5 packets transmitted, 5 received' "$KITE_LOG" || fail "ping summary"
+ex_check_clean
+seen=$(($(icmp_counter InEchos) - echos))
+log "kernel Icmp InEchos: +$seen"
+[ "$seen" -eq 5 ] || fail "the kernel counted $seen echo requests, not 5"
+[ "$(($(icmp_counter InErrors) + $(icmp_counter InCsumErrors)))" -eq "$bad" ] ||
+    fail "the kernel counted ICMP errors (bad checksums?)"
+log "ping: an address nobody has (192.0.2.77) ends in the timeout, exit status 1"
+echos=$(icmp_counter InEchos)
+start=$(date +%s%N)
+ex_run ping 30 --count 2 --timeout-ms 500 192.0.2.77 && fail "ping succeeded without replies"
+ms=$((($(date +%s%N) - start) / 1000000))
+grep -q '^exit status 1$' "$KITE_LOG" || fail "exit status not 1 without replies"
+[ "$(grep -c 'no reply from 192.0.2.77: icmp_seq=[12]$' "$KITE_LOG")" -eq 2 ] ||
+    fail "not 2 timeouts logged"
+grep -q '2 packets transmitted, 0 received' "$KITE_LOG" || fail "ping summary without replies"
+grep -q '^pools:' "$KITE_LOG" || fail "no pool report"
+if grep -q 'still in use after shutdown' "$KITE_LOG"; then fail "leak reported"; fi
+[ "$(icmp_counter InEchos)" -eq "$echos" ] || fail "echo requests for 192.0.2.77 reached the kernel"
+log "2 timeouts of 500 ms took $ms ms"
+if [ "$ms" -lt 1000 ] || [ "$ms" -ge 5000 ]; then fail "2 x 500 ms timeouts took $ms ms"; fi
 
 log "PASS"
