@@ -57,7 +57,6 @@ struct kite_nc_waiter {
 };
 
 struct kite_netconn {
-    struct kite_tcpip *tcpip;
     struct kite_netconn *next; /* the pool's free list, or a listener's accept queue */
     union {
         struct kite_tcp_pcb *tcp;
@@ -76,14 +75,15 @@ struct kite_netconn {
     } q;
     struct kite_nc_waiter *waiters;
     uint32_t rx_bytes;    /* queued bytes (FIONREAD) */
-    uint32_t rcv_timeout; /* ms, 0 = none (SO_RCVTIMEO) */
-    uint32_t snd_timeout; /* ms, 0 = none (SO_SNDTIMEO) */
+    uint16_t rcv_timeout; /* SO_RCVTIMEO, 0 = none (coded: api/netconn.c timeout_code) */
+    uint16_t snd_timeout; /* SO_SNDTIMEO, likewise */
     int8_t err;           /* pending enum kite_err, reported once (SO_ERROR) */
     uint8_t type;         /* enum kite_netconn_type */
     uint8_t state;        /* api/netconn.c */
     uint8_t flags;        /* api/netconn.c */
     uint8_t backlog;      /* listeners: most connections waiting to be accepted */
     uint8_t queued;       /* listeners: connections waiting now; UDP, raw: datagrams queued */
+    uint8_t index;        /* in its stack thread's array (which finds the thread) */
 };
 
 /* The netconns of one stack thread, allocated from a fixed array. */

@@ -182,8 +182,8 @@ struct kite_socket {
     uint8_t keep_cnt;           /* TCP_KEEPCNT */
     uint8_t type;               /* KITE_SOCK_STREAM / _DGRAM / _RAW */
     uint8_t opts;               /* option flags (sockets.c), changed with the stack to itself */
-    uint8_t busy;               /* threads inside a call on it (close waits for them) */
-    uint8_t closing;            /* close() has begun; busy and closing: under the table lock */
+    unsigned busy : 7;          /* threads inside a call on it (close waits for them) */
+    unsigned closing : 1;       /* close() has begun; busy and closing: under the table lock */
 };
 
 struct kite_sockets {

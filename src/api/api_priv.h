@@ -16,6 +16,8 @@ bool kite__netconn_listening(const struct kite_netconn *c);
 /** The pending error, cleared; *connecting: it ended a connection attempt. */
 enum kite_err kite__netconn_take_error(struct kite_netconn *c, bool *connecting);
 void kite__netconn_set_timeouts(struct kite_netconn *c, uint32_t rcv_ms, uint32_t snd_ms);
+/** SO_RCVTIMEO (rcv) or SO_SNDTIMEO in ms, 0: none. */
+uint32_t kite__netconn_timeout(const struct kite_netconn *c, bool rcv);
 uint8_t kite__netconn_shut(const struct kite_netconn *c);
 
 #endif

@@ -130,6 +130,7 @@ static bool udp_meta_fits(const struct kite_pbuf *p)
 }
 
 static struct kite_stack *stack_of(const struct kite_netconn *c);
+static struct kite_tcpip *tcpip_of(const struct kite_netconn *c);
 
 /* ---- Callbacks (stack thread) ------------------------------------------------------ */
 
@@ -180,7 +181,7 @@ static enum kite_err tcp_accept_cb(void *arg, struct kite_tcp_pcb *newpcb)
     struct kite_netconn *l = arg;
     if (l->queued >= l->backlog || (l->flags & NCF_CLOSING))
         return KITE_ERR_MEM; /* refused: the stack resets it */
-    struct kite_netconn *c = pool_get(l->tcpip);
+    struct kite_netconn *c = pool_get(tcpip_of(l));
     if (c == NULL)
         return KITE_ERR_MEM;
     c->type = KITE_NETCONN_TCP;
@@ -241,13 +242,24 @@ static void raw_recv_cb(void *arg, struct kite_raw_pcb *pcb, struct kite_pbuf *p
 
 /* ---- The pool ------------------------------------------------------------------------- */
 
+_Static_assert(KITE_NETCONN_COUNT <= 256, "a netconn's index is one byte");
+
 void kite__netconn_pool_init(struct kite_netconn_pool *pool)
 {
     pool->free = NULL;
     for (unsigned i = KITE_NETCONN_COUNT; i > 0; i--) {
         pool->conns[i - 1].next = pool->free;
+        pool->conns[i - 1].index = (uint8_t)(i - 1u);
         pool->free = &pool->conns[i - 1];
     }
+}
+
+/* The stack thread a netconn belongs to: its array lives in the struct
+ * kite_tcpip, so the index finds it (a pointer per netconn saved). */
+static struct kite_tcpip *tcpip_of(const struct kite_netconn *c)
+{
+    uintptr_t first = (uintptr_t)(c - c->index);
+    return (struct kite_tcpip *)(first - offsetof(struct kite_tcpip, netconns.conns));
 }
 
 static struct kite_netconn *pool_get(struct kite_tcpip *t)
@@ -256,14 +268,15 @@ static struct kite_netconn *pool_get(struct kite_tcpip *t)
     if (c == NULL)
         return NULL;
     t->netconns.free = c->next;
+    uint8_t index = c->index;
     memset(c, 0, sizeof *c);
-    c->tcpip = t;
+    c->index = index;
     return c;
 }
 
 static void pool_put(struct kite_netconn *c)
 {
-    struct kite_tcpip *t = c->tcpip;
+    struct kite_tcpip *t = tcpip_of(c);
     c->type = 0;
     c->next = t->netconns.free;
     t->netconns.free = c;
@@ -271,7 +284,7 @@ static void pool_put(struct kite_netconn *c)
 
 static struct kite_stack *stack_of(const struct kite_netconn *c)
 {
-    return c->tcpip->stack;
+    return tcpip_of(c)->stack;
 }
 
 /* ---- Requests ---------------------------------------------------------------------------
@@ -287,6 +300,7 @@ enum { TIMEOUT_NONE, TIMEOUT_RCV, TIMEOUT_SND };
 
 struct request {
     struct kite_netconn *c;
+    struct kite_tcpip *t; /* c's stack thread */
     try_fn fn;
     uint8_t want;    /* what it waits for, 0: never waits */
     uint8_t timeout; /* TIMEOUT_*, read in the core at the first try */
@@ -340,6 +354,26 @@ static bool waiter_linked(const struct request *r)
     return false;
 }
 
+/* Timeouts in 16 bits: milliseconds below 32768, else whole seconds (rounded
+ * up, at most 32767 s, about 9 hours) with the top bit set; 0 is none. */
+static uint16_t timeout_code(uint32_t ms)
+{
+    if (ms < 0x8000u)
+        return (uint16_t)ms;
+    uint32_t s = ms / 1000u + (ms % 1000u != 0);
+    return (uint16_t)(0x8000u | (s < 0x7fffu ? s : 0x7fffu));
+}
+
+static uint32_t timeout_ms(uint16_t code)
+{
+    return (code & 0x8000u) ? (code & 0x7fffu) * 1000u : code;
+}
+
+uint32_t kite__netconn_timeout(const struct kite_netconn *c, bool rcv)
+{
+    return timeout_ms(rcv ? c->rcv_timeout : c->snd_timeout);
+}
+
 /* What the netconn says about waiting, read with the stack to ourselves
  * (setsockopt may change it from another thread). */
 static void request_begin(struct request *r)
@@ -348,8 +382,8 @@ static void request_begin(struct request *r)
     r->begun = true;
     if ((c->flags & NCF_NONBLOCK) && !(r->want & NC_CLOSER)) /* a delete always waits */
         r->nonblock = true;
-    r->ms = r->timeout == TIMEOUT_RCV   ? c->rcv_timeout
-            : r->timeout == TIMEOUT_SND ? c->snd_timeout
+    r->ms = r->timeout == TIMEOUT_RCV   ? timeout_ms(c->rcv_timeout)
+            : r->timeout == TIMEOUT_SND ? timeout_ms(c->snd_timeout)
                                         : 0;
 }
 
@@ -386,7 +420,7 @@ static enum kite_err run(struct request *r)
     r->waiter.sem = &sem;
     r->waiter.want = r->want;
     while (!r->done) {
-        err = kite_tcpip_call(r->c->tcpip, request_core, r);
+        err = kite_tcpip_call(r->t, request_core, r);
         if (err != KITE_ERR_OK)
             break; /* the core part did not run: nothing is linked */
         if (!r->done)
@@ -401,6 +435,7 @@ static void request_init(struct request *r, struct kite_netconn *c, try_fn fn, u
 {
     memset(r, 0, sizeof *r);
     r->c = c;
+    r->t = tcpip_of(c);
     r->fn = fn;
     r->want = want;
     r->timeout = timeout;
@@ -410,12 +445,12 @@ static void request_init(struct request *r, struct kite_netconn *c, try_fn fn, u
 
 static enum kite_err new_core(struct request *r)
 {
-    struct kite_netconn *c = r->c; /* a stand-in that carries tcpip and type */
-    struct kite_netconn *n = pool_get(c->tcpip);
+    struct kite_netconn *c = r->c; /* a stand-in that carries the type */
+    struct kite_netconn *n = pool_get(r->t);
     if (n == NULL)
         return KITE_ERR_MEM;
     n->type = c->type;
-    struct kite_stack *stack = stack_of(c);
+    struct kite_stack *stack = r->t->stack;
     if (n->type == KITE_NETCONN_TCP) {
         n->pcb.tcp = kite_tcp_new(stack);
         if (n->pcb.tcp != NULL) {
@@ -444,9 +479,10 @@ static enum kite_err new_core(struct request *r)
 static struct kite_netconn *new_of_type(struct kite_tcpip *t, enum kite_netconn_type type,
                                         uint8_t proto, enum kite_err *err)
 {
-    struct kite_netconn stand_in = {.tcpip = t, .type = (uint8_t)type};
+    struct kite_netconn stand_in = {.type = (uint8_t)type};
     struct request r;
     request_init(&r, &stand_in, new_core, 0, TIMEOUT_NONE);
+    r.t = t; /* (the stand-in is no pool member) */
     r.port = proto;
     enum kite_err e = run(&r);
     if (err != NULL)
@@ -783,7 +819,7 @@ static void free_core(void *arg)
 void kite_netconn_free_pbuf(struct kite_netconn *c, struct kite_pbuf *p)
 {
     struct free_req f = {stack_of(c), p};
-    (void)kite_tcpip_call(c->tcpip, free_core, &f);
+    (void)kite_tcpip_call(tcpip_of(c), free_core, &f);
 }
 
 static enum kite_err unrecv_core(struct request *r)
@@ -983,12 +1019,14 @@ static enum kite_err options_core(struct request *r)
     struct kite_netconn *c = r->c;
     if (r->flags & 1u) { /* set */
         c->flags = (uint8_t)((c->flags & ~NCF_NONBLOCK) | (r->port ? NCF_NONBLOCK : 0u));
-        c->rcv_timeout = r->len == SIZE_MAX ? c->rcv_timeout : (uint32_t)r->len;
-        c->snd_timeout = r->done_len == SIZE_MAX ? c->snd_timeout : (uint32_t)r->done_len;
+        if (r->len != SIZE_MAX)
+            c->rcv_timeout = timeout_code((uint32_t)r->len);
+        if (r->done_len != SIZE_MAX)
+            c->snd_timeout = timeout_code((uint32_t)r->done_len);
     }
     r->port = (c->flags & NCF_NONBLOCK) ? 1u : 0u;
-    r->len = c->rcv_timeout;
-    r->done_len = c->snd_timeout;
+    r->len = timeout_ms(c->rcv_timeout);
+    r->done_len = timeout_ms(c->snd_timeout);
     return KITE_ERR_OK;
 }
 
@@ -1191,12 +1229,12 @@ unsigned kite_netconn_wait(struct kite_netconn *const *c, const uint8_t *want, u
                            .nodes = nodes,
                            .n = n,
                            .ms = ms,
-                           .stack = c[0]->tcpip->stack};
+                           .stack = stack_of(c[0])};
     for (unsigned i = 0; i < n; i++)
         nodes[i] = (struct kite_nc_waiter){.sem = &sem,
                                            .want = (uint8_t)(want[i] | KITE_NC_ERROR | NC_CLOSER)};
     while (!m.done) {
-        if (kite_tcpip_call(c[0]->tcpip, multi_core, &m) != KITE_ERR_OK)
+        if (kite_tcpip_call(tcpip_of(c[0]), multi_core, &m) != KITE_ERR_OK)
             break;
         if (!m.done)
             (void)kite_os_sem_wait(&sem, KITE_OS_FOREVER);
@@ -1303,8 +1341,8 @@ enum kite_err kite__netconn_take_error(struct kite_netconn *c, bool *connecting)
 
 void kite__netconn_set_timeouts(struct kite_netconn *c, uint32_t rcv_ms, uint32_t snd_ms)
 {
-    c->rcv_timeout = rcv_ms;
-    c->snd_timeout = snd_ms;
+    c->rcv_timeout = timeout_code(rcv_ms);
+    c->snd_timeout = timeout_code(snd_ms);
 }
 
 uint8_t kite__netconn_shut(const struct kite_netconn *c)

@@ -99,6 +99,8 @@ void kite_sockets_deinit(struct kite_sockets *s)
     kite_os_mutex_destroy(&s->lock);
 }
 
+#define SOCK_BUSY_MAX 127u /* struct kite_socket's busy counts 7 bits */
+
 /* Take the socket for the length of a call; false (errno EBADF) if none. */
 static bool hold(struct kite_sockets *s, int fd, struct sock_ref *ref)
 {
@@ -110,14 +112,15 @@ static bool hold(struct kite_sockets *s, int fd, struct sock_ref *ref)
     kite_os_mutex_lock(&s->lock);
     struct kite_socket *sk = &s->socks[i];
     bool ok = sk->conn != NULL && !sk->closing;
-    if (ok) {
+    bool full = ok && sk->busy == SOCK_BUSY_MAX; /* as many calls inside as it counts */
+    if (ok && !full) {
         sk->busy++;
         *ref = (struct sock_ref){s, sk, sk->conn};
     }
     kite_os_mutex_unlock(&s->lock);
-    if (!ok)
-        errno = EBADF;
-    return ok;
+    if (!ok || full)
+        errno = full ? EAGAIN : EBADF;
+    return ok && !full;
 }
 
 /* close() on it has begun in another thread. */
@@ -835,7 +838,7 @@ static int timeval_opt(struct opt_req *o)
     struct kite_netconn *c = o->ref->c;
     bool rcv = o->name == KITE_SO_RCVTIMEO;
     if (!o->set) {
-        uint32_t ms = rcv ? c->rcv_timeout : c->snd_timeout;
+        uint32_t ms = kite__netconn_timeout(c, rcv);
         struct kite_timeval tv = {(long)(ms / 1000u), (long)(ms % 1000u) * 1000};
         out(o, &tv, sizeof tv);
         return 0;
@@ -849,7 +852,8 @@ static int timeval_opt(struct opt_req *o)
     uint64_t ms =
         tv.tv_sec < 0 ? 0 : (uint64_t)tv.tv_sec * 1000u + ((uint64_t)tv.tv_usec + 999u) / 1000u;
     uint32_t v = ms > 0x7fffffffu ? 0x7fffffffu : (uint32_t)ms;
-    kite__netconn_set_timeouts(c, rcv ? v : c->rcv_timeout, rcv ? c->snd_timeout : v);
+    kite__netconn_set_timeouts(c, rcv ? v : kite__netconn_timeout(c, true),
+                               rcv ? kite__netconn_timeout(c, false) : v);
     return 0;
 }
 

@@ -178,6 +178,19 @@ static void options_round_trip(void **state)
                      0);
     assert_int_equal(got.tv_sec, 1);
     assert_int_equal(got.tv_usec, 500000);
+    /* Past 32.767 s a timeout is kept in whole seconds, rounded up. */
+    struct kite_timeval longer = {40, 200000};
+    assert_int_equal(
+        kite_setsockopt(&f->socks, s, KITE_SOL_SOCKET, KITE_SO_SNDTIMEO, &longer, sizeof longer),
+        0);
+    len = sizeof got;
+    assert_int_equal(kite_getsockopt(&f->socks, s, KITE_SOL_SOCKET, KITE_SO_SNDTIMEO, &got, &len),
+                     0);
+    assert_int_equal(got.tv_sec, 41);
+    assert_int_equal(got.tv_usec, 0);
+    assert_int_equal(kite_getsockopt(&f->socks, s, KITE_SOL_SOCKET, KITE_SO_RCVTIMEO, &got, &len),
+                     0);
+    assert_int_equal(got.tv_sec, 1); /* the other one unchanged */
     len = sizeof v;
     assert_int_equal(kite_getsockopt(&f->socks, s, KITE_SOL_SOCKET, KITE_SO_TYPE, &v, &len), 0);
     assert_int_equal(v, KITE_SOCK_STREAM);
