@@ -89,7 +89,8 @@ struct world {
     struct kite_stack sinks;
     struct kite_netif sink_a, sink_b;
     struct host a, b;
-    atomic_uint in_flight; /* frames posted to a stack thread, not yet done */
+    atomic_uint in_flight;  /* frames posted to a stack thread, not yet done */
+    atomic_uint mbox_drops; /* frames dropped: the stack thread's mailbox was full */
     pthread_mutex_t apps_lock;
     struct app apps[MAX_APPS];
     unsigned n_apps;
@@ -166,10 +167,14 @@ static void sink_tap(void *ctx, const struct kite_netif *netif, const struct kit
     uint16_t len = kite_pbuf_copy_out(p, post->data, p->tot_len, 0);
     post->frame = (struct kite_tcpip_frame){
         .netif = &h->netif, .data = post->data, .len = len, .done = frame_done, .ctx = post};
+    /* A full mailbox drops the frame, as a full receive ring does: waiting
+     * for it here, with the wire locked, would deadlock against a stack
+     * thread sending (locked_output) before it drains its mailbox. */
     atomic_fetch_add(&h->w->in_flight, 1u);
-    while (kite_tcpip_input_frame(&h->tcpip, &post->frame) != KITE_ERR_OK) {
-        struct timespec ns = {0, 100000}; /* mailbox full: the stack thread drains it */
-        nanosleep(&ns, NULL);
+    if (kite_tcpip_input_frame(&h->tcpip, &post->frame) != KITE_ERR_OK) {
+        atomic_fetch_add(&h->w->mbox_drops, 1u);
+        atomic_fetch_sub(&h->w->in_flight, 1u);
+        free(post);
     }
 }
 
@@ -547,17 +552,20 @@ static void bulk_case(uint32_t loss_ppm, uint64_t seed)
     const struct kite_simlink_stats *ba = kite_simlink_stats(w->link_ba);
     printf("bulk %u KiB at %.1f %% loss (seed %llu): %.2f s virtual (%.0f kB/s), %.2f s wall, "
            "%lu clock moves, %u forced; A->B %u sent %u lost %u dup %u reord, "
-           "B->A %u sent %u lost\n",
+           "B->A %u sent %u lost; %u dropped at a full mailbox\n",
            BULK_BYTES / 1024u, loss_ppm / 10000.0, (unsigned long long)seed, virt,
            (double)BULK_BYTES / 1000.0 / (virt > 0 ? virt : 1), wall, w->steps, w->forced, ab->sent,
-           ab->lost, ab->duplicated, ab->reordered, ba->sent, ba->lost);
+           ab->lost, ab->duplicated, ab->reordered, ba->sent, ba->lost,
+           atomic_load(&w->mbox_drops));
     assert_int_equal(b.err, 0);
     assert_int_equal(b.received, BULK_BYTES);
     assert_true(b.recv_hash == b.sent_hash);
     assert_true(ab->lost > 0 || loss_ppm == 0);
     /* A stall or a collapse shows as time: 2.4 s lossless and 7.5-10.6 s at 5 %
      * were measured (8 KiB windows, 10-14 ms round trips). */
-    assert_true(virt < (loss_ppm == 0 ? 10.0 : 60.0));
+    /* The bound scales with the receive window a profile gives (min_ram: 1072 bytes). */
+    double window_slack = KITE_TCP_RCV_BUF < 8192u ? 8192.0 / KITE_TCP_RCV_BUF : 1.0;
+    assert_true(virt < (loss_ppm == 0 ? 10.0 : 60.0) * window_slack);
     assert_int_equal(kite_close(&w->b.socks, b.listener), 0);
     world_fini(w);
     free(w);
