@@ -437,7 +437,7 @@ static int name_of(struct kite_sockets *s, int fd, bool local, struct kite_socka
     if (len == NULL || addr == NULL)
         return fail(EFAULT);
     if (err != KITE_ERR_OK && !(local && err == KITE_ERR_CLOSED))
-        return fail(err == KITE_ERR_NOTCONN ? ENOTCONN : errno_of(err));
+        return fail(err == KITE_ERR_NOTCONN || err == KITE_ERR_CLOSED ? ENOTCONN : errno_of(err));
     addr_to(&ip, port, addr, len);
     return 0;
 }
@@ -456,9 +456,9 @@ int kite_getpeername(struct kite_sockets *s, int fd, struct kite_sockaddr *addr,
 
 /* ---- Receiving ----------------------------------------------------------------------------- */
 
-/* Copy from the socket's unread TCP chain; peek leaves it. */
-/* lastdata and lastoff are shared by every thread reading the socket: they
- * change only under the table lock. */
+/* Copy from the socket's unread TCP chain; peek leaves it. lastdata and
+ * lastoff are shared by every thread reading the socket: they change only
+ * under the table lock. */
 static size_t take_from_last(struct sock_ref *ref, uint8_t *buf, size_t len, bool peek)
 {
     struct kite_socket *sk = ref->sk;
@@ -589,8 +589,12 @@ static ssize_t recv_common(struct kite_sockets *s, int fd, void *buf, size_t len
     ssize_t n;
     if (ref.sk->type == KITE_SOCK_STREAM) {
         n = recv_stream(&ref, buf, len, flags);
-        if (msg != NULL)
+        if (msg != NULL) { /* as Linux: no control data, no flags (and no address) */
             msg->msg_controllen = 0;
+            msg->msg_flags = 0;
+        }
+        if (fromlen != NULL)
+            *fromlen = 0;
         if (n == 0 && len > 0 && closing(&ref))
             n = fail(EBADF); /* not the peer's EOF: close() from another thread */
     } else {
@@ -678,6 +682,7 @@ static ssize_t send_stream(struct sock_ref *ref, const void *buf, size_t len, in
     if (written > 0 || len == 0)
         return (ssize_t)written;
     switch (err) {
+    case KITE_ERR_NOTCONN: /* as Linux: never connected, or a listener */
     case KITE_ERR_CLOSED:
         return fail(EPIPE); /* no SIGPIPE here: MSG_NOSIGNAL is the only behaviour */
     case KITE_ERR_TIMEOUT:
@@ -1079,7 +1084,7 @@ static void opt_core(void *arg)
     else if (o->level == KITE_IPPROTO_TCP)
         o->err = tcp_level(o);
     else
-        o->err = ENOPROTOOPT;
+        o->err = o->set ? ENOPROTOOPT : EOPNOTSUPP; /* Linux's ip_setsockopt / ip_getsockopt */
 }
 
 static int sockopt(struct kite_sockets *s, int fd, int level, int name, void *val,
@@ -1091,6 +1096,8 @@ static int sockopt(struct kite_sockets *s, int fd, int level, int name, void *va
     struct opt_req o = {&ref, level, name, val, len, set, 0};
     if (val == NULL || len == NULL)
         o.err = EFAULT;
+    else if (*len > (kite_socklen_t)INT32_MAX)
+        o.err = EINVAL; /* a negative int, as Linux sees it */
     else if (kite_tcpip_call(s->tcpip, opt_core, &o) != KITE_ERR_OK)
         o.err = ENOMEM;
     release(&ref);
