@@ -47,13 +47,25 @@ enum kite_netconn_type {
 #define KITE_NC_MORE 0x02u     /* more follows: hold small segments (MSG_MORE) */
 #define KITE_NC_DONTWAIT 0x04u /* this call does not block (MSG_DONTWAIT) */
 
+/* kite_netconn_read flags (with KITE_NC_DONTWAIT). */
+#define KITE_NC_PEEK 0x08u    /* copy without taking (MSG_PEEK) */
+#define KITE_NC_WAITALL 0x10u /* wait until the buffer is full (MSG_WAITALL) */
+
 /* A thread waiting for readiness on one netconn: lives on that thread's
  * stack, linked into the netconn only while the thread waits (a thread that
- * waits on several netconns, in select or poll, has one per netconn). */
+ * waits on several netconns, in select or poll, has one per netconn). When
+ * what it wants happens, the stack thread queues it on its ready list and,
+ * once the event's work is done, runs retry(ctx) for it: the waiting
+ * request is tried again right there, and its thread is woken only when the
+ * request is complete (api/netconn.c). */
 struct kite_nc_waiter {
-    struct kite_nc_waiter *next;
+    struct kite_nc_waiter *next;       /* the netconn's waiters */
+    struct kite_nc_waiter *ready_next; /* the stack thread's ready list */
+    void (*retry)(void *ctx);
+    void *ctx;
     struct kite_os_sem *sem;
     uint8_t want; /* KITE_NC_* */
+    bool queued;  /* on the ready list */
 };
 
 struct kite_netconn {
@@ -131,6 +143,15 @@ void kite_netconn_cancel(struct kite_netconn *c);
 void kite_netconn_free_pbuf(struct kite_netconn *c, struct kite_pbuf *p);
 /** Put back the unread tail of a TCP chain recv returned (MSG_PEEK, partial reads). */
 void kite_netconn_unrecv(struct kite_netconn *c, struct kite_pbuf *p);
+/**
+ * TCP: copy up to len received bytes into buf in one stack call, freeing
+ * what was taken and reopening the window by it (the socket layer's recv).
+ * flags: KITE_NC_DONTWAIT, KITE_NC_PEEK, KITE_NC_WAITALL. *got says how many
+ * came; KITE_ERR_OK when some did (fewer than len only without WAITALL, or
+ * at the end of the stream or an error), else as kite_netconn_recv.
+ */
+enum kite_err kite_netconn_read(struct kite_netconn *c, void *buf, size_t len, uint8_t flags,
+                                size_t *got);
 
 /** TCP: queue len bytes; *written says how many went (fewer only when it cannot block). */
 enum kite_err kite_netconn_write(struct kite_netconn *c, const void *data, size_t len,
@@ -168,5 +189,7 @@ unsigned kite_netconn_wait(struct kite_netconn *const *c, const uint8_t *want, u
 
 /* Stack-thread side (api/tcpip.c). */
 void kite__netconn_pool_init(struct kite_netconn_pool *pool);
+/** Retry every woken waiter; called with the stack to oneself before letting go of it. */
+void kite__netconn_run_ready(struct kite_tcpip *t);
 
 #endif

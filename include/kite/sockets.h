@@ -174,8 +174,6 @@ typedef struct {
 
 struct kite_socket {
     struct kite_netconn *conn;  /* NULL: free */
-    struct kite_pbuf *lastdata; /* the unread rest of a TCP chain (partial reads) */
-    uint16_t lastoff;           /* where in lastdata reading goes on */
     uint16_t keep_idle;         /* TCP_KEEPIDLE, s */
     uint16_t keep_intvl;        /* TCP_KEEPINTVL, s */
     int16_t linger_s;           /* SO_LINGER, -1: off */

@@ -65,6 +65,7 @@ struct kite_tcpip {
     kite_time_ms wait_until; /* the deadline the stack thread sleeps towards */
     bool running;
     struct kite_netconn_pool netconns;
+    struct kite_nc_waiter *ready; /* woken waiters to retry (api/netconn.c) */
 };
 
 /** Start the stack thread for stack (initialised, netifs added). */

@@ -10,6 +10,11 @@
  * A waiter (with its semaphore and timeout timer) lives on the waiting
  * thread's stack and is linked into the netconn only between core parts of
  * one request, so the stack never reaches it after the request returns.
+ *
+ * Waking does not hand the request back to its thread to try again (one more
+ * stack call, two more thread switches in message mode): the stack thread
+ * queues the waiter, and before it lets go of the stack it tries the request
+ * again itself; the waiting thread is woken once, with the result.
  */
 #include "kite/netconn.h"
 
@@ -23,6 +28,7 @@
 #include "kite/tcp.h"
 #include "kite/tcpip.h"
 #include "kite/udp.h"
+#include "kite_internal/pbuf.h"
 
 /* c->state */
 enum { NC_NEW, NC_BOUND, NC_CONNECTING, NC_CONNECTED, NC_LISTENING, NC_CLOSED };
@@ -45,11 +51,47 @@ static bool is_dgram(const struct kite_netconn *c)
 
 /* ---- Waking -------------------------------------------------------------------- */
 
+static struct kite_stack *stack_of(const struct kite_netconn *c);
+static struct kite_tcpip *tcpip_of(const struct kite_netconn *c);
+
+static void mark_ready(struct kite_tcpip *t, struct kite_nc_waiter *w)
+{
+    if (w->queued)
+        return;
+    w->queued = true;
+    w->ready_next = t->ready;
+    t->ready = w;
+}
+
+/* Off the ready list: its request is complete (and its memory about to go). */
+static void unready(struct kite_tcpip *t, struct kite_nc_waiter *w)
+{
+    if (!w->queued)
+        return;
+    for (struct kite_nc_waiter **pp = &t->ready; *pp != NULL; pp = &(*pp)->ready_next) {
+        if (*pp == w) {
+            *pp = w->ready_next;
+            break;
+        }
+    }
+    w->queued = false;
+}
+
+void kite__netconn_run_ready(struct kite_tcpip *t)
+{
+    struct kite_nc_waiter *w;
+    while ((w = t->ready) != NULL) {
+        t->ready = w->ready_next;
+        w->queued = false;
+        w->retry(w->ctx);
+    }
+}
+
 static void wake(struct kite_netconn *c, uint8_t events)
 {
     for (struct kite_nc_waiter *w = c->waiters; w != NULL; w = w->next)
         if (w->want & events)
-            kite_os_sem_post(w->sem);
+            mark_ready(tcpip_of(c), w);
 }
 
 static void unlink_waiter(struct kite_netconn *c, struct kite_nc_waiter *w)
@@ -128,9 +170,6 @@ static bool udp_meta_fits(const struct kite_pbuf *p)
     uintptr_t need = (uintptr_t)p->payload - (uintptr_t)udp_meta(p);
     return p->ref == 1 && kite_pbuf_header_room(p) >= need;
 }
-
-static struct kite_stack *stack_of(const struct kite_netconn *c);
-static struct kite_tcpip *tcpip_of(const struct kite_netconn *c);
 
 /* ---- Callbacks (stack thread) ------------------------------------------------------ */
 
@@ -307,6 +346,7 @@ struct request {
     uint32_t ms;     /* how long at most, 0: no limit */
     bool nonblock;   /* the request must not wait (the netconn's or the call's) */
     bool begun;      /* the first try ran */
+    bool waits;      /* the first try left it waiting (read by its thread only) */
     bool done;
     bool timed_out;
     bool armed;   /* the timeout timer is armed */
@@ -318,6 +358,7 @@ struct request {
     const struct kite_addr *ip;
     uint16_t port;
     const void *data;
+    uint8_t *buf;
     size_t len, done_len;
     uint8_t flags;
     struct kite_pbuf *p;
@@ -332,7 +373,7 @@ static void request_timeout(struct kite_stack *stack, struct kite_timer *timer)
     (void)stack;
     r->timed_out = true;
     r->armed = false;
-    kite_os_sem_post(r->waiter.sem);
+    mark_ready(r->t, &r->waiter);
 }
 
 /* The request will not run again: the stack must not keep any part of it. */
@@ -343,6 +384,7 @@ static void request_leave(struct request *r)
     r->armed = false;
     if (r->waiter.sem != NULL && r->waiter.want != 0)
         unlink_waiter(r->c, &r->waiter);
+    unready(r->t, &r->waiter);
     r->done = true;
 }
 
@@ -411,6 +453,23 @@ static void request_core(void *arg)
     }
 }
 
+/* On the stack thread, for a woken waiter: try again; wake its thread only
+ * when the request is complete. */
+static void request_retry(void *arg)
+{
+    struct request *r = arg;
+    request_core(r);
+    if (r->done)
+        kite_os_sem_post(r->waiter.sem);
+}
+
+static void request_first(void *arg)
+{
+    struct request *r = arg;
+    request_core(r);
+    r->waits = !r->done; /* from here on, only the stack thread touches r */
+}
+
 static enum kite_err run(struct request *r)
 {
     struct kite_os_sem sem;
@@ -419,13 +478,11 @@ static enum kite_err run(struct request *r)
         return err;
     r->waiter.sem = &sem;
     r->waiter.want = r->want;
-    while (!r->done) {
-        err = kite_tcpip_call(r->t, request_core, r);
-        if (err != KITE_ERR_OK)
-            break; /* the core part did not run: nothing is linked */
-        if (!r->done)
-            (void)kite_os_sem_wait(&sem, KITE_OS_FOREVER);
-    }
+    r->waiter.retry = request_retry;
+    r->waiter.ctx = r;
+    err = kite_tcpip_call(r->t, request_first, r);
+    if (err == KITE_ERR_OK && r->waits)
+        (void)kite_os_sem_wait(&sem, KITE_OS_FOREVER); /* posted once, when complete */
     kite_os_sem_destroy(&sem);
     return err != KITE_ERR_OK ? err : r->result;
 }
@@ -751,6 +808,21 @@ enum kite_err kite_netconn_accept(struct kite_netconn *c, struct kite_netconn **
 
 /* ---- Receiving ----------------------------------------------------------------------------- */
 
+/* Why a read finds its queue empty: the end of the stream, an error
+ * (reported, so cleared), or nothing yet. */
+static enum kite_err nothing_to_read(struct kite_netconn *c)
+{
+    if (c->flags & (NCF_RX_FIN | NCF_RX_SHUT))
+        return KITE_ERR_CLOSED; /* end of stream */
+    if (c->err != KITE_ERR_OK)
+        return pending_error(c);
+    if (c->flags & NCF_CONN_LOST)
+        return KITE_ERR_CLOSED;
+    if (c->type == KITE_NETCONN_TCP && c->state != NC_CONNECTED)
+        return KITE_ERR_NOTCONN;
+    return KITE_ERR_WOULDBLOCK;
+}
+
 static enum kite_err recv_core(struct request *r)
 {
     struct kite_netconn *c = r->c;
@@ -772,15 +844,7 @@ static enum kite_err recv_core(struct request *r)
         r->p = p;
         return KITE_ERR_OK;
     }
-    if (c->flags & (NCF_RX_FIN | NCF_RX_SHUT))
-        return KITE_ERR_CLOSED; /* end of stream */
-    if (c->err != KITE_ERR_OK)
-        return pending_error(c);
-    if (c->flags & NCF_CONN_LOST)
-        return KITE_ERR_CLOSED;
-    if (c->type == KITE_NETCONN_TCP && c->state != NC_CONNECTED)
-        return KITE_ERR_NOTCONN;
-    return KITE_ERR_WOULDBLOCK;
+    return nothing_to_read(c);
 }
 
 enum kite_err kite_netconn_recv(struct kite_netconn *c, struct kite_pbuf **p,
@@ -843,6 +907,82 @@ void kite_netconn_unrecv(struct kite_netconn *c, struct kite_pbuf *p)
     r.p = p;
     if (run(&r) != KITE_ERR_OK)
         kite_netconn_free_pbuf(c, p); /* closing: nobody will read it */
+}
+
+/* Copy up to len queued bytes, the queue left as it is. */
+static size_t rxq_peek(const struct kite_netconn *c, uint8_t *buf, size_t len)
+{
+    size_t n = 0;
+    for (struct kite_pbuf *p = c->q.rx.head; p != NULL && n < len; p = last_of(p)->next) {
+        size_t take = len - n < p->tot_len ? len - n : p->tot_len;
+        n += kite_pbuf_copy_out(p, buf + n, (uint16_t)take, 0);
+    }
+    return n;
+}
+
+/* Copy up to len queued bytes and drop them from the queue: whole chains are
+ * freed, a chain read in part loses its front. */
+static size_t rxq_take(struct kite_netconn *c, uint8_t *buf, size_t len)
+{
+    size_t n = 0;
+    while (c->q.rx.head != NULL && n < len) {
+        struct kite_pbuf *p = c->q.rx.head;
+        if (len - n >= p->tot_len) {
+            n += kite_pbuf_copy_out(p, buf + n, p->tot_len, 0);
+            kite_pbuf_free(stack_of(c), rxq_pop(c));
+            continue;
+        }
+        uint16_t take = (uint16_t)(len - n);
+        n += kite_pbuf_copy_out(p, buf + n, take, 0);
+        struct kite_pbuf *rest = kite__pbuf_drop_front(stack_of(c), p, take); /* in the chain */
+        if (c->q.rx.tail == p)
+            c->q.rx.tail = rest;
+        c->q.rx.head = rest;
+        c->rx_bytes -= take;
+    }
+    return n;
+}
+
+static enum kite_err read_core(struct request *r)
+{
+    struct kite_netconn *c = r->c;
+    if (c->state == NC_LISTENING)
+        return KITE_ERR_NOTCONN;
+    uint8_t *at = r->buf + r->done_len;
+    size_t want = r->len - r->done_len;
+    if (r->flags & KITE_NC_PEEK) {
+        r->done_len = rxq_peek(c, at, want);
+    } else {
+        size_t n = rxq_take(c, at, want);
+        if (n > 0 && c->pcb.tcp != NULL)
+            kite_tcp_recved(c->pcb.tcp, (uint32_t)n); /* the reader took it: reopen the window */
+        r->done_len += n;
+    }
+    bool full = r->done_len == r->len; /* (also a read of 0 bytes) */
+    bool enough = !(r->flags & KITE_NC_WAITALL) || (r->flags & KITE_NC_PEEK) || r->nonblock;
+    if (full || (r->done_len > 0 && enough))
+        return KITE_ERR_OK;
+    if (r->done_len > 0 && c->q.rx.head == NULL &&
+        (c->err != KITE_ERR_OK || (c->flags & (NCF_RX_FIN | NCF_RX_SHUT | NCF_CONN_LOST))))
+        return KITE_ERR_OK; /* what came before the end; the error is reported next */
+    return r->done_len == 0 ? nothing_to_read(c) : KITE_ERR_WOULDBLOCK;
+}
+
+enum kite_err kite_netconn_read(struct kite_netconn *c, void *buf, size_t len, uint8_t flags,
+                                size_t *got)
+{
+    struct request r;
+    request_init(&r, c, read_core, KITE_NC_READABLE, TIMEOUT_RCV);
+    r.buf = buf;
+    r.len = len;
+    r.flags = flags;
+    if (flags & KITE_NC_DONTWAIT)
+        r.nonblock = true;
+    enum kite_err err = c->type == KITE_NETCONN_TCP ? run(&r) : KITE_ERR_VAL;
+    *got = r.done_len;
+    if (err == KITE_ERR_TIMEOUT && r.done_len > 0)
+        err = KITE_ERR_OK; /* what came is reported through *got */
+    return err;
 }
 
 /* ---- Sending ------------------------------------------------------------------------------- */
@@ -1166,8 +1306,10 @@ struct multi_wait {
     unsigned n, ready;
     uint32_t ms;
     bool linked, armed, timed_out, done;
+    bool waits; /* the first try left it waiting (read by its thread only) */
     struct kite_timer timer;
     struct kite_stack *stack;
+    struct kite_tcpip *t;
 };
 
 static void multi_timeout(struct kite_stack *stack, struct kite_timer *timer)
@@ -1176,7 +1318,7 @@ static void multi_timeout(struct kite_stack *stack, struct kite_timer *timer)
     (void)stack;
     m->timed_out = true;
     m->armed = false;
-    kite_os_sem_post(m->nodes[0].sem);
+    mark_ready(m->t, &m->nodes[0]);
 }
 
 static void multi_leave(struct multi_wait *m)
@@ -1186,6 +1328,8 @@ static void multi_leave(struct multi_wait *m)
     m->armed = false;
     for (unsigned i = 0; m->linked && i < m->n; i++)
         unlink_waiter(m->c[i], &m->nodes[i]);
+    for (unsigned i = 0; i < m->n; i++)
+        unready(m->t, &m->nodes[i]); /* several may have been woken */
     m->linked = false;
     m->done = true;
 }
@@ -1216,6 +1360,23 @@ static void multi_core(void *arg)
     }
 }
 
+/* On the stack thread, for a woken node: look again; wake the thread only
+ * when the wait is over. */
+static void multi_retry(void *arg)
+{
+    struct multi_wait *m = arg;
+    multi_core(m);
+    if (m->done)
+        kite_os_sem_post(m->nodes[0].sem);
+}
+
+static void multi_first(void *arg)
+{
+    struct multi_wait *m = arg;
+    multi_core(m);
+    m->waits = !m->done; /* from here on, only the stack thread touches m */
+}
+
 unsigned kite_netconn_wait(struct kite_netconn *const *c, const uint8_t *want, uint8_t *got,
                            unsigned n, uint32_t ms)
 {
@@ -1229,16 +1390,15 @@ unsigned kite_netconn_wait(struct kite_netconn *const *c, const uint8_t *want, u
                            .nodes = nodes,
                            .n = n,
                            .ms = ms,
-                           .stack = stack_of(c[0])};
+                           .stack = stack_of(c[0]),
+                           .t = tcpip_of(c[0])};
     for (unsigned i = 0; i < n; i++)
         nodes[i] = (struct kite_nc_waiter){.sem = &sem,
+                                           .retry = multi_retry,
+                                           .ctx = &m,
                                            .want = (uint8_t)(want[i] | KITE_NC_ERROR | NC_CLOSER)};
-    while (!m.done) {
-        if (kite_tcpip_call(tcpip_of(c[0]), multi_core, &m) != KITE_ERR_OK)
-            break;
-        if (!m.done)
-            (void)kite_os_sem_wait(&sem, KITE_OS_FOREVER);
-    }
+    if (kite_tcpip_call(m.t, multi_first, &m) == KITE_ERR_OK && m.waits)
+        (void)kite_os_sem_wait(&sem, KITE_OS_FOREVER); /* posted once, when it is over */
     kite_os_sem_destroy(&sem);
     return m.ready;
 }

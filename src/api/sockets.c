@@ -245,8 +245,6 @@ int kite_close(struct kite_sockets *s, int fd)
             kite_os_sem_destroy(&nap);
         }
     }
-    if (ref.sk->lastdata != NULL)
-        kite_netconn_free_pbuf(ref.c, ref.sk->lastdata);
     /* SO_LINGER: 0 s resets at once; a positive time waits that long for what
      * was written to be acknowledged, and resets what is left after it. */
     bool reset = (ref.sk->opts & SOPT_LINGER0) != 0;
@@ -259,7 +257,6 @@ int kite_close(struct kite_sockets *s, int fd)
         (void)kite_netconn_delete(ref.c);
     kite_os_mutex_lock(&s->lock);
     ref.sk->conn = NULL;
-    ref.sk->lastdata = NULL;
     ref.sk->busy--;
     kite_os_mutex_unlock(&s->lock);
     return 0;
@@ -456,59 +453,6 @@ int kite_getpeername(struct kite_sockets *s, int fd, struct kite_sockaddr *addr,
 
 /* ---- Receiving ----------------------------------------------------------------------------- */
 
-/* Copy from the socket's unread TCP chain; peek leaves it. lastdata and
- * lastoff are shared by every thread reading the socket: they change only
- * under the table lock. */
-static size_t take_from_last(struct sock_ref *ref, uint8_t *buf, size_t len, bool peek)
-{
-    struct kite_socket *sk = ref->sk;
-    struct kite_pbuf *done = NULL;
-    size_t n = 0;
-    kite_os_mutex_lock(&ref->s->lock);
-    if (sk->lastdata != NULL) {
-        size_t left = (size_t)sk->lastdata->tot_len - sk->lastoff;
-        n = len < left ? len : left;
-        (void)kite_pbuf_copy_out(sk->lastdata, buf, (uint16_t)n, sk->lastoff);
-        if (!peek) {
-            sk->lastoff = (uint16_t)(sk->lastoff + n);
-            if (sk->lastoff == sk->lastdata->tot_len) {
-                done = sk->lastdata;
-                sk->lastdata = NULL;
-                sk->lastoff = 0;
-            }
-        }
-    }
-    kite_os_mutex_unlock(&ref->s->lock);
-    if (done != NULL)
-        kite_netconn_free_pbuf(ref->c, done);
-    return n;
-}
-
-/* Keep p as the unread chain; false when another reader's rest is there
- * (p then goes back to the front of the netconn's queue). */
-static bool keep_as_last(struct sock_ref *ref, struct kite_pbuf *p)
-{
-    kite_os_mutex_lock(&ref->s->lock);
-    bool free_slot = ref->sk->lastdata == NULL;
-    if (free_slot) {
-        ref->sk->lastdata = p;
-        ref->sk->lastoff = 0;
-    }
-    kite_os_mutex_unlock(&ref->s->lock);
-    if (!free_slot)
-        kite_netconn_unrecv(ref->c, p);
-    return free_slot;
-}
-
-static size_t unread_bytes(struct sock_ref *ref)
-{
-    kite_os_mutex_lock(&ref->s->lock);
-    size_t n =
-        ref->sk->lastdata != NULL ? (size_t)ref->sk->lastdata->tot_len - ref->sk->lastoff : 0;
-    kite_os_mutex_unlock(&ref->s->lock);
-    return n;
-}
-
 static ssize_t recv_errno(enum kite_err err)
 {
     switch (err) {
@@ -522,25 +466,15 @@ static ssize_t recv_errno(enum kite_err err)
     }
 }
 
-/* TCP: fill buf from the unread chain and new chains (WAITALL: until full). */
+/* TCP: one stack call copies what is queued (WAITALL: waits until buf is full). */
 static ssize_t recv_stream(struct sock_ref *ref, uint8_t *buf, size_t len, int flags)
 {
-    bool peek = (flags & KITE_MSG_PEEK) != 0;
-    size_t got = take_from_last(ref, buf, len, peek);
-    while (got < len && !(peek && got > 0)) {
-        if (got > 0 && !(flags & KITE_MSG_WAITALL))
-            break;
-        struct kite_pbuf *p;
-        uint8_t f = (flags & KITE_MSG_DONTWAIT) || got > 0 ? KITE_NC_DONTWAIT : 0;
-        if (flags & KITE_MSG_WAITALL)
-            f = (flags & KITE_MSG_DONTWAIT) ? KITE_NC_DONTWAIT : 0;
-        enum kite_err err = kite_netconn_recv_ex(ref->c, &p, NULL, NULL, NULL, f);
-        if (err != KITE_ERR_OK)
-            return got > 0 ? (ssize_t)got : recv_errno(err);
-        (void)keep_as_last(ref, p);
-        got += take_from_last(ref, buf + got, len - got, peek);
-    }
-    return (ssize_t)got;
+    uint8_t f = (uint8_t)(((flags & KITE_MSG_DONTWAIT) ? KITE_NC_DONTWAIT : 0u) |
+                          ((flags & KITE_MSG_PEEK) ? KITE_NC_PEEK : 0u) |
+                          ((flags & KITE_MSG_WAITALL) ? KITE_NC_WAITALL : 0u));
+    size_t got = 0;
+    enum kite_err err = kite_netconn_read(ref->c, buf, len, f, &got);
+    return err == KITE_ERR_OK ? (ssize_t)got : recv_errno(err);
 }
 
 /* UDP: one datagram; the rest of a longer one is lost (MSG_TRUNC). */
@@ -1168,10 +1102,7 @@ int kite_ioctl(struct kite_sockets *s, int fd, unsigned long req, void *argp)
     if (argp == NULL) {
         r = fail(EFAULT);
     } else if (req == KITE_FIONREAD) {
-        bool stream = ref.sk->type == KITE_SOCK_STREAM;
-        size_t n = kite_netconn_pending(ref.c, !stream);
-        if (stream)
-            n += unread_bytes(&ref);
+        size_t n = kite_netconn_pending(ref.c, ref.sk->type != KITE_SOCK_STREAM);
         int v = n > 0x7fffffff ? 0x7fffffff : (int)n;
         memcpy(argp, &v, sizeof v);
     } else if (req == KITE_FIONBIO) {
@@ -1188,25 +1119,14 @@ int kite_ioctl(struct kite_sockets *s, int fd, unsigned long req, void *argp)
 /* ---- select, poll ------------------------------------------------------------------------------
  */
 
-/* Wait on up to KITE_SOCKET_COUNT held sockets; a socket with unread bytes
- * of a TCP chain is readable already. */
+/* Wait on up to KITE_SOCKET_COUNT held sockets. */
 static unsigned wait_sockets(struct sock_ref *refs, const uint8_t *want, uint8_t *got, unsigned n,
                              uint32_t ms)
 {
     struct kite_netconn *conns[KITE_SOCKET_COUNT] = {NULL};
-    bool early = false;
-    for (unsigned i = 0; i < n; i++) {
+    for (unsigned i = 0; i < n; i++)
         conns[i] = refs[i].c;
-        early |= (want[i] & KITE_NC_READABLE) && unread_bytes(&refs[i]) > 0;
-    }
-    unsigned ready = kite_netconn_wait(conns, want, got, n, early ? 0 : ms);
-    for (unsigned i = 0; i < n; i++) {
-        if ((want[i] & KITE_NC_READABLE) && unread_bytes(&refs[i]) > 0) {
-            ready += got[i] == 0;
-            got[i] |= KITE_NC_READABLE;
-        }
-    }
-    return ready;
+    return kite_netconn_wait(conns, want, got, n, ms);
 }
 
 static uint32_t timeval_ms(const struct kite_timeval *tv)

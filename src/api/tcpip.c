@@ -113,6 +113,7 @@ static void thread_main(void *arg)
         core_lock(t);
         kite_time_ms now = t->clock(t->clock_ctx);
         kite_stack_poll(t->stack, now);
+        kite__netconn_run_ready(t); /* the waiters its timers and input woke */
         kite_time_ms deadline = kite_stack_next_deadline(t->stack);
         t->wait_until = deadline;
         core_unlock(t);
@@ -123,6 +124,7 @@ static void thread_main(void *arg)
         /* The entry may have waited long: what it arms counts from now. */
         kite_stack_poll(t->stack, t->clock(t->clock_ctx));
         bool go_on = run_entry(t, entry);
+        kite__netconn_run_ready(t);
         core_unlock(t);
         if (!go_on)
             return;
@@ -136,6 +138,7 @@ enum kite_err kite_tcpip_start(struct kite_tcpip *t, struct kite_stack *stack,
     t->clock = cfg != NULL && cfg->clock != NULL ? cfg->clock : default_clock;
     t->clock_ctx = cfg != NULL ? cfg->clock_ctx : NULL;
     t->wait_until = KITE_TIME_NEVER;
+    t->ready = NULL;
     kite__netconn_pool_init(&t->netconns);
     enum kite_err err = kite_os_mbox_init(&t->mbox, t->slots, KITE_TCPIP_MBOX_SIZE);
     if (err != KITE_ERR_OK)
@@ -187,6 +190,7 @@ enum kite_err kite_tcpip_call(struct kite_tcpip *t, void (*fn)(void *ctx), void 
      * due) up to date, so the timers fn arms count from now. */
     kite_stack_poll(t->stack, t->clock(t->clock_ctx));
     fn(ctx);
+    kite__netconn_run_ready(t); /* what fn woke, before the stack is let go */
     /* The call may have armed a timer earlier than the thread sleeps towards. */
     bool sooner = kite_stack_next_deadline(t->stack) < t->wait_until;
     kite_os_mutex_unlock(&t->lock);
