@@ -7,7 +7,7 @@ set -eu
 
 PACKAGES="cmake gcc clang clang-format libcmocka-dev libclang-rt-14-dev tshark arping socat
 netcat-openbsd iputils-ping iproute2 curl iperf python3 nftables
-gcc-arm-none-eabi libnewlib-arm-none-eabi binutils"
+gcc-arm-none-eabi libnewlib-arm-none-eabi binutils liblwip-dev"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "install-deps: not a Debian system; install by hand: $PACKAGES" >&2

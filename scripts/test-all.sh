@@ -115,7 +115,8 @@ run_interop() {
 bench_smoke() {
     ./build/bin/bench_sizes && ./build/bin/bench_udp_pps "$BENCH_COUNT" &&
         ./build/bin/bench_tcp_inproc -n 64 -l 4 && ./build/bin/bench_sockets --smoke &&
-        ./build/bin/bench_sockets_lock --smoke && scripts/bench-socket-sizes.sh
+        ./build/bin/bench_sockets_lock --smoke && scripts/bench-socket-sizes.sh &&
+        scripts/bench-sockets-tap.sh --smoke build
 }
 
 # Ring 1: unit and simulation tests on the normal build.

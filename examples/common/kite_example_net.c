@@ -5,11 +5,14 @@
  * Three threads touch the stack's world:
  *  - the stack thread (kite_tcpip_start) owns the stack; the TAP netif's
  *    output runs there and writes frames to the TAP descriptor directly;
- *  - the driver thread below reads frames from the TAP descriptor into a few
- *    buffers of its own and hands them in with kite_tcpip_input_frame; the
- *    stack thread copies each into a pbuf and gives the buffer back through
- *    the frame's done callback. It also waits for SIGINT/SIGTERM (signalfd)
- *    and, once a stop is asked for, closes every open socket;
+ *  - the driver thread below reads frames from the TAP descriptor into
+ *    buffers of its own (one per mailbox slot) and hands them in with
+ *    kite_tcpip_input_frame; the stack thread copies each into a pbuf and
+ *    gives the buffer back through the frame's done callback. Out of buffers
+ *    or mailbox slots, it leaves frames in the kernel's queue (it never drops
+ *    one it read) and sleeps until a buffer comes back. It also waits for
+ *    SIGINT/SIGTERM (signalfd) and, once a stop is asked for, closes every
+ *    open socket;
  *  - the example's main thread calls the socket API.
  */
 #include "kite_example_net.h"
@@ -24,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,9 +40,9 @@
 
 #define TAG "example_net"
 
-/* Frames in flight between the driver thread and the stack thread: enough to
- * ride out a burst while the stack thread is busy, few enough to be cheap. */
-#define RX_BUFS 8
+/* Frames in flight between the driver thread and the stack thread: as many
+ * as the mailbox holds (more could not be queued), at least 8. */
+#define RX_BUFS (KITE_TCPIP_MBOX_SIZE > 8 ? KITE_TCPIP_MBOX_SIZE : 8)
 /* Larger than any frame we accept, so an oversized one is seen as such. */
 #define RX_BUF_SIZE 2048
 /* MTU 1500 + Ethernet header + one 802.1Q tag (a TAP device has no FCS). */
@@ -66,12 +70,15 @@ struct kite_example_net {
     pthread_t driver;
     int sigfd;
     int wake[2]; /* a byte here ends the driver thread */
+    int refill;  /* eventfd: a buffer came back while the driver was starved */
     atomic_bool stopping;
+    atomic_bool starved; /* the driver sleeps until a buffer comes back */
 
     pthread_mutex_t lock; /* the free list and the counters below */
     struct rx_buf *free_bufs;
+    struct rx_buf *unposted; /* read, refused by a full mailbox: posted first */
     struct rx_buf bufs[RX_BUFS];
-    uint32_t rx_frames, rx_drop_mbox, rx_drop_mem, rx_drop_size, rx_errors;
+    uint32_t rx_frames, rx_mbox_full, rx_drop_mem, rx_drop_size, rx_errors;
 };
 
 /* ---- Logging ------------------------------------------------------------------------ */
@@ -222,13 +229,32 @@ static void put_buf(struct kite_example_net *net, struct rx_buf *b, uint32_t *co
 static void frame_done(void *ctx, struct kite_tcpip_frame *frame, enum kite_err err)
 {
     struct rx_buf *b = ctx;
+    struct kite_example_net *net = b->net;
     (void)frame;
-    put_buf(b->net, b, err == KITE_ERR_OK ? &b->net->rx_frames : &b->net->rx_drop_mem);
+    put_buf(net, b, err == KITE_ERR_OK ? &net->rx_frames : &net->rx_drop_mem);
+    if (atomic_exchange(&net->starved, false))
+        (void)eventfd_write(net->refill, 1);
 }
 
-/* Read what the TAP device holds, one frame per buffer, while buffers last. */
+/* Hand a frame in; false when the mailbox is full (it is kept for later). */
+static bool post_frame(struct kite_example_net *net, struct rx_buf *b)
+{
+    if (kite_tcpip_input_frame(&net->tcpip, &b->frame) == KITE_ERR_OK)
+        return true;
+    net->unposted = b;
+    return false;
+}
+
+/* Read what the TAP device holds, one frame per buffer, while buffers and
+ * mailbox slots last. */
 static void receive(struct kite_example_net *net)
 {
+    if (net->unposted != NULL) {
+        struct rx_buf *b = net->unposted;
+        net->unposted = NULL;
+        if (!post_frame(net, b))
+            return;
+    }
     for (unsigned i = 0; i < 64; i++) {
         struct rx_buf *b = take_buf(net);
         if (b == NULL)
@@ -247,9 +273,10 @@ static void receive(struct kite_example_net *net)
                                              .len = (uint16_t)n,
                                              .done = frame_done,
                                              .ctx = b};
-        /* A full mailbox: the stack thread is behind; drop as a NIC would. */
-        if (kite_tcpip_input_frame(&net->tcpip, &b->frame) != KITE_ERR_OK)
-            put_buf(net, b, &net->rx_drop_mbox);
+        if (!post_frame(net, b)) {
+            net->rx_mbox_full++; /* counts the stalls; the frame is not lost */
+            return;
+        }
     }
 }
 
@@ -259,6 +286,20 @@ static bool have_buf(struct kite_example_net *net)
     bool have = net->free_bufs != NULL;
     pthread_mutex_unlock(&net->lock);
     return have;
+}
+
+/* Whether the driver can read now; if not it is marked starved first, and
+ * looks again, so a buffer that came back meanwhile is not missed. */
+static bool can_read(struct kite_example_net *net)
+{
+    if (net->unposted == NULL && have_buf(net))
+        return true;
+    atomic_store(&net->starved, true);
+    if (net->unposted == NULL && have_buf(net)) {
+        atomic_store(&net->starved, false);
+        return true;
+    }
+    return false;
 }
 
 static void on_signal(struct kite_example_net *net)
@@ -283,18 +324,25 @@ static void sweep(struct kite_example_net *net)
 static void *driver_main(void *arg)
 {
     struct kite_example_net *net = arg;
-    struct pollfd pfd[3] = {
+    struct pollfd pfd[4] = {
         {.fd = net->tap.fd, .events = POLLIN},
         {.fd = net->sigfd, .events = POLLIN},
         {.fd = net->wake[0], .events = POLLIN},
+        {.fd = net->refill, .events = POLLIN},
     };
 
     for (;;) {
-        /* Without a free buffer, leave the frames in the kernel and look
-         * again soon: the stack thread gives buffers back within moments. */
-        bool room = have_buf(net);
+        /* Starved, leave the frames in the kernel until a buffer comes back
+         * (a mailbox full of API calls frees no buffer: look again in 1 ms). */
+        bool room = can_read(net);
         pfd[0].events = room ? POLLIN : 0;
-        int n = poll(pfd, 3, room ? POLL_MS : 1);
+        int n = poll(pfd, 4, room ? POLL_MS : net->unposted != NULL ? 1 : POLL_MS);
+        if (n > 0 && (pfd[3].revents & POLLIN)) {
+            eventfd_t v;
+            (void)eventfd_read(net->refill, &v);
+        }
+        if (!room && net->unposted != NULL)
+            receive(net); /* post the frame the mailbox refused */
         if (n < 0 && errno != EINTR) {
             KITE_LOGE(TAG, "poll: %s", strerror(errno));
             atomic_store(&net->stopping, true);
@@ -339,6 +387,7 @@ static struct kite_example_net *net_alloc(void)
         return NULL;
     net->sigfd = -1;
     net->wake[0] = net->wake[1] = -1;
+    net->refill = -1;
     net->tap.fd = -1;
     pthread_mutex_init(&net->lock, NULL);
     for (int i = 0; i < RX_BUFS; i++) {
@@ -416,7 +465,8 @@ struct kite_example_net *kite_example_net_start(int *argc, char **argv)
         return NULL;
     }
     net->sigfd = signal_fd();
-    if (net->sigfd < 0 || pipe(net->wake) != 0) {
+    net->refill = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (net->sigfd < 0 || net->refill < 0 || pipe(net->wake) != 0) {
         perror("signals");
         (void)kite_example_net_stop(net, 1);
         return NULL;
@@ -435,6 +485,11 @@ struct kite_example_net *kite_example_net_start(int *argc, char **argv)
 struct kite_sockets *kite_example_net_sockets(struct kite_example_net *net)
 {
     return &net->socks;
+}
+
+struct kite_tcpip *kite_example_net_tcpip(struct kite_example_net *net)
+{
+    return &net->tcpip;
 }
 
 bool kite_example_net_stopping(const struct kite_example_net *net)
@@ -481,9 +536,9 @@ static unsigned report_pools(const struct kite_example_net *net)
                pool->peak, pool->failed, pool->count);
         in_use += pool->used;
     }
-    printf("rx: frames %" PRIu32 " drop_mbox %" PRIu32 " drop_mem %" PRIu32 " drop_size %" PRIu32
+    printf("rx: frames %" PRIu32 " mbox_full %" PRIu32 " drop_mem %" PRIu32 " drop_size %" PRIu32
            " errors %" PRIu32 "; tx errors %" PRIu32 "\n",
-           net->rx_frames, net->rx_drop_mbox, net->rx_drop_mem, net->rx_drop_size, net->rx_errors,
+           net->rx_frames, net->rx_mbox_full, net->rx_drop_mem, net->rx_drop_size, net->rx_errors,
            net->tap.tx_errors);
     return in_use;
 }
@@ -543,6 +598,8 @@ int kite_example_net_stop(struct kite_example_net *net, int status)
     for (int i = 0; i < 2; i++)
         if (net->wake[i] >= 0)
             close(net->wake[i]);
+    if (net->refill >= 0)
+        close(net->refill);
     pthread_mutex_destroy(&net->lock);
     free(net);
     printf("exit status %d\n", status);

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 
 #include "kite/sockets.h"
+#include "kite/tcpip.h"
 
 struct kite_example_net;
 
@@ -33,6 +34,9 @@ struct kite_example_net *kite_example_net_start(int *argc, char **argv);
 
 /** The socket table the example works on. */
 struct kite_sockets *kite_example_net_sockets(struct kite_example_net *net);
+
+/** The stack thread (benchmarks reach the raw API through kite_tcpip_call). */
+struct kite_tcpip *kite_example_net_tcpip(struct kite_example_net *net);
 
 /** A stop was asked for (SIGINT, SIGTERM): leave the example's loops. */
 bool kite_example_net_stopping(const struct kite_example_net *net);

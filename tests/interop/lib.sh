@@ -72,11 +72,20 @@ kite_teardown() {
         kill -KILL "$KITE_PID" 2>/dev/null
         wait "$KITE_PID" 2>/dev/null
     fi
+    # TERM first: a `timeout` wrapper passes it on to its command (KILL would
+    # leave the command running as an orphan), then KILL what is left.
     for pid in $KITE_BG_PIDS; do
+        kill -TERM "$pid" 2>/dev/null
+    done
+    for pid in $KITE_BG_PIDS; do
+        for _ in 1 2 3 4 5 6 7 8 9 10; do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
         if kill -0 "$pid" 2>/dev/null; then
             kill -KILL "$pid" 2>/dev/null
-            wait "$pid" 2>/dev/null
         fi
+        wait "$pid" 2>/dev/null
     done
     if [ -n "$KITE_NS" ]; then
         ip -n "$KITE_NS" link del "$KITE_IF" 2>/dev/null

@@ -16,4 +16,5 @@
 #define KITE_TCP_LISTEN_COUNT 16
 #define KITE_NETCONN_UDP_SEND_BLOCKS 1 /* a host: wait for buffers rather than fail */
 #define KITE_TCP_BUF_UNIT 64u          /* buffers up to 4 MiB */
+#define KITE_TCPIP_MBOX_SIZE 256 /* a window of full-size frames queued for the stack thread */
 #endif
