@@ -173,15 +173,15 @@ typedef struct {
 /* ---- The socket table ----------------------------------------------------------------- */
 
 struct kite_socket {
-    struct kite_netconn *conn;  /* NULL: free */
-    uint16_t keep_idle;         /* TCP_KEEPIDLE, s */
-    uint16_t keep_intvl;        /* TCP_KEEPINTVL, s */
-    int16_t linger_s;           /* SO_LINGER, -1: off */
-    uint8_t keep_cnt;           /* TCP_KEEPCNT */
-    uint8_t type;               /* KITE_SOCK_STREAM / _DGRAM / _RAW */
-    uint8_t opts;               /* option flags (sockets.c), changed with the stack to itself */
-    unsigned busy : 7;          /* threads inside a call on it (close waits for them) */
-    unsigned closing : 1;       /* close() has begun; busy and closing: under the table lock */
+    struct kite_netconn *conn; /* NULL: free */
+    uint16_t keep_idle;        /* TCP_KEEPIDLE, s */
+    uint16_t keep_intvl;       /* TCP_KEEPINTVL, s */
+    int16_t linger_s;          /* SO_LINGER, -1: off */
+    uint8_t keep_cnt;          /* TCP_KEEPCNT */
+    uint8_t type;              /* KITE_SOCK_STREAM / _DGRAM / _RAW */
+    uint8_t opts;              /* option flags (sockets.c), changed with the stack to itself */
+    unsigned busy : 7;         /* threads inside a call on it (close waits for them) */
+    unsigned closing : 1;      /* close() has begun; busy and closing: under the table lock */
 };
 
 struct kite_sockets {

@@ -66,6 +66,7 @@ struct kite_tcpip {
     bool running;
     struct kite_netconn_pool netconns;
     struct kite_nc_waiter *ready; /* woken waiters to retry (api/netconn.c) */
+    uint32_t calls;               /* kite_tcpip_call runs served (a statistic) */
 };
 
 /** Start the stack thread for stack (initialised, netifs added). */

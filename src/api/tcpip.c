@@ -80,6 +80,7 @@ static bool run_entry(struct kite_tcpip *t, void *entry)
     switch (tag) {
     case TAG_CALL: {
         struct tcpip_call *c = p;
+        t->calls++;
         c->fn(c->ctx);
         kite_os_sem_post(&c->done);
         return true;
@@ -139,6 +140,7 @@ enum kite_err kite_tcpip_start(struct kite_tcpip *t, struct kite_stack *stack,
     t->clock_ctx = cfg != NULL ? cfg->clock_ctx : NULL;
     t->wait_until = KITE_TIME_NEVER;
     t->ready = NULL;
+    t->calls = 0;
     kite__netconn_pool_init(&t->netconns);
     enum kite_err err = kite_os_mbox_init(&t->mbox, t->slots, KITE_TCPIP_MBOX_SIZE);
     if (err != KITE_ERR_OK)
@@ -189,6 +191,7 @@ enum kite_err kite_tcpip_call(struct kite_tcpip *t, void (*fn)(void *ctx), void 
     /* The stack thread may have slept long: bring the clock (and what is
      * due) up to date, so the timers fn arms count from now. */
     kite_stack_poll(t->stack, t->clock(t->clock_ctx));
+    t->calls++;
     fn(ctx);
     kite__netconn_run_ready(t); /* what fn woke, before the stack is let go */
     /* The call may have armed a timer earlier than the thread sleeps towards. */

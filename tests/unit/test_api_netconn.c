@@ -282,6 +282,155 @@ static void nonblocking_connect_and_refused(void **state)
     assert_int_equal(kite_netconn_delete(c), KITE_ERR_OK);
 }
 
+/* ---- kite_netconn_read: copies in one stack call ------------------------------------------ */
+
+struct pair {
+    struct kite_netconn *listener, *client, *server;
+};
+
+static void tcp_pair(struct fx *f, struct pair *p, uint16_t port)
+{
+    p->listener = tcp_listener(f, port);
+    p->client = kite_netconn_new(&f->tcpip, KITE_NETCONN_TCP, NULL);
+    assert_non_null(p->client);
+    assert_int_equal(kite_netconn_connect(p->client, &loopback, port), KITE_ERR_OK);
+    assert_int_equal(kite_netconn_accept(p->listener, &p->server), KITE_ERR_OK);
+}
+
+static void pair_delete(struct pair *p)
+{
+    assert_int_equal(kite_netconn_delete(p->client), KITE_ERR_OK);
+    assert_int_equal(kite_netconn_delete(p->server), KITE_ERR_OK);
+    assert_int_equal(kite_netconn_delete(p->listener), KITE_ERR_OK);
+}
+
+/* Until c holds n unread bytes (at most 10 s). */
+static void wait_pending(struct kite_netconn *c, size_t n)
+{
+    for (int i = 0; i < 10000 && kite_netconn_pending(c, false) < n; i++) {
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+    assert_int_equal(kite_netconn_pending(c, false), n);
+}
+
+static void write_all(struct kite_netconn *c, const uint8_t *data, size_t len)
+{
+    size_t w = 0;
+    assert_int_equal(kite_netconn_write(c, data, len, KITE_NC_COPY, &w), KITE_ERR_OK);
+    assert_int_equal(w, len);
+}
+
+/* Three chains queued: a read ends inside the first, a peek spans all
+ * three, and the rest comes out whole; the queue is then empty. */
+static void read_across_chains(void **state)
+{
+    struct fx *f = *state;
+    struct pair p;
+    tcp_pair(f, &p, 20);
+    uint8_t out[300], in[300];
+    for (size_t i = 0; i < sizeof out; i++)
+        out[i] = (uint8_t)(i * 7u + 1u);
+    for (size_t off = 0; off < sizeof out; off += 100) { /* one segment each */
+        write_all(p.client, out + off, 100);
+        wait_pending(p.server, off + 100);
+    }
+    size_t got = 0;
+    assert_int_equal(kite_netconn_read(p.server, in, 50, 0, &got), KITE_ERR_OK);
+    assert_int_equal(got, 50);
+    assert_int_equal(kite_netconn_read(p.server, in + 50, 200, KITE_NC_PEEK, &got), KITE_ERR_OK);
+    assert_int_equal(got, 200);
+    assert_int_equal(kite_netconn_pending(p.server, false), 250); /* a peek takes nothing */
+    assert_int_equal(kite_netconn_read(p.server, in + 50, 1000, 0, &got), KITE_ERR_OK);
+    assert_int_equal(got, 250);
+    assert_memory_equal(in, out, sizeof out);
+    assert_int_equal(kite_netconn_read(p.server, in, 10, KITE_NC_DONTWAIT, &got),
+                     KITE_ERR_WOULDBLOCK);
+    assert_int_equal(kite_netconn_read(p.server, in, 0, 0, &got), KITE_ERR_OK); /* 0 bytes */
+    assert_int_equal(got, 0);
+    pair_delete(&p);
+}
+
+/* WAITALL gives what came before the peer's FIN, then the end of the stream;
+ * and what came before a receive timeout. */
+static void read_waitall_ends(void **state)
+{
+    struct fx *f = *state;
+    struct pair p;
+    tcp_pair(f, &p, 21);
+    uint8_t buf[100] = {0};
+    size_t got = 0;
+    write_all(p.client, (const uint8_t *)"0123456789", 10);
+    wait_pending(p.server, 10);
+    kite_netconn_set_timeouts(p.server, 50, 0);
+    assert_int_equal(kite_netconn_read(p.server, buf, sizeof buf, KITE_NC_WAITALL, &got),
+                     KITE_ERR_OK);
+    assert_int_equal(got, 10);
+    write_all(p.client, (const uint8_t *)"abc", 3);
+    assert_int_equal(kite_netconn_shutdown(p.client, false, true), KITE_ERR_OK);
+    assert_int_equal(kite_netconn_read(p.server, buf, sizeof buf, KITE_NC_WAITALL, &got),
+                     KITE_ERR_OK);
+    assert_int_equal(got, 3);
+    assert_memory_equal(buf, "abc", 3);
+    assert_int_equal(kite_netconn_read(p.server, buf, sizeof buf, KITE_NC_WAITALL, &got),
+                     KITE_ERR_CLOSED);
+    assert_int_equal(got, 0);
+    pair_delete(&p);
+}
+
+struct blocked_read {
+    struct kite_netconn *c;
+    uint8_t buf[64];
+    size_t got;
+    enum kite_err err;
+};
+
+static void *blocked_read_thread(void *arg)
+{
+    struct blocked_read *b = arg;
+    b->err = kite_netconn_read(b->c, b->buf, sizeof b->buf, 0, &b->got);
+    return NULL;
+}
+
+struct count_req {
+    struct kite_tcpip *t;
+    uint32_t calls;
+};
+
+static void count_core(void *arg)
+{
+    struct count_req *c = arg;
+    c->calls = c->t->calls;
+}
+
+static uint32_t calls_now(struct fx *f)
+{
+    struct count_req c = {.t = &f->tcpip};
+    assert_int_equal(kite_tcpip_call(&f->tcpip, count_core, &c), KITE_ERR_OK);
+    return c.calls;
+}
+
+/* A blocked read that data wakes is completed by the stack thread: its
+ * thread makes no second stack call (docs/api.md "Waking"). */
+static void woken_read_takes_no_second_call(void **state)
+{
+    struct fx *f = *state;
+    struct pair p;
+    tcp_pair(f, &p, 22);
+    struct blocked_read b = {.c = p.server};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, blocked_read_thread, &b), 0);
+    wait_for_waiters(p.server, 1);
+    uint32_t before = calls_now(f);
+    write_all(p.client, (const uint8_t *)"wake up", 7); /* one call */
+    pthread_join(th, NULL);
+    assert_int_equal(b.err, KITE_ERR_OK);
+    assert_int_equal(b.got, 7);
+    assert_memory_equal(b.buf, "wake up", 7);
+    assert_int_equal(calls_now(f) - before, 2u); /* the write, and this count */
+    pair_delete(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -291,6 +440,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(recv_timeout_virtual_time, setup, teardown),
         cmocka_unit_test_setup_teardown(delete_wakes_blocked_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(nonblocking_connect_and_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(read_across_chains, setup, teardown),
+        cmocka_unit_test_setup_teardown(read_waitall_ends, setup, teardown),
+        cmocka_unit_test_setup_teardown(woken_read_takes_no_second_call, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
