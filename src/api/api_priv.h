@@ -5,6 +5,7 @@
 #define KITE_API_PRIV_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "kite/netconn.h"
@@ -19,5 +20,7 @@ void kite__netconn_set_timeouts(struct kite_netconn *c, uint32_t rcv_ms, uint32_
 /** SO_RCVTIMEO (rcv) or SO_SNDTIMEO in ms, 0: none. */
 uint32_t kite__netconn_timeout(const struct kite_netconn *c, bool rcv);
 uint8_t kite__netconn_shut(const struct kite_netconn *c);
+/** Bytes queued (FIONREAD), with next_only the next datagram's; 0 on a listener. */
+size_t kite__netconn_pending(const struct kite_netconn *c, bool next_only);
 
 #endif

@@ -1281,10 +1281,16 @@ void kite_netconn_cancel(struct kite_netconn *c)
     (void)run(&r);
 }
 
+size_t kite__netconn_pending(const struct kite_netconn *c, bool next_only)
+{
+    if (c->state == NC_LISTENING)
+        return 0; /* its queue holds connections, not bytes */
+    return next_only && c->q.rx.head != NULL ? c->q.rx.head->tot_len : c->rx_bytes;
+}
+
 static enum kite_err pending_core(struct request *r)
 {
-    struct kite_netconn *c = r->c;
-    r->done_len = r->flags && c->q.rx.head != NULL ? c->q.rx.head->tot_len : c->rx_bytes;
+    r->done_len = kite__netconn_pending(r->c, r->flags != 0);
     return KITE_ERR_OK;
 }
 

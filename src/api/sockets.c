@@ -1093,6 +1093,36 @@ int kite_fcntl(struct kite_sockets *s, int fd, int cmd, int val)
     return r;
 }
 
+struct fionread_req {
+    struct kite_netconn *c;
+    bool dgram;
+    size_t n;
+    int err;
+};
+
+/* FIONREAD: the bytes queued (UDP: the next datagram's); Linux's tcp_ioctl
+ * refuses it on a listener with EINVAL. */
+static void fionread_core(void *arg)
+{
+    struct fionread_req *r = arg;
+    if (kite__netconn_listening(r->c))
+        r->err = EINVAL;
+    else
+        r->n = kite__netconn_pending(r->c, r->dgram);
+}
+
+static int fionread(struct sock_ref *ref, void *argp)
+{
+    struct fionread_req r = {ref->c, ref->sk->type != KITE_SOCK_STREAM, 0, 0};
+    if (kite_tcpip_call(ref->s->tcpip, fionread_core, &r) != KITE_ERR_OK)
+        return fail(ENOMEM);
+    if (r.err != 0)
+        return fail(r.err);
+    int v = r.n > 0x7fffffff ? 0x7fffffff : (int)r.n;
+    memcpy(argp, &v, sizeof v);
+    return 0;
+}
+
 int kite_ioctl(struct kite_sockets *s, int fd, unsigned long req, void *argp)
 {
     struct sock_ref ref;
@@ -1102,9 +1132,7 @@ int kite_ioctl(struct kite_sockets *s, int fd, unsigned long req, void *argp)
     if (argp == NULL) {
         r = fail(EFAULT);
     } else if (req == KITE_FIONREAD) {
-        size_t n = kite_netconn_pending(ref.c, ref.sk->type != KITE_SOCK_STREAM);
-        int v = n > 0x7fffffff ? 0x7fffffff : (int)n;
-        memcpy(argp, &v, sizeof v);
+        r = fionread(&ref, argp);
     } else if (req == KITE_FIONBIO) {
         int v;
         memcpy(&v, argp, sizeof v);
