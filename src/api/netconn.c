@@ -243,7 +243,7 @@ static const struct kite_tcp_ops listen_ops = {.accept = tcp_accept_cb};
 static void dgram_queue(struct kite_netconn *c, struct kite_stack *stack, struct kite_pbuf *p,
                         const struct kite_addr *src, uint16_t src_port, const struct kite_addr *dst)
 {
-    if (c->queued >= KITE_NETCONN_UDP_QUEUE || (c->flags & NCF_RX_SHUT)) {
+    if (c->queued >= KITE_NETCONN_UDP_QUEUE) {
         kite_pbuf_free(stack, p); /* a full receive queue drops, as a socket buffer does */
         return;
     }
@@ -1068,8 +1068,8 @@ static enum kite_err raw_sendto(struct kite_netconn *c, struct kite_pbuf *p,
 static enum kite_err sendto_core(struct request *r)
 {
     struct kite_netconn *c = r->c;
-    if (c->pcb.any == NULL)
-        return KITE_ERR_CLOSED;
+    if (c->pcb.any == NULL || (c->flags & NCF_TX_SHUT))
+        return KITE_ERR_CLOSED; /* shut for sending: Linux's EPIPE */
     struct kite_stack *stack = stack_of(c);
     bool udp = c->type == KITE_NETCONN_UDP;
     struct kite_pbuf *p = kite_pbuf_from_data(stack, udp ? KITE_LAYER_TRANSPORT : KITE_LAYER_IP,
@@ -1130,18 +1130,23 @@ enum kite_err kite_netconn_sendto(struct kite_netconn *c, const void *data, uint
     return err;
 }
 
+/* Linux's inet_shutdown: a connected socket records the directions shut (a
+ * datagram socket only that: nothing goes on the wire), an unconnected one
+ * says ENOTCONN. */
 static enum kite_err shutdown_core(struct request *r)
 {
     struct kite_netconn *c = r->c;
     bool rx = (r->flags & 1u) != 0, tx = (r->flags & 2u) != 0;
-    if (c->type != KITE_NETCONN_TCP || c->state != NC_CONNECTED)
+    if (c->state != NC_CONNECTED)
         return KITE_ERR_NOTCONN;
     if (rx)
         c->flags |= NCF_RX_SHUT;
     if (tx)
         c->flags |= NCF_TX_SHUT;
     wake(c, KITE_NC_READABLE | KITE_NC_WRITABLE);
-    return c->pcb.tcp != NULL ? kite_tcp_shutdown(c->pcb.tcp, false, tx) : KITE_ERR_OK;
+    if (is_dgram(c) || c->pcb.tcp == NULL)
+        return KITE_ERR_OK;
+    return kite_tcp_shutdown(c->pcb.tcp, false, tx);
 }
 
 enum kite_err kite_netconn_shutdown(struct kite_netconn *c, bool rx, bool tx)
@@ -1223,7 +1228,9 @@ enum kite_err kite_netconn_take_error(struct kite_netconn *c)
  * directions are shut, or it never started (then also writable). */
 static uint8_t hang_up_of(const struct kite_netconn *c)
 {
-    if (is_dgram(c) || c->state == NC_LISTENING)
+    if (is_dgram(c)) /* datagram_poll: both directions shut */
+        return (c->flags & NCF_RX_SHUT) && (c->flags & NCF_TX_SHUT) ? KITE_NC_HUP : 0;
+    if (c->state == NC_LISTENING)
         return 0;
     if (c->flags & NCF_CONN_LOST)
         return KITE_NC_HUP;
@@ -1240,8 +1247,8 @@ static uint8_t events_of(struct kite_netconn *c)
     if (c->err != KITE_ERR_OK)
         ev |= KITE_NC_ERROR | KITE_NC_READABLE | KITE_NC_WRITABLE;
     bool queued = c->state == NC_LISTENING ? c->q.acc.head != NULL : c->q.rx.head != NULL;
-    if (queued || (c->flags & (NCF_RX_FIN | NCF_CONN_LOST | NCF_CLOSING)))
-        ev |= KITE_NC_READABLE;
+    if (queued || (c->flags & (NCF_RX_FIN | NCF_RX_SHUT | NCF_CONN_LOST | NCF_CLOSING)))
+        ev |= KITE_NC_READABLE; /* a read would not block */
     if (is_dgram(c))
         ev |= KITE_NC_WRITABLE;
     else if (c->state == NC_CONNECTED && c->pcb.tcp != NULL && kite_tcp_sndbuf(c->pcb.tcp) > 0)

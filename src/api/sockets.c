@@ -647,6 +647,8 @@ static ssize_t send_dgram(struct sock_ref *ref, const void *buf, size_t len,
         return (ssize_t)len;
     if (err == KITE_ERR_NOTCONN || (to == NULL && err == KITE_ERR_VAL))
         return fail(EDESTADDRREQ);
+    if (err == KITE_ERR_CLOSED && !closing(ref))
+        return fail(EPIPE); /* shutdown(SHUT_WR), as Linux's sock_alloc_send_pskb */
     return fail(err == KITE_ERR_MEM ? ENOMEM : err == KITE_ERR_VAL ? EACCES : errno_of(err));
 }
 

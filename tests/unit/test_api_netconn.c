@@ -163,6 +163,34 @@ static void udp_datagrams_with_sender(void **state)
     assert_int_equal(kite_netconn_delete(b), KITE_ERR_OK);
 }
 
+/* Linux's inet_shutdown on UDP: ENOTCONN unless connected; then it records
+ * the directions: a send fails (EPIPE), datagrams still arrive, poll says
+ * readable and, both shut, hung up. */
+static void udp_shutdown_when_connected(void **state)
+{
+    struct fx *f = *state;
+    struct kite_netconn *a = kite_netconn_new(&f->tcpip, KITE_NETCONN_UDP, NULL);
+    struct kite_netconn *b = kite_netconn_new(&f->tcpip, KITE_NETCONN_UDP, NULL);
+    assert_int_equal(kite_netconn_bind(a, &loopback, 5010), KITE_ERR_OK);
+    assert_int_equal(kite_netconn_bind(b, &loopback, 5011), KITE_ERR_OK);
+    assert_int_equal(kite_netconn_shutdown(a, false, true), KITE_ERR_NOTCONN);
+    assert_int_equal(kite_netconn_connect(a, &loopback, 5011), KITE_ERR_OK);
+    assert_int_equal(kite_netconn_shutdown(a, false, true), KITE_ERR_OK);
+    assert_int_equal(kite_netconn_sendto(a, "x", 1, NULL, 0), KITE_ERR_CLOSED);
+    assert_int_equal(kite_netconn_events(a) & (KITE_NC_READABLE | KITE_NC_HUP), 0);
+    assert_int_equal(kite_netconn_shutdown(a, true, false), KITE_ERR_OK);
+    assert_int_equal(kite_netconn_events(a) & (KITE_NC_READABLE | KITE_NC_HUP),
+                     KITE_NC_READABLE | KITE_NC_HUP);
+    assert_int_equal(kite_netconn_sendto(b, "yy", 2, &loopback, 5010), KITE_ERR_OK);
+    struct kite_pbuf *p;
+    assert_int_equal(kite_netconn_recv(a, &p, NULL, NULL), KITE_ERR_OK);
+    assert_int_equal(p->tot_len, 2);
+    kite_netconn_free_pbuf(a, p);
+    assert_int_equal(kite_netconn_recv(a, &p, NULL, NULL), KITE_ERR_CLOSED); /* never blocks */
+    assert_int_equal(kite_netconn_delete(a), KITE_ERR_OK);
+    assert_int_equal(kite_netconn_delete(b), KITE_ERR_OK);
+}
+
 static void recv_timeout_real_time(void **state)
 {
     struct fx *f = *state;
@@ -436,6 +464,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(tcp_echo_between_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(udp_datagrams_with_sender, setup, teardown),
+        cmocka_unit_test_setup_teardown(udp_shutdown_when_connected, setup, teardown),
         cmocka_unit_test_setup_teardown(recv_timeout_real_time, setup, teardown),
         cmocka_unit_test_setup_teardown(recv_timeout_virtual_time, setup, teardown),
         cmocka_unit_test_setup_teardown(delete_wakes_blocked_threads, setup, teardown),
