@@ -1130,13 +1130,29 @@ enum kite_err kite_netconn_sendto(struct kite_netconn *c, const void *data, uint
     return err;
 }
 
+/* Linux's inet_shutdown of a listener, for reading: tcp_disconnect stops it
+ * (inet_csk_listen_stop resets the connections not yet accepted) and a
+ * blocked accept wakes with EINVAL. The netconn keeps no pcb: it can only be
+ * closed now (Linux could listen again on the port it keeps). */
+static enum kite_err stop_listening(struct kite_netconn *c)
+{
+    drop_accept_queue(c);
+    kite_tcp_listener_close(c->pcb.listener);
+    c->pcb.any = NULL;
+    c->state = NC_CLOSED;
+    wake(c, KITE_NC_READABLE | KITE_NC_WRITABLE);
+    return KITE_ERR_OK;
+}
+
 /* Linux's inet_shutdown: a connected socket records the directions shut (a
  * datagram socket only that: nothing goes on the wire), an unconnected one
- * says ENOTCONN. */
+ * says ENOTCONN; a listener stops when shut for reading, else is left alone. */
 static enum kite_err shutdown_core(struct request *r)
 {
     struct kite_netconn *c = r->c;
     bool rx = (r->flags & 1u) != 0, tx = (r->flags & 2u) != 0;
+    if (c->state == NC_LISTENING)
+        return rx ? stop_listening(c) : KITE_ERR_OK;
     if (c->state != NC_CONNECTED)
         return KITE_ERR_NOTCONN;
     if (rx)
@@ -1234,7 +1250,7 @@ static uint8_t hang_up_of(const struct kite_netconn *c)
         return 0;
     if (c->flags & NCF_CONN_LOST)
         return KITE_NC_HUP;
-    if (c->state == NC_NEW || c->state == NC_BOUND)
+    if (c->state == NC_NEW || c->state == NC_BOUND || c->state == NC_CLOSED)
         return KITE_NC_HUP | KITE_NC_WRITABLE;
     bool both = (c->flags & NCF_RX_FIN) && (c->flags & NCF_TX_SHUT);
     return c->state == NC_CONNECTED && both ? KITE_NC_HUP : 0;

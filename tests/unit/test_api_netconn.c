@@ -293,6 +293,42 @@ static void delete_wakes_blocked_threads(void **state)
     }
 }
 
+struct blocked_accept {
+    struct kite_netconn *l;
+    enum kite_err err;
+};
+
+static void *blocked_accept_thread(void *arg)
+{
+    struct blocked_accept *b = arg;
+    struct kite_netconn *c = NULL;
+    b->err = kite_netconn_accept(b->l, &c);
+    if (c != NULL)
+        (void)kite_netconn_delete(c);
+    return NULL;
+}
+
+/* Linux: shutting a listener for writing changes nothing; for reading stops
+ * it: a blocked accept wakes with EINVAL and connects are refused. */
+static void shutdown_stops_listener(void **state)
+{
+    struct fx *f = *state;
+    struct kite_netconn *l = tcp_listener(f, 5020);
+    assert_int_equal(kite_netconn_shutdown(l, false, true), KITE_ERR_OK);
+    struct blocked_accept b = {.l = l, .err = KITE_ERR_OK};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, blocked_accept_thread, &b), 0);
+    wait_for_waiters(l, 1);
+    assert_int_equal(kite_netconn_shutdown(l, true, true), KITE_ERR_OK);
+    pthread_join(th, NULL);
+    assert_int_equal(b.err, KITE_ERR_VAL);
+    assert_true(kite_netconn_events(l) & KITE_NC_HUP);
+    struct kite_netconn *c = kite_netconn_new(&f->tcpip, KITE_NETCONN_TCP, NULL);
+    assert_int_equal(kite_netconn_connect(c, &loopback, 5020), KITE_ERR_RESET);
+    assert_int_equal(kite_netconn_delete(c), KITE_ERR_OK);
+    assert_int_equal(kite_netconn_delete(l), KITE_ERR_OK);
+}
+
 static void nonblocking_connect_and_refused(void **state)
 {
     struct fx *f = *state;
@@ -468,6 +504,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(recv_timeout_real_time, setup, teardown),
         cmocka_unit_test_setup_teardown(recv_timeout_virtual_time, setup, teardown),
         cmocka_unit_test_setup_teardown(delete_wakes_blocked_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(shutdown_stops_listener, setup, teardown),
         cmocka_unit_test_setup_teardown(nonblocking_connect_and_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(read_across_chains, setup, teardown),
         cmocka_unit_test_setup_teardown(read_waitall_ends, setup, teardown),
