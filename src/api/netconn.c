@@ -35,11 +35,12 @@ enum { NC_NEW, NC_BOUND, NC_CONNECTING, NC_CONNECTED, NC_LISTENING, NC_CLOSED };
 
 /* c->flags */
 #define NCF_NONBLOCK 0x01u
-#define NCF_RX_FIN 0x02u    /* the peer's FIN arrived (TCP) */
-#define NCF_CLOSING 0x04u   /* delete/abort under way: every request fails */
-#define NCF_TX_SHUT 0x08u   /* shutdown(tx) done */
-#define NCF_RX_SHUT 0x10u   /* shutdown(rx) done */
-#define NCF_CONN_LOST 0x20u /* the pcb went away (reset, timeout, abort) */
+#define NCF_RX_FIN 0x02u      /* the peer's FIN arrived (TCP) */
+#define NCF_CLOSING 0x04u     /* delete/abort under way: every request fails */
+#define NCF_TX_SHUT 0x08u     /* shutdown(tx) done */
+#define NCF_RX_SHUT 0x10u     /* shutdown(rx) done */
+#define NCF_CONN_LOST 0x20u   /* the pcb went away (reset, timeout, abort) */
+#define NCF_CONN_UNSEEN 0x40u /* a connect began that no connect call has seen end */
 
 #define NC_CLOSER 0x80u /* a waiter's want: the thread deleting the netconn */
 
@@ -702,15 +703,25 @@ enum kite_err kite_netconn_bind(struct kite_netconn *c, const struct kite_addr *
     return run(&r);
 }
 
+/* Linux's __inet_stream_connect: the first connect call to find the
+ * handshake done says 0 (the one that began it, or the next after a
+ * non-blocking start), later ones EISCONN; while it runs, a non-blocking
+ * call says EALREADY and a blocking one waits for it. */
 static enum kite_err tcp_connect_try(struct request *r)
 {
     struct kite_netconn *c = r->c;
-    if (c->state == NC_CONNECTED)
-        return r->flags ? KITE_ERR_OK : KITE_ERR_ISCONN;
-    if (c->flags & NCF_CONN_LOST)
-        return pending_error(c);
+    if (c->state == NC_CONNECTED) {
+        if (!(c->flags & NCF_CONN_UNSEEN))
+            return KITE_ERR_ISCONN;
+        c->flags &= (uint8_t)~NCF_CONN_UNSEEN;
+        return KITE_ERR_OK;
+    }
+    if (c->flags & NCF_CONN_LOST) { /* it failed: its error, once reported ECONNABORTED */
+        enum kite_err err = pending_error(c);
+        return err != KITE_ERR_OK ? err : KITE_ERR_ABORTED;
+    }
     if (c->state == NC_CONNECTING)
-        return r->flags ? KITE_ERR_WOULDBLOCK : KITE_ERR_ALREADY;
+        return r->nonblock ? KITE_ERR_ALREADY : KITE_ERR_WOULDBLOCK;
     if (c->state == NC_LISTENING)
         return KITE_ERR_ISCONN; /* as Linux */
     if (c->pcb.tcp == NULL)
@@ -719,7 +730,7 @@ static enum kite_err tcp_connect_try(struct request *r)
     if (err != KITE_ERR_OK)
         return err;
     c->state = NC_CONNECTING;
-    r->flags = 1; /* started by this request: wait for it */
+    c->flags |= NCF_CONN_UNSEEN;
     return r->nonblock ? KITE_ERR_INPROGRESS : KITE_ERR_WOULDBLOCK;
 }
 

@@ -342,8 +342,28 @@ static void nonblocking_connect_and_refused(void **state)
     }
     assert_true(kite_netconn_events(c) & KITE_NC_ERROR);
     assert_int_equal(kite_netconn_take_error(c), KITE_ERR_RESET);
-    assert_int_equal(kite_netconn_take_error(c), KITE_ERR_OK); /* reported once */
+    assert_int_equal(kite_netconn_take_error(c), KITE_ERR_OK);                 /* reported once */
+    assert_int_equal(kite_netconn_connect(c, &loopback, 9), KITE_ERR_ABORTED); /* as Linux */
     assert_int_equal(kite_netconn_delete(c), KITE_ERR_OK);
+}
+
+/* Linux's __inet_stream_connect: after a non-blocking connect, the first
+ * connect call to find the handshake done says OK, later ones ISCONN. */
+static void nonblocking_connect_completes(void **state)
+{
+    struct fx *f = *state;
+    struct kite_netconn *l = tcp_listener(f, 5021);
+    struct kite_netconn *c = kite_netconn_new(&f->tcpip, KITE_NETCONN_TCP, NULL);
+    kite_netconn_set_nonblocking(c, true);
+    assert_int_equal(kite_netconn_connect(c, &loopback, 5021), KITE_ERR_INPROGRESS);
+    for (int i = 0; i < 5000 && !(kite_netconn_events(c) & KITE_NC_WRITABLE); i++) {
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+    assert_int_equal(kite_netconn_connect(c, &loopback, 5021), KITE_ERR_OK);
+    assert_int_equal(kite_netconn_connect(c, &loopback, 5021), KITE_ERR_ISCONN);
+    assert_int_equal(kite_netconn_delete(c), KITE_ERR_OK);
+    assert_int_equal(kite_netconn_delete(l), KITE_ERR_OK);
 }
 
 /* ---- kite_netconn_read: copies in one stack call ------------------------------------------ */
@@ -506,6 +526,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(delete_wakes_blocked_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(shutdown_stops_listener, setup, teardown),
         cmocka_unit_test_setup_teardown(nonblocking_connect_and_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(nonblocking_connect_completes, setup, teardown),
         cmocka_unit_test_setup_teardown(read_across_chains, setup, teardown),
         cmocka_unit_test_setup_teardown(read_waitall_ends, setup, teardown),
         cmocka_unit_test_setup_teardown(woken_read_takes_no_second_call, setup, teardown),
