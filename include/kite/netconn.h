@@ -119,6 +119,9 @@ enum kite_err kite_netconn_bind(struct kite_netconn *c, const struct kite_addr *
 /** TCP: the handshake (KITE_ERR_INPROGRESS when non-blocking); UDP: set the peer. */
 enum kite_err kite_netconn_connect(struct kite_netconn *c, const struct kite_addr *ip,
                                    uint16_t port);
+/** UDP, raw: forget the connected peer, keep the local address (connect
+ *  with AF_UNSPEC); TCP: KITE_ERR_UNSUPPORTED. */
+enum kite_err kite_netconn_disconnect(struct kite_netconn *c);
 enum kite_err kite_netconn_listen(struct kite_netconn *c, uint8_t backlog);
 enum kite_err kite_netconn_accept(struct kite_netconn *c, struct kite_netconn **out);
 

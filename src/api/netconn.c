@@ -758,6 +758,32 @@ enum kite_err kite_netconn_connect(struct kite_netconn *c, const struct kite_add
     return run(&r);
 }
 
+/* Linux's udp_disconnect (connect with AF_UNSPEC): the peer is forgotten,
+ * the bound port kept. */
+static enum kite_err disconnect_core(struct request *r)
+{
+    struct kite_netconn *c = r->c;
+    if (!is_dgram(c))
+        return KITE_ERR_UNSUPPORTED;
+    if (c->pcb.any == NULL)
+        return KITE_ERR_CLOSED;
+    const struct kite_addr any = KITE_ADDR_ANY4; /* a raw pcb: every peer again */
+    if (c->type == KITE_NETCONN_UDP)
+        kite_udp_disconnect(c->pcb.udp);
+    else
+        (void)raw_connect(c, &any);
+    if (c->state == NC_CONNECTED)
+        c->state = NC_BOUND;
+    return KITE_ERR_OK;
+}
+
+enum kite_err kite_netconn_disconnect(struct kite_netconn *c)
+{
+    struct request r;
+    request_init(&r, c, disconnect_core, 0, TIMEOUT_NONE);
+    return run(&r);
+}
+
 static enum kite_err listen_core(struct request *r)
 {
     struct kite_netconn *c = r->c;

@@ -385,6 +385,13 @@ static int connect_errno(enum kite_err err)
     }
 }
 
+/* connect with AF_UNSPEC: a datagram socket's association dissolves (Linux's
+ * inet_dgram_connect, which needs only the family); a TCP one is refused. */
+static bool dissolves(const struct kite_sockaddr *a, kite_socklen_t len)
+{
+    return a != NULL && len >= sizeof a->sa_family && a->sa_family == KITE_AF_UNSPEC;
+}
+
 int kite_connect(struct kite_sockets *s, int fd, const struct kite_sockaddr *addr,
                  kite_socklen_t len)
 {
@@ -393,6 +400,11 @@ int kite_connect(struct kite_sockets *s, int fd, const struct kite_sockaddr *add
     struct sock_ref ref;
     if (!hold(s, fd, &ref))
         return -1;
+    if (ref.sk->type != KITE_SOCK_STREAM && dissolves(addr, len)) {
+        enum kite_err err = kite_netconn_disconnect(ref.c);
+        release(&ref);
+        return err == KITE_ERR_OK ? 0 : fail(errno_of(err));
+    }
     int e = addr_from(addr, len, &ip, &port);
     if (e == 0) {
         enum kite_err err = kite_netconn_connect(ref.c, &ip, port);

@@ -191,6 +191,26 @@ static void udp_shutdown_when_connected(void **state)
     assert_int_equal(kite_netconn_delete(b), KITE_ERR_OK);
 }
 
+/* Linux's udp_disconnect (connect with AF_UNSPEC): no peer, the port kept. */
+static void udp_disconnect_keeps_port(void **state)
+{
+    struct fx *f = *state;
+    struct kite_netconn *a = kite_netconn_new(&f->tcpip, KITE_NETCONN_UDP, NULL);
+    assert_int_equal(kite_netconn_connect(a, &loopback, 5012), KITE_ERR_OK);
+    struct kite_addr ip;
+    uint16_t port = 0, mine = 0;
+    assert_int_equal(kite_netconn_addr(a, true, &ip, &mine), KITE_ERR_OK);
+    assert_int_equal(kite_netconn_disconnect(a), KITE_ERR_OK);
+    assert_int_equal(kite_netconn_addr(a, false, &ip, &port), KITE_ERR_NOTCONN);
+    assert_int_equal(kite_netconn_sendto(a, "x", 1, NULL, 0), KITE_ERR_NOTCONN);
+    assert_int_equal(kite_netconn_addr(a, true, &ip, &port), KITE_ERR_OK);
+    assert_int_equal(port, mine);
+    struct kite_netconn *t = kite_netconn_new(&f->tcpip, KITE_NETCONN_TCP, NULL);
+    assert_int_equal(kite_netconn_disconnect(t), KITE_ERR_UNSUPPORTED);
+    assert_int_equal(kite_netconn_delete(t), KITE_ERR_OK);
+    assert_int_equal(kite_netconn_delete(a), KITE_ERR_OK);
+}
+
 static void recv_timeout_real_time(void **state)
 {
     struct fx *f = *state;
@@ -521,6 +541,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(tcp_echo_between_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(udp_datagrams_with_sender, setup, teardown),
         cmocka_unit_test_setup_teardown(udp_shutdown_when_connected, setup, teardown),
+        cmocka_unit_test_setup_teardown(udp_disconnect_keeps_port, setup, teardown),
         cmocka_unit_test_setup_teardown(recv_timeout_real_time, setup, teardown),
         cmocka_unit_test_setup_teardown(recv_timeout_virtual_time, setup, teardown),
         cmocka_unit_test_setup_teardown(delete_wakes_blocked_threads, setup, teardown),
