@@ -56,6 +56,7 @@
 #include "kite/sockets.h"
 #include "kite/stack.h"
 #include "kite/tcpip.h"
+#include "kite/wire/checksum.h"
 #include "testutil.h"
 
 #define START_MS 1000u
@@ -701,12 +702,150 @@ static void rcvtimeo_on_virtual_time(void **state)
     free(w);
 }
 
+/* ---- Raw IP: ping through a SOCK_RAW socket over the faulty link -----------------------------
+ *
+ * App 0 on A sends echo requests (RFC 792) built by hand through a raw ICMP
+ * socket; B's stack answers them. Each wait for a reply ends at a virtual
+ * timeout. Lost, duplicated, reordered and corrupted frames must cost
+ * replies, never correctness. A frame corrupted in its IP header is dropped
+ * (header checksum); one corrupted behind it still reaches the raw socket, as
+ * on Linux (raw delivery comes before the protocol's own checks; ping
+ * verifies the ICMP checksum itself), so every reply the checksum rejects
+ * must be explained by a corruption on the way back. Without raw IP
+ * (KITE_RAW 0, the min_ram profile) the socket is refused instead. */
+
+#define PINGS 40u
+#define PING_ID 0x4b49u
+#define PING_WAIT_MS 300u
+
+struct pinger {
+    struct world *w;
+    unsigned replies, dup_replies, bad;
+    uint8_t seen[PINGS];
+    int err;
+};
+
+static size_t echo_request(uint8_t *pkt, uint16_t seq)
+{
+    memset(pkt, 0, 8);
+    pkt[0] = 8; /* echo request */
+    pkt[4] = (uint8_t)(PING_ID >> 8);
+    pkt[5] = (uint8_t)PING_ID;
+    pkt[6] = (uint8_t)(seq >> 8);
+    pkt[7] = (uint8_t)seq;
+    for (unsigned i = 8; i < 56; i++)
+        pkt[i] = (uint8_t)(seq + i);
+    uint16_t ck = kite_cksum(pkt, 56);
+    pkt[2] = (uint8_t)(ck >> 8);
+    pkt[3] = (uint8_t)ck;
+    return 56;
+}
+
+/* One packet the raw socket gave (IP header first): count it. */
+static void take_reply(struct pinger *p, const uint8_t *pkt, size_t n)
+{
+    size_t ihl = n > 0 ? (size_t)(pkt[0] & 0x0fu) * 4u : 0;
+    if (n < ihl + 56 || ihl < 20) {
+        p->bad++;
+        return;
+    }
+    const uint8_t *icmp = pkt + ihl;
+    if (icmp[0] == 8) /* (our own request is not looped back to us: another host) */
+        return;
+    unsigned seq = ((unsigned)icmp[6] << 8) | icmp[7];
+    unsigned id = ((unsigned)icmp[4] << 8) | icmp[5];
+    if (icmp[0] != 0 || id != PING_ID || seq >= PINGS || kite_cksum(icmp, n - ihl) != 0) {
+        p->bad++;
+        return;
+    }
+    if (p->seen[seq]++)
+        p->dup_replies++;
+    else
+        p->replies++;
+}
+
+static void *pinger(void *arg)
+{
+    struct pinger *p = arg;
+    struct world *w = p->w;
+    struct host *h = &w->a;
+    int fd = kite_socket(&h->socks, KITE_AF_INET, KITE_SOCK_RAW, KITE_IPPROTO_ICMP);
+    if (fd < 0) {
+        p->err = errno;
+        app_state(w, 0, APP_DONE);
+        return NULL;
+    }
+    set_rcvtimeo(&h->socks, fd, PING_WAIT_MS);
+    struct kite_sockaddr_in to = addr_of(w->b.ip, 0);
+    uint8_t pkt[128];
+    for (uint16_t seq = 0; seq < PINGS; seq++) {
+        size_t len = echo_request(pkt, seq);
+        if (kite_sendto(&h->socks, fd, pkt, len, 0, SA(to), sizeof to) != (ssize_t)len) {
+            p->err = errno;
+            break;
+        }
+        for (;;) { /* until this one's reply, or the wait ends */
+            app_block(w, 0, h, fd, KITE_NC_READABLE, PING_WAIT_MS);
+            ssize_t n = kite_recv(&h->socks, fd, pkt, sizeof pkt, 0);
+            app_state(w, 0, APP_RUNNING);
+            if (n < 0)
+                break; /* EAGAIN: lost on the way there or back */
+            take_reply(p, pkt, (size_t)n);
+            if (p->seen[seq])
+                break;
+        }
+    }
+    (void)kite_close(&h->socks, fd);
+    app_state(w, 0, APP_DONE);
+    return NULL;
+}
+
+static void raw_ping_faulty_link(void **state)
+{
+    (void)state;
+    struct world *w = calloc(1, sizeof *w);
+    assert_non_null(w);
+    struct kite_simlink_config cfg = {.loss_ppm = 100000,
+                                      .duplicate_ppm = 50000,
+                                      .reorder_ppm = 50000,
+                                      .corrupt_ppm = 50000,
+                                      .delay_ms = 5,
+                                      .jitter_ms = 2,
+                                      .reorder_delay_ms = 10};
+    world_init(w, &cfg, 11);
+    struct pinger p = {.w = w};
+    w->n_apps = 1;
+    w->apps[0].state = APP_RUNNING;
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, pinger, &p), 0);
+    drive(w, false);
+    pthread_join(th, NULL);
+    const struct kite_simlink_stats *ab = kite_simlink_stats(w->link_ab);
+    const struct kite_simlink_stats *ba = kite_simlink_stats(w->link_ba);
+    printf("raw ping: %u of %u replies, %u duplicates, %u bad; A->B %u lost %u corrupted, "
+           "B->A %u lost %u corrupted\n",
+           p.replies, PINGS, p.dup_replies, p.bad, ab->lost, ab->corrupted, ba->lost,
+           ba->corrupted);
+    if (!KITE_RAW) {
+        assert_int_equal(p.err, EPROTONOSUPPORT);
+    } else {
+        assert_int_equal(p.err, 0);
+        assert_true(p.bad <= ba->corrupted);  /* every bad reply was corrupted on the way */
+        assert_true(p.replies < PINGS);       /* the faults cost some */
+        assert_true(p.replies >= PINGS / 2u); /* 10 % loss each way: most come back */
+        assert_true(ab->lost + ba->lost > 0 && ab->corrupted + ba->corrupted > 0);
+    }
+    world_fini(w);
+    free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rcvtimeo_on_virtual_time),
         cmocka_unit_test(bulk_lossless),
         cmocka_unit_test(bulk_5pct_loss),
+        cmocka_unit_test(raw_ping_faulty_link),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
