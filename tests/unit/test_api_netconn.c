@@ -425,14 +425,19 @@ static void write_all(struct kite_netconn *c, const uint8_t *data, size_t len)
     assert_int_equal(w, len);
 }
 
-/* Three chains queued: a read ends inside the first, a peek spans all
- * three, and the rest comes out whole; the queue is then empty. */
+/* Over the loopback netif each queued chain pins a RAM pbuf (the copy the
+ * loopback made), and one more is needed to carry the next segment: with
+ * min_ram's 3, two chains can wait unread. */
+#define READ_CHAINS (KITE_PBUF_RAM_COUNT >= 4 ? 3u : 2u)
+
+/* Chains queued: a read ends inside the first, a peek spans them all, and
+ * the rest comes out whole; the queue is then empty. */
 static void read_across_chains(void **state)
 {
     struct fx *f = *state;
     struct pair p;
     tcp_pair(f, &p, 20);
-    uint8_t out[300], in[300];
+    uint8_t out[READ_CHAINS * 100u], in[READ_CHAINS * 100u];
     for (size_t i = 0; i < sizeof out; i++)
         out[i] = (uint8_t)(i * 7u + 1u);
     for (size_t off = 0; off < sizeof out; off += 100) { /* one segment each */
@@ -442,11 +447,15 @@ static void read_across_chains(void **state)
     size_t got = 0;
     assert_int_equal(kite_netconn_read(p.server, in, 50, 0, &got), KITE_ERR_OK);
     assert_int_equal(got, 50);
-    assert_int_equal(kite_netconn_read(p.server, in + 50, 200, KITE_NC_PEEK, &got), KITE_ERR_OK);
-    assert_int_equal(got, 200);
-    assert_int_equal(kite_netconn_pending(p.server, false), 250); /* a peek takes nothing */
+    size_t rest = sizeof out - 50;
+    assert_int_equal(kite_netconn_read(p.server, in + 50, rest - 10, KITE_NC_PEEK, &got),
+                     KITE_ERR_OK);
+    assert_int_equal(got, rest - 10); /* from inside the first chain into the last */
+    assert_memory_equal(in + 50, out + 50, rest - 10);
+    assert_int_equal(kite_netconn_pending(p.server, false), rest); /* a peek takes nothing */
+    memset(in + 50, 0, rest);
     assert_int_equal(kite_netconn_read(p.server, in + 50, 1000, 0, &got), KITE_ERR_OK);
-    assert_int_equal(got, 250);
+    assert_int_equal(got, rest);
     assert_memory_equal(in, out, sizeof out);
     assert_int_equal(kite_netconn_read(p.server, in, 10, KITE_NC_DONTWAIT, &got),
                      KITE_ERR_WOULDBLOCK);
