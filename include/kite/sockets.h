@@ -62,6 +62,12 @@ struct kite_cmsghdr {
     int cmsg_type;
 };
 
+/* Control messages laid out as Linux's: the header padded to size_t. */
+#define KITE_CMSG_ALIGN(n) (((n) + sizeof(size_t) - 1u) & ~(sizeof(size_t) - 1u))
+#define KITE_CMSG_LEN(n) (KITE_CMSG_ALIGN(sizeof(struct kite_cmsghdr)) + (n))
+#define KITE_CMSG_SPACE(n) (KITE_CMSG_ALIGN(sizeof(struct kite_cmsghdr)) + KITE_CMSG_ALIGN(n))
+#define KITE_CMSG_DATA(c) ((unsigned char *)(c) + KITE_CMSG_ALIGN(sizeof(struct kite_cmsghdr)))
+
 struct kite_in_pktinfo {
     int ipi_ifindex;
     struct kite_in_addr ipi_spec_dst;
@@ -142,6 +148,7 @@ typedef struct {
 #define KITE_TCP_KEEPALIVE 0x7001
 
 #define KITE_MSG_PEEK 0x02
+#define KITE_MSG_CTRUNC 0x08
 #define KITE_MSG_TRUNC 0x20
 #define KITE_MSG_DONTWAIT 0x40
 #define KITE_MSG_WAITALL 0x100

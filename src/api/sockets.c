@@ -489,6 +489,31 @@ static ssize_t recv_stream(struct sock_ref *ref, uint8_t *buf, size_t len, int f
     return err == KITE_ERR_OK ? (ssize_t)got : recv_errno(err);
 }
 
+/* IP_PKTINFO as Linux's put_cmsg writes it: the header and as much of the
+ * data as fits (MSG_CTRUNC if not all); msg_controllen says the space used,
+ * CMSG_SPACE when the buffer has it. */
+static void put_pktinfo(struct kite_msghdr *msg, const struct kite_addr *to)
+{
+    struct kite_in_pktinfo pi = {.ipi_ifindex = 1,
+                                 .ipi_spec_dst = {kite_htonl(kite_addr_v4(to))},
+                                 .ipi_addr = {kite_htonl(kite_addr_v4(to))}};
+    size_t room = msg->msg_controllen, full = KITE_CMSG_LEN(sizeof pi);
+    if (msg->msg_control == NULL || room < KITE_CMSG_LEN(0)) {
+        msg->msg_flags |= KITE_MSG_CTRUNC;
+        msg->msg_controllen = 0;
+        return;
+    }
+    size_t len = room < full ? room : full;
+    if (len < full)
+        msg->msg_flags |= KITE_MSG_CTRUNC;
+    struct kite_cmsghdr cm = {
+        .cmsg_len = len, .cmsg_level = KITE_IPPROTO_IP, .cmsg_type = KITE_IP_PKTINFO};
+    memcpy(msg->msg_control, &cm, sizeof cm);
+    memcpy(KITE_CMSG_DATA(msg->msg_control), &pi, len - KITE_CMSG_LEN(0));
+    size_t space = KITE_CMSG_SPACE(sizeof pi);
+    msg->msg_controllen = room < space ? room : space;
+}
+
 /* UDP: one datagram; the rest of a longer one is lost (MSG_TRUNC). */
 static ssize_t recv_dgram(struct sock_ref *ref, uint8_t *buf, size_t len, int flags,
                           struct kite_msghdr *msg, struct kite_addr *from, uint16_t *port)
@@ -503,20 +528,10 @@ static ssize_t recv_dgram(struct sock_ref *ref, uint8_t *buf, size_t len, int fl
     (void)kite_pbuf_copy_out(p, buf, (uint16_t)n, 0);
     if (msg != NULL) {
         msg->msg_flags = n < total ? KITE_MSG_TRUNC : 0;
-        if ((ref->sk->opts & SOPT_PKTINFO) && msg->msg_control != NULL &&
-            msg->msg_controllen >= sizeof(struct kite_cmsghdr) + sizeof(struct kite_in_pktinfo)) {
-            struct kite_cmsghdr *cm = msg->msg_control;
-            cm->cmsg_len = sizeof *cm + sizeof(struct kite_in_pktinfo);
-            cm->cmsg_level = KITE_IPPROTO_IP;
-            cm->cmsg_type = KITE_IP_PKTINFO;
-            struct kite_in_pktinfo pi = {.ipi_ifindex = 1,
-                                         .ipi_spec_dst = {kite_htonl(kite_addr_v4(&to))},
-                                         .ipi_addr = {kite_htonl(kite_addr_v4(&to))}};
-            memcpy(cm + 1, &pi, sizeof pi);
-            msg->msg_controllen = cm->cmsg_len;
-        } else {
+        if (ref->sk->opts & SOPT_PKTINFO)
+            put_pktinfo(msg, &to);
+        else
             msg->msg_controllen = 0;
-        }
     }
     if (flags & KITE_MSG_PEEK)
         kite_netconn_unrecv(ref->c, p);

@@ -252,9 +252,18 @@ static void udp_truncation_and_pktinfo(void **state)
     assert_int_equal(kite_recvmsg(&f->socks, r, &msg, 0), 4);
     assert_true(msg.msg_flags & KITE_MSG_TRUNC);
     assert_memory_equal(buf, "0123", 4);
-    assert_true(msg.msg_controllen > 0);
+    /* As Linux: the space used, CMSG_SPACE; the message's own length CMSG_LEN. */
+    assert_int_equal(msg.msg_controllen, KITE_CMSG_SPACE(sizeof(struct kite_in_pktinfo)));
     struct kite_cmsghdr *cm = msg.msg_control;
+    assert_int_equal(cm->cmsg_len, KITE_CMSG_LEN(sizeof(struct kite_in_pktinfo)));
     assert_int_equal(cm->cmsg_type, KITE_IP_PKTINFO);
+    /* Room for less than the data: what fits, and MSG_CTRUNC. */
+    assert_int_equal(kite_sendto(&f->socks, w, "ab", 2, 0, SA(a), sizeof a), 2);
+    msg.msg_controllen = KITE_CMSG_LEN(4);
+    assert_int_equal(kite_recvmsg(&f->socks, r, &msg, 0), 2);
+    assert_int_equal(msg.msg_flags, KITE_MSG_CTRUNC);
+    assert_int_equal(msg.msg_controllen, KITE_CMSG_LEN(4));
+    assert_int_equal(cm->cmsg_len, KITE_CMSG_LEN(4));
     (void)kite_close(&f->socks, r);
     (void)kite_close(&f->socks, w);
 }
