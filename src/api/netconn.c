@@ -200,8 +200,13 @@ static void tcp_err_cb(void *arg, enum kite_err err)
     struct kite_netconn *c = arg;
     c->pcb.any = NULL; /* already freed by the stack */
     c->flags |= NCF_CONN_LOST;
-    if (err != KITE_ERR_CLOSED)
-        c->err = (int8_t)err; /* an orderly end (TIME_WAIT, LAST_ACK) is no error */
+    bool close_wait = (c->flags & NCF_RX_FIN) && !(c->flags & NCF_TX_SHUT);
+    if (err == KITE_ERR_RESET && close_wait)
+        err = KITE_ERR_CLOSED; /* Linux's tcp_reset: in CLOSE_WAIT the error is EPIPE */
+    else if (err == KITE_ERR_CLOSED)
+        err = KITE_ERR_OK; /* an orderly end (TIME_WAIT, LAST_ACK) is no error */
+    if (err != KITE_ERR_OK)
+        c->err = (int8_t)err;
     wake(c, KITE_NC_READABLE | KITE_NC_WRITABLE | KITE_NC_ERROR);
 }
 

@@ -868,14 +868,16 @@ static int buffer_opt(struct opt_req *o)
     return kite_tcp_set_buffers(pcb, rcv ? snd : b, rcv ? b : rcvb) == KITE_ERR_OK ? 0 : EINVAL;
 }
 
+/* SO_ERROR: a reset answering the SYN is ECONNREFUSED; a pending CLOSED is
+ * a reset after the peer's FIN (netconn.c tcp_err_cb), EPIPE. */
 static int error_opt(struct opt_req *o)
 {
     bool connecting;
     enum kite_err err = kite__netconn_take_error(o->ref->c, &connecting);
-    int e = err == KITE_ERR_OK ? 0
-            : connecting && err == KITE_ERR_RESET
-                ? ECONNREFUSED
-                : errno_of(err == KITE_ERR_CLOSED ? KITE_ERR_RESET : err);
+    int e = err == KITE_ERR_OK                    ? 0
+            : connecting && err == KITE_ERR_RESET ? ECONNREFUSED
+            : err == KITE_ERR_CLOSED              ? EPIPE
+                                                  : errno_of(err);
     int_out(o, e);
     return 0;
 }

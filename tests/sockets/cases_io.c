@@ -383,8 +383,6 @@ static void epipe_after_peer_closed(void **st)
     S_RETURNS(S_recv(c, &b, 1, 0), 0);
     S_RETURNS(S_send(c, "x", 1, KITE_MSG_NOSIGNAL), 1);
     assert_true(S_wait_for(c, KITE_POLLERR, 2000) & KITE_POLLERR);
-    KITE_SOCK_KNOWN_GAP("a RST received in CLOSE_WAIT (the peer had closed) is reported as "
-                        "ECONNRESET (Linux: EPIPE)");
     S_FAILS(S_send(c, "x", 1, KITE_MSG_NOSIGNAL), EPIPE);
     S_FAILS(S_send(c, "x", 1, KITE_MSG_NOSIGNAL), EPIPE);
     S_OK(S_close(c));
@@ -400,8 +398,6 @@ static void epipe_write_after_peer_closed(void **st)
     S_RETURNS(S_recv(c, &b, 1, 0), 0);
     S_RETURNS(S_write(c, "x", 1), 1);
     assert_true(S_wait_for(c, KITE_POLLERR, 2000) & KITE_POLLERR);
-    KITE_SOCK_KNOWN_GAP("a RST received in CLOSE_WAIT (the peer had closed) is reported as "
-                        "ECONNRESET (Linux: EPIPE)");
     S_FAILS(S_write(c, "x", 1), EPIPE);
     S_OK(S_close(c));
 }

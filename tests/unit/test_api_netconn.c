@@ -544,6 +544,28 @@ static void woken_read_takes_no_second_call(void **state)
     pair_delete(&p);
 }
 
+/* Linux's tcp_reset: a reset in CLOSE_WAIT (the peer's FIN came, ours not
+ * sent) is reported as EPIPE (KITE_ERR_CLOSED here), not as a reset. */
+static void reset_in_close_wait_is_closed(void **state)
+{
+    struct fx *f = *state;
+    struct pair p;
+    tcp_pair(f, &p, 5022);
+    assert_int_equal(kite_netconn_delete(p.server), KITE_ERR_OK);
+    uint8_t b;
+    size_t got = 0, w = 0;
+    assert_int_equal(kite_netconn_read(p.client, &b, 1, 0, &got), KITE_ERR_CLOSED); /* FIN */
+    assert_int_equal(kite_netconn_write(p.client, "x", 1, KITE_NC_COPY, &w), KITE_ERR_OK);
+    for (int i = 0; i < 5000 && !(kite_netconn_events(p.client) & KITE_NC_ERROR); i++) {
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+    assert_int_equal(kite_netconn_take_error(p.client), KITE_ERR_CLOSED);
+    assert_int_equal(kite_netconn_write(p.client, "x", 1, KITE_NC_COPY, &w), KITE_ERR_CLOSED);
+    assert_int_equal(kite_netconn_delete(p.client), KITE_ERR_OK);
+    assert_int_equal(kite_netconn_delete(p.listener), KITE_ERR_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -560,6 +582,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(read_across_chains, setup, teardown),
         cmocka_unit_test_setup_teardown(read_waitall_ends, setup, teardown),
         cmocka_unit_test_setup_teardown(woken_read_takes_no_second_call, setup, teardown),
+        cmocka_unit_test_setup_teardown(reset_in_close_wait_is_closed, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
