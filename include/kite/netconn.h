@@ -110,7 +110,8 @@ struct kite_netconn *kite_netconn_new(struct kite_tcpip *t, enum kite_netconn_ty
 /** A raw netconn for IP protocol proto (1: ICMP...): recv gives whole
  *  packets, IP header first; send takes the payload behind the IP header. */
 struct kite_netconn *kite_netconn_new_raw(struct kite_tcpip *t, uint8_t proto, enum kite_err *err);
-/** Close and free it: the pcb closes gracefully (TCP: FIN after queued data). */
+/** Close and free it: the pcb closes gracefully (TCP: FIN after queued data;
+ *  a reset if received data is left unread, RFC 2525 2.17, as Linux). */
 enum kite_err kite_netconn_delete(struct kite_netconn *c);
 /** As delete, but a TCP connection is reset at once (SO_LINGER 0). */
 enum kite_err kite_netconn_abort(struct kite_netconn *c);

@@ -625,11 +625,14 @@ static enum kite_err close_core(struct request *r)
     for (struct kite_nc_waiter *w = c->waiters; w != NULL; w = w->next)
         if (w != &r->waiter)
             return KITE_ERR_WOULDBLOCK;
+    /* RFC 2525 2.17, Linux's tcp_close: received data left unread resets
+     * the connection, so the peer learns it was not taken. */
+    bool unread = c->type == KITE_NETCONN_TCP && c->state != NC_LISTENING && c->rx_bytes > 0;
     if (c->state == NC_LISTENING)
         drop_accept_queue(c);
     else
         rxq_free(c, stack_of(c));
-    release_pcb(c, r->flags != 0);
+    release_pcb(c, r->flags != 0 || unread);
     unlink_waiter(c, &r->waiter); /* before the netconn goes back to the pool */
     r->waiter.want = 0;
     pool_put(c);

@@ -566,6 +566,22 @@ static void reset_in_close_wait_is_closed(void **state)
     assert_int_equal(kite_netconn_delete(p.listener), KITE_ERR_OK);
 }
 
+/* RFC 2525 2.17, as Linux: a delete with received data unread resets. */
+static void delete_with_unread_data_resets(void **state)
+{
+    struct fx *f = *state;
+    struct pair p;
+    tcp_pair(f, &p, 5023);
+    write_all(p.client, (const uint8_t *)"unread", 6);
+    wait_pending(p.server, 6);
+    assert_int_equal(kite_netconn_delete(p.server), KITE_ERR_OK);
+    uint8_t b;
+    size_t got = 0;
+    assert_int_equal(kite_netconn_read(p.client, &b, 1, 0, &got), KITE_ERR_RESET);
+    assert_int_equal(kite_netconn_delete(p.client), KITE_ERR_OK);
+    assert_int_equal(kite_netconn_delete(p.listener), KITE_ERR_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -583,6 +599,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(read_waitall_ends, setup, teardown),
         cmocka_unit_test_setup_teardown(woken_read_takes_no_second_call, setup, teardown),
         cmocka_unit_test_setup_teardown(reset_in_close_wait_is_closed, setup, teardown),
+        cmocka_unit_test_setup_teardown(delete_with_unread_data_resets, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
