@@ -182,6 +182,10 @@ static void udp_shutdown_when_connected(void **state)
     assert_int_equal(kite_netconn_events(a) & (KITE_NC_READABLE | KITE_NC_HUP),
                      KITE_NC_READABLE | KITE_NC_HUP);
     assert_int_equal(kite_netconn_sendto(b, "yy", 2, &loopback, 5010), KITE_ERR_OK);
+    for (int i = 0; i < 10000 && kite_netconn_pending(a, false) < 2; i++) {
+        struct timespec ms = {0, 1000000}; /* the loopback delivers on the stack thread */
+        nanosleep(&ms, NULL);
+    }
     struct kite_pbuf *p;
     assert_int_equal(kite_netconn_recv(a, &p, NULL, NULL), KITE_ERR_OK);
     assert_int_equal(p->tot_len, 2);
