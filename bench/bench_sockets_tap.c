@@ -24,6 +24,7 @@
  *
  *   bench_sockets_tap --tap IF --ipv4 A/P --echo IP:PORT --sink IP:PORT
  *                     --source IP:PORT [-n MiB] [-r round_trips] [-R rounds]
+ *                     [--only rtt|send|recv] [--api raw|sockets]   (for profiling)
  */
 #include <arpa/inet.h>
 #include <stdbool.h>
@@ -55,6 +56,8 @@ struct config {
     struct peer echo, sink, source;
     uint64_t bytes;
     unsigned rtts, rounds;
+    int only; /* -1: every measure, else the one job (--only, for profiling) */
+    int api;  /* 0: both, 1: raw only, 2: sockets only (--api, for profiling) */
 };
 
 static double now_us(void)
@@ -319,7 +322,7 @@ static bool parse_peer(const char *text, struct peer *p)
 static bool parse(int argc, char **argv, struct config *cfg)
 {
     unsigned have = 0;
-    *cfg = (struct config){.bytes = 64ull * MIB, .rtts = 5000, .rounds = 3};
+    *cfg = (struct config){.bytes = 64ull * MIB, .rtts = 5000, .rounds = 3, .only = -1};
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *o = argv[i], *v = argv[i + 1];
         if (strcmp(o, "--echo") == 0)
@@ -334,6 +337,12 @@ static bool parse(int argc, char **argv, struct config *cfg)
             cfg->rtts = (unsigned)strtoul(v, NULL, 10);
         else if (strcmp(o, "-R") == 0)
             cfg->rounds = (unsigned)strtoul(v, NULL, 10);
+        else if (strcmp(o, "--only") == 0)
+            cfg->only = strcmp(v, "rtt") == 0    ? JOB_RTT
+                        : strcmp(v, "send") == 0 ? JOB_SEND
+                                                 : JOB_RECV;
+        else if (strcmp(o, "--api") == 0)
+            cfg->api = strcmp(v, "raw") == 0 ? 1 : 2;
         else
             return false;
     }
@@ -364,8 +373,13 @@ int main(int argc, char **argv)
     bool ok = true;
     for (unsigned round = 0; ok && round < cfg.rounds; round++) {
         for (unsigned m = 0; ok && m < 3; m++) {
-            raw[m][round] = raw_run(t, &cfg, (enum job)m);
-            sock[m][round] = m == JOB_RTT    ? sock_rtt(s, &cfg)
+            if (cfg.only >= 0 && m != (unsigned)cfg.only) {
+                raw[m][round] = sock[m][round] = 1; /* not measured */
+                continue;
+            }
+            raw[m][round] = cfg.api == 2 ? 1 : raw_run(t, &cfg, (enum job)m);
+            sock[m][round] = cfg.api == 1    ? 1
+                             : m == JOB_RTT  ? sock_rtt(s, &cfg)
                              : m == JOB_SEND ? sock_send(s, &cfg)
                                              : sock_recv(s, &cfg);
             ok = raw[m][round] > 0 && sock[m][round] > 0;

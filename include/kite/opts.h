@@ -327,9 +327,24 @@
 #define KITE_TCPIP_MBOX_SIZE 32
 #endif
 
+/** Mailbox entries (frames, calls) the stack thread runs in a row, when
+ * they are queued, before it retries the requests they woke: a burst of
+ * segments then wakes a blocked reader once (api/tcpip.c). */
+#ifndef KITE_TCPIP_BATCH
+#define KITE_TCPIP_BATCH 16u
+#endif
+
 /** Stack size of the stack thread in bytes (TCPIP_TASK_STACK_SIZE). */
 #ifndef KITE_TCPIP_THREAD_STACK_SIZE
 #define KITE_TCPIP_THREAD_STACK_SIZE 16384u
+#endif
+
+/** OS port: how long a thread about to sleep on a semaphore or mailbox first
+ * polls it, in microseconds (0: never). On a host with spare cores a short
+ * spin saves the wake-up latency of each thread hand-off (tens of
+ * microseconds on a VM); on a single-core device it only burns time. */
+#ifndef KITE_OS_SPIN_US
+#define KITE_OS_SPIN_US 0u
 #endif
 
 /** netconns of one stack thread (sockets included: one netconn each). */

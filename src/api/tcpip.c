@@ -125,6 +125,13 @@ static void thread_main(void *arg)
         /* The entry may have waited long: what it arms counts from now. */
         kite_stack_poll(t->stack, t->clock(t->clock_ctx));
         bool go_on = run_entry(t, entry);
+        /* What queued behind it runs before the woken waiters are retried:
+         * a reader then wakes once for a burst of segments, not per frame. */
+        for (unsigned n = 1; go_on && n < KITE_TCPIP_BATCH; n++) {
+            if (!kite_os_mbox_fetch(&t->mbox, &entry, 0))
+                break;
+            go_on = run_entry(t, entry);
+        }
         kite__netconn_run_ready(t);
         core_unlock(t);
         if (!go_on)

@@ -92,6 +92,26 @@ void kite_os_mutex_destroy(struct kite_os_mutex *m)
     pthread_mutex_destroy(&m->lock);
 }
 
+/* ---- Spinning before a sleep (KITE_OS_SPIN_US) ----------------------------------------- */
+
+static uint64_t now_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
+}
+
+/* Poll *count (changed under a lock elsewhere: read atomically, without it)
+ * for up to KITE_OS_SPIN_US before the caller sleeps. */
+static void spin_while_zero(const unsigned *count, uint32_t ms)
+{
+    if (KITE_OS_SPIN_US == 0 || ms == 0)
+        return;
+    uint64_t end = now_us() + KITE_OS_SPIN_US;
+    while (__atomic_load_n(count, __ATOMIC_RELAXED) == 0 && now_us() < end)
+        sched_yield();
+}
+
 /* ---- Counting semaphores ------------------------------------------------------------- */
 
 enum kite_err kite_os_sem_init(struct kite_os_sem *s, unsigned count)
@@ -113,7 +133,7 @@ enum kite_err kite_os_sem_init(struct kite_os_sem *s, unsigned count)
 void kite_os_sem_post(struct kite_os_sem *s)
 {
     pthread_mutex_lock(&s->lock);
-    s->count++;
+    __atomic_store_n(&s->count, s->count + 1u, __ATOMIC_RELAXED); /* (spinners read it) */
     pthread_cond_signal(&s->posted);
     pthread_mutex_unlock(&s->lock);
 }
@@ -124,11 +144,12 @@ bool kite_os_sem_wait(struct kite_os_sem *s, uint32_t ms)
     bool taken = false;
     if (ms != 0 && ms != KITE_OS_FOREVER)
         deadline_after(&deadline, ms);
+    spin_while_zero(&s->count, ms);
     pthread_mutex_lock(&s->lock);
     while (s->count == 0 && cond_wait_ms(&s->posted, &s->lock, ms, &deadline))
         ;
     if (s->count > 0) {
-        s->count--;
+        __atomic_store_n(&s->count, s->count - 1u, __ATOMIC_RELAXED);
         taken = true;
     }
     pthread_mutex_unlock(&s->lock);
@@ -172,7 +193,7 @@ enum kite_err kite_os_mbox_init(struct kite_os_mbox *mb, void **slots, unsigned 
 static void mbox_put(struct kite_os_mbox *mb, void *msg)
 {
     mb->slots[(mb->head + mb->count) % mb->size] = msg;
-    mb->count++;
+    __atomic_store_n(&mb->count, mb->count + 1u, __ATOMIC_RELAXED); /* (spinners read it) */
     pthread_cond_signal(&mb->not_empty);
 }
 
@@ -202,6 +223,7 @@ bool kite_os_mbox_fetch(struct kite_os_mbox *mb, void **msg, uint32_t ms)
     bool got = false;
     if (ms != 0 && ms != KITE_OS_FOREVER)
         deadline_after(&deadline, ms);
+    spin_while_zero(&mb->count, ms);
     pthread_mutex_lock(&mb->lock);
     while (mb->count == 0 && cond_wait_ms(&mb->not_empty, &mb->lock, ms, &deadline))
         ;
@@ -209,7 +231,7 @@ bool kite_os_mbox_fetch(struct kite_os_mbox *mb, void **msg, uint32_t ms)
         if (msg != NULL)
             *msg = mb->slots[mb->head];
         mb->head = (mb->head + 1) % mb->size;
-        mb->count--;
+        __atomic_store_n(&mb->count, mb->count - 1u, __ATOMIC_RELAXED);
         got = true;
         pthread_cond_signal(&mb->not_full);
     }
