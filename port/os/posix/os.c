@@ -74,7 +74,17 @@ enum kite_err kite_os_mutex_init(struct kite_os_mutex *m)
 {
     if (m == NULL)
         return KITE_ERR_ARG;
-    return err_from(pthread_mutex_init(&m->lock, NULL));
+    pthread_mutexattr_t attr;
+    int rc = pthread_mutexattr_init(&attr);
+#if defined(PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP)
+    /* KITE_OS_SPIN_US: glibc's adaptive mutex spins a while before sleeping. */
+    if (rc == 0 && KITE_OS_SPIN_US > 0)
+        rc = pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+#endif
+    if (rc == 0)
+        rc = pthread_mutex_init(&m->lock, &attr);
+    pthread_mutexattr_destroy(&attr);
+    return err_from(rc);
 }
 
 void kite_os_mutex_lock(struct kite_os_mutex *m)
