@@ -380,14 +380,18 @@ static bool may_send_data(const struct kite_tcp_pcb *pcb)
 /* The timer a connection needs after output (RFC 6298 5.1, RFC 9293
  * 3.8.6.1, RFC 1122 4.2.3.6): retransmission while anything is in flight or
  * unsent data could not leave for lack of buffers, persist while the peer's
- * window is shut on waiting data, else keepalive if it is on. */
+ * window is shut on waiting data, else keepalive if it is on. Data sent
+ * before the window shut and rewound by a timeout counts as waiting, not in
+ * flight: retransmission could not send it, and only a probe learns that
+ * the window opened again (the update may have been lost). */
 static void update_timers(struct kite_tcp_pcb *pcb)
 {
     if (pcb->timer_kind == KITE_TCPT_TIMEWAIT || !may_send_data(pcb))
         return;
     uint32_t unsent = kite__tcp_unsent(pcb);
-    bool idle = pcb->snd_nxt == pcb->snd_una && pcb->snd_una == pcb->snd_max;
-    if (!idle || (unsent > 0 && tcp_snd_wnd(pcb) > 0)) {
+    bool shut = tcp_snd_wnd(pcb) == 0;
+    bool idle = pcb->snd_nxt == pcb->snd_una && (pcb->snd_una == pcb->snd_max || shut);
+    if (!idle || (unsent > 0 && !shut)) {
         if (pcb->timer_kind != KITE_TCPT_REXMIT)
             kite__tcp_rto_restart(pcb);
     } else if (unsent > 0) { /* a zero window with data waiting: probe it */

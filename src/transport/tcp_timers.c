@@ -184,7 +184,9 @@ static void rto_fired(struct kite_tcp_pcb *pcb)
     kite__tcp_cc_rto(pcb);
     pcb->snd_nxt = pcb->snd_una; /* go back and resend from the first hole */
     (void)kite__tcp_output(pcb);
-    if (pcb->timer_kind != KITE_TCPT_REXMIT && pcb->snd_una != pcb->snd_max)
+    /* (output may have chosen persist: the window is shut, probe it) */
+    if (pcb->timer_kind != KITE_TCPT_REXMIT && pcb->timer_kind != KITE_TCPT_PERSIST &&
+        pcb->snd_una != pcb->snd_max)
         kite__tcp_rto_restart(pcb);
 }
 

@@ -353,6 +353,38 @@ static void persist_probes_zero_window(void **state)
     th_cleanup(t);
 }
 
+/* The window shuts while data is in flight and the update that reopens it
+ * is lost: the retransmission timeout cannot resend into a shut window, so
+ * the connection must fall back to probing (RFC 9293 3.8.6.1, RFC 1122
+ * 4.2.2.17) rather than time out silently until it gives up. */
+static void window_shut_with_data_in_flight_probes(void **state)
+{
+    struct th *t = *state;
+    th_establish(t);
+    kite_tcp_set_nodelay(t->pcb, true);
+    write_all(t, 0, 100);
+    expect_data(t, 0, 100);
+    write_all(t, 100, 100);
+    expect_data(t, 100, 100);
+    t->c.window = 0;
+    ack_to(t, 100); /* the first segment taken, the window shut: 100 bytes in flight */
+    th_expect_none(t);
+    th_advance_to(t, kite_stack_next_deadline(&t->stack)); /* the retransmission timeout */
+    th_expect_none(t);                                     /* nothing fits a shut window */
+    th_advance_to(t, kite_stack_next_deadline(&t->stack));
+    const struct th_pkt *p = th_expect(t, KITE_TCP_ACK); /* a probe */
+    assert_int_equal(p->len, 0);
+    assert_int_equal(p->tcp.seq, t->c.our_iss + 100u); /* SND.UNA - 1: always answered */
+    assert_true(t->stack.stats.tcp.persist_probes >= 1);
+    t->c.window = 65535; /* the answer shows the window open: the data goes again */
+    ack_to(t, 100);
+    expect_data(t, 100, 100);
+    ack_to(t, 200);
+    th_expect_none(t);
+    assert_int_equal(t->errs, 0);
+    th_cleanup(t);
+}
+
 static void rtt_measured_rto_adapts(void **state)
 {
     struct th *t = *state;
@@ -420,5 +452,5 @@ TH_TESTS(TH_TEST(segments_within_mss_and_peer_window), TH_TEST(write_backpressur
          TH_TEST(retransmission_gives_up), TH_TEST(fast_retransmit_after_three_dup_acks),
          TH_TEST(newreno_partial_ack_retransmits_next_hole),
          TH_TEST(sack_recovery_retransmits_only_holes), TH_TEST(sack_recovery_with_small_segments),
-         TH_TEST(persist_probes_zero_window), TH_TEST(rtt_measured_rto_adapts),
-         TH_TEST(rtt_from_timestamps))
+         TH_TEST(persist_probes_zero_window), TH_TEST(window_shut_with_data_in_flight_probes),
+         TH_TEST(rtt_measured_rto_adapts), TH_TEST(rtt_from_timestamps))
