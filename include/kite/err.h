@@ -28,7 +28,8 @@
     X(CHECKSUM, -19, "bad checksum")                                       \
     X(UNSUPPORTED, -20, "unsupported feature or protocol")                 \
     X(UNREACHABLE, -21, "destination unreachable")                         \
-    X(NOTFOUND, -22, "not found")
+    X(NOTFOUND, -22, "not found")                                          \
+    X(REFUSED, -23, "connection refused (ICMP port unreachable)")
 
 // clang-format on
 enum kite_err {

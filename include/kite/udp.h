@@ -23,10 +23,28 @@ typedef void (*kite_udp_recv_fn)(void *arg, struct kite_udp_pcb *pcb, struct kit
                                  const struct kite_addr *src, uint16_t src_port,
                                  const struct kite_addr *dst);
 
+/**
+ * An ICMP error came back for a datagram this pcb sent to its connected peer:
+ * KITE_ERR_REFUSED for port unreachable (RFC 1122 4.1.3.3), KITE_ERR_ROUTE or
+ * KITE_ERR_UNREACHABLE for the other hard errors. As Linux without IP_RECVERR,
+ * only connected pcbs hear of errors, and only of those Linux calls hard.
+ */
+typedef void (*kite_udp_err_fn)(void *arg, struct kite_udp_pcb *pcb, enum kite_err err);
+
+/**
+ * A pcb's callbacks (kite_udp_set_ops), shared by every pcb of one kind: keep
+ * the table in constant memory (it is not copied). Either entry may be NULL.
+ */
+struct kite_udp_ops {
+    kite_udp_recv_fn recv;
+    kite_udp_err_fn err;
+};
+
 #define KITE_UDP_FLAG_CONNECTED 0x01u
 #define KITE_UDP_FLAG_BROADCAST 0x02u   /* may send to broadcast addresses (SO_BROADCAST) */
 #define KITE_UDP_FLAG_NO_CHECKSUM 0x04u /* send with checksum 0 (RFC 768 allows it on IPv4) */
 #define KITE_UDP_FLAG_REUSEADDR 0x08u   /* shares its port with other REUSEADDR pcbs */
+#define KITE_UDP_FLAG_OPS 0x10u         /* the callback is an ops table (kite_udp_set_ops) */
 
 struct kite_udp_pcb {
     struct kite_udp_pcb *next;
@@ -40,8 +58,12 @@ struct kite_udp_pcb {
     uint8_t mcast_ttl; /* TTL of datagrams to multicast groups (default 1) */
     uint8_t tos;
     struct kite_netif *netif; /* bound to one netif, or NULL */
-    kite_udp_recv_fn recv;
-    void *recv_arg;
+    /* One callback or the other: an error callback costs a pcb no RAM. */
+    union {
+        kite_udp_recv_fn recv;          /* kite_udp_recv */
+        const struct kite_udp_ops *ops; /* kite_udp_set_ops (KITE_UDP_FLAG_OPS set) */
+    };
+    void *recv_arg; /* the argument of either */
 };
 
 struct kite_udp {
@@ -62,7 +84,11 @@ void kite_udp_disconnect(struct kite_udp_pcb *pcb);
 /** Restrict the pcb to one netif (NULL for any). */
 void kite_udp_bind_netif(struct kite_udp_pcb *pcb, struct kite_netif *netif);
 
+/** Hand received datagrams to fn(arg, ...) (replaces an ops table). */
 void kite_udp_recv(struct kite_udp_pcb *pcb, kite_udp_recv_fn fn, void *arg);
+/** Hand datagrams to ops->recv and ICMP errors to ops->err, with arg (NULL ops: none). */
+void kite_udp_set_ops(struct kite_udp_pcb *pcb, const struct kite_udp_ops *ops, void *arg);
+/** Set or clear flags; CONNECTED and OPS are left to their own calls. */
 void kite_udp_set_flags(struct kite_udp_pcb *pcb, uint8_t flags, bool on);
 
 /**

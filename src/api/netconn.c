@@ -277,6 +277,19 @@ static void udp_recv_cb(void *arg, struct kite_udp_pcb *pcb, struct kite_pbuf *p
     dgram_queue(arg, pcb->stack, p, src, src_port, dst);
 }
 
+/* An ICMP error for a datagram sent to the connected peer: pending, as
+ * Linux's __udp4_lib_err sets sk_err and reports it (readers, writers and
+ * pollers wake; the next recv, send or SO_ERROR takes it). */
+static void udp_err_cb(void *arg, struct kite_udp_pcb *pcb, enum kite_err err)
+{
+    struct kite_netconn *c = arg;
+    (void)pcb;
+    c->err = (int8_t)err;
+    wake(c, KITE_NC_READABLE | KITE_NC_WRITABLE | KITE_NC_ERROR);
+}
+
+static const struct kite_udp_ops udp_ops = {.recv = udp_recv_cb, .err = udp_err_cb};
+
 #if KITE_RAW
 static void raw_recv_cb(void *arg, struct kite_raw_pcb *pcb, struct kite_pbuf *p,
                         const struct kite_addr *src, const struct kite_addr *dst)
@@ -523,7 +536,7 @@ static enum kite_err new_core(struct request *r)
     } else if (n->type == KITE_NETCONN_UDP) {
         n->pcb.udp = kite_udp_new(stack);
         if (n->pcb.udp != NULL)
-            kite_udp_recv(n->pcb.udp, udp_recv_cb, n);
+            kite_udp_set_ops(n->pcb.udp, &udp_ops, n);
     } else {
 #if KITE_RAW
         n->pcb.raw = kite_raw_new(stack, (uint8_t)r->port); /* the protocol number */
@@ -873,6 +886,8 @@ static enum kite_err recv_core(struct request *r)
     struct kite_netconn *c = r->c;
     if (c->state == NC_LISTENING)
         return KITE_ERR_NOTCONN; /* its queue holds connections, not data */
+    if (is_dgram(c) && c->err != KITE_ERR_OK)
+        return pending_error(c); /* before queued datagrams: __skb_try_recv_datagram */
     struct kite_pbuf *p = rxq_pop(c);
     if (p != NULL) {
         if (is_dgram(c)) {
@@ -1115,6 +1130,8 @@ static enum kite_err sendto_core(struct request *r)
     struct kite_netconn *c = r->c;
     if (c->pcb.any == NULL || (c->flags & NCF_TX_SHUT))
         return KITE_ERR_CLOSED; /* shut for sending: Linux's EPIPE */
+    if (c->err != KITE_ERR_OK)
+        return pending_error(c); /* reported instead of sending: sock_alloc_send_pskb */
     struct kite_stack *stack = stack_of(c);
     bool udp = c->type == KITE_NETCONN_UDP;
     struct kite_pbuf *p = kite_pbuf_from_data(stack, udp ? KITE_LAYER_TRANSPORT : KITE_LAYER_IP,

@@ -75,6 +75,8 @@ static int errno_of(enum kite_err err)
         return EBADF;
     case KITE_ERR_UNREACHABLE:
         return EHOSTUNREACH;
+    case KITE_ERR_REFUSED:
+        return ECONNREFUSED;
     case KITE_ERR_UNSUPPORTED:
         return EOPNOTSUPP;
     default:

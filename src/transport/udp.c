@@ -108,18 +108,26 @@ static void port_unreachable(struct kite_stack *stack, struct kite_pbuf *p,
         kite__icmp4_dest_unreach(stack, p, KITE_ICMP4_UNREACH_PORT);
 }
 
+static kite_udp_recv_fn recv_fn_of(const struct kite_udp_pcb *pcb)
+{
+    if (!(pcb->flags & KITE_UDP_FLAG_OPS))
+        return pcb->recv;
+    return pcb->ops != NULL ? pcb->ops->recv : NULL;
+}
+
 /* Hand p (consumed) to pcb's receive callback. */
 static void deliver(struct kite_stack *stack, struct kite_udp_pcb *pcb, struct kite_pbuf *p,
                     const struct kite_udp_repr *udp, const struct kite_ip_rx *rx)
 {
     stack->stats.udp.delivered++;
-    if (pcb->recv == NULL) {
+    kite_udp_recv_fn fn = recv_fn_of(pcb);
+    if (fn == NULL) {
         kite_pbuf_free(stack, p);
         return;
     }
     struct kite_addr src = KITE_ADDR_V4(rx->src);
     struct kite_addr dst = KITE_ADDR_V4(rx->dst);
-    pcb->recv(pcb->recv_arg, pcb, p, &src, udp->src_port, &dst);
+    fn(pcb->recv_arg, pcb, p, &src, udp->src_port, &dst);
 }
 
 /* SO_REUSEADDR, CONFIG_LWIP_SO_REUSE_RXTOALL: a broadcast or multicast
@@ -161,14 +169,63 @@ drop:
     kite_pbuf_free(stack, p);
 }
 
+/* The error a connected socket reports, as Linux's icmp_err_convert: only
+ * the "hard" destination unreachable codes (without IP_RECVERR, Linux's
+ * __udp4_lib_err ignores the soft ones); 0 for none. Protocol unreachable
+ * and parameter problems, hard on Linux too, are left unreported. */
+static enum kite_err hard_error_of(uint8_t type, uint8_t code)
+{
+    if (type != KITE_ICMP4_DEST_UNREACH)
+        return KITE_ERR_OK;
+    switch (code) {
+    case KITE_ICMP4_UNREACH_PORT:
+        return KITE_ERR_REFUSED; /* RFC 1122 4.1.3.3: ECONNREFUSED */
+    case 6:                      /* destination network unknown */
+    case 9:                      /* network administratively prohibited */
+        return KITE_ERR_ROUTE;
+    case 7:  /* destination host unknown */
+    case 8:  /* source host isolated */
+    case 10: /* host administratively prohibited */
+    case 13: /* communication administratively prohibited (RFC 1812) */
+    case 14: /* host precedence violation */
+    case 15: /* precedence cutoff in effect */
+        return KITE_ERR_UNREACHABLE;
+    default:
+        return KITE_ERR_OK;
+    }
+}
+
+/* The connected pcb that sent the quoted datagram (Linux's __udp4_lib_lookup
+ * with the quote's addresses reversed), or NULL. */
+static struct kite_udp_pcb *sender_of(struct kite_stack *stack, const uint8_t *orig,
+                                      uint16_t orig_len)
+{
+    unsigned ihl = (orig[0] & 0xfu) * 4u;
+    if (orig_len < ihl + 4u)
+        return NULL;
+    uint32_t src = kite_get_be32(orig + 12), dst = kite_get_be32(orig + 16);
+    uint16_t sport = kite_get_be16(orig + ihl), dport = kite_get_be16(orig + ihl + 2u);
+    for (struct kite_udp_pcb *pcb = stack->udp.pcbs; pcb != NULL; pcb = pcb->next) {
+        if ((pcb->flags & KITE_UDP_FLAG_CONNECTED) && pcb->local_port == sport &&
+            pcb->remote_port == dport && pcb->remote_ip.u.v4 == dst &&
+            (kite_addr_is_any(&pcb->local_ip) || pcb->local_ip.u.v4 == src))
+            return pcb;
+    }
+    return NULL;
+}
+
+/* RFC 1122 4.1.3.3: UDP passes ICMP errors up to the application; orig is
+ * the quoted IP header and at least 8 bytes after it (icmp4.c checks). */
 static void udp_error(struct kite_stack *stack, uint8_t type, uint8_t code, const uint8_t *orig,
                       uint16_t orig_len)
 {
-    (void)type;
-    (void)code;
-    (void)orig;
-    (void)orig_len;
     stack->stats.udp.icmp_errors_rx++;
+    enum kite_err err = hard_error_of(type, code);
+    struct kite_udp_pcb *pcb = err != KITE_ERR_OK ? sender_of(stack, orig, orig_len) : NULL;
+    if (pcb == NULL || !(pcb->flags & KITE_UDP_FLAG_OPS) || pcb->ops == NULL ||
+        pcb->ops->err == NULL)
+        return;
+    pcb->ops->err(pcb->recv_arg, pcb, err);
 }
 
 /* A pcb bound to a netif that goes away falls back to routing. */
@@ -308,13 +365,22 @@ void kite_udp_bind_netif(struct kite_udp_pcb *pcb, struct kite_netif *netif)
 
 void kite_udp_recv(struct kite_udp_pcb *pcb, kite_udp_recv_fn fn, void *arg)
 {
+    pcb->flags &= (uint8_t)~KITE_UDP_FLAG_OPS;
     pcb->recv = fn;
+    pcb->recv_arg = arg;
+}
+
+void kite_udp_set_ops(struct kite_udp_pcb *pcb, const struct kite_udp_ops *ops, void *arg)
+{
+    pcb->flags |= KITE_UDP_FLAG_OPS;
+    pcb->ops = ops;
     pcb->recv_arg = arg;
 }
 
 void kite_udp_set_flags(struct kite_udp_pcb *pcb, uint8_t flags, bool on)
 {
-    flags &= (uint8_t)~KITE_UDP_FLAG_CONNECTED; /* only connect/disconnect change that */
+    /* Only connect/disconnect and the callback setters change these. */
+    flags &= (uint8_t) ~(KITE_UDP_FLAG_CONNECTED | KITE_UDP_FLAG_OPS);
     pcb->flags = on ? (uint8_t)(pcb->flags | flags) : (uint8_t)(pcb->flags & ~flags);
 }
 

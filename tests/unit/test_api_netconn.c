@@ -215,6 +215,46 @@ static void udp_disconnect_keeps_port(void **state)
     assert_int_equal(kite_netconn_delete(a), KITE_ERR_OK);
 }
 
+static void wait_for_error(struct kite_netconn *c)
+{
+    for (int i = 0; i < 5000 && !(kite_netconn_events(c) & KITE_NC_ERROR); i++) {
+        struct timespec ms = {0, 1000000}; /* the loopback answers on the stack thread */
+        nanosleep(&ms, NULL);
+    }
+    assert_true(kite_netconn_events(c) & KITE_NC_ERROR);
+}
+
+/* RFC 1122 4.1.3.3, as Linux: the port unreachable the stack answers a
+ * datagram to a closed port with is a connected netconn's pending error,
+ * reported once by the next recv (a blocked one wakes), send or take_error. */
+static void udp_connected_refused(void **state)
+{
+    struct fx *f = *state;
+    struct kite_netconn *a = kite_netconn_new(&f->tcpip, KITE_NETCONN_UDP, NULL);
+    assert_int_equal(kite_netconn_connect(a, &loopback, 5013), KITE_ERR_OK);
+    kite_netconn_set_timeouts(a, 5000, 0);
+    assert_int_equal(kite_netconn_sendto(a, "x", 1, NULL, 0), KITE_ERR_OK);
+    struct kite_pbuf *p;
+    assert_int_equal(kite_netconn_recv(a, &p, NULL, NULL), KITE_ERR_REFUSED);
+    kite_netconn_set_nonblocking(a, true);
+    assert_int_equal(kite_netconn_recv(a, &p, NULL, NULL), KITE_ERR_WOULDBLOCK); /* taken */
+    assert_int_equal(kite_netconn_sendto(a, "x", 1, NULL, 0), KITE_ERR_OK);
+    wait_for_error(a);
+    assert_int_equal(kite_netconn_events(a) & KITE_NC_READABLE, KITE_NC_READABLE);
+    assert_int_equal(kite_netconn_sendto(a, "x", 1, NULL, 0), KITE_ERR_REFUSED); /* not sent */
+    assert_int_equal(kite_netconn_take_error(a), KITE_ERR_OK);
+    assert_int_equal(kite_netconn_sendto(a, "x", 1, NULL, 0), KITE_ERR_OK);
+    wait_for_error(a);
+    assert_int_equal(kite_netconn_take_error(a), KITE_ERR_REFUSED);
+    /* Unconnected, the same datagram brings no error (Linux: only with IP_RECVERR). */
+    assert_int_equal(kite_netconn_disconnect(a), KITE_ERR_OK);
+    assert_int_equal(kite_netconn_sendto(a, "x", 1, &loopback, 5013), KITE_ERR_OK);
+    struct timespec ms = {0, 20000000};
+    nanosleep(&ms, NULL);
+    assert_int_equal(kite_netconn_events(a) & KITE_NC_ERROR, 0);
+    assert_int_equal(kite_netconn_delete(a), KITE_ERR_OK);
+}
+
 static void recv_timeout_real_time(void **state)
 {
     struct fx *f = *state;
@@ -593,6 +633,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(udp_datagrams_with_sender, setup, teardown),
         cmocka_unit_test_setup_teardown(udp_shutdown_when_connected, setup, teardown),
         cmocka_unit_test_setup_teardown(udp_disconnect_keeps_port, setup, teardown),
+        cmocka_unit_test_setup_teardown(udp_connected_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(recv_timeout_real_time, setup, teardown),
         cmocka_unit_test_setup_teardown(recv_timeout_virtual_time, setup, teardown),
         cmocka_unit_test_setup_teardown(delete_wakes_blocked_threads, setup, teardown),

@@ -227,6 +227,37 @@ static void nonblocking_connect_refused(void **state)
     (void)kite_close(&f->socks, c);
 }
 
+/* RFC 1122 4.1.3.3, as Linux: ICMP port unreachable for a connected UDP
+ * socket's datagram is ECONNREFUSED, for poll (POLLERR), SO_ERROR, recv and
+ * send, each taking it once. */
+static void udp_connected_refused(void **state)
+{
+    struct fx *f = *state;
+    int u = kite_socket(&f->socks, KITE_AF_INET, KITE_SOCK_DGRAM, 0);
+    struct kite_sockaddr_in a = loop_addr(6001);
+    assert_int_equal(kite_connect(&f->socks, u, SA(a), sizeof a), 0);
+    assert_int_equal(kite_send(&f->socks, u, "x", 1, 0), 1);
+    struct kite_pollfd p = {u, KITE_POLLIN, 0};
+    assert_int_equal(kite_poll(&f->socks, &p, 1, 5000), 1);
+    assert_int_equal(p.revents, KITE_POLLIN | KITE_POLLERR);
+    char b;
+    assert_int_equal(kite_recv(&f->socks, u, &b, 1, 0), -1);
+    assert_int_equal(errno, ECONNREFUSED);
+    assert_int_equal(kite_send(&f->socks, u, "x", 1, 0), 1);
+    assert_int_equal(kite_poll(&f->socks, &p, 1, 5000), 1);
+    int err = 0;
+    kite_socklen_t len = sizeof err;
+    assert_int_equal(kite_getsockopt(&f->socks, u, KITE_SOL_SOCKET, KITE_SO_ERROR, &err, &len), 0);
+    assert_int_equal(err, ECONNREFUSED);
+    assert_int_equal(kite_send(&f->socks, u, "x", 1, 0), 1);
+    assert_int_equal(kite_poll(&f->socks, &p, 1, 5000), 1);
+    assert_int_equal(kite_send(&f->socks, u, "x", 1, 0), -1);
+    assert_int_equal(errno, ECONNREFUSED);
+    assert_int_equal(kite_recv(&f->socks, u, &b, 1, KITE_MSG_DONTWAIT), -1);
+    assert_int_equal(errno, EAGAIN); /* reported once */
+    (void)kite_close(&f->socks, u);
+}
+
 static void udp_truncation_and_pktinfo(void **state)
 {
     struct fx *f = *state;
@@ -581,6 +612,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(options_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(nonblocking_connect_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(udp_truncation_and_pktinfo, setup, teardown),
+        cmocka_unit_test_setup_teardown(udp_connected_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(close_wakes_blocked_calls, setup, teardown),
         cmocka_unit_test_setup_teardown(linger_waits_then_resets, setup, teardown),
         cmocka_unit_test_setup_teardown(udp_send_without_buffers, setup, teardown),

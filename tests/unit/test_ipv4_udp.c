@@ -333,6 +333,87 @@ static void test_connected_pcb_filters(void **state)
     kite_pbuf_free(&f->stack, p);
 }
 
+struct heard {
+    unsigned count;
+    enum kite_err err;
+    struct kite_udp_pcb *pcb;
+};
+
+static void err_cb(void *arg, struct kite_udp_pcb *pcb, enum kite_err err)
+{
+    struct heard *h = arg;
+    h->count++;
+    h->err = err;
+    h->pcb = pcb;
+}
+
+static void heard_recv(void *arg, struct kite_udp_pcb *pcb, struct kite_pbuf *p,
+                       const struct kite_addr *src, uint16_t port, const struct kite_addr *dst)
+{
+    (void)arg, (void)src, (void)port, (void)dst;
+    kite_pbuf_free(pcb->stack, p);
+}
+
+static const struct kite_udp_ops heard_ops = {.recv = heard_recv, .err = err_cb};
+
+/* The peer's answer to the datagram f->ipif.sent[0]: ICMP destination
+ * unreachable with code, quoting it whole (RFC 1812 4.3.2.3). */
+static void inject_unreachable(struct fixture *f, uint8_t code)
+{
+    const struct kt_packet *sent = &f->ipif.sent[0];
+    uint8_t icmp[8 + 128] = {KITE_ICMP4_DEST_UNREACH, code};
+    memcpy(icmp + 8, sent->data, sent->len);
+    uint16_t len = (uint16_t)(8u + sent->len);
+    kite_put_be16(icmp + 2, kite_cksum(icmp, len));
+    uint8_t pkt[200];
+    uint16_t n = kt_build_ip(pkt, PEER, US, 1, icmp, len);
+    kt_inject(&f->stack, &f->ipif.netif, pkt, n);
+}
+
+/* RFC 1122 4.1.3.3: an ICMP port unreachable for a datagram a connected pcb
+ * sent reaches its error callback as KITE_ERR_REFUSED; as Linux without
+ * IP_RECVERR, an unconnected pcb and soft errors are not told. */
+static void test_icmp_error_reaches_connected_pcb(void **state)
+{
+    struct fixture *f = *state;
+    struct heard h = {0};
+    f->pcb = kite_udp_new(&f->stack);
+    kite_udp_set_ops(f->pcb, &heard_ops, &h);
+    struct kite_addr peer = KITE_ADDR_V4(PEER);
+    assert_int_equal(kite_udp_connect(f->pcb, &peer, 7000), KITE_ERR_OK);
+    struct kite_pbuf *p = kite_pbuf_from_data(&f->stack, KITE_LAYER_TRANSPORT, "q", 1, true);
+    assert_int_equal(kite_udp_send(f->pcb, p), KITE_ERR_OK);
+    inject_unreachable(f, KITE_ICMP4_UNREACH_PORT);
+    assert_int_equal(h.count, 1);
+    assert_int_equal(h.err, KITE_ERR_REFUSED);
+    assert_ptr_equal(h.pcb, f->pcb);
+    assert_int_equal(f->stack.stats.udp.icmp_errors_rx, 1);
+    inject_unreachable(f, KITE_ICMP4_UNREACH_HOST); /* soft: Linux ignores it too */
+    assert_int_equal(h.count, 1);
+    inject_unreachable(f, 10); /* host administratively prohibited: hard */
+    assert_int_equal(h.err, KITE_ERR_UNREACHABLE);
+    /* Datagrams still come through the ops table. */
+    uint8_t pkt[100];
+    uint16_t n = kt_build_udp(pkt, PEER, US, 7000, f->pcb->local_port, "in", 2, true);
+    kt_inject(&f->stack, &f->ipif.netif, pkt, n);
+    assert_int_equal(f->stack.stats.udp.delivered, 1);
+    /* Connected to another peer, or not at all: the quote matches no one. */
+    struct kite_addr other = KITE_ADDR_V4(FAR);
+    assert_int_equal(kite_udp_connect(f->pcb, &other, 7000), KITE_ERR_OK);
+    inject_unreachable(f, KITE_ICMP4_UNREACH_PORT);
+    kite_udp_disconnect(f->pcb);
+    inject_unreachable(f, KITE_ICMP4_UNREACH_PORT);
+    assert_int_equal(h.count, 2);
+    /* A pcb with a plain receive callback has no error callback to call. */
+    assert_int_equal(kite_udp_connect(f->pcb, &peer, 7000), KITE_ERR_OK);
+    kite_udp_recv(f->pcb, recv_cb, f);
+    kite_udp_set_flags(f->pcb, KITE_UDP_FLAG_OPS, true); /* refused: kite_udp_set_ops's own */
+    inject_unreachable(f, KITE_ICMP4_UNREACH_PORT);
+    assert_int_equal(h.count, 2);
+    assert_int_equal(f->stack.stats.udp.icmp_errors_rx, 6);
+    kite_pbuf_free(&f->stack, p);
+}
+
 static void test_routing_off_subnet_and_no_route(void **state)
 {
     struct fixture *f = *state;
@@ -374,6 +455,7 @@ int main(void)
         T(test_udp_send),
         T(test_bind_rules),
         T(test_connected_pcb_filters),
+        T(test_icmp_error_reaches_connected_pcb),
         T(test_routing_off_subnet_and_no_route),
         T(test_too_big_rejected),
     };
