@@ -44,7 +44,7 @@
     X(ooo_queued) X(dup_acks) X(sack_recoveries) X(keepalive_drops) X(persist_probes) X(write_blocked) X(ooo_reclaimed) \
     X(drop_short) X(drop_bad_checksum) X(drop_malformed) X(drop_bad_addr) X(drop_no_pcb) \
     X(drop_out_of_window) X(drop_paws) X(drop_bad_ack) X(drop_no_mem) X(drop_ooo_full) \
-    X(drop_listen_no_pcb) X(drop_bad_cookie) X(drop_after_close) X(drop_unexpected)
+    X(drop_listen_no_pcb) X(drop_listen_full) X(drop_bad_cookie) X(drop_after_close) X(drop_unexpected)
 
 #define KITE_STATS_DECLARE_(name) uint32_t name;
 

@@ -42,7 +42,9 @@ enum kite_tcp_state {
 const char *kite_tcp_state_name(enum kite_tcp_state state);
 
 /** A connection arrived on a listening pcb. Return KITE_ERR_OK to keep it;
- *  any other value aborts it (the callback must not touch newpcb then). */
+ *  any other value aborts it (the callback must not touch newpcb then): the
+ *  peer gets a reset. To make a peer wait instead, as Linux does when its
+ *  accept queue is full, use kite_tcp_listener_set_full before it comes. */
 typedef enum kite_err (*kite_tcp_accept_fn)(void *arg, struct kite_tcp_pcb *newpcb);
 /** An active open completed (err OK). Failures come through the err callback. */
 typedef void (*kite_tcp_connected_fn)(void *arg, struct kite_tcp_pcb *pcb);
@@ -99,6 +101,15 @@ struct kite_tcp_listener *kite_tcp_listen(struct kite_tcp_pcb *pcb, uint8_t back
 /** Stop listening: half-open connections are reset, accepted ones go on. */
 void kite_tcp_listener_close(struct kite_tcp_listener *l);
 void kite_tcp_listener_arg(struct kite_tcp_listener *l, void *arg);
+/**
+ * Say whether the application can take more connections now (full: its
+ * accept queue has no room). While full, as Linux with a full accept queue
+ * (net.ipv4.tcp_abort_on_overflow 0), new SYNs are dropped unanswered and a
+ * handshake's completing ACK is dropped, the connection left half-open: the
+ * peers retransmit, and complete once the listener has room again. This is
+ * the way to make peers wait; an accept callback that refuses resets them.
+ */
+void kite_tcp_listener_set_full(struct kite_tcp_listener *l, bool full);
 void kite_tcp_listener_get_local(const struct kite_tcp_listener *l, struct kite_addr *ip,
                                  uint16_t *port);
 /** Start an active open; ops->connected reports success, ops->err failure. */

@@ -119,6 +119,7 @@ struct kite_tcp_listener {
     uint16_t snd_buf, rcv_buf; /* for the children, in KITE_TCP_BUF_UNIT bytes */
     uint8_t nodelay;
     uint8_t keepalive; /* the children's keepalive setting, as kite_tcp_pcb's */
+    uint8_t full;      /* the application takes no more now (kite_tcp_listener_set_full) */
 };
 
 /* A keepalive setting shared by the connections that use it. */

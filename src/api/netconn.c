@@ -221,11 +221,19 @@ static void tcp_connected_cb(void *arg, struct kite_tcp_pcb *pcb)
 static const struct kite_tcp_ops conn_ops = {
     .connected = tcp_connected_cb, .recv = tcp_recv_cb, .sent = tcp_sent_cb, .err = tcp_err_cb};
 
+/* Linux's sk_acceptq_is_full: with the accept queue at its backlog, the TCP
+ * core drops new SYNs and completing ACKs, so peers wait instead of being
+ * reset (net.ipv4.tcp_abort_on_overflow 0). */
+static void note_queue_room(struct kite_netconn *l)
+{
+    kite_tcp_listener_set_full(l->pcb.listener, l->queued >= l->backlog);
+}
+
 static enum kite_err tcp_accept_cb(void *arg, struct kite_tcp_pcb *newpcb)
 {
     struct kite_netconn *l = arg;
     if (l->queued >= l->backlog || (l->flags & NCF_CLOSING))
-        return KITE_ERR_MEM; /* refused: the stack resets it */
+        return KITE_ERR_MEM; /* refused (not while full: the core holds those): reset */
     struct kite_netconn *c = pool_get(tcpip_of(l));
     if (c == NULL)
         return KITE_ERR_MEM;
@@ -240,6 +248,7 @@ static enum kite_err tcp_accept_cb(void *arg, struct kite_tcp_pcb *newpcb)
         l->q.acc.tail->next = c;
     l->q.acc.tail = c;
     l->queued++;
+    note_queue_room(l);
     wake(l, KITE_NC_READABLE);
     return KITE_ERR_OK;
 }
@@ -812,6 +821,7 @@ static enum kite_err listen_core(struct request *r)
         return KITE_ERR_VAL;
     if (c->state == NC_LISTENING) {
         c->backlog = (uint8_t)r->len; /* a second listen changes the backlog only */
+        note_queue_room(c);
         return KITE_ERR_OK;
     }
     if (c->state != NC_BOUND)
@@ -851,6 +861,7 @@ static enum kite_err accept_core(struct request *r)
         l->q.acc.tail = NULL;
     c->next = NULL;
     l->queued--;
+    note_queue_room(l);
     r->other = c;
     return KITE_ERR_OK;
 }

@@ -326,7 +326,9 @@ int kite_listen(struct kite_sockets *s, int fd, int backlog)
             enum kite_err err = kite_netconn_bind(ref.c, NULL, 0); /* as Linux: an ephemeral port */
             e = err == KITE_ERR_OK ? 0 : errno_of(err);
         }
-        int b = backlog < 1 ? 1 : backlog > 255 ? 255 : backlog;
+        /* Linux's sk_acceptq_is_full: the queue holds backlog + 1; its
+         * __sys_listen takes a negative or large backlog as the most. */
+        int b = backlog < 0 || backlog > 254 ? 255 : backlog + 1;
         enum kite_err err = e == 0 ? kite_netconn_listen(ref.c, (uint8_t)b) : KITE_ERR_OK;
         if (e == 0 && err != KITE_ERR_OK)
             e = err == KITE_ERR_ISCONN ? EINVAL : errno_of(err);

@@ -289,10 +289,16 @@ static void start_receiving(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg)
 }
 
 /* RFC 4987 3.6: past the listener's backlog, or with no pcb to hold the
- * half-open connection, answer with a SYN cookie and keep nothing. */
+ * half-open connection, answer with a SYN cookie and keep nothing. With the
+ * application's accept queue full, drop the SYN: the peer retransmits it
+ * (Linux's tcp_conn_request, sk_acceptq_is_full). */
 static void listen_syn(struct kite_tcp_listener *listener, const struct tcp_seg *seg)
 {
     struct kite_stack *stack = listener->stack;
+    if (listener->full) {
+        stack->stats.tcp.drop_listen_full++;
+        return;
+    }
     struct kite_tcp_pcb *pcb =
         listener->pending < listener->backlog ? spawn_child(listener, seg, false) : NULL;
     if (pcb == NULL) {
@@ -342,6 +348,10 @@ static void listen_cookie_ack(struct kite_tcp_listener *listener, struct tcp_seg
     if (!check_cookie(stack, seg, &c)) {
         stack->stats.tcp.drop_bad_cookie++;
         kite__tcp_rst_for(stack, seg);
+        return;
+    }
+    if (listener->full) { /* Linux's cookie_v4_check, no room: dropped, the peer waits */
+        stack->stats.tcp.drop_listen_full++;
         return;
     }
     struct kite_tcp_pcb *pcb = spawn_child(listener, seg, true);

@@ -306,6 +306,7 @@ static struct kite_tcp_listener *listen_on(struct kite_tcp_pcb *pcb, uint8_t bac
     l->rcv_buf = pcb->rcv_buf;
     l->nodelay = (pcb->flags & KITE_TCPF_NODELAY) != 0;
     l->keepalive = pcb->keepalive;
+    l->full = 0;
     pcb->keepalive = 0; /* the listener holds the setting now */
     kite__tcp_free(pcb);
     l->next = stack->tcp.listeners;
@@ -340,6 +341,11 @@ void kite_tcp_listener_close(struct kite_tcp_listener *l)
 void kite_tcp_listener_arg(struct kite_tcp_listener *l, void *arg)
 {
     l->arg = arg;
+}
+
+void kite_tcp_listener_set_full(struct kite_tcp_listener *l, bool full)
+{
+    l->full = full ? 1u : 0u;
 }
 
 void kite_tcp_listener_get_local(const struct kite_tcp_listener *l, struct kite_addr *ip,

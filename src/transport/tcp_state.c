@@ -175,6 +175,13 @@ static bool syn_received_ack(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg
         kite__tcp_rst_for(pcb->stack, seg);
         return false;
     }
+    if ((pcb->flags & KITE_TCPF_CHILD) && pcb->u.listener->full) {
+        /* Linux's tcp_check_req on a full accept queue (tcp_abort_on_overflow
+         * 0): the ACK is dropped, the connection stays half-open; the SYN-ACK
+         * is retransmitted and the peer's next ACK completes it if room. */
+        pcb->stack->stats.tcp.drop_listen_full++;
+        return false;
+    }
     pcb->snd_una++; /* our SYN is acknowledged */
     pcb->max_snd_wnd = 0;
     tcp_set_snd_wnd(pcb, (uint32_t)seg->hdr.window << pcb->snd_wscale);

@@ -162,8 +162,6 @@ static void connect_already(void **st)
     S_nonblock(c, true);
     struct kite_sockaddr_in sa = S_addr(port);
     S_FAILS(S_connect(c, &sa, SIN_LEN), EINPROGRESS);
-    KITE_SOCK_KNOWN_GAP("a SYN to a listener with a full backlog is refused with RST, not dropped, "
-                        "so the connect fails instead of staying in progress (no EALREADY)");
     assert_int_equal(S_wait(c, KITE_POLLOUT, 200), 0); /* the SYN was dropped */
     S_FAILS(S_connect(c, &sa, SIN_LEN), EALREADY);
     S_OK(S_close(c));
@@ -487,6 +485,10 @@ static void backlog_overflow(void **st)
 {
     (void)st;
     uint16_t port;
+    /* Three clients and the two connections they complete are five TCP
+     * pcbs in one kite stack: more than min_ram has. */
+    if (S_is_kite && KITE_TCP_PCB_COUNT < 5)
+        skip();
     int l = S_listener(&port, 1);
     int c[3];
     struct kite_sockaddr_in sa = S_addr(port);
@@ -498,9 +500,6 @@ static void backlog_overflow(void **st)
     }
     S_sleep_ms(200);
     int ready = 0;
-    KITE_SOCK_KNOWN_GAP(
-        "connects beyond the backlog are refused with RST (POLLERR) instead of their SYNs being "
-        "dropped; Linux completes backlog+1 = 2 and leaves the third in progress");
     for (int i = 0; i < 3; i++) {
         short r = S_wait(c[i], KITE_POLLOUT, 0);
         assert_int_equal(r & KITE_POLLERR, 0); /* not refused: dropped */

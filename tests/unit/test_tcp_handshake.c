@@ -230,6 +230,48 @@ static void accept_refused_resets(void **state)
     th_cleanup(t);
 }
 
+/* As Linux with its accept queue full (tcp_abort_on_overflow 0): while the
+ * application says it takes no more, a SYN goes unanswered, and a handshake's
+ * last ACK (a cookie's too) is dropped, the connection left half-open; no
+ * reset. With room again, the SYN-ACK retransmission draws the ACK anew. */
+static void listener_full_drops_and_holds_handshakes(void **state)
+{
+    struct th *t = *state;
+    th_listen(t, 1);
+    struct th_conn c2, c3;
+    th_conn_init(&c2, TH_PEER_PORT + 1);
+    th_conn_init(&c3, TH_PEER_PORT + 2);
+    th_conn_add(t, &c2);
+    th_conn_add(t, &c3);
+    uint32_t iss = th_open_syn(t, &t->c)->tcp.seq; /* a child, half-open */
+    th_send_syn(t, &c2, KITE_TCP_SYN);             /* past the backlog: a cookie */
+    th_expect(t, KITE_TCP_SYN | KITE_TCP_ACK);
+    kite_tcp_listener_set_full(t->listener, true);
+    th_send(t, KITE_TCP_ACK, NULL, 0);
+    th_send_c(t, &c2, KITE_TCP_ACK, NULL, 0);
+    th_send_syn(t, &c3, KITE_TCP_SYN);
+    th_expect_none(t); /* no SYN-ACK, no reset */
+    assert_int_equal(t->stack.stats.tcp.drop_listen_full, 3);
+    assert_int_equal(t->accepts, 0);
+    assert_int_equal(th_pcbs_used(t), 2);
+    assert_int_equal(kite_tcp_get_state(t->stack.tcp.active), KITE_TCP_SYN_RECEIVED);
+    /* Room again: the child's SYN-ACK comes back at its RTO and the peer's
+     * ACK completes it; the cookie peer's next segment completes its own. */
+    kite_tcp_listener_set_full(t->listener, false);
+    th_advance_to(t, KITE_TCP_RTO_INIT_MS);
+    const struct th_pkt *p = th_expect(t, KITE_TCP_SYN | KITE_TCP_ACK);
+    assert_int_equal(p->tcp.seq, iss);
+    th_send(t, KITE_TCP_ACK, NULL, 0);
+    assert_int_equal(t->accepts, 1);
+    assert_int_equal(kite_tcp_get_state(t->pcb), KITE_TCP_ESTABLISHED);
+    th_send_c(t, &c2, KITE_TCP_ACK | KITE_TCP_PSH, "hi", 2);
+    assert_int_equal(t->accepts, 2);
+    assert_int_equal(t->stack.stats.tcp.syn_cookies_ok, 1);
+    assert_int_equal(t->errs, 0);
+    kite_tcp_abort(t->accepted[0]);
+    th_cleanup(t);
+}
+
 static void syn_received_retransmits_syn_ack_then_gives_up(void **state)
 {
     struct th *t = *state;
@@ -529,9 +571,9 @@ TH_TESTS(TH_TEST(passive_open_answers_offered_options), TH_TEST(passive_open_wit
          TH_TEST(passive_open_mss_clamped_to_mtu), TH_TEST(passive_open_small_peer_mss),
          TH_TEST(syn_with_bad_checksum_dropped), TH_TEST(ack_to_listen_gets_rst),
          TH_TEST(rst_to_listen_ignored), TH_TEST(syn_to_closed_port_gets_rst_ack),
-         TH_TEST(accept_refused_resets), TH_TEST(syn_received_retransmits_syn_ack_then_gives_up),
-         TH_TEST(active_open), TH_TEST(active_open_peer_without_options),
-         TH_TEST(syn_sent_rst_ack_refuses), TH_TEST(syn_sent_bad_ack_gets_rst),
-         TH_TEST(syn_retransmitted_with_backoff_then_timeout), TH_TEST(simultaneous_open),
-         TH_TEST(simultaneous_open_completed_by_ack), TH_TEST(syn_cookie_when_backlog_full),
-         TH_TEST(syn_cookie_forged_ack_gets_rst))
+         TH_TEST(accept_refused_resets), TH_TEST(listener_full_drops_and_holds_handshakes),
+         TH_TEST(syn_received_retransmits_syn_ack_then_gives_up), TH_TEST(active_open),
+         TH_TEST(active_open_peer_without_options), TH_TEST(syn_sent_rst_ack_refuses),
+         TH_TEST(syn_sent_bad_ack_gets_rst), TH_TEST(syn_retransmitted_with_backoff_then_timeout),
+         TH_TEST(simultaneous_open), TH_TEST(simultaneous_open_completed_by_ack),
+         TH_TEST(syn_cookie_when_backlog_full), TH_TEST(syn_cookie_forged_ack_gets_rst))
