@@ -69,7 +69,10 @@ struct kite_nc_waiter {
 };
 
 struct kite_netconn {
-    struct kite_netconn *next; /* the pool's free list, or a listener's accept queue */
+    union {
+        struct kite_netconn *next; /* the pool's free list, or a listener's accept queue */
+        struct kite_pbuf *cork;    /* UDP in use: data held by KITE_NC_MORE (MSG_MORE) */
+    };
     union {
         struct kite_tcp_pcb *tcp;
         struct kite_tcp_listener *listener;
@@ -164,6 +167,15 @@ enum kite_err kite_netconn_write(struct kite_netconn *c, const void *data, size_
  *  to ip (port unused). */
 enum kite_err kite_netconn_sendto(struct kite_netconn *c, const void *data, uint16_t len,
                                   const struct kite_addr *ip, uint16_t port);
+/**
+ * sendto with flags: KITE_NC_MORE (UDP) holds the data back, and the next
+ * send without it sends everything held and its own data as one datagram,
+ * to where the first held piece was addressed (MSG_MORE: Linux's UDP
+ * corking). More than 65 507 bytes in all is KITE_ERR_BUF (EMSGSIZE), and
+ * what was held is dropped.
+ */
+enum kite_err kite_netconn_sendto_ex(struct kite_netconn *c, const void *data, uint16_t len,
+                                     const struct kite_addr *ip, uint16_t port, uint8_t flags);
 enum kite_err kite_netconn_shutdown(struct kite_netconn *c, bool rx, bool tx);
 
 void kite_netconn_set_nonblocking(struct kite_netconn *c, bool on);

@@ -634,6 +634,8 @@ static void release_pcb(struct kite_netconn *c, bool reset)
     c->pcb.any = NULL;
 }
 
+static void drop_cork(struct kite_netconn *c);
+
 /* Wakes every other waiter and waits until they have left (close from
  * another thread, DESIGN.md principle 5), then lets go of everything. */
 static enum kite_err close_core(struct request *r)
@@ -654,6 +656,7 @@ static enum kite_err close_core(struct request *r)
         drop_accept_queue(c);
     else
         rxq_free(c, stack_of(c));
+    drop_cork(c);
     release_pcb(c, r->flags != 0 || unread);
     unlink_waiter(c, &r->waiter); /* before the netconn goes back to the pool */
     r->waiter.want = 0;
@@ -1136,6 +1139,45 @@ static enum kite_err raw_sendto(struct kite_netconn *c, struct kite_pbuf *p,
 #endif
 }
 
+/* MSG_MORE on UDP (Linux's corking: udp_sendmsg's pending frame). The held
+ * pieces wait in c->cork, the first one's destination in the header room in
+ * front of it (port 0: the connected peer); a send without the flag sends
+ * them and its own piece as one datagram. */
+static void drop_cork(struct kite_netconn *c)
+{
+    if (c->type == KITE_NETCONN_UDP && c->cork != NULL) {
+        kite_pbuf_free(stack_of(c), c->cork);
+        c->cork = NULL;
+    }
+}
+
+static enum kite_err corked_send(struct kite_netconn *c, struct kite_pbuf *p,
+                                 const struct kite_addr *ip, uint16_t port, bool more)
+{
+    if (c->cork == NULL) { /* the first piece: more is set */
+        const struct kite_addr any = KITE_ADDR_ANY4;
+        udp_meta(p)->to = ip != NULL ? *ip : any;
+        udp_meta(p)->port = ip != NULL ? port : 0u;
+        c->cork = p;
+        return KITE_ERR_OK;
+    }
+    if ((uint32_t)c->cork->tot_len + p->tot_len > 65507u) {
+        kite_pbuf_free(stack_of(c), p);
+        drop_cork(c); /* as Linux's udp_flush_pending_frames */
+        return KITE_ERR_BUF;
+    }
+    kite_pbuf_cat(c->cork, p);
+    if (more)
+        return KITE_ERR_OK;
+    struct kite_pbuf *all = c->cork;
+    struct udp_meta to = *udp_meta(all); /* (the headers will go where it is) */
+    c->cork = NULL;
+    enum kite_err err = to.port != 0 ? kite_udp_sendto(c->pcb.udp, all, &to.to, to.port)
+                                     : kite_udp_send(c->pcb.udp, all);
+    kite_pbuf_free(stack_of(c), all);
+    return err;
+}
+
 static enum kite_err sendto_core(struct request *r)
 {
     struct kite_netconn *c = r->c;
@@ -1145,10 +1187,15 @@ static enum kite_err sendto_core(struct request *r)
         return pending_error(c); /* reported instead of sending: sock_alloc_send_pskb */
     struct kite_stack *stack = stack_of(c);
     bool udp = c->type == KITE_NETCONN_UDP;
-    struct kite_pbuf *p = kite_pbuf_from_data(stack, udp ? KITE_LAYER_TRANSPORT : KITE_LAYER_IP,
-                                              r->data, (uint16_t)r->len, true);
+    bool more = udp && (r->flags & KITE_NC_MORE);
+    uint16_t room = udp ? KITE_LAYER_TRANSPORT : KITE_LAYER_IP;
+    if (more && c->cork == NULL)
+        room = (uint16_t)(room + 2u * sizeof(struct udp_meta)); /* the destination kept */
+    struct kite_pbuf *p = kite_pbuf_from_data(stack, room, r->data, (uint16_t)r->len, true);
     if (p == NULL)
         return KITE_ERR_MEM;
+    if (udp && (more || c->cork != NULL))
+        return corked_send(c, p, r->ip, r->port, more);
     enum kite_err err;
     if (udp)
         err = r->ip != NULL ? kite_udp_sendto(c->pcb.udp, p, r->ip, r->port)
@@ -1160,11 +1207,12 @@ static enum kite_err sendto_core(struct request *r)
 }
 
 static enum kite_err sendto_once(struct kite_netconn *c, const void *data, uint16_t len,
-                                 const struct kite_addr *ip, uint16_t port, bool *nonblock,
-                                 uint32_t *timeout)
+                                 const struct kite_addr *ip, uint16_t port, uint8_t flags,
+                                 bool *nonblock, uint32_t *timeout)
 {
     struct request r;
     request_init(&r, c, sendto_core, 0, TIMEOUT_SND);
+    r.flags = flags;
     r.data = data;
     r.len = len;
     r.ip = ip;
@@ -1178,11 +1226,17 @@ static enum kite_err sendto_once(struct kite_netconn *c, const void *data, uint1
 enum kite_err kite_netconn_sendto(struct kite_netconn *c, const void *data, uint16_t len,
                                   const struct kite_addr *ip, uint16_t port)
 {
+    return kite_netconn_sendto_ex(c, data, len, ip, port, 0);
+}
+
+enum kite_err kite_netconn_sendto_ex(struct kite_netconn *c, const void *data, uint16_t len,
+                                     const struct kite_addr *ip, uint16_t port, uint8_t flags)
+{
     if (!is_dgram(c))
         return KITE_ERR_VAL;
     bool nonblock;
     uint32_t timeout;
-    enum kite_err err = sendto_once(c, data, len, ip, port, &nonblock, &timeout);
+    enum kite_err err = sendto_once(c, data, len, ip, port, flags, &nonblock, &timeout);
     if (!KITE_NETCONN_UDP_SEND_BLOCKS || err != KITE_ERR_MEM || nonblock)
         return err; /* ENOMEM at once, as lwIP does by default */
     /* Wait for buffers, retrying every KITE_NETCONN_UDP_RETRY_MS (pools free
@@ -1197,7 +1251,7 @@ enum kite_err kite_netconn_sendto(struct kite_netconn *c, const void *data, uint
             break;
         }
         (void)kite_os_sem_wait(&nap, KITE_NETCONN_UDP_RETRY_MS);
-        err = sendto_once(c, data, len, ip, port, &nonblock, &timeout);
+        err = sendto_once(c, data, len, ip, port, flags, &nonblock, &timeout);
     }
     kite_os_sem_destroy(&nap);
     return err;

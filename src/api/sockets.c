@@ -659,7 +659,7 @@ static ssize_t send_stream(struct sock_ref *ref, const void *buf, size_t len, in
 }
 
 static ssize_t send_dgram(struct sock_ref *ref, const void *buf, size_t len,
-                          const struct kite_sockaddr *to, kite_socklen_t tolen)
+                          const struct kite_sockaddr *to, kite_socklen_t tolen, int flags)
 {
     struct kite_addr ip;
     uint16_t port = 0;
@@ -672,10 +672,13 @@ static ssize_t send_dgram(struct sock_ref *ref, const void *buf, size_t len,
         if (port == 0 && ref->sk->type == KITE_SOCK_DGRAM)
             return fail(EINVAL); /* as Linux: no datagram to port 0 */
     }
+    uint8_t f = (flags & KITE_MSG_MORE) ? KITE_NC_MORE : 0u; /* UDP corking, as Linux */
     enum kite_err err =
-        kite_netconn_sendto(ref->c, buf, (uint16_t)len, to != NULL ? &ip : NULL, port);
+        kite_netconn_sendto_ex(ref->c, buf, (uint16_t)len, to != NULL ? &ip : NULL, port, f);
     if (err == KITE_ERR_OK)
         return (ssize_t)len;
+    if (err == KITE_ERR_BUF)
+        return fail(EMSGSIZE); /* what was held, and this, exceed a datagram */
     if (err == KITE_ERR_NOTCONN || (to == NULL && err == KITE_ERR_VAL))
         return fail(EDESTADDRREQ);
     if (err == KITE_ERR_CLOSED && !closing(ref))
@@ -693,7 +696,7 @@ ssize_t kite_sendto(struct kite_sockets *s, int fd, const void *buf, size_t len,
     if (ref.sk->type == KITE_SOCK_STREAM)
         n = send_stream(&ref, buf, len, flags); /* the address is ignored, as Linux does */
     else
-        n = send_dgram(&ref, buf, len, to, tolen);
+        n = send_dgram(&ref, buf, len, to, tolen, flags);
     release(&ref);
     return n;
 }

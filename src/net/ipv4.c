@@ -213,7 +213,7 @@ enum kite_err kite__ipv4_output_if(struct kite_netif *netif, struct kite_pbuf *p
     struct kite_stack *stack = netif->stack;
     if ((uint32_t)p->tot_len + KITE_IPV4_HLEN > netif->mtu) {
         stack->stats.ipv4.drop_too_big++; /* no fragmentation on output */
-        return KITE_ERR_VAL;
+        return KITE_ERR_BUF;              /* a socket says EMSGSIZE */
     }
     struct kite_pbuf *head = kite__pbuf_prepend(stack, p, KITE_IPV4_HLEN, KITE_PBUF_LINK_HLEN);
     if (head == NULL) {

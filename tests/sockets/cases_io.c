@@ -675,7 +675,6 @@ static void udp_msg_more_joins(void **st)
     S_RETURNS(S_send(a, "ab", 2, KITE_MSG_MORE), 2);
     S_RETURNS(S_send(a, "cd", 2, 0), 2);
     char buf[8];
-    KITE_SOCK_KNOWN_GAP("MSG_MORE on UDP does not cork: two datagrams instead of one");
     S_RETURNS(S_recv(b, buf, sizeof buf, 0), 4);
     assert_memory_equal(buf, "abcd", 4);
     S_OK(S_close(a));

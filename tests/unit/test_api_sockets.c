@@ -300,6 +300,61 @@ static void udp_truncation_and_pktinfo(void **state)
     (void)kite_close(&f->socks, w);
 }
 
+/* Pieces for the EMSGSIZE case: two must be more than 65 507 bytes, and
+ * both must fit the PBUF_POOL blocks at once (max_throughput: they do). */
+#define CORK_BIG 36000u
+#define CORK_FITS_TWICE                                                                            \
+    ((uint32_t)KITE_PBUF_POOL_COUNT * (KITE_PBUF_POOL_BUFSIZE - 128u) >= 3u * CORK_BIG)
+
+/* MSG_MORE on UDP holds pieces back (Linux's corking): one datagram, sent
+ * to where the first piece was addressed; too much in all is EMSGSIZE and
+ * drops what was held; a close frees what is held (teardown counts pools). */
+static void udp_msg_more_corks(void **state)
+{
+    struct fx *f = *state;
+    int r = kite_socket(&f->socks, KITE_AF_INET, KITE_SOCK_DGRAM, 0);
+    int w = kite_socket(&f->socks, KITE_AF_INET, KITE_SOCK_DGRAM, 0);
+    struct kite_sockaddr_in a = loop_addr(6100), elsewhere = loop_addr(6101);
+    assert_int_equal(kite_bind(&f->socks, r, SA(a), sizeof a), 0);
+    /* Each held piece takes a RAM pbuf, and the loopback's copy one more:
+     * min_ram's 3 allow two pieces. */
+    const bool three = KITE_PBUF_RAM_COUNT >= 4;
+    assert_int_equal(kite_sendto(&f->socks, w, "ab", 2, KITE_MSG_MORE, SA(a), sizeof a), 2);
+    if (three)
+        assert_int_equal(kite_sendto(&f->socks, w, "cd", 2, KITE_MSG_MORE, SA(elsewhere), sizeof a),
+                         2);
+    char buf[16];
+    assert_int_equal(kite_recv(&f->socks, r, buf, sizeof buf, KITE_MSG_DONTWAIT), -1);
+    assert_int_equal(errno, EAGAIN); /* nothing left yet */
+    assert_int_equal(kite_sendto(&f->socks, w, "ef", 2, 0, SA(elsewhere), sizeof a), 2);
+    assert_int_equal(kite_recv(&f->socks, r, buf, sizeof buf, 0), three ? 6 : 4);
+    assert_memory_equal(buf, three ? "abcdef" : "abef", three ? 6u : 4u);
+    static uint8_t big[CORK_BIG];
+    if (CORK_FITS_TWICE) {
+        /* Over 65 507 bytes in all: EMSGSIZE, and what was held is dropped. */
+        assert_int_equal(kite_sendto(&f->socks, w, big, sizeof big, KITE_MSG_MORE, SA(a), sizeof a),
+                         (ssize_t)sizeof big);
+        assert_int_equal(kite_sendto(&f->socks, w, big, sizeof big, 0, SA(a), sizeof a), -1);
+        assert_int_equal(errno, EMSGSIZE);
+        assert_int_equal(kite_sendto(&f->socks, w, "g", 1, 0, SA(a), sizeof a), 1);
+        assert_int_equal(kite_recv(&f->socks, r, buf, sizeof buf, 0), 1);
+        assert_memory_equal(buf, "g", 1);
+    } else {
+        /* A piece the pools cannot hold fails (ENOMEM) and keeps what was held. */
+        assert_int_equal(kite_sendto(&f->socks, w, "g", 1, KITE_MSG_MORE, SA(a), sizeof a), 1);
+        assert_int_equal(kite_sendto(&f->socks, w, big, sizeof big, KITE_MSG_MORE, SA(a), sizeof a),
+                         -1);
+        assert_int_equal(errno, ENOMEM);
+        assert_int_equal(kite_sendto(&f->socks, w, "h", 1, 0, SA(a), sizeof a), 1);
+        assert_int_equal(kite_recv(&f->socks, r, buf, sizeof buf, 0), 2);
+        assert_memory_equal(buf, "gh", 2);
+    }
+    /* Held at close: freed. */
+    assert_int_equal(kite_sendto(&f->socks, w, "h", 1, KITE_MSG_MORE, SA(a), sizeof a), 1);
+    (void)kite_close(&f->socks, w);
+    (void)kite_close(&f->socks, r);
+}
+
 struct blocked {
     struct kite_sockets *s;
     int fd;
@@ -613,6 +668,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(nonblocking_connect_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(udp_truncation_and_pktinfo, setup, teardown),
         cmocka_unit_test_setup_teardown(udp_connected_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(udp_msg_more_corks, setup, teardown),
         cmocka_unit_test_setup_teardown(close_wakes_blocked_calls, setup, teardown),
         cmocka_unit_test_setup_teardown(linger_waits_then_resets, setup, teardown),
         cmocka_unit_test_setup_teardown(udp_send_without_buffers, setup, teardown),

@@ -141,6 +141,7 @@ static bool allowed_errno(int e)
     case EISCONN:      /* ditto, already connected */
     case ETIMEDOUT:    /* connect that did not complete within SO_SNDTIMEO */
     case EDESTADDRREQ: /* send on an unconnected UDP socket */
+    case EMSGSIZE:     /* MSG_MORE pieces joined beyond the MTU (no fragmentation yet) */
     case EADDRINUSE:   /* bind */
     case EINVAL:       /* e.g. accept/listen on a socket in the wrong state */
         return true;

@@ -432,7 +432,7 @@ static void test_too_big_rejected(void **state)
     struct kite_pbuf *p = kite_pbuf_alloc(&f->stack, KITE_LAYER_TRANSPORT, 1473, KITE_PBUF_POOL);
     memset(p->payload, 0, p->len);
     struct kite_addr dst = KITE_ADDR_V4(PEER);
-    assert_int_equal(kite_udp_sendto(f->pcb, p, &dst, 9), KITE_ERR_VAL);
+    assert_int_equal(kite_udp_sendto(f->pcb, p, &dst, 9), KITE_ERR_BUF);
     assert_int_equal(f->stack.stats.ipv4.drop_too_big, 1);
     kite_pbuf_trim(&f->stack, p, 1472);
     assert_int_equal(kite_udp_sendto(f->pcb, p, &dst, 9), KITE_ERR_OK);
