@@ -17,5 +17,7 @@
 #define KITE_NETCONN_UDP_SEND_BLOCKS 1 /* a host: wait for buffers rather than fail */
 #define KITE_TCP_BUF_UNIT 64u          /* buffers up to 4 MiB */
 #define KITE_TCPIP_MBOX_SIZE 256 /* a window of full-size frames queued for the stack thread */
+#ifndef KITE_OS_SPIN_US          /* (a build may choose its own) */
 #define KITE_OS_SPIN_US 50u      /* a host with spare cores: poll before sleeping (port/os/posix) */
+#endif
 #endif
