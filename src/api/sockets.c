@@ -526,6 +526,8 @@ static ssize_t recv_dgram(struct sock_ref *ref, uint8_t *buf, size_t len, int fl
     struct kite_addr to;
     uint8_t f = (flags & KITE_MSG_DONTWAIT) ? KITE_NC_DONTWAIT : 0;
     enum kite_err err = kite_netconn_recv_ex(ref->c, &p, from, port, &to, f);
+    if (err == KITE_ERR_CLOSED && !closing(ref) && !f && !kite_netconn_is_nonblocking(ref->c))
+        return 0; /* shut for reading: a blocking receive ends, as Linux's __skb_recv_udp */
     if (err != KITE_ERR_OK)
         return recv_errno(err == KITE_ERR_CLOSED ? KITE_ERR_WOULDBLOCK : err);
     size_t total = p->tot_len, n = len < total ? len : total;

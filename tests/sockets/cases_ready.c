@@ -544,6 +544,25 @@ static void fcntl_udp_rdwr(void **st)
     S_OK(S_close(b));
 }
 
+/* A connected UDP socket shut for reading, nothing queued: a blocking
+ * receive returns 0 at once (Linux's __skb_recv_udp sees RCV_SHUTDOWN), a
+ * non-blocking one EAGAIN. */
+static void udp_recv_after_shut_rd(void **st)
+{
+    (void)st;
+    int a, b;
+    uint16_t bp;
+    S_udp_pair(&a, NULL, &b, &bp);
+    struct kite_sockaddr_in to = S_addr(bp);
+    S_OK(S_connect(a, &to, SIN_LEN));
+    S_OK(S_shutdown(a, KITE_SHUT_RD));
+    char buf[4];
+    S_RETURNS(S_recv(a, buf, sizeof buf, 0), 0);
+    S_FAILS(S_recv(a, buf, sizeof buf, KITE_MSG_DONTWAIT), EAGAIN);
+    S_OK(S_close(a));
+    S_OK(S_close(b));
+}
+
 static void fcntl_unknown_cmd(void **st)
 {
     (void)st;
@@ -688,6 +707,7 @@ const struct CMUnitTest cases_ready[] = {
     S_CASE(fcntl_ndelay),
     S_CASE(fcntl_nonblocking_recv),
     S_CASE(fcntl_udp_rdwr),
+    S_CASE(udp_recv_after_shut_rd),
     S_CASE(fcntl_unknown_cmd),
     S_CASE(fcntl_connected_rdwr),
     S_CASE(ioctl_fionread_tcp),
