@@ -487,6 +487,13 @@ struct kite_sockets *kite_example_net_sockets(struct kite_example_net *net)
     return &net->socks;
 }
 
+int kite_example_int_arg(const char *text, int lo, int hi)
+{
+    char *end;
+    long v = strtol(text, &end, 10);
+    return end != text && *end == '\0' && v >= lo && v <= hi ? (int)v : -1;
+}
+
 struct kite_tcpip *kite_example_net_tcpip(struct kite_example_net *net)
 {
     return &net->tcpip;

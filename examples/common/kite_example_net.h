@@ -51,6 +51,9 @@ bool kite_example_net_sleep(struct kite_example_net *net, unsigned ms);
  */
 int kite_example_net_stop(struct kite_example_net *net, int status);
 
+/** A decimal argument in [lo, hi]; -1 when it is not one. */
+int kite_example_int_arg(const char *text, int lo, int hi);
+
 /** The usage lines of the options kite_example_net_start reads. */
 const char *kite_example_net_usage(void);
 

@@ -182,13 +182,6 @@ static bool parse_url(const char *url, struct request_opts *o)
     return strlen(p) < sizeof o->path && inet_pton(AF_INET, o->host, &probe) == 1;
 }
 
-static int int_arg(const char *text, int lo, int hi)
-{
-    char *end;
-    long v = strtol(text, &end, 10);
-    return end != text && *end == '\0' && v >= lo && v <= hi ? (int)v : -1;
-}
-
 static void usage(const char *prog)
 {
     fprintf(stderr,
@@ -212,12 +205,14 @@ static bool parse_args(int argc, char **argv, struct request_opts *o)
         const char *v = argv[i + 1];
         if (strcmp(argv[i], "--url") == 0 && (have_url = parse_url(v, o)))
             continue;
-        else if (strcmp(argv[i], "--count") == 0 && (o->count = int_arg(v, 0, 1000000)) >= 0)
+        else if (strcmp(argv[i], "--count") == 0 &&
+                 (o->count = kite_example_int_arg(v, 0, 1000000)) >= 0)
             continue;
         else if (strcmp(argv[i], "--countdown-s") == 0 &&
-                 (o->countdown_s = int_arg(v, 0, 3600)) >= 0)
+                 (o->countdown_s = kite_example_int_arg(v, 0, 3600)) >= 0)
             continue;
-        else if (strcmp(argv[i], "--timeout-s") == 0 && (o->rcvtimeout_s = int_arg(v, 1, 3600)) > 0)
+        else if (strcmp(argv[i], "--timeout-s") == 0 &&
+                 (o->rcvtimeout_s = kite_example_int_arg(v, 1, 3600)) > 0)
             continue;
         else
             return false;

@@ -195,13 +195,6 @@ static int ping(struct kite_example_net *net, const struct ping_opts *o)
     return received == o->count ? 0 : 1;
 }
 
-static int int_arg(const char *text, int lo, int hi)
-{
-    char *end;
-    long v = strtol(text, &end, 10);
-    return end != text && *end == '\0' && v >= lo && v <= hi ? (int)v : -1;
-}
-
 static void usage(const char *prog)
 {
     fprintf(stderr,
@@ -218,10 +211,10 @@ static bool parse_args(int argc, char **argv, struct ping_opts *o)
     *o = (struct ping_opts){.count = 3, .timeout_ms = 1000};
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : "";
-        if (strcmp(argv[i], "--count") == 0 && (o->count = int_arg(v, 1, 65535)) > 0)
+        if (strcmp(argv[i], "--count") == 0 && (o->count = kite_example_int_arg(v, 1, 65535)) > 0)
             i++;
         else if (strcmp(argv[i], "--timeout-ms") == 0 &&
-                 (o->timeout_ms = int_arg(v, 1, 3600000)) > 0)
+                 (o->timeout_ms = kite_example_int_arg(v, 1, 3600000)) > 0)
             i++;
         else if (argv[i][0] != '-' && o->host == NULL)
             o->host = argv[i];

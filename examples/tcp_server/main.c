@@ -149,13 +149,6 @@ clean_up:
     return status;
 }
 
-static int int_arg(const char *text, int lo, int hi)
-{
-    char *end;
-    long v = strtol(text, &end, 10);
-    return end != text && *end == '\0' && v >= lo && v <= hi ? (int)v : -1;
-}
-
 static void usage(const char *prog)
 {
     fprintf(stderr,
@@ -177,7 +170,8 @@ static bool parse_args(int argc, char **argv, struct server_opts *o)
                      : strcmp(argv[i], "--keepintvl") == 0 ? &o->keep_interval
                      : strcmp(argv[i], "--keepcnt") == 0   ? &o->keep_count
                                                            : NULL;
-        if (field == NULL || i + 1 >= argc || (*field = int_arg(argv[i + 1], 1, 65535)) < 0)
+        if (field == NULL || i + 1 >= argc ||
+            (*field = kite_example_int_arg(argv[i + 1], 1, 65535)) < 0)
             return false;
     }
     return true;

@@ -105,13 +105,6 @@ static int udp_client(struct kite_example_net *net, const struct client_opts *o)
     return p.failed == 0 ? 0 : 1;
 }
 
-static int int_arg(const char *text, int lo, int hi)
-{
-    char *end;
-    long v = strtol(text, &end, 10);
-    return end != text && *end == '\0' && v >= lo && v <= hi ? (int)v : -1;
-}
-
 static void usage(const char *prog)
 {
     fprintf(stderr,
@@ -139,14 +132,17 @@ static bool parse_args(int argc, char **argv, struct client_opts *o)
             o->host = v;
         else if (strcmp(argv[i], "--message") == 0 && v[0] != '\0')
             o->payload = v;
-        else if (strcmp(argv[i], "--port") == 0 && (o->port = int_arg(v, 1, 65535)) > 0)
+        else if (strcmp(argv[i], "--port") == 0 &&
+                 (o->port = kite_example_int_arg(v, 1, 65535)) > 0)
             continue;
-        else if (strcmp(argv[i], "--count") == 0 && (o->count = int_arg(v, 0, 1000000)) >= 0)
+        else if (strcmp(argv[i], "--count") == 0 &&
+                 (o->count = kite_example_int_arg(v, 0, 1000000)) >= 0)
             continue;
         else if (strcmp(argv[i], "--interval-ms") == 0 &&
-                 (o->interval_ms = int_arg(v, 0, 3600000)) >= 0)
+                 (o->interval_ms = kite_example_int_arg(v, 0, 3600000)) >= 0)
             continue;
-        else if (strcmp(argv[i], "--timeout-s") == 0 && (o->timeout_s = int_arg(v, 1, 3600)) > 0)
+        else if (strcmp(argv[i], "--timeout-s") == 0 &&
+                 (o->timeout_s = kite_example_int_arg(v, 1, 3600)) > 0)
             continue;
         else
             return false;

@@ -133,13 +133,6 @@ static int udp_server(struct kite_example_net *net, const struct server_opts *o)
     return 0;
 }
 
-static int int_arg(const char *text, int lo, int hi)
-{
-    char *end;
-    long v = strtol(text, &end, 10);
-    return end != text && *end == '\0' && v >= lo && v <= hi ? (int)v : -1;
-}
-
 static void usage(const char *prog)
 {
     fprintf(stderr,
@@ -157,7 +150,8 @@ static bool parse_args(int argc, char **argv, struct server_opts *o)
         int *field = strcmp(argv[i], "--port") == 0        ? &o->port
                      : strcmp(argv[i], "--timeout-s") == 0 ? &o->timeout_s
                                                            : NULL;
-        if (field == NULL || i + 1 >= argc || (*field = int_arg(argv[i + 1], 1, 65535)) < 0)
+        if (field == NULL || i + 1 >= argc ||
+            (*field = kite_example_int_arg(argv[i + 1], 1, 65535)) < 0)
             return false;
     }
     return true;
