@@ -207,5 +207,7 @@ unsigned kite_netconn_wait(struct kite_netconn *const *c, const uint8_t *want, u
 void kite__netconn_pool_init(struct kite_netconn_pool *pool);
 /** Retry every woken waiter; called with the stack to oneself before letting go of it. */
 void kite__netconn_run_ready(struct kite_tcpip *t);
+/** The stack thread stops: every blocked request fails (KITE_ERR_CLOSED). */
+void kite__netconn_fail_waiters(struct kite_tcpip *t);
 
 #endif

@@ -72,7 +72,9 @@ struct kite_tcpip {
 /** Start the stack thread for stack (initialised, netifs added). */
 enum kite_err kite_tcpip_start(struct kite_tcpip *t, struct kite_stack *stack,
                                const struct kite_tcpip_config *cfg);
-/** Stop the thread and wait for it; the stack stays as it is (then deinit it). */
+/** Stop the thread and wait for it; the stack stays as it is (then deinit it).
+ *  A thread still blocked in a netconn or socket call returns KITE_ERR_CLOSED
+ *  (EBADF); close every netconn before stopping, none can be closed after. */
 void kite_tcpip_stop(struct kite_tcpip *t);
 
 /** Run fn(ctx) with the stack to itself, from any thread but the stack thread

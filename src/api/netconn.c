@@ -95,6 +95,20 @@ static void wake(struct kite_netconn *c, uint8_t events)
             mark_ready(tcpip_of(c), w);
 }
 
+/* As a delete does for one netconn (close_core): the netconns keep their
+ * pcbs, but no thread is left waiting for a stack thread that is gone. */
+void kite__netconn_fail_waiters(struct kite_tcpip *t)
+{
+    for (unsigned i = 0; i < KITE_NETCONN_COUNT; i++) {
+        struct kite_netconn *c = &t->netconns.conns[i];
+        if (c->waiters != NULL) {
+            c->flags |= NCF_CLOSING;
+            wake(c, 0xffu);
+        }
+    }
+    kite__netconn_run_ready(t);
+}
+
 static void unlink_waiter(struct kite_netconn *c, struct kite_nc_waiter *w)
 {
     for (struct kite_nc_waiter **pp = &c->waiters; *pp != NULL; pp = &(*pp)->next) {

@@ -91,6 +91,7 @@ static bool run_entry(struct kite_tcpip *t, void *entry)
     case TAG_WAKE:
         return true;
     default:
+        kite__netconn_fail_waiters(t); /* no thread may wait on a stack nobody runs */
         return false;
     }
 }

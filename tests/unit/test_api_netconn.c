@@ -15,6 +15,7 @@
 #include "kite/netconn.h"
 #include "kite/port/loopif.h"
 #include "kite/tcpip.h"
+#include "kite/udp.h"
 #include "testutil.h"
 
 struct fx {
@@ -393,6 +394,25 @@ static void shutdown_stops_listener(void **state)
     assert_int_equal(kite_netconn_delete(l), KITE_ERR_OK);
 }
 
+/* Stopping the stack thread fails a call still blocked (no thread waits
+ * forever on a stack nobody runs); the netconn itself stays: with the thread
+ * gone the test, owning the stack now, removes its pcb. */
+static void stop_fails_blocked_calls(void **state)
+{
+    struct fx *f = *state;
+    struct kite_netconn *u = kite_netconn_new(&f->tcpip, KITE_NETCONN_UDP, NULL);
+    assert_int_equal(kite_netconn_bind(u, &loopback, 5005), KITE_ERR_OK);
+    struct blocked_recv b = {.c = u, .err = KITE_ERR_OK};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, blocked_recv_thread, &b), 0);
+    wait_for_waiters(u, 1);
+    kite_tcpip_stop(&f->tcpip);
+    pthread_join(th, NULL);
+    assert_int_equal(b.err, KITE_ERR_CLOSED);
+    assert_null(u->waiters);
+    kite_udp_remove(u->pcb.udp);
+}
+
 static void nonblocking_connect_and_refused(void **state)
 {
     struct fx *f = *state;
@@ -639,6 +659,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(delete_wakes_blocked_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(shutdown_stops_listener, setup, teardown),
         cmocka_unit_test_setup_teardown(nonblocking_connect_and_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(stop_fails_blocked_calls, setup, teardown),
         cmocka_unit_test_setup_teardown(nonblocking_connect_completes, setup, teardown),
         cmocka_unit_test_setup_teardown(read_across_chains, setup, teardown),
         cmocka_unit_test_setup_teardown(read_waitall_ends, setup, teardown),
