@@ -77,18 +77,6 @@ int S_poll(struct kite_pollfd *fds, unsigned nfds, int timeout_ms);
 int S_fcntl(int fd, int cmd, int val);
 int S_ioctl(int fd, unsigned long req, void *argp);
 
-/* ---- Known gaps -------------------------------------------------------------------- */
-
-/* A kite behaviour the lead has not fixed yet: the case is skipped on kite
- * only, and says why. Never used on the Linux side. */
-#define KITE_SOCK_KNOWN_GAP(reason)                                                                \
-    do {                                                                                           \
-        if (S_is_kite) {                                                                           \
-            print_message("KITE_SOCK_KNOWN_GAP: %s\n", reason);                                    \
-            skip();                                                                                \
-        }                                                                                          \
-    } while (0)
-
 /* ---- Helpers (helpers.c) ------------------------------------------------------------- */
 
 #define SIN_LEN ((kite_socklen_t)sizeof(struct kite_sockaddr_in))
