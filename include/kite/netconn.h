@@ -41,6 +41,7 @@ enum kite_netconn_type {
 #define KITE_NC_WRITABLE 0x02u /* room to send (or an error to report) */
 #define KITE_NC_ERROR 0x04u    /* an error is pending (SO_ERROR) */
 #define KITE_NC_HUP 0x08u      /* TCP hung up: reset, both directions shut, or never connected */
+#define KITE_NC_RDHUP 0x10u    /* TCP: the peer's FIN came, or the connection is gone (POLLRDHUP) */
 
 /* kite_netconn_write flags. */
 #define KITE_NC_COPY 0x01u     /* copy the data (else it must stay valid until acknowledged) */
@@ -202,6 +203,21 @@ enum kite_err kite_netconn_addr(struct kite_netconn *c, bool local, struct kite_
  */
 unsigned kite_netconn_wait(struct kite_netconn *const *c, const uint8_t *want, uint8_t *got,
                            unsigned n, uint32_t ms);
+
+#if KITE_NETCONN_EVENTS
+/** Told, with the stack to itself (on the stack thread, or under the core
+ *  lock), that a watched netconn's events changed: events is the new set. */
+typedef void (*kite_netconn_event_fn)(void *ctx, struct kite_netconn *c, uint8_t events);
+/** Where a stack thread reports readiness changes (set it before watching). */
+void kite_tcpip_set_event_fn(struct kite_tcpip *t, kite_netconn_event_fn fn, void *ctx);
+/**
+ * Watch c (on) or stop (off). Watching begins with a report of c's events
+ * now, made before this returns; after that every change is reported once
+ * the work that caused it is done (the call, frame or timer), in order. A
+ * deleted netconn is no longer watched.
+ */
+enum kite_err kite_netconn_watch(struct kite_netconn *c, bool on);
+#endif
 
 /* Stack-thread side (api/tcpip.c). */
 void kite__netconn_pool_init(struct kite_netconn_pool *pool);

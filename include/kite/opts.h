@@ -347,6 +347,15 @@
 #define KITE_OS_SPIN_US 0u
 #endif
 
+/** Readiness reports (kite_tcpip_set_event_fn, kite_netconn_watch): the stack
+ * thread tells a callback whenever a watched netconn's KITE_NC_* events
+ * change, as lwIP's netconn event callback does for its select. kite-run
+ * mirrors socket readiness into kernel descriptors with it. Costs two bytes
+ * per netconn in the stack thread's struct (none in the netconn). */
+#ifndef KITE_NETCONN_EVENTS
+#define KITE_NETCONN_EVENTS 1
+#endif
+
 /** netconns of one stack thread (sockets included: one netconn each). */
 #ifndef KITE_NETCONN_COUNT
 #define KITE_NETCONN_COUNT 16

@@ -67,6 +67,16 @@ struct kite_tcpip {
     struct kite_netconn_pool netconns;
     struct kite_nc_waiter *ready; /* woken waiters to retry (api/netconn.c) */
     uint32_t calls;               /* kite_tcpip_call runs served (a statistic) */
+#if KITE_NETCONN_EVENTS
+    struct {
+        kite_netconn_event_fn fn;
+        void *ctx;
+        uint8_t state[KITE_NETCONN_COUNT]; /* per netconn: watched, dirty, last events */
+        uint8_t dirty[KITE_NETCONN_COUNT]; /* indices of dirty netconns */
+        uint16_t ndirty;
+        bool overflow; /* the list ran out: look at every watched netconn */
+    } watch;
+#endif
 };
 
 /** Start the stack thread for stack (initialised, netifs added). */

@@ -23,4 +23,8 @@ uint8_t kite__netconn_shut(const struct kite_netconn *c);
 /** Bytes queued (FIONREAD), with next_only the next datagram's; 0 on a listener. */
 size_t kite__netconn_pending(const struct kite_netconn *c, bool next_only);
 
+/** Its state changed outside a request (socket options): report it to a
+ *  watcher (KITE_NETCONN_EVENTS) when the stack is let go. */
+void kite__netconn_touch(struct kite_netconn *c);
+
 #endif

@@ -78,6 +78,9 @@ static void unready(struct kite_tcpip *t, struct kite_nc_waiter *w)
     w->queued = false;
 }
 
+static void touch(struct kite_netconn *c);
+static void report_dirty(struct kite_tcpip *t);
+
 void kite__netconn_run_ready(struct kite_tcpip *t)
 {
     struct kite_nc_waiter *w;
@@ -86,10 +89,12 @@ void kite__netconn_run_ready(struct kite_tcpip *t)
         w->queued = false;
         w->retry(w->ctx);
     }
+    report_dirty(t);
 }
 
 static void wake(struct kite_netconn *c, uint8_t events)
 {
+    touch(c);
     for (struct kite_nc_waiter *w = c->waiters; w != NULL; w = w->next)
         if (w->want & events)
             mark_ready(tcpip_of(c), w);
@@ -355,9 +360,12 @@ static struct kite_netconn *pool_get(struct kite_tcpip *t)
     return c;
 }
 
+static void unwatch(struct kite_tcpip *t, struct kite_netconn *c);
+
 static void pool_put(struct kite_netconn *c)
 {
     struct kite_tcpip *t = tcpip_of(c);
+    unwatch(t, c);
     c->type = 0;
     c->next = t->netconns.free;
     t->netconns.free = c;
@@ -471,6 +479,17 @@ static void request_begin(struct request *r)
                                         : 0;
 }
 
+static void report_one(struct kite_tcpip *t, struct kite_netconn *c);
+
+/* What the request changed is reported before its thread sees the result,
+ * so a watcher's mirror is never behind the caller (kite-run waits on it). */
+static void report_now(struct request *r)
+{
+    if (KITE_NETCONN_EVENTS && r->c->index < KITE_NETCONN_COUNT &&
+        r->c == &r->t->netconns.conns[r->c->index])
+        report_one(r->t, r->c);
+}
+
 static void request_core(void *arg)
 {
     struct request *r = arg;
@@ -479,6 +498,7 @@ static void request_core(void *arg)
         request_begin(r);
     enum kite_err err =
         (c->flags & NCF_CLOSING) && !(r->want & NC_CLOSER) ? KITE_ERR_CLOSED : r->fn(r);
+    report_now(r);
     if (err != KITE_ERR_WOULDBLOCK || r->nonblock || r->want == 0 || r->timed_out) {
         r->result = err == KITE_ERR_WOULDBLOCK && r->timed_out ? KITE_ERR_TIMEOUT : err;
         request_leave(r);
@@ -1412,6 +1432,8 @@ static uint8_t events_of(struct kite_netconn *c)
         ev |= KITE_NC_WRITABLE;
     else if (c->flags & (NCF_CONN_LOST | NCF_TX_SHUT))
         ev |= KITE_NC_WRITABLE; /* a write would fail at once */
+    if (!is_dgram(c) && (c->flags & (NCF_RX_FIN | NCF_CONN_LOST)))
+        ev |= KITE_NC_RDHUP; /* Linux's tcp_poll: RCV_SHUTDOWN */
     return ev | hang_up_of(c);
 }
 
@@ -1427,6 +1449,124 @@ uint8_t kite_netconn_events(struct kite_netconn *c)
     request_init(&r, c, events_core, 0, TIMEOUT_NONE);
     return run(&r) == KITE_ERR_OK ? r.flags : KITE_NC_ERROR;
 }
+
+/* ---- Readiness reports (KITE_NETCONN_EVENTS) ----------------------------------------------
+ *
+ * Per netconn, one byte of the stack thread's watch.state: WATCHED, DIRTY
+ * (changed since the last report; its index is on watch.dirty) and the
+ * events last reported. Whatever changes a netconn's state wakes it (wake)
+ * or runs a request on it, so both mark it; the reports go out when the
+ * stack is let go (kite__netconn_run_ready) or, for a request's own netconn,
+ * before its thread gets the result (report_now). */
+
+#define WATCHED 0x80u
+#define DIRTY 0x40u
+#define UNREPORTED 0x20u /* watching began: report whatever the events are */
+#define LAST_EVENTS 0x1fu
+
+#if KITE_NETCONN_EVENTS
+static void report_one(struct kite_tcpip *t, struct kite_netconn *c)
+{
+    uint8_t *st = &t->watch.state[c->index];
+    if (!(*st & WATCHED))
+        return;
+    uint8_t ev = events_of(c);
+    bool changed = (*st & UNREPORTED) || ev != (*st & LAST_EVENTS);
+    *st = (uint8_t)(WATCHED | ev); /* (DIRTY cleared: a stale list entry is skipped) */
+    if (changed)
+        t->watch.fn(t->watch.ctx, c, ev);
+}
+
+static void touch(struct kite_netconn *c)
+{
+    struct kite_tcpip *t = tcpip_of(c);
+    uint8_t *st = &t->watch.state[c->index];
+    if ((*st & (WATCHED | DIRTY)) != WATCHED)
+        return;
+    *st |= DIRTY;
+    if (t->watch.ndirty < KITE_NETCONN_COUNT)
+        t->watch.dirty[t->watch.ndirty++] = c->index;
+    else
+        t->watch.overflow = true;
+}
+
+static void report_dirty(struct kite_tcpip *t)
+{
+    for (uint16_t i = 0; i < t->watch.ndirty; i++) {
+        uint8_t index = t->watch.dirty[i];
+        if (t->watch.state[index] & DIRTY)
+            report_one(t, &t->netconns.conns[index]);
+    }
+    t->watch.ndirty = 0;
+    if (!t->watch.overflow)
+        return;
+    t->watch.overflow = false;
+    for (unsigned i = 0; i < KITE_NETCONN_COUNT; i++)
+        if (t->watch.state[i] & DIRTY)
+            report_one(t, &t->netconns.conns[i]);
+}
+
+static void unwatch(struct kite_tcpip *t, struct kite_netconn *c)
+{
+    t->watch.state[c->index] = 0;
+}
+
+void kite__netconn_touch(struct kite_netconn *c)
+{
+    touch(c);
+}
+
+void kite_tcpip_set_event_fn(struct kite_tcpip *t, kite_netconn_event_fn fn, void *ctx)
+{
+    t->watch.fn = fn;
+    t->watch.ctx = ctx;
+}
+
+static enum kite_err watch_core(struct request *r)
+{
+    struct kite_netconn *c = r->c;
+    if (r->t->watch.fn == NULL)
+        return KITE_ERR_ARG; /* no kite_tcpip_set_event_fn yet */
+    if (r->flags == 0) {
+        unwatch(r->t, c);
+        return KITE_ERR_OK;
+    }
+    /* report_now, right after this, reports the events as they are. */
+    r->t->watch.state[c->index] = WATCHED | UNREPORTED;
+    return KITE_ERR_OK;
+}
+
+enum kite_err kite_netconn_watch(struct kite_netconn *c, bool on)
+{
+    struct request r;
+    request_init(&r, c, watch_core, 0, TIMEOUT_NONE);
+    r.flags = on ? 1u : 0u;
+    return run(&r);
+}
+#else
+static void report_one(struct kite_tcpip *t, struct kite_netconn *c)
+{
+    (void)t;
+    (void)c;
+}
+static void touch(struct kite_netconn *c)
+{
+    (void)c;
+}
+static void report_dirty(struct kite_tcpip *t)
+{
+    (void)t;
+}
+static void unwatch(struct kite_tcpip *t, struct kite_netconn *c)
+{
+    (void)t;
+    (void)c;
+}
+void kite__netconn_touch(struct kite_netconn *c)
+{
+    (void)c;
+}
+#endif
 
 static enum kite_err cancel_core(struct request *r)
 {

@@ -1059,6 +1059,7 @@ static void opt_core(void *arg)
         o->err = tcp_level(o);
     else
         o->err = o->set ? ENOPROTOOPT : EOPNOTSUPP; /* Linux's ip_setsockopt / ip_getsockopt */
+    kite__netconn_touch(o->ref->c); /* SO_SNDBUF, SO_ERROR... may change its readiness */
 }
 
 static int sockopt(struct kite_sockets *s, int fd, int level, int name, void *val,

@@ -646,6 +646,123 @@ static void delete_with_unread_data_resets(void **state)
     assert_int_equal(kite_netconn_delete(p.listener), KITE_ERR_OK);
 }
 
+/* ---- Readiness reports (KITE_NETCONN_EVENTS) ----------------------------------------- */
+
+#if KITE_NETCONN_EVENTS
+/* What the watcher saw, per netconn: the last report and how many came.
+ * Reports run with the stack to themselves; the test reads them under the
+ * same stack (kite_tcpip_call), so no lock is needed. */
+struct seen {
+    struct kite_netconn *conn[4];
+    uint8_t last[4];
+    unsigned reports[4];
+};
+
+static void on_events(void *ctx, struct kite_netconn *c, uint8_t events)
+{
+    struct seen *s = ctx;
+    for (unsigned i = 0; i < 4; i++) {
+        if (s->conn[i] == c) {
+            s->last[i] = events;
+            s->reports[i]++;
+        }
+    }
+}
+
+struct seen_read {
+    struct seen *s, copy;
+};
+
+static void copy_seen(void *arg)
+{
+    struct seen_read *r = arg;
+    r->copy = *r->s;
+}
+
+static struct seen snapshot(struct fx *f, struct seen *s)
+{
+    struct seen_read r = {.s = s};
+    assert_int_equal(kite_tcpip_call(&f->tcpip, copy_seen, &r), KITE_ERR_OK);
+    return r.copy;
+}
+
+/* Wait (real time, bounded) until netconn i's last report has all of bits. */
+static struct seen wait_report(struct fx *f, struct seen *s, unsigned i, uint8_t bits)
+{
+    struct seen now = snapshot(f, s);
+    for (int n = 0; n < 2000 && (now.last[i] & bits) != bits; n++) {
+        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+        now = snapshot(f, s);
+    }
+    assert_int_equal(now.last[i] & bits, bits);
+    return now;
+}
+
+/* Watching reports the events at once; data arriving makes the receiver
+ * readable, taking it makes it unreadable again before read returns; the
+ * peer's FIN reports RDHUP; a deleted netconn is reported no more. */
+static void watch_reports_changes(void **state)
+{
+    struct fx *f = *state;
+    struct seen s = {0};
+    kite_tcpip_set_event_fn(&f->tcpip, on_events, &s);
+    struct pair p;
+    tcp_pair(f, &p, 5031);
+    s.conn[0] = p.server;
+    s.conn[1] = p.listener;
+    assert_int_equal(kite_netconn_watch(p.server, true), KITE_ERR_OK);
+    assert_int_equal(kite_netconn_watch(p.listener, true), KITE_ERR_OK);
+    struct seen now = snapshot(f, &s);
+    assert_int_equal(now.reports[0], 1); /* reported before watch returned */
+    assert_int_equal(now.last[0], KITE_NC_WRITABLE);
+    assert_int_equal(now.reports[1], 1);
+    assert_int_equal(now.last[1], 0); /* a listener with nothing to accept */
+
+    write_all(p.client, (const uint8_t *)"ping", 4);
+    wait_report(f, &s, 0, KITE_NC_READABLE | KITE_NC_WRITABLE);
+    uint8_t buf[8];
+    size_t got = 0;
+    assert_int_equal(kite_netconn_read(p.server, buf, sizeof buf, 0, &got), KITE_ERR_OK);
+    assert_int_equal(got, 4);
+    now = snapshot(f, &s); /* already told, before read returned */
+    assert_int_equal(now.last[0], KITE_NC_WRITABLE);
+    unsigned before = now.reports[0];
+    assert_int_equal(kite_netconn_pending(p.server, false), 0);
+    assert_int_equal(snapshot(f, &s).reports[0], before); /* no change, no report */
+
+    assert_int_equal(kite_netconn_shutdown(p.client, false, true), KITE_ERR_OK);
+    now = wait_report(f, &s, 0, KITE_NC_READABLE | KITE_NC_RDHUP);
+    assert_int_equal(now.last[0] & KITE_NC_HUP, 0); /* only one direction is shut */
+
+    assert_int_equal(kite_netconn_watch(p.listener, false), KITE_ERR_OK);
+    struct kite_netconn *c2 = kite_netconn_new(&f->tcpip, KITE_NETCONN_TCP, NULL);
+    assert_non_null(c2);
+    assert_int_equal(kite_netconn_connect(c2, &loopback, 5031), KITE_ERR_OK);
+    wait_pending(p.listener, 0);                     /* (a stack call: the SYN was handled) */
+    assert_int_equal(snapshot(f, &s).reports[1], 1); /* unwatched: nothing new */
+    struct kite_netconn *a2 = NULL;
+    assert_int_equal(kite_netconn_accept(p.listener, &a2), KITE_ERR_OK);
+
+    before = snapshot(f, &s).reports[0];
+    assert_int_equal(kite_netconn_delete(p.server), KITE_ERR_OK);
+    assert_int_equal(kite_netconn_delete(p.client), KITE_ERR_OK); /* would change it */
+    assert_int_equal(kite_netconn_delete(p.listener), KITE_ERR_OK);
+    assert_int_equal(kite_netconn_delete(a2), KITE_ERR_OK);
+    assert_int_equal(kite_netconn_delete(c2), KITE_ERR_OK);
+    assert_int_equal(snapshot(f, &s).reports[0], before); /* deleted: watched no more */
+}
+
+/* Without an event function, watching is refused. */
+static void watch_needs_event_fn(void **state)
+{
+    struct fx *f = *state;
+    struct kite_netconn *c = kite_netconn_new(&f->tcpip, KITE_NETCONN_UDP, NULL);
+    assert_non_null(c);
+    assert_int_equal(kite_netconn_watch(c, true), KITE_ERR_ARG);
+    assert_int_equal(kite_netconn_delete(c), KITE_ERR_OK);
+}
+#endif
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -666,6 +783,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(woken_read_takes_no_second_call, setup, teardown),
         cmocka_unit_test_setup_teardown(reset_in_close_wait_is_closed, setup, teardown),
         cmocka_unit_test_setup_teardown(delete_with_unread_data_resets, setup, teardown),
+#if KITE_NETCONN_EVENTS
+        cmocka_unit_test_setup_teardown(watch_reports_changes, setup, teardown),
+        cmocka_unit_test_setup_teardown(watch_needs_event_fn, setup, teardown),
+#endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
