@@ -5,29 +5,22 @@
  * Three threads touch the stack's world:
  *  - the stack thread (kite_tcpip_start) owns the stack; the TAP netif's
  *    output runs there and writes frames to the TAP descriptor directly;
- *  - the driver thread below reads frames from the TAP descriptor into
- *    buffers of its own (one per mailbox slot) and hands them in with
- *    kite_tcpip_input_frame; the stack thread copies each into a pbuf and
- *    gives the buffer back through the frame's done callback. Out of buffers
- *    or mailbox slots, it leaves frames in the kernel's queue (it never drops
- *    one it read) and sleeps until a buffer comes back. It also waits for
- *    SIGINT/SIGTERM (signalfd) and, once a stop is asked for, closes every
- *    open socket;
+ *  - the driver thread (kite/port/tap_feed.h) reads frames from the TAP
+ *    descriptor and hands them in. It also waits for SIGINT/SIGTERM
+ *    (signalfd, a hook of the feed) and, once a stop is asked for, closes
+ *    every open socket;
  *  - the example's main thread calls the socket API.
  */
 #include "kite_example_net.h"
 
 #include <errno.h>
 #include <inttypes.h>
-#include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,28 +28,11 @@
 #include "kite/addr.h"
 #include "kite/port/clock.h"
 #include "kite/port/tap.h"
+#include "kite/port/tap_feed.h"
 #include "kite/stack.h"
 #include "kite/tcpip.h"
 
 #define TAG "example_net"
-
-/* Frames in flight between the driver thread and the stack thread: as many
- * as the mailbox holds (more could not be queued), at least 8. */
-#define RX_BUFS (KITE_TCPIP_MBOX_SIZE > 8 ? KITE_TCPIP_MBOX_SIZE : 8)
-/* Larger than any frame we accept, so an oversized one is seen as such. */
-#define RX_BUF_SIZE 2048
-/* MTU 1500 + Ethernet header + one 802.1Q tag (a TAP device has no FCS). */
-#define RX_FRAME_MAX (1500 + 14 + 4)
-/* Longest poll() sleep of the driver thread: bounds how late it notices a
- * stop and how often it sweeps sockets while stopping. */
-#define POLL_MS 100
-
-struct rx_buf {
-    struct kite_tcpip_frame frame;
-    struct rx_buf *next; /* free list */
-    struct kite_example_net *net;
-    uint8_t data[RX_BUF_SIZE];
-};
 
 struct kite_example_net {
     struct kite_stack stack;
@@ -65,20 +41,12 @@ struct kite_example_net {
     struct kite_sockets socks;
     uint32_t addr, gw;
     unsigned prefix;
-    bool stack_ready, tap_open, tcpip_started, sockets_ready, driver_started;
+    bool stack_ready, tap_open, tcpip_started, sockets_ready;
+    struct kite_tap_feed_stats rx; /* the driver's counters, taken when it stops */
 
-    pthread_t driver;
+    struct kite_tap_feed *feed; /* the driver thread */
     int sigfd;
-    int wake[2]; /* a byte here ends the driver thread */
-    int refill;  /* eventfd: a buffer came back while the driver was starved */
     atomic_bool stopping;
-    atomic_bool starved; /* the driver sleeps until a buffer comes back */
-
-    pthread_mutex_t lock; /* the free list and the counters below */
-    struct rx_buf *free_bufs;
-    struct rx_buf *unposted; /* read, refused by a full mailbox: posted first */
-    struct rx_buf bufs[RX_BUFS];
-    uint32_t rx_frames, rx_mbox_full, rx_drop_mem, rx_drop_size, rx_errors;
 };
 
 /* ---- Logging ------------------------------------------------------------------------ */
@@ -203,107 +171,11 @@ static bool parse_net_args(int *argc, char **argv, struct net_args *a)
     return true;
 }
 
-/* ---- The driver thread ------------------------------------------------------------------ */
+/* ---- The driver thread's hooks ------------------------------------------------------ */
 
-static struct rx_buf *take_buf(struct kite_example_net *net)
+static void on_signal(void *ctx)
 {
-    pthread_mutex_lock(&net->lock);
-    struct rx_buf *b = net->free_bufs;
-    if (b != NULL)
-        net->free_bufs = b->next;
-    pthread_mutex_unlock(&net->lock);
-    return b;
-}
-
-static void put_buf(struct kite_example_net *net, struct rx_buf *b, uint32_t *counter)
-{
-    pthread_mutex_lock(&net->lock);
-    b->next = net->free_bufs;
-    net->free_bufs = b;
-    if (counter != NULL)
-        (*counter)++;
-    pthread_mutex_unlock(&net->lock);
-}
-
-/* Runs on the stack thread once the frame was copied into a pbuf (or not). */
-static void frame_done(void *ctx, struct kite_tcpip_frame *frame, enum kite_err err)
-{
-    struct rx_buf *b = ctx;
-    struct kite_example_net *net = b->net;
-    (void)frame;
-    put_buf(net, b, err == KITE_ERR_OK ? &net->rx_frames : &net->rx_drop_mem);
-    if (atomic_exchange(&net->starved, false))
-        (void)eventfd_write(net->refill, 1);
-}
-
-/* Hand a frame in; false when the mailbox is full (it is kept for later). */
-static bool post_frame(struct kite_example_net *net, struct rx_buf *b)
-{
-    if (kite_tcpip_input_frame(&net->tcpip, &b->frame) == KITE_ERR_OK)
-        return true;
-    net->unposted = b;
-    return false;
-}
-
-/* Read what the TAP device holds, one frame per buffer, while buffers and
- * mailbox slots last. */
-static void receive(struct kite_example_net *net)
-{
-    if (net->unposted != NULL) {
-        struct rx_buf *b = net->unposted;
-        net->unposted = NULL;
-        if (!post_frame(net, b))
-            return;
-    }
-    for (unsigned i = 0; i < 64; i++) {
-        struct rx_buf *b = take_buf(net);
-        if (b == NULL)
-            return; /* all in flight: the rest waits in the kernel's queue */
-        ssize_t n = read(net->tap.fd, b->data, sizeof b->data);
-        if (n < 0) {
-            put_buf(net, b, errno == EAGAIN || errno == EINTR ? NULL : &net->rx_errors);
-            return;
-        }
-        if (n == 0 || n > RX_FRAME_MAX) {
-            put_buf(net, b, &net->rx_drop_size);
-            continue;
-        }
-        b->frame = (struct kite_tcpip_frame){.netif = &net->tap.netif,
-                                             .data = b->data,
-                                             .len = (uint16_t)n,
-                                             .done = frame_done,
-                                             .ctx = b};
-        if (!post_frame(net, b)) {
-            net->rx_mbox_full++; /* counts the stalls; the frame is not lost */
-            return;
-        }
-    }
-}
-
-static bool have_buf(struct kite_example_net *net)
-{
-    pthread_mutex_lock(&net->lock);
-    bool have = net->free_bufs != NULL;
-    pthread_mutex_unlock(&net->lock);
-    return have;
-}
-
-/* Whether the driver can read now; if not it is marked starved first, and
- * looks again, so a buffer that came back meanwhile is not missed. */
-static bool can_read(struct kite_example_net *net)
-{
-    if (net->unposted == NULL && have_buf(net))
-        return true;
-    atomic_store(&net->starved, true);
-    if (net->unposted == NULL && have_buf(net)) {
-        atomic_store(&net->starved, false);
-        return true;
-    }
-    return false;
-}
-
-static void on_signal(struct kite_example_net *net)
-{
+    struct kite_example_net *net = ctx;
     struct signalfd_siginfo si;
 
     if (read(net->sigfd, &si, sizeof si) != (ssize_t)sizeof si)
@@ -321,46 +193,15 @@ static void sweep(struct kite_example_net *net)
         (void)kite_close(&net->socks, fd); /* EBADF for the free ones */
 }
 
-static void *driver_main(void *arg)
+/* After every wake-up of the driver thread: a failed TAP device stops the
+ * example; while stopping, sweep. */
+static void on_round(void *ctx)
 {
-    struct kite_example_net *net = arg;
-    struct pollfd pfd[4] = {
-        {.fd = net->tap.fd, .events = POLLIN},
-        {.fd = net->sigfd, .events = POLLIN},
-        {.fd = net->wake[0], .events = POLLIN},
-        {.fd = net->refill, .events = POLLIN},
-    };
-
-    for (;;) {
-        /* Starved, leave the frames in the kernel until a buffer comes back
-         * (a mailbox full of API calls frees no buffer: look again in 1 ms). */
-        bool room = can_read(net);
-        pfd[0].events = room ? POLLIN : 0;
-        int n = poll(pfd, 4, room ? POLL_MS : net->unposted != NULL ? 1 : POLL_MS);
-        if (n > 0 && (pfd[3].revents & POLLIN)) {
-            eventfd_t v;
-            (void)eventfd_read(net->refill, &v);
-        }
-        if (!room && net->unposted != NULL)
-            receive(net); /* post the frame the mailbox refused */
-        if (n < 0 && errno != EINTR) {
-            KITE_LOGE(TAG, "poll: %s", strerror(errno));
-            atomic_store(&net->stopping, true);
-        }
-        if (n > 0 && (pfd[2].revents & POLLIN))
-            return NULL;
-        if (n > 0 && (pfd[1].revents & POLLIN))
-            on_signal(net);
-        if (n > 0 && (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL))) {
-            KITE_LOGE(TAG, "TAP device %s failed", net->tap.ifname);
-            atomic_store(&net->stopping, true);
-            pfd[0].fd = -1;
-        }
-        if (n > 0 && (pfd[0].revents & POLLIN))
-            receive(net);
-        if (atomic_load(&net->stopping))
-            sweep(net);
-    }
+    struct kite_example_net *net = ctx;
+    if (kite_tap_feed_failed(net->feed) && !atomic_exchange(&net->stopping, true))
+        KITE_LOGE(TAG, "TAP device %s failed", net->tap.ifname);
+    if (atomic_load(&net->stopping))
+        sweep(net);
 }
 
 /* ---- Start and stop ----------------------------------------------------------------------- */
@@ -386,15 +227,7 @@ static struct kite_example_net *net_alloc(void)
     if (net == NULL)
         return NULL;
     net->sigfd = -1;
-    net->wake[0] = net->wake[1] = -1;
-    net->refill = -1;
     net->tap.fd = -1;
-    pthread_mutex_init(&net->lock, NULL);
-    for (int i = 0; i < RX_BUFS; i++) {
-        net->bufs[i].net = net;
-        net->bufs[i].next = net->free_bufs;
-        net->free_bufs = &net->bufs[i];
-    }
     return net;
 }
 
@@ -443,11 +276,13 @@ static bool start_threads(struct kite_example_net *net)
         return false;
     }
     net->sockets_ready = true;
-    if (pthread_create(&net->driver, NULL, driver_main, net) != 0) {
+    struct kite_tap_feed_hooks hooks = {
+        .fd = net->sigfd, .readable = on_signal, .round = on_round, .ctx = net};
+    net->feed = kite_tap_feed_start(&net->tap, &net->tcpip, &hooks);
+    if (net->feed == NULL) {
         KITE_LOGE(TAG, "driver thread: %s", strerror(errno));
         return false;
     }
-    net->driver_started = true;
     return true;
 }
 
@@ -465,8 +300,7 @@ struct kite_example_net *kite_example_net_start(int *argc, char **argv)
         return NULL;
     }
     net->sigfd = signal_fd();
-    net->refill = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (net->sigfd < 0 || net->refill < 0 || pipe(net->wake) != 0) {
+    if (net->sigfd < 0) {
         perror("signals");
         (void)kite_example_net_stop(net, 1);
         return NULL;
@@ -543,10 +377,10 @@ static unsigned report_pools(const struct kite_example_net *net)
                pool->peak, pool->failed, pool->count);
         in_use += pool->used;
     }
+    const struct kite_tap_feed_stats *rx = &net->rx;
     printf("rx: frames %" PRIu32 " mbox_full %" PRIu32 " drop_mem %" PRIu32 " drop_size %" PRIu32
            " errors %" PRIu32 "; tx errors %" PRIu32 "\n",
-           net->rx_frames, net->rx_mbox_full, net->rx_drop_mem, net->rx_drop_size, net->rx_errors,
-           net->tap.tx_errors);
+           rx->frames, rx->mbox_full, rx->drop_mem, rx->drop_size, rx->errors, net->tap.tx_errors);
     return in_use;
 }
 
@@ -555,13 +389,12 @@ static unsigned stop_threads(struct kite_example_net *net)
 {
     unsigned netconns = 0;
 
-    if (net->driver_started) {
-        /* No more frames come in; frames already queued are still run (and
-         * their buffers given back) by the stack thread before it stops. */
-        if (write(net->wake[1], "x", 1) != 1)
-            perror("wake");
-        pthread_join(net->driver, NULL);
-        net->driver_started = false;
+    if (net->feed != NULL) {
+        /* No more frames come in; frames already queued are still run by
+         * the stack thread before it stops. */
+        kite_tap_feed_stats(net->feed, &net->rx);
+        kite_tap_feed_stop(net->feed);
+        net->feed = NULL;
     }
     if (net->sockets_ready) {
         kite_sockets_deinit(&net->socks);
@@ -602,12 +435,6 @@ int kite_example_net_stop(struct kite_example_net *net, int status)
     }
     if (net->sigfd >= 0)
         close(net->sigfd);
-    for (int i = 0; i < 2; i++)
-        if (net->wake[i] >= 0)
-            close(net->wake[i]);
-    if (net->refill >= 0)
-        close(net->refill);
-    pthread_mutex_destroy(&net->lock);
     free(net);
     printf("exit status %d\n", status);
     return status;

@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The TAP driver thread under a stack thread (kite/port/tap_feed.h). */
+#define _GNU_SOURCE
+#include "kite/port/tap_feed.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+/* Frames in flight between the driver thread and the stack thread: as many
+ * as the mailbox holds (more could not be queued), at least 8. */
+#define RX_BUFS (KITE_TCPIP_MBOX_SIZE > 8 ? KITE_TCPIP_MBOX_SIZE : 8)
+/* Larger than any frame we accept, so an oversized one is seen as such. */
+#define RX_BUF_SIZE 2048
+/* MTU 1500 + Ethernet header + one 802.1Q tag (a TAP device has no FCS). */
+#define RX_FRAME_MAX (1500 + 14 + 4)
+/* Longest poll() sleep: bounds how often the round hook runs when idle. */
+#define POLL_MS 100
+
+struct rx_buf {
+    struct kite_tcpip_frame frame;
+    struct rx_buf *next; /* free list */
+    struct kite_tap_feed *feed;
+    uint8_t data[RX_BUF_SIZE];
+};
+
+struct kite_tap_feed {
+    struct kite_tap *tap;
+    struct kite_tcpip *tcpip;
+    struct kite_tap_feed_hooks hooks;
+    pthread_t thread;
+    int wake[2]; /* a byte here ends the thread */
+    int refill;  /* eventfd: a buffer came back while the thread was starved */
+    atomic_bool starved;
+    atomic_int failed;
+
+    pthread_mutex_t lock; /* the free list and the counters */
+    struct rx_buf *free_bufs;
+    struct rx_buf *unposted; /* read, refused by a full mailbox: posted first */
+    struct kite_tap_feed_stats stats;
+    struct rx_buf bufs[RX_BUFS];
+};
+
+static struct rx_buf *take_buf(struct kite_tap_feed *f)
+{
+    pthread_mutex_lock(&f->lock);
+    struct rx_buf *b = f->free_bufs;
+    if (b != NULL)
+        f->free_bufs = b->next;
+    pthread_mutex_unlock(&f->lock);
+    return b;
+}
+
+static void put_buf(struct kite_tap_feed *f, struct rx_buf *b, uint32_t *counter)
+{
+    pthread_mutex_lock(&f->lock);
+    b->next = f->free_bufs;
+    f->free_bufs = b;
+    if (counter != NULL)
+        (*counter)++;
+    pthread_mutex_unlock(&f->lock);
+}
+
+/* Runs on the stack thread once the frame was copied into a pbuf (or not). */
+static void frame_done(void *ctx, struct kite_tcpip_frame *frame, enum kite_err err)
+{
+    struct rx_buf *b = ctx;
+    struct kite_tap_feed *f = b->feed;
+    (void)frame;
+    put_buf(f, b, err == KITE_ERR_OK ? &f->stats.frames : &f->stats.drop_mem);
+    if (atomic_exchange(&f->starved, false))
+        (void)eventfd_write(f->refill, 1);
+}
+
+/* Hand a frame in; false when the mailbox is full (it is kept for later). */
+static bool post_frame(struct kite_tap_feed *f, struct rx_buf *b)
+{
+    if (kite_tcpip_input_frame(f->tcpip, &b->frame) == KITE_ERR_OK)
+        return true;
+    f->unposted = b;
+    return false;
+}
+
+/* Read what the TAP device holds, one frame per buffer, while buffers and
+ * mailbox slots last. */
+static void receive(struct kite_tap_feed *f)
+{
+    if (f->unposted != NULL) {
+        struct rx_buf *b = f->unposted;
+        f->unposted = NULL;
+        if (!post_frame(f, b))
+            return;
+    }
+    for (unsigned i = 0; i < 64; i++) {
+        struct rx_buf *b = take_buf(f);
+        if (b == NULL)
+            return; /* all in flight: the rest waits in the kernel's queue */
+        ssize_t n = read(f->tap->fd, b->data, sizeof b->data);
+        if (n < 0) {
+            put_buf(f, b, errno == EAGAIN || errno == EINTR ? NULL : &f->stats.errors);
+            return;
+        }
+        if (n == 0 || n > RX_FRAME_MAX) {
+            put_buf(f, b, &f->stats.drop_size);
+            continue;
+        }
+        b->frame = (struct kite_tcpip_frame){.netif = &f->tap->netif,
+                                             .data = b->data,
+                                             .len = (uint16_t)n,
+                                             .done = frame_done,
+                                             .ctx = b};
+        if (!post_frame(f, b)) {
+            pthread_mutex_lock(&f->lock);
+            f->stats.mbox_full++; /* counts the stalls; the frame is not lost */
+            pthread_mutex_unlock(&f->lock);
+            return;
+        }
+    }
+}
+
+static bool have_buf(struct kite_tap_feed *f)
+{
+    pthread_mutex_lock(&f->lock);
+    bool have = f->free_bufs != NULL;
+    pthread_mutex_unlock(&f->lock);
+    return have;
+}
+
+/* Whether the thread can read now; if not it is marked starved first, and
+ * looks again, so a buffer that came back meanwhile is not missed. */
+static bool can_read(struct kite_tap_feed *f)
+{
+    if (f->unposted == NULL && have_buf(f))
+        return true;
+    atomic_store(&f->starved, true);
+    if (f->unposted == NULL && have_buf(f)) {
+        atomic_store(&f->starved, false);
+        return true;
+    }
+    return false;
+}
+
+static void *feed_main(void *arg)
+{
+    struct kite_tap_feed *f = arg;
+    struct pollfd pfd[4] = {
+        {.fd = f->tap->fd, .events = POLLIN},
+        {.fd = f->wake[0], .events = POLLIN},
+        {.fd = f->refill, .events = POLLIN},
+        {.fd = f->hooks.fd, .events = POLLIN},
+    };
+
+    for (;;) {
+        /* Starved, leave the frames in the kernel until a buffer comes back
+         * (a mailbox full of API calls frees no buffer: look again in 1 ms). */
+        bool room = can_read(f);
+        pfd[0].events = room ? POLLIN : 0;
+        int n = poll(pfd, 4, room ? POLL_MS : f->unposted != NULL ? 1 : POLL_MS);
+        if (n > 0 && (pfd[2].revents & POLLIN)) {
+            eventfd_t v;
+            (void)eventfd_read(f->refill, &v);
+        }
+        if (!room && f->unposted != NULL)
+            receive(f); /* post the frame the mailbox refused */
+        if (n > 0 && (pfd[1].revents & POLLIN))
+            return NULL;
+        if (n > 0 && (pfd[3].revents & POLLIN) && f->hooks.readable != NULL)
+            f->hooks.readable(f->hooks.ctx);
+        if (n > 0 && (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL))) {
+            atomic_store(&f->failed, 1);
+            pfd[0].fd = -1;
+        }
+        if (n > 0 && (pfd[0].revents & POLLIN))
+            receive(f);
+        if (f->hooks.round != NULL)
+            f->hooks.round(f->hooks.ctx);
+    }
+}
+
+static struct kite_tap_feed *feed_alloc(struct kite_tap *tap, struct kite_tcpip *t,
+                                        const struct kite_tap_feed_hooks *hooks)
+{
+    /* One buffer per mailbox slot: too big for the caller's stack. */
+    struct kite_tap_feed *f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return NULL;
+    f->tap = tap;
+    f->tcpip = t;
+    f->hooks = hooks != NULL ? *hooks : (struct kite_tap_feed_hooks){.fd = -1};
+    f->wake[0] = f->wake[1] = -1;
+    pthread_mutex_init(&f->lock, NULL);
+    for (int i = 0; i < RX_BUFS; i++) {
+        f->bufs[i].feed = f;
+        f->bufs[i].next = f->free_bufs;
+        f->free_bufs = &f->bufs[i];
+    }
+    f->refill = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    return f;
+}
+
+static void feed_free(struct kite_tap_feed *f)
+{
+    int saved = errno;
+    for (int i = 0; i < 2; i++)
+        if (f->wake[i] >= 0)
+            close(f->wake[i]);
+    if (f->refill >= 0)
+        close(f->refill);
+    pthread_mutex_destroy(&f->lock);
+    free(f);
+    errno = saved;
+}
+
+struct kite_tap_feed *kite_tap_feed_start(struct kite_tap *tap, struct kite_tcpip *t,
+                                          const struct kite_tap_feed_hooks *hooks)
+{
+    struct kite_tap_feed *f = feed_alloc(tap, t, hooks);
+    if (f == NULL)
+        return NULL;
+    if (f->refill < 0 || pipe2(f->wake, O_CLOEXEC) != 0) {
+        feed_free(f);
+        return NULL;
+    }
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old); /* the new thread inherits the mask */
+    int rc = pthread_create(&f->thread, NULL, feed_main, f);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        errno = rc;
+        feed_free(f);
+        return NULL;
+    }
+    return f;
+}
+
+void kite_tap_feed_stop(struct kite_tap_feed *f)
+{
+    if (f == NULL)
+        return;
+    while (write(f->wake[1], "x", 1) < 0 && errno == EINTR)
+        ;
+    pthread_join(f->thread, NULL);
+    feed_free(f);
+}
+
+void kite_tap_feed_stats(struct kite_tap_feed *f, struct kite_tap_feed_stats *out)
+{
+    pthread_mutex_lock(&f->lock);
+    *out = f->stats;
+    pthread_mutex_unlock(&f->lock);
+}
+
+int kite_tap_feed_failed(struct kite_tap_feed *f)
+{
+    return atomic_load(&f->failed);
+}
