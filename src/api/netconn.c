@@ -485,8 +485,10 @@ static void report_one(struct kite_tcpip *t, struct kite_netconn *c);
  * so a watcher's mirror is never behind the caller (kite-run waits on it). */
 static void report_now(struct request *r)
 {
-    if (KITE_NETCONN_EVENTS && r->c->index < KITE_NETCONN_COUNT &&
-        r->c == &r->t->netconns.conns[r->c->index])
+    uintptr_t c = (uintptr_t)r->c, first = (uintptr_t)r->t->netconns.conns;
+    bool member =
+        c >= first && c < first + sizeof r->t->netconns.conns; /* (new's stand-in is not) */
+    if (KITE_NETCONN_EVENTS && member)
         report_one(r->t, r->c);
 }
 

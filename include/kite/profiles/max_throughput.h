@@ -7,13 +7,17 @@
 #define KITE_PBUF_POOL_BUFSIZE 1536 /* one block per full-size frame */
 #define KITE_PBUF_RAM_COUNT 64
 #define KITE_PBUF_REF_COUNT 256
+#ifndef KITE_TCP_PCB_COUNT /* (a build may choose its own: kite-run's) */
 #define KITE_TCP_PCB_COUNT 32
+#endif
 #define KITE_TCP_SND_BUF (512u * 1024u)
 #define KITE_TCP_RCV_BUF (512u * 1024u)
 #define KITE_TCP_DELACK_MS 40u
 #define KITE_TCP_CUBIC 1
 #define KITE_CHECKS 0
+#ifndef KITE_TCP_LISTEN_COUNT /* (a build may choose its own: kite-run's) */
 #define KITE_TCP_LISTEN_COUNT 16
+#endif
 #define KITE_NETCONN_UDP_SEND_BLOCKS 1 /* a host: wait for buffers rather than fail */
 #define KITE_TCP_BUF_UNIT 64u          /* buffers up to 4 MiB */
 #define KITE_TCPIP_MBOX_SIZE 256 /* a window of full-size frames queued for the stack thread */

@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The kite stack inside the program (docs/kite-run.md): started on the
+ * first AF_INET socket from the KITE_* environment that kite-run sets, on
+ * a TAP device, with a loopback netif for 127.0.0.0/8. Its threads (the
+ * stack thread, the TAP driver) run with every signal blocked, so signals
+ * reach the program's threads as they would without kite.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <dlfcn.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kite/addr.h"
+#include "kite/port/clock.h"
+#include "kite/port/loopif.h"
+#include "kite/port/pcap.h"
+#include "kite/port/tap.h"
+#include "kite/port/tap_feed.h"
+#include "kite/stack.h"
+#include "kite/stats.h"
+#include "kite/tcpip.h"
+#include "preload.h"
+
+struct kr_state {
+    struct kite_stack stack;
+    struct kite_tap tap;
+    struct kite_loopif lo;
+    struct kite_tcpip tcpip;
+    struct kite_sockets socks;
+    struct kite_tap_feed *feed;
+    struct kite_pcap *pcap;
+    const char *stats; /* KITE_STATS: "1" (stderr) or a file */
+};
+
+struct kr_state *kr;
+struct kr_libc kr_real;
+
+static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool forked;     /* this is a child of the process that started kite */
+static int start_errno; /* set when starting failed: every later socket() fails the same */
+
+/* ---- The C library's functions ---------------------------------------------------------- */
+
+/* (dlsym gives an object pointer; POSIX lets it be copied into a function pointer) */
+#define RESOLVE(name)                                                                              \
+    do {                                                                                           \
+        void *sym_ = dlsym(RTLD_NEXT, #name);                                                      \
+        memcpy(&kr_real.name, &sym_, sizeof sym_);                                                 \
+    } while (0)
+
+static void in_child(void);
+
+__attribute__((constructor)) static void resolve_libc(void)
+{
+    RESOLVE(socket);
+    RESOLVE(close);
+    RESOLVE(dup);
+    RESOLVE(dup2);
+    RESOLVE(dup3);
+    RESOLVE(fcntl);
+    RESOLVE(ioctl);
+    RESOLVE(bind);
+    RESOLVE(listen);
+    RESOLVE(accept);
+    RESOLVE(accept4);
+    RESOLVE(connect);
+    RESOLVE(shutdown);
+    RESOLVE(getsockname);
+    RESOLVE(getpeername);
+    RESOLVE(getsockopt);
+    RESOLVE(setsockopt);
+    RESOLVE(read);
+    RESOLVE(readv);
+    RESOLVE(write);
+    RESOLVE(writev);
+    RESOLVE(recv);
+    RESOLVE(recvfrom);
+    RESOLVE(recvmsg);
+    RESOLVE(recvmmsg);
+    RESOLVE(send);
+    RESOLVE(sendto);
+    RESOLVE(sendmsg);
+    RESOLVE(sendmmsg);
+    RESOLVE(sendfile);
+    RESOLVE(poll);
+    RESOLVE(ppoll);
+    RESOLVE(select);
+    RESOLVE(pselect);
+    RESOLVE(getaddrinfo);
+    pthread_atfork(NULL, NULL, in_child);
+}
+
+/* ---- Configuration from the environment --------------------------------------------------- */
+
+struct kr_config {
+    const char *tap;
+    uint32_t addr, gw;
+    unsigned prefix;
+    uint8_t mac[6];
+};
+
+static void complain(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "kite-run: ");
+    fprintf(stderr, fmt, arg);
+    fputc('\n', stderr);
+}
+
+/* "192.0.2.2/24" */
+static bool parse_cidr(const char *text, uint32_t *addr, unsigned *prefix)
+{
+    char host[16];
+    const char *slash = strchr(text, '/');
+    if (slash == NULL || (size_t)(slash - text) >= sizeof host)
+        return false;
+    memcpy(host, text, (size_t)(slash - text));
+    host[slash - text] = '\0';
+    char *end;
+    long len = strtol(slash + 1, &end, 10);
+    if (end == slash + 1 || *end != '\0' || len < 0 || len > 32)
+        return false;
+    *prefix = (unsigned)len;
+    return kite_ip4_parse(host, addr);
+}
+
+/* "02:6b:69:74:65:02", unicast */
+static bool parse_mac(const char *text, uint8_t mac[6])
+{
+    unsigned v[6];
+    char tail;
+    if (sscanf(text, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+               &tail) != 6 ||
+        (v[0] & 1u))
+        return false;
+    for (int i = 0; i < 6; i++)
+        mac[i] = (uint8_t)v[i];
+    return true;
+}
+
+static bool read_config(struct kr_config *c)
+{
+    static const uint8_t default_mac[6] = {0x02, 0x6b, 0x69, 0x74, 0x65, 0x02};
+    const char *addr = getenv("KITE_IPV4"), *gw = getenv("KITE_GW"), *mac = getenv("KITE_MAC");
+    memset(c, 0, sizeof *c);
+    memcpy(c->mac, default_mac, sizeof c->mac);
+    c->tap = getenv("KITE_TAP");
+    if (c->tap == NULL || addr == NULL) {
+        complain("%s", "KITE_TAP and KITE_IPV4 must be set (use kite-run)");
+        return false;
+    }
+    if (!parse_cidr(addr, &c->addr, &c->prefix)) {
+        complain("bad KITE_IPV4 %s (ADDR/PREFIX)", addr);
+        return false;
+    }
+    if (gw != NULL && *gw != '\0' && !kite_ip4_parse(gw, &c->gw)) {
+        complain("bad KITE_GW %s", gw);
+        return false;
+    }
+    if (mac != NULL && *mac != '\0' && !parse_mac(mac, c->mac)) {
+        complain("bad KITE_MAC %s", mac);
+        return false;
+    }
+    return true;
+}
+
+/* ---- Bringing the stack up ---------------------------------------------------------------- */
+
+static bool open_links(struct kr_state *s, const struct kr_config *c)
+{
+    struct kite_stack_config cfg = {
+        .seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uintptr_t)s,
+        .now = kite_port_now_ms(),
+    };
+    enum kite_err err = kite_stack_init(&s->stack, &cfg);
+    if (err == KITE_ERR_OK)
+        err = kite_loopif_add(&s->stack, &s->lo);
+    if (err != KITE_ERR_OK) {
+        complain("stack: %s", kite_err_str(err));
+        return false;
+    }
+    err = kite_tap_open(&s->tap, &s->stack, c->tap, c->mac);
+    if (err != KITE_ERR_OK) {
+        fprintf(stderr, "kite-run: cannot open TAP %s: %s (%s)\n", c->tap, kite_err_str(err),
+                strerror(errno));
+        return false;
+    }
+    err = kite_netif_set_ipv4(&s->tap.netif, c->addr, c->prefix, c->gw);
+    if (err != KITE_ERR_OK) {
+        complain("address: %s", kite_err_str(err));
+        return false;
+    }
+    kite_netif_set_default(&s->stack, &s->tap.netif);
+    const char *pcap = getenv("KITE_PCAP");
+    if (pcap != NULL && *pcap != '\0') {
+        s->pcap = kite_pcap_open(pcap, &s->tap.netif);
+        if (s->pcap == NULL) {
+            fprintf(stderr, "kite-run: cannot write %s: %s\n", pcap, strerror(errno));
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool start_threads(struct kr_state *s)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old); /* the stack thread inherits it */
+    enum kite_err err = kite_tcpip_start(&s->tcpip, &s->stack, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (err != KITE_ERR_OK) {
+        complain("stack thread: %s", kite_err_str(err));
+        return false;
+    }
+    kite_tcpip_set_event_fn(&s->tcpip, kr_on_events, s);
+    if (kite_sockets_init(&s->socks, &s->tcpip) != 0) {
+        complain("socket table: %s", strerror(errno));
+        return false;
+    }
+    s->feed = kite_tap_feed_start(&s->tap, &s->tcpip, NULL);
+    if (s->feed == NULL) {
+        complain("driver thread: %s", strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+static void print_counter(void *ctx, const char *group, const char *name, uint32_t value)
+{
+    if (value != 0)
+        fprintf(ctx, "  %s.%s %" PRIu32 "\n", group, name, value);
+}
+
+/* With the stack to itself: the counters and the pools. */
+static void print_stats(void *arg)
+{
+    FILE *out = arg;
+    struct kite_tap_feed_stats rx;
+    kite_tap_feed_stats(kr->feed, &rx);
+    fprintf(out, "kite-run statistics (counters that are not 0):\n");
+    kite_stats_foreach(&kr->stack, print_counter, out);
+    fprintf(out, "  tap.rx_frames %" PRIu32 "\n  tap.rx_mbox_full %" PRIu32 "\n", rx.frames,
+            rx.mbox_full);
+    fprintf(out, "pools:\n");
+    for (unsigned id = 0; id < (unsigned)KITE_POOL__COUNT; id++) {
+        const struct kite_pool *pool = kite_stack_pool(&kr->stack, (enum kite_pool_id)id);
+        if (pool != NULL)
+            fprintf(out, "  %-10s used %u peak %u failed %" PRIu32 " of %u\n", pool->name,
+                    pool->used, pool->peak, pool->failed, pool->count);
+    }
+}
+
+static void at_exit(void)
+{
+    if (kr == NULL || kr->stats == NULL || kr_forked())
+        return;
+    FILE *out = strcmp(kr->stats, "1") == 0 ? stderr : fopen(kr->stats, "w");
+    if (out == NULL)
+        return;
+    (void)kite_tcpip_call(&kr->tcpip, print_stats, out);
+    fflush(out);
+    if (out != stderr)
+        fclose(out);
+}
+
+static bool start_locked(void)
+{
+    struct kr_config c;
+    if (!read_config(&c))
+        return false;
+    /* The stack holds every pool's storage: no stack of a thread holds it. */
+    struct kr_state *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return false;
+    s->tap.fd = -1;
+    s->stats = getenv("KITE_STATS");
+    if (!open_links(s, &c) || !start_threads(s))
+        return false; /* (a half-started stack is left as it is: the process cannot use it) */
+    __atomic_store_n(&kr, s, __ATOMIC_RELEASE);
+    atexit(at_exit);
+    return true;
+}
+
+bool kr_start(void)
+{
+    if (__atomic_load_n(&kr, __ATOMIC_ACQUIRE) != NULL)
+        return true;
+    pthread_mutex_lock(&start_lock);
+    bool ok = kr != NULL;
+    if (!ok && start_errno == 0) {
+        ok = start_locked();
+        if (!ok)
+            start_errno = EAFNOSUPPORT; /* as a kernel without IPv4 would say */
+    }
+    pthread_mutex_unlock(&start_lock);
+    if (!ok)
+        errno = start_errno;
+    return ok;
+}
+
+struct kite_sockets *kr_sockets(void)
+{
+    return &kr->socks;
+}
+
+bool kr_forked(void)
+{
+    return forked;
+}
+
+/* The child has no stack thread: its kite sockets fail from now on
+ * (KR_FORKED_ERRNO), its other descriptors are untouched. */
+static void in_child(void)
+{
+    forked = true;
+}
