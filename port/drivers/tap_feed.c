@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The TAP driver thread under a stack thread (kite/port/tap_feed.h). */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "kite/port/tap_feed.h"
 
 #include <errno.h>

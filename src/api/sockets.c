@@ -593,7 +593,28 @@ ssize_t kite_read(struct kite_sockets *s, int fd, void *buf, size_t len)
     return recv_common(s, fd, buf, len, 0, NULL, NULL, NULL);
 }
 
-/* Scatter reads fill one iovec after the other from a bounce buffer. */
+static int sock_type(struct kite_sockets *s, int fd);
+
+/* A stream fills one iovec after the other; past the first, only with what
+ * is there already (a short read ends it, as Linux's). */
+static ssize_t recvmsg_stream(struct kite_sockets *s, int fd, struct kite_msghdr *msg, int flags)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < msg->msg_iovlen; i++) {
+        struct kite_iovec *v = &msg->msg_iov[i];
+        int f = i == 0 || (flags & KITE_MSG_WAITALL) ? flags : flags | KITE_MSG_DONTWAIT;
+        ssize_t n = recv_common(s, fd, v->iov_base, v->iov_len, f, NULL, NULL, msg);
+        if (n < 0)
+            return total > 0 ? (ssize_t)total : -1;
+        total += (size_t)n;
+        if ((size_t)n < v->iov_len)
+            break;
+    }
+    msg->msg_namelen = 0;
+    return (ssize_t)total;
+}
+
+/* Scatter reads of datagrams fill one iovec after the other from a bounce buffer. */
 #define GATHER_MAX 65536u
 
 ssize_t kite_recvmsg(struct kite_sockets *s, int fd, struct kite_msghdr *msg, int flags)
@@ -611,6 +632,8 @@ ssize_t kite_recvmsg(struct kite_sockets *s, int fd, struct kite_msghdr *msg, in
         msg->msg_namelen = nl;
         return n;
     }
+    if (!(flags & KITE_MSG_PEEK) && sock_type(s, fd) == KITE_SOCK_STREAM)
+        return recvmsg_stream(s, fd, msg, flags);
     uint8_t bounce[2048];
     size_t want = total < sizeof bounce ? total : sizeof bounce;
     kite_socklen_t nl = msg->msg_namelen;
@@ -713,19 +736,111 @@ ssize_t kite_write(struct kite_sockets *s, int fd, const void *buf, size_t len)
     return kite_sendto(s, fd, buf, len, 0, NULL, 0);
 }
 
-ssize_t kite_sendmsg(struct kite_sockets *s, int fd, const struct kite_msghdr *msg, int flags)
+static int sock_type(struct kite_sockets *s, int fd)
 {
-    if (msg == NULL || (msg->msg_iovlen > 0 && msg->msg_iov == NULL))
-        return fail(EINVAL);
+    struct sock_ref ref;
+    if (!hold(s, fd, &ref))
+        return -1;
+    int type = ref.sk->type;
+    release(&ref);
+    return type;
+}
+
+/* A raw socket's pieces are gathered into one packet here (at most 2 KiB). */
+static ssize_t sendmsg_gathered(struct kite_sockets *s, int fd, const struct kite_msghdr *msg,
+                                int flags)
+{
     uint8_t bounce[2048];
     size_t total = 0;
     for (size_t i = 0; i < msg->msg_iovlen; i++) {
         if (total + msg->msg_iov[i].iov_len > sizeof bounce)
-            return fail(EMSGSIZE); /* a gathered send is at most 2 KiB (docs/api.md) */
+            return fail(EMSGSIZE); /* (docs/api.md) */
         memcpy(bounce + total, msg->msg_iov[i].iov_base, msg->msg_iov[i].iov_len);
         total += msg->msg_iov[i].iov_len;
     }
     return kite_sendto(s, fd, bounce, total, flags, msg->msg_name, msg->msg_namelen);
+}
+
+/* A stream: small pieces are gathered into one bounce buffer, so headers
+ * and the like leave as one segment; a piece too big for what is left of
+ * it goes on its own. Everything but the last send carries MSG_MORE. The
+ * first send that does not take everything (a non-blocking socket without
+ * room) ends the call with what went. */
+struct gather {
+    struct kite_sockets *s;
+    int fd, flags;
+    uint8_t buf[2048];
+    size_t used, total;
+    bool failed; /* a send failed (errno set) */
+};
+
+/* Send buf (or the gathered bytes); false when the call ends here. */
+static bool gather_send(struct gather *g, const void *data, size_t len, bool more)
+{
+    ssize_t n =
+        kite_sendto(g->s, g->fd, data, len, more ? g->flags | KITE_MSG_MORE : g->flags, NULL, 0);
+    if (n < 0) {
+        g->failed = true;
+        return false;
+    }
+    g->total += (size_t)n;
+    return (size_t)n == len;
+}
+
+static ssize_t sendmsg_stream(struct kite_sockets *s, int fd, const struct kite_msghdr *msg,
+                              int flags)
+{
+    struct gather g = {.s = s, .fd = fd, .flags = flags};
+    for (size_t i = 0; i < msg->msg_iovlen; i++) {
+        const struct kite_iovec *v = &msg->msg_iov[i];
+        bool last = i + 1 == msg->msg_iovlen;
+        if (g.used + v->iov_len <= sizeof g.buf) {
+            memcpy(g.buf + g.used, v->iov_base, v->iov_len);
+            g.used += v->iov_len;
+            continue;
+        }
+        if (g.used > 0 && !gather_send(&g, g.buf, g.used, true))
+            goto out;
+        g.used = 0;
+        if (v->iov_len > sizeof g.buf) {
+            if (!gather_send(&g, v->iov_base, v->iov_len, !last))
+                goto out;
+        } else {
+            memcpy(g.buf, v->iov_base, v->iov_len);
+            g.used = v->iov_len;
+        }
+    }
+    if (g.used > 0 || msg->msg_iovlen == 0)
+        (void)gather_send(&g, g.buf, g.used, false);
+out:
+    return g.failed && g.total == 0 ? -1 : (ssize_t)g.total;
+}
+
+/* UDP: the pieces go into its cork (MSG_MORE), one datagram with the last. */
+ssize_t kite_sendmsg(struct kite_sockets *s, int fd, const struct kite_msghdr *msg, int flags)
+{
+    if (msg == NULL || (msg->msg_iovlen > 0 && msg->msg_iov == NULL))
+        return fail(EINVAL);
+    int type = sock_type(s, fd);
+    if (type < 0)
+        return -1;
+    if (type == KITE_SOCK_STREAM)
+        return sendmsg_stream(s, fd, msg, flags);
+    if (msg->msg_iovlen <= 1 || type == KITE_SOCK_RAW)
+        return msg->msg_iovlen == 1
+                   ? kite_sendto(s, fd, msg->msg_iov[0].iov_base, msg->msg_iov[0].iov_len, flags,
+                                 msg->msg_name, msg->msg_namelen)
+                   : sendmsg_gathered(s, fd, msg, flags);
+    size_t total = 0;
+    for (size_t i = 0; i < msg->msg_iovlen; i++) {
+        const struct kite_iovec *v = &msg->msg_iov[i];
+        int f = i + 1 < msg->msg_iovlen ? flags | KITE_MSG_MORE : flags;
+        ssize_t n = kite_sendto(s, fd, v->iov_base, v->iov_len, f, msg->msg_name, msg->msg_namelen);
+        if (n < 0)
+            return -1;
+        total += (size_t)n;
+    }
+    return (ssize_t)total;
 }
 
 ssize_t kite_writev(struct kite_sockets *s, int fd, const struct kite_iovec *iov, int iovcnt)

@@ -69,6 +69,38 @@ static void tcp_writev_readv(void **st)
     S_OK(S_close(s));
 }
 
+/* Gathered and scattered I/O of more than 2 KiB (kite once bounced it
+ * through a 2 KiB buffer): writev queues every piece, readv fills one iovec
+ * after the other. At most half the smaller of the send and receive buffers
+ * (min_ram: 534 bytes). */
+#define LARGE_BUF (KITE_TCP_SND_BUF < KITE_TCP_RCV_BUF ? KITE_TCP_SND_BUF : KITE_TCP_RCV_BUF)
+#define LARGE_IO (LARGE_BUF >= 4200u ? 2100 : (int)LARGE_BUF / 2 / 3 * 3)
+static void tcp_writev_readv_large(void **st)
+{
+    (void)st;
+    int c, s;
+    S_tcp_pair(&c, &s);
+    static char out[LARGE_IO], in[LARGE_IO];
+    for (int i = 0; i < LARGE_IO; i++)
+        out[i] = (char)('a' + i * 3 / LARGE_IO);
+    struct kite_iovec iov[3];
+    for (int i = 0; i < 3; i++)
+        iov[i] = (struct kite_iovec){out + i * LARGE_IO / 3, LARGE_IO / 3};
+    S_RETURNS(S_writev(c, iov, 3), LARGE_IO);
+    int n = 0;
+    for (int i = 0; i < 200 && n < LARGE_IO; i++) {
+        S_sleep_ms(10);
+        S_OK(S_ioctl(s, KITE_FIONREAD, &n));
+    }
+    assert_int_equal(n, LARGE_IO);
+    size_t first = LARGE_IO * 2 / 3 + 10; /* the second iovec starts inside the last piece */
+    struct kite_iovec rd[2] = {{in, first}, {in + first, sizeof in - first}};
+    S_RETURNS(S_readv(s, rd, 2), LARGE_IO);
+    assert_memory_equal(in, out, sizeof out);
+    S_OK(S_close(c));
+    S_OK(S_close(s));
+}
+
 static void tcp_writev_zero_iov(void **st)
 {
     (void)st;
@@ -817,6 +849,7 @@ const struct CMUnitTest cases_io[] = {
     S_CASE(tcp_send_recv),
     S_CASE(tcp_write_read),
     S_CASE(tcp_writev_readv),
+    S_CASE(tcp_writev_readv_large),
     S_CASE(tcp_writev_zero_iov),
     S_CASE(readv_negative_count),
     S_CASE(tcp_sendmsg_recvmsg),
