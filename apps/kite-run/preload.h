@@ -126,6 +126,8 @@ void kr_replaced(int fd);
 void kr_after_write_wait(struct kr_sock *s);
 /** The stack's readiness report (kite_tcpip_set_event_fn). */
 void kr_on_events(void *ctx, struct kite_netconn *c, uint8_t events);
+/** Close every kite socket still open (at exit). */
+void kr_close_all(void);
 /** Descriptors the table can hold. */
 int kr_fd_limit(void);
 

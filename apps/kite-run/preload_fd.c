@@ -253,3 +253,13 @@ void kr_replaced(int fd)
     if (s != NULL)
         let_go(s);
 }
+
+/* At exit: close what the program left open, as the kernel does for it. */
+void kr_close_all(void)
+{
+    for (int fd = 0; fd < map_size; fd++) {
+        struct kr_sock *s = unmap(fd);
+        if (s != NULL)
+            let_go(s);
+    }
+}

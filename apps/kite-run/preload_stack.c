@@ -28,6 +28,7 @@
 #include "kite/port/tap_feed.h"
 #include "kite/stack.h"
 #include "kite/stats.h"
+#include "kite/tcp.h"
 #include "kite/tcpip.h"
 #include "preload.h"
 
@@ -260,10 +261,33 @@ static void print_stats(void *arg)
     }
 }
 
-static void at_exit(void)
+struct owing {
+    unsigned count;
+};
+
+static void count_owing(void *arg)
 {
-    if (kr == NULL || kr->stats == NULL || kr_forked())
-        return;
+    ((struct owing *)arg)->count = kite_tcp_owing_count(&kr->stack);
+}
+
+/* The kernel goes on sending what a program's sockets hold after it exits;
+ * kite lives in the program, so the exit waits (KITE_EXIT_LINGER_MS, 10 s by
+ * default) until every connection has delivered its data and FIN. */
+static void let_connections_finish(void)
+{
+    const char *env = getenv("KITE_EXIT_LINGER_MS");
+    long ms = env != NULL ? strtol(env, NULL, 10) : 10000;
+    kr_close_all();
+    for (long waited = 0; waited < ms; waited += 5) {
+        struct owing o = {0};
+        if (kite_tcpip_call(&kr->tcpip, count_owing, &o) != KITE_ERR_OK || o.count == 0)
+            return;
+        nanosleep(&(struct timespec){0, 5000000}, NULL);
+    }
+}
+
+static void print_stats_at_exit(void)
+{
     FILE *out = strcmp(kr->stats, "1") == 0 ? stderr : fopen(kr->stats, "w");
     if (out == NULL)
         return;
@@ -271,6 +295,15 @@ static void at_exit(void)
     fflush(out);
     if (out != stderr)
         fclose(out);
+}
+
+static void at_exit(void)
+{
+    if (kr == NULL || kr_forked())
+        return;
+    let_connections_finish();
+    if (kr->stats != NULL)
+        print_stats_at_exit();
 }
 
 static bool start_locked(void)

@@ -159,6 +159,11 @@ enum kite_err kite_tcp_listener_set_buffers(struct kite_tcp_listener *l, uint32_
 void kite_tcp_get_buffers(const struct kite_tcp_pcb *pcb, uint32_t *snd, uint32_t *rcv);
 
 enum kite_tcp_state kite_tcp_get_state(const struct kite_tcp_pcb *pcb);
+/** Connections that still owe their peer data or a FIN (or are open): what a
+ *  host must let run before it exits, as a kernel sends what closed sockets
+ *  left behind (kite-run waits for it at exit). TIME_WAIT and FIN_WAIT_2 owe
+ *  nothing. */
+unsigned kite_tcp_owing_count(const struct kite_stack *stack);
 void kite_tcp_get_local(const struct kite_tcp_pcb *pcb, struct kite_addr *ip, uint16_t *port);
 void kite_tcp_get_remote(const struct kite_tcp_pcb *pcb, struct kite_addr *ip, uint16_t *port);
 

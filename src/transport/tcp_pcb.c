@@ -564,6 +564,31 @@ enum kite_tcp_state kite_tcp_get_state(const struct kite_tcp_pcb *pcb)
     return (enum kite_tcp_state)pcb->state;
 }
 
+/* Our side still owes the peer something: an open connection, data, or a FIN
+ * not yet acknowledged (FIN_WAIT_2 and TIME_WAIT owe nothing more). */
+static bool owes_peer(const struct kite_tcp_pcb *pcb)
+{
+    switch (pcb->state) {
+    case KITE_TCP_SYN_RECEIVED:
+    case KITE_TCP_ESTABLISHED:
+    case KITE_TCP_CLOSE_WAIT:
+    case KITE_TCP_FIN_WAIT_1:
+    case KITE_TCP_CLOSING:
+    case KITE_TCP_LAST_ACK:
+        return true;
+    default:
+        return false;
+    }
+}
+
+unsigned kite_tcp_owing_count(const struct kite_stack *stack)
+{
+    unsigned n = 0;
+    for (const struct kite_tcp_pcb *pcb = stack->tcp.active; pcb != NULL; pcb = pcb->next)
+        n += owes_peer(pcb);
+    return n;
+}
+
 void kite_tcp_get_local(const struct kite_tcp_pcb *pcb, struct kite_addr *ip, uint16_t *port)
 {
     *ip = pcb->local_ip;
