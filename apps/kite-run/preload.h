@@ -87,6 +87,7 @@ struct kr_sock {
     int protocol;         /* IPPROTO_TCP, IPPROTO_UDP */
     atomic_uint refs;     /* the program's descriptors that are it */
     atomic_bool nonblock; /* O_NONBLOCK, as the program set it (the file's, so shared) */
+    atomic_bool rx_shut;  /* shutdown(SHUT_RD) done */
     atomic_uchar events;  /* KITE_NC_* last reported */
     struct kite_netconn *conn;
     /* The mirror: changed by the stack's reports, under lock (a waiting

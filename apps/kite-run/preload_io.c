@@ -42,7 +42,11 @@ bool kr_blocking(struct kr_sock *s, int flags)
 int kr_wait_readable(int fd)
 {
     char c;
-    return kr_real.recv(fd, &c, 1, MSG_PEEK) < 0 ? -1 : 0;
+    if (kr_real.recv(fd, &c, 1, MSG_PEEK) >= 0)
+        return 0;
+    /* Only a signal or the timeout end the wait; anything else (the pair
+     * torn down by a close) leaves the answer to kite. */
+    return errno == EINTR || errno == EAGAIN ? -1 : 0;
 }
 
 /* Until A is writable: a one-byte send, which waits as the kernel's own send
@@ -50,7 +54,7 @@ int kr_wait_readable(int fd)
 int kr_wait_writable(struct kr_sock *s, int fd)
 {
     ssize_t n = kr_real.send(fd, "w", 1, MSG_NOSIGNAL);
-    if (n < 0 && errno != EPIPE)
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
         return -1;
     if (n > 0)
         kr_after_write_wait(s);
@@ -105,6 +109,7 @@ static ssize_t recv_all(struct kr_sock *s, int fd, struct msghdr *msg, int flags
     memcpy(iov, msg->msg_iov, m.msg_iovlen * sizeof *iov);
     m.msg_iov = iov;
     size_t want = iov_total(&m), got = 0;
+    bool ended = want == 0;
     while (got < want) {
         ssize_t n = kite_recv_once(s, &m, flags);
         if (n > 0) {
@@ -112,11 +117,12 @@ static ssize_t recv_all(struct kr_sock *s, int fd, struct msghdr *msg, int flags
             iov_advance(&m, (size_t)n);
             continue;
         }
+        ended = n == 0;
         if (n == 0 || errno != EAGAIN || !kr_blocking(s, flags) || kr_wait_readable(fd) < 0)
             break;
     }
     msg->msg_flags = m.msg_flags;
-    return got > 0 ? (ssize_t)got : (want == 0 ? 0 : -1);
+    return got > 0 || ended ? (ssize_t)got : -1;
 }
 
 static ssize_t recv_msg(struct kr_sock *s, int fd, struct msghdr *msg, int flags)
@@ -135,6 +141,8 @@ static ssize_t recv_msg(struct kr_sock *s, int fd, struct msghdr *msg, int flags
         ssize_t n = kite_recv_once(s, msg, flags);
         if (n >= 0 || errno != EAGAIN || !kr_blocking(s, flags))
             return n;
+        if (s->type == SOCK_DGRAM && atomic_load(&s->rx_shut))
+            return 0; /* Linux: a blocking datagram receive after SHUT_RD ends at once */
         if (kr_wait_readable(fd) < 0)
             return -1;
     }

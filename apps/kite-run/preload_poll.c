@@ -209,6 +209,11 @@ KR_API int pselect(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const struct ti
 {
     if (!sets_have_kite(nfds, rd, wr, ex))
         return kr_real.pselect(nfds, rd, wr, ex, timeout, mask);
+    if (timeout != NULL &&
+        (timeout->tv_sec < 0 || timeout->tv_nsec < 0 || timeout->tv_nsec >= 1000000000)) {
+        errno = EINVAL;
+        return -1;
+    }
     return select_mixed(nfds, rd, wr, ex, timeout, mask);
 }
 
@@ -218,6 +223,10 @@ KR_API int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *
         return kr_real.select(nfds, rd, wr, ex, tv);
     if (tv == NULL)
         return select_mixed(nfds, rd, wr, ex, NULL, NULL);
+    if (tv->tv_sec < 0 || tv->tv_usec < 0) {
+        errno = EINVAL; /* as Linux's poll_select_set_timeout */
+        return -1;
+    }
     int64_t start = now_ns();
     struct timespec t = {tv->tv_sec, tv->tv_usec * 1000};
     int rc = select_mixed(nfds, rd, wr, ex, &t, NULL);

@@ -37,8 +37,9 @@ KR_API int socket(int domain, int type, int protocol)
         return kr_real.socket(domain, type, protocol);
     if (!kr_start())
         return -1;
-    /* kite's own socket never blocks: blocking happens in the kernel on A. */
-    int ks = kite_socket(kr_sockets(), KITE_AF_INET, base | KITE_SOCK_NONBLOCK, protocol);
+    /* kite's own socket never blocks: blocking happens in the kernel on A.
+     * kite checks the type's flags (unknown ones: EINVAL). */
+    int ks = kite_socket(kr_sockets(), KITE_AF_INET, type | KITE_SOCK_NONBLOCK, protocol);
     if (ks < 0)
         return -1;
     if (protocol == 0)
@@ -93,22 +94,18 @@ KR_API int accept(int fd, __SOCKADDR_ARG addr_arg, socklen_t *len)
     return s ? accept4(fd, addr, len, 0) : kr_real.accept(fd, addr, len);
 }
 
-/* A blocking connect waits until the handshake ends (A turns writable), then
- * reports how it ended (SO_ERROR). */
-static int connect_wait(struct kr_sock *s, int fd)
+/* A blocking connect waits until the handshake ends (A turns writable),
+ * then asks kite again, which says how it ended (0, or the error) and from
+ * then on says EISCONN, as Linux's. */
+static int connect_wait(struct kr_sock *s, int fd, const struct sockaddr *addr, socklen_t len)
 {
     for (;;) {
-        uint8_t ev = atomic_load(&s->events);
-        if (ev & (KITE_NC_WRITABLE | KITE_NC_ERROR | KITE_NC_HUP))
-            break;
         if (kr_wait_writable(s, fd) < 0)
             return -1; /* EINTR (the handshake goes on), or SO_SNDTIMEO: EINPROGRESS below */
+        int rc = kite_connect(kr_sockets(), s->ks, (const struct kite_sockaddr *)addr, len);
+        if (rc == 0 || errno != EALREADY)
+            return rc;
     }
-    int err = 0;
-    kite_socklen_t len = sizeof err;
-    (void)kite_getsockopt(kr_sockets(), s->ks, KITE_SOL_SOCKET, KITE_SO_ERROR, &err, &len);
-    errno = err;
-    return err == 0 ? 0 : -1;
 }
 
 KR_API int connect(int fd, __CONST_SOCKADDR_ARG addr_arg, socklen_t len)
@@ -122,7 +119,7 @@ KR_API int connect(int fd, __CONST_SOCKADDR_ARG addr_arg, socklen_t len)
     int rc = kite_connect(kr_sockets(), s->ks, (const struct kite_sockaddr *)addr, len);
     if (rc == 0 || errno != EINPROGRESS || !kr_blocking(s, 0))
         return rc;
-    rc = connect_wait(s, fd);
+    rc = connect_wait(s, fd, addr, len);
     if (rc < 0 && errno == EAGAIN)
         errno = EINPROGRESS; /* Linux: SO_SNDTIMEO ran out during connect */
     return rc;
@@ -133,7 +130,12 @@ KR_API int shutdown(int fd, int how)
     struct kr_sock *s = kr_lookup(fd);
     if (s == NULL)
         return kr_real.shutdown(fd, how);
-    return forked_fail() ? -1 : kite_shutdown(kr_sockets(), s->ks, how);
+    if (forked_fail())
+        return -1;
+    int rc = kite_shutdown(kr_sockets(), s->ks, how);
+    if (rc == 0 && (how == SHUT_RD || how == SHUT_RDWR))
+        atomic_store(&s->rx_shut, true);
+    return rc;
 }
 
 KR_API int getsockname(int fd, __SOCKADDR_ARG addr_arg, socklen_t *len)

@@ -1303,6 +1303,7 @@ static enum kite_err stop_listening(struct kite_netconn *c)
     kite_tcp_listener_close(c->pcb.listener);
     c->pcb.any = NULL;
     c->state = NC_CLOSED;
+    c->flags |= NCF_RX_SHUT; /* Linux's poll: a shut listener is readable (accept fails) */
     wake(c, KITE_NC_READABLE | KITE_NC_WRITABLE);
     return KITE_ERR_OK;
 }

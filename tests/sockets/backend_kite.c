@@ -14,7 +14,8 @@
 #include "suite.h"
 #include "testutil.h"
 
-const bool S_is_kite = true;
+bool S_is_kite = true;
+bool S_kite_run = false;
 const char S_backend_name[] = "kite";
 
 struct kite_fx {

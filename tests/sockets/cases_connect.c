@@ -683,7 +683,7 @@ static void shutdown_fgetfl_access_mode(void **st)
     S_tcp_pair(&c, &s);
     S_OK(S_shutdown(c, KITE_SHUT_WR));
     S_OK(S_shutdown(s, KITE_SHUT_RD));
-    if (S_is_kite) {
+    if (S_kite_api) {
         S_RETURNS(S_fcntl(c, KITE_F_GETFL, 0), KITE_O_RDONLY);
         S_RETURNS(S_fcntl(s, KITE_F_GETFL, 0), KITE_O_WRONLY);
     } else {

@@ -376,7 +376,7 @@ static void select_error_sets(void **st)
     int n = S_select(c + 1, &r, &w, &e, &tv);
     assert_true(S_FD_ISSET(c, &r));
     assert_true(S_FD_ISSET(c, &w));
-    if (S_is_kite) {
+    if (S_kite_api) {
         assert_int_equal(n, 3);
         assert_true(S_FD_ISSET(c, &e));
     } else {

@@ -361,8 +361,9 @@ static void recv_woken_by_shutdown_rd(void **st)
 }
 
 /* close() while another thread blocks in recv: kite wakes it with EBADF (the
- * thread-safe close esp-lwip promises); Linux leaves it blocked until its
- * timeout (DIFFERENCES.md). */
+ * thread-safe close esp-lwip promises; under kite-run too, where closing
+ * tears down the descriptor pair the thread waits on); Linux leaves it
+ * blocked until its timeout (DIFFERENCES.md). */
 static void close_while_blocked_in_recv(void **st)
 {
     (void)st;

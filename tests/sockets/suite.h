@@ -30,7 +30,15 @@
 
 /* ---- The backend ------------------------------------------------------------------- */
 
-extern const bool S_is_kite;
+/* S_is_kite: kite serves the sockets, natively or through kite-run (the
+ * Linux build of the suite run under kite-run). S_kite_run: through
+ * kite-run, which keeps Linux's semantics for what it decides itself
+ * (fcntl's access mode, select's sets, close of a descriptor another thread
+ * waits on), so cases of kite's own socket API differ there too
+ * (S_kite_api). */
+extern bool S_is_kite;
+extern bool S_kite_run;
+#define S_kite_api (S_is_kite && !S_kite_run)
 extern const char S_backend_name[];
 
 /** Per case: a fresh stack (kite) or nothing to do (Linux); a watchdog alarm. */
