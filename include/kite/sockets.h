@@ -139,6 +139,7 @@ typedef struct {
 #define KITE_IP_PKTINFO 8
 
 #define KITE_TCP_NODELAY 1
+#define KITE_TCP_CORK 3
 #define KITE_TCP_KEEPIDLE 4
 #define KITE_TCP_KEEPINTVL 5
 #define KITE_TCP_KEEPCNT 6

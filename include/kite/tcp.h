@@ -136,6 +136,10 @@ void kite_tcp_abort(struct kite_tcp_pcb *pcb);
 
 /* Per-connection options. */
 void kite_tcp_set_nodelay(struct kite_tcp_pcb *pcb, bool nodelay);
+/** Cork (Linux's TCP_CORK): only full-sized segments and the FIN leave until
+ *  it is uncorked, which sends what was held. Unlike Linux there is no 200 ms
+ *  ceiling: the application uncorks. */
+void kite_tcp_set_cork(struct kite_tcp_pcb *pcb, bool cork);
 /**
  * Keepalive (RFC 1122 4.2.3.6): probe after idle_ms without a segment from
  * the peer, every interval_ms, give up after count probes (count 0: off).

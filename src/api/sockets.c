@@ -26,6 +26,7 @@
 #define SOPT_PKTINFO 0x04u
 #define SOPT_LINGER0 0x08u /* SO_LINGER on with 0 s: close resets */
 #define SOPT_NODELAY 0x20u
+#define SOPT_CORK 0x40u
 
 /* What a call on a socket works with. */
 struct sock_ref {
@@ -1151,6 +1152,13 @@ static int tcp_level(struct opt_req *o)
         struct kite_tcp_pcb *pcb = tcp_of(o);
         if (e == 0 && o->set && pcb != NULL)
             kite_tcp_set_nodelay(pcb, (o->ref->sk->opts & SOPT_NODELAY) != 0);
+        return e;
+    }
+    case KITE_TCP_CORK: {
+        int e = flag_opt(o, SOPT_CORK);
+        struct kite_tcp_pcb *pcb = tcp_of(o);
+        if (e == 0 && o->set && pcb != NULL)
+            kite_tcp_set_cork(pcb, (o->ref->sk->opts & SOPT_CORK) != 0);
         return e;
     }
     case KITE_TCP_KEEPIDLE:

@@ -300,6 +300,8 @@ static bool hold_small_segment(const struct kite_tcp_pcb *pcb, uint32_t len, uin
 {
     if (len >= full || fin)
         return false;
+    if (pcb->flags & KITE_TCPF_CORK)
+        return true; /* Linux's TCP_CORK: partial segments wait for the uncork */
     if (len < avail) /* window-limited: wait for half the peer's largest window, */
         return len < tcp_max_snd_wnd(pcb) / 2 && pcb->snd_nxt != pcb->snd_una; /* unless idle */
     if (seq_lt(pcb->snd_nxt, pcb->snd_max))

@@ -451,6 +451,16 @@ void kite_tcp_set_nodelay(struct kite_tcp_pcb *pcb, bool nodelay)
         pcb->flags &= (uint32_t)~KITE_TCPF_NODELAY;
 }
 
+void kite_tcp_set_cork(struct kite_tcp_pcb *pcb, bool cork)
+{
+    if (cork) {
+        pcb->flags |= KITE_TCPF_CORK;
+        return;
+    }
+    pcb->flags &= (uint32_t)~KITE_TCPF_CORK;
+    (void)kite_tcp_output(pcb); /* what was held goes now, as Linux's uncork pushes it */
+}
+
 /* Keepalive times are kept in whole seconds (rounded up), as Linux's
  * TCP_KEEPIDLE and TCP_KEEPINTVL are. */
 static uint16_t seconds(uint32_t ms)

@@ -41,6 +41,7 @@
 #define KITE_TCPF_ECN (1u << 23)         /* ECN negotiated */
 #define KITE_TCPF_ECN_ECE (1u << 24)     /* CE seen: set ECE on ACKs until a CWR arrives */
 #define KITE_TCPF_ECN_CWR (1u << 25)     /* window reduced for ECE: set CWR on new data */
+#define KITE_TCPF_CORK (1u << 26)        /* TCP_CORK: only full segments (or the FIN) leave */
 
 /* The one timer a connection may have pending (they exclude each other:
  * retransmission while something is in flight, persist while the peer's

@@ -503,6 +503,28 @@ static void opt_tcp_nodelay(void **st)
     S_OK(S_close(fd));
 }
 
+/* TCP_CORK: a partial segment waits (Linux up to 200 ms, kite until the
+ * uncork), and the uncork sends it at once. */
+static void opt_tcp_cork(void **st)
+{
+    (void)st;
+    int c, s;
+    S_tcp_pair(&c, &s);
+    bool_roundtrip(c, KITE_IPPROTO_TCP, KITE_TCP_CORK);
+    S_set_int(c, KITE_IPPROTO_TCP, KITE_TCP_CORK, 1);
+    S_RETURNS(S_send(c, "corked", 6, 0), 6);
+    S_sleep_ms(80);
+    int n = -1;
+    S_OK(S_ioctl(s, KITE_FIONREAD, &n));
+    assert_int_equal(n, 0); /* held */
+    S_set_int(c, KITE_IPPROTO_TCP, KITE_TCP_CORK, 0);
+    char buf[6];
+    S_recv_all(s, buf, 6);
+    assert_memory_equal(buf, "corked", 6);
+    S_OK(S_close(c));
+    S_OK(S_close(s));
+}
+
 static void opt_tcp_nodelay_connected(void **st)
 {
     (void)st;
@@ -759,6 +781,7 @@ const struct CMUnitTest cases_opts[] = {
     S_CASE(opt_ip_pktinfo_off_no_control),
     S_CASE(opt_tcp_nodelay),
     S_CASE(opt_tcp_nodelay_connected),
+    S_CASE(opt_tcp_cork),
     S_CASE(opt_tcp_on_udp),
     S_CASE(opt_tcp_keepidle),
     S_CASE(opt_tcp_keepintvl),
