@@ -7,7 +7,7 @@ set -eu
 
 PACKAGES="cmake gcc clang clang-format libcmocka-dev libclang-rt-14-dev tshark arping socat
 netcat-openbsd iputils-ping iproute2 curl iperf python3 nftables
-gcc-arm-none-eabi libnewlib-arm-none-eabi binutils liblwip-dev"
+gcc-arm-none-eabi libnewlib-arm-none-eabi binutils liblwip-dev wget iperf nginx-light"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "install-deps: not a Debian system; install by hand: $PACKAGES" >&2
@@ -40,7 +40,20 @@ fi
 
 # tshark asks whether non-root users may capture; noninteractive takes the default (no).
 $as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+# Packages with a daemon (nginx) must not start it: the tests run nginx
+# themselves, in a network namespace. Where the machine has no policy-rc.d,
+# one that refuses every start is in place during the installation only.
+policy=/usr/sbin/policy-rc.d
+own_policy=""
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $as_root tee "$policy" >/dev/null
+    $as_root chmod 755 "$policy"
+    own_policy=1
+fi
 # shellcheck disable=SC2086 # the package list is meant to split
+rc=0
 $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    -o Dpkg::Use-Pty=0 $missing >/dev/null
+    -o Dpkg::Use-Pty=0 $missing >/dev/null || rc=$?
+[ -z "$own_policy" ] || $as_root rm -f "$policy"
+[ "$rc" -eq 0 ] || exit "$rc"
 echo "install-deps: done"

@@ -252,6 +252,8 @@ static void print_stats(void *arg)
     kite_stats_foreach(&kr->stack, print_counter, out);
     fprintf(out, "  tap.rx_frames %" PRIu32 "\n  tap.rx_mbox_full %" PRIu32 "\n", rx.frames,
             rx.mbox_full);
+    /* After the exit's wait: connections that did not finish in time. */
+    fprintf(out, "  kite-run.tcp_owing %u\n", kite_tcp_owing_count(&kr->stack));
     fprintf(out, "pools:\n");
     for (unsigned id = 0; id < (unsigned)KITE_POOL__COUNT; id++) {
         const struct kite_pool *pool = kite_stack_pool(&kr->stack, (enum kite_pool_id)id);
