@@ -50,8 +50,8 @@ if [ ! -e "$policy" ]; then
     $as_root chmod 755 "$policy"
     own_policy=1
 fi
-# shellcheck disable=SC2086 # the package list is meant to split
 rc=0
+# shellcheck disable=SC2086 # the package list is meant to split
 $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     -o Dpkg::Use-Pty=0 $missing >/dev/null || rc=$?
 [ -z "$own_policy" ] || $as_root rm -f "$policy"
