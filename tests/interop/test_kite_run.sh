@@ -10,7 +10,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/kite_run_lib.sh"
-kite_require curl wget nc socat iperf python3
+kite_require curl wget nc socat iperf python3 tshark
 kr_require_built
 kite_setup
 PY=/usr/bin/python3
@@ -50,6 +50,25 @@ kr 60 wget wget -q -O "$KITE_DIR/wget.out" "http://$KITE_KERNEL_IP:8000/f16m" ||
     fail "wget under kite-run failed"
 kr_check_pools wget
 same "$KITE_DIR/wget.out" "$SHA16" "wget under kite-run"
+
+log "--pcap and --stats: a capture tshark reads, counters on stderr at exit"
+ns timeout 30 "$KR_RUN" --tap "$KITE_IF" --ipv4 "$KITE_IP/24" --mac "$KITE_MAC" \
+    --pcap "$KITE_PCAP" --stats -- curl -sS -o /dev/null "http://$KITE_KERNEL_IP:8000/" \
+    2>"$KITE_DIR/stats.err" || fail "curl with --pcap --stats failed"
+grep -q '^  tcp.active_opens 1$' "$KITE_DIR/stats.err" || fail "--stats printed no counters"
+grep -q '^  tcp_pcb ' "$KITE_DIR/stats.err" || fail "--stats printed no pools"
+get=$(kite_tshark -Y 'http.request.method == "GET"' | wc -l)
+[ "$get" -eq 1 ] || fail "the capture holds $get HTTP GETs, not 1"
+malformed=$(kite_tshark -Y '_ws.malformed || _ws.expert.severity == error' | wc -l)
+[ "$malformed" -eq 0 ] || fail "tshark finds $malformed malformed packets in the capture"
+
+log "without the launcher: LD_PRELOAD and KITE_* set by hand"
+ns env KITE_TAP="$KITE_IF" KITE_IPV4="$KITE_IP/24" KITE_MAC="$KITE_MAC" \
+    LD_PRELOAD="$KR_BIN/../lib/libkite-preload.so" KITE_STATS="$KITE_DIR/preload.stats" \
+    timeout 30 wget -q -O "$KITE_DIR/preload.out" "http://$KITE_KERNEL_IP:8000/f16m" ||
+    fail "wget with LD_PRELOAD failed"
+same "$KITE_DIR/preload.out" "$SHA16" "wget with LD_PRELOAD"
+kr_check_pools preload
 
 log "Linux curl fetches 16 MiB from http.server under kite-run"
 # (SIGTERM made a clean exit, so kite's exit handler runs and reports)
