@@ -114,7 +114,7 @@ static void mirror(struct kr_sock *s, uint8_t ev)
 void kr_on_events(void *ctx, struct kite_netconn *c, uint8_t events)
 {
     (void)ctx;
-    struct kr_sock *s = by_conn[c->index];
+    struct kr_sock *s = __atomic_load_n(&by_conn[c->index], __ATOMIC_ACQUIRE);
     if (s == NULL)
         return;
     atomic_store(&s->events, events);
@@ -190,11 +190,12 @@ int kr_adopt(int ks, int type, int protocol, int flags)
         errno = EMFILE;
         return -1;
     }
-    by_conn[s->conn->index] = s; /* (the stack reports nothing on it before watch) */
+    /* (the stack reports nothing on it before the watch below) */
+    __atomic_store_n(&by_conn[s->conn->index], s, __ATOMIC_RELEASE);
     map_set(fd, s);
     if (kite_netconn_watch(s->conn, true) != KITE_ERR_OK) {
         map_set(fd, NULL);
-        by_conn[s->conn->index] = NULL;
+        __atomic_store_n(&by_conn[s->conn->index], NULL, __ATOMIC_RELEASE);
         drop_pair(s, fd);
         (void)kite_close(t, ks);
         errno = ENOMEM;
@@ -220,7 +221,7 @@ static void let_go(struct kr_sock *s)
     int a = s->a, b = s->b, ks = s->ks;
     if (!kr_forked()) {
         (void)kite_netconn_watch(s->conn, false);
-        by_conn[s->conn->index] = NULL;
+        __atomic_store_n(&by_conn[s->conn->index], NULL, __ATOMIC_RELEASE);
         (void)kite_close(kr_sockets(), ks); /* (after it, ks and s may be another socket's) */
     }
     kr_real.close(a);
