@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "kite/addr.h"
+#include "kite/arp.h"
 #include "kite/port/clock.h"
 #include "kite/port/loopif.h"
 #include "kite/port/pcap.h"
@@ -269,12 +270,14 @@ struct owing {
 
 static void count_owing(void *arg)
 {
-    ((struct owing *)arg)->count = kite_tcp_owing_count(&kr->stack);
+    ((struct owing *)arg)->count =
+        kite_tcp_owing_count(&kr->stack) + kite_arp_queued_count(&kr->stack);
 }
 
 /* The kernel goes on sending what a program's sockets hold after it exits;
  * kite lives in the program, so the exit waits (KITE_EXIT_LINGER_MS, 10 s by
- * default) until every connection has delivered its data and FIN. */
+ * default) until every connection has delivered its data and FIN, and every
+ * datagram waiting for ARP has gone (or failed to resolve). */
 static void let_connections_finish(void)
 {
     const char *env = getenv("KITE_EXIT_LINGER_MS");

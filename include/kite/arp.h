@@ -45,5 +45,8 @@ enum kite_err kite_arp_remove(struct kite_stack *stack, uint32_t ip);
 bool kite_arp_lookup(struct kite_stack *stack, uint32_t ip, uint8_t mac[KITE_ETH_ADDR_LEN]);
 /** Send an ARP request for ip on netif now. */
 enum kite_err kite_arp_request(struct kite_netif *netif, uint32_t ip);
+/** Packets waiting for an address to resolve (a host lets them go, or
+ *  fail, before it exits: kite-run). */
+unsigned kite_arp_queued_count(const struct kite_stack *stack);
 
 #endif

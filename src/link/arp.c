@@ -415,3 +415,12 @@ enum kite_err kite__arp_output(struct kite_netif *netif, struct kite_pbuf *p, ui
     }
     return kite__ethernet_output(netif, p, mac, KITE_ETHERTYPE_IPV4);
 }
+
+unsigned kite_arp_queued_count(const struct kite_stack *stack)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < KITE_ARP_TABLE_SIZE; i++)
+        if (stack->arp.entries[i].state == KITE_ARP_PENDING)
+            n += stack->arp.entries[i].qlen;
+    return n;
+}

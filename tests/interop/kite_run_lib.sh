@@ -22,11 +22,14 @@ kr() {
 }
 
 # kr_bg SECONDS NAME PROGRAM [ARGS...]: the same in the background; KR_PID is
-# the `timeout` in front of it (SIGTERM to it reaches the program).
+# the `timeout` in front of it, which passes a signal on to the program once
+# (--foreground: without it, timeout also signals its whole process group, so
+# the program would get a second SIGTERM while its handler is exiting).
 kr_bg() {
     local t=$1 name=$2
     shift 2
-    ip netns exec "$KITE_NS" env KITE_STATS="$KITE_DIR/$name.stats" timeout "$t" "$KR_RUN" \
+    ip netns exec "$KITE_NS" env KITE_STATS="$KITE_DIR/$name.stats" \
+        timeout --foreground -k 5 "$t" "$KR_RUN" \
         --tap "$KITE_IF" --ipv4 "$KITE_IP/24" --mac "$KITE_MAC" -- "$@" \
         >"$KITE_DIR/$name.log" 2>&1 &
     KR_PID=$!

@@ -104,8 +104,10 @@ static void test_queue_then_flush_on_reply(void **state)
         assert_int_equal(kite_icmp4_send_echo(&f->stack, PEER_IP, 1, i, "x", 1), KITE_ERR_OK);
     assert_int_equal(f->eth.count, 1); /* only the ARP request */
     assert_int_equal(f->stack.stats.arp.drop_queue_full, 2);
+    assert_int_equal(kite_arp_queued_count(&f->stack), KITE_ARP_QUEUE_LEN);
     inject_arp(f, KITE_ARP_OP_REPLY, PEER_IP, peer_mac, OUR_IP, f->eth.netif.hwaddr);
     assert_int_equal(f->eth.count, 1 + KITE_ARP_QUEUE_LEN);
+    assert_int_equal(kite_arp_queued_count(&f->stack), 0);
     for (unsigned i = 1; i < f->eth.count; i++) {
         struct kite_eth_repr eth;
         kite_eth_parse(f->eth.sent[i].data, f->eth.sent[i].len, &eth);

@@ -10,12 +10,14 @@ static void active_close(void **state)
     struct th *t = *state;
     struct kite_tcp_pcb *pcb = th_establish(t);
     uint32_t fin_seq = t->c.ack;
+    assert_int_equal(kite_tcp_owing_count(&t->stack), 1); /* open */
     assert_int_equal(kite_tcp_close(pcb), KITE_ERR_OK);
     t->pcb = NULL; /* the stack owns it now */
     const struct th_pkt *p = th_expect(t, KITE_TCP_FIN | KITE_TCP_ACK);
     assert_int_equal(p->tcp.seq, fin_seq);
     assert_int_equal(p->tcp.ack, t->c.seq);
     assert_int_equal(kite_tcp_get_state(pcb), KITE_TCP_FIN_WAIT_1);
+    assert_int_equal(kite_tcp_owing_count(&t->stack), 1); /* the FIN is not acknowledged */
     /* The FIN is retransmitted like data. */
     kite_time_ms d = kite_stack_next_deadline(&t->stack);
     th_advance_to(t, d);
@@ -25,6 +27,7 @@ static void active_close(void **state)
     th_send(t, KITE_TCP_ACK, NULL, 0);
     th_expect_none(t);
     assert_int_equal(kite_tcp_get_state(pcb), KITE_TCP_FIN_WAIT_2);
+    assert_int_equal(kite_tcp_owing_count(&t->stack), 0); /* nothing more to deliver */
     /* The peer's FIN: ACK at once, TIME_WAIT for 2 MSL. */
     th_advance(t, 1000);
     kite_time_ms t0 = t->stack.now;
