@@ -21,6 +21,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -75,6 +76,7 @@ struct kr_libc {
     int (*select)(int, fd_set *, fd_set *, fd_set *, struct timeval *);
     int (*pselect)(int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *);
     int (*getaddrinfo)(const char *, const char *, const struct addrinfo *, struct addrinfo **);
+    int (*epoll_ctl)(int, int, int, struct epoll_event *);
 };
 extern struct kr_libc kr_real;
 
@@ -88,6 +90,7 @@ struct kr_sock {
     atomic_uint refs;     /* the program's descriptors that are it */
     atomic_bool nonblock; /* O_NONBLOCK, as the program set it (the file's, so shared) */
     atomic_bool rx_shut;  /* shutdown(SHUT_RD) done */
+    atomic_bool edge;     /* in an epoll set edge-triggered: a new edge per arrival */
     atomic_uchar events;  /* KITE_NC_* last reported */
     struct kite_netconn *conn;
     /* The mirror: changed by the stack's reports, under lock (a waiting

@@ -93,7 +93,10 @@ static void mirror(struct kr_sock *s, uint8_t ev)
         out ? drain(s->b) : fill(s->a);
         s->out = out;
     }
-    if (!s->rd_shut && in != s->in) {
+    /* Linux gives an edge-triggered epoll an edge per arrival, not only
+     * when the socket turns readable: one more byte is one more edge. */
+    bool again = in && s->in && (ev & KITE_NC_ARRIVED) && atomic_load(&s->edge);
+    if (!s->rd_shut && (in != s->in || again)) {
         if (in)
             (void)kr_real.send(s->b, "r", 1, MSG_DONTWAIT | MSG_NOSIGNAL);
         else

@@ -136,6 +136,18 @@ KR_API int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *time
     return ppoll(fds, n, timeout, mask);
 }
 
+/* epoll watches A itself; a kite socket added edge-triggered is marked, so
+ * the mirror gives it an edge per arrival (preload_fd.c). */
+KR_API int epoll_ctl(int ep, int op, int fd, struct epoll_event *ev)
+{
+    struct kr_sock *s = kr_lookup(fd);
+    int rc = kr_real.epoll_ctl(ep, op, fd, ev);
+    if (rc == 0 && s != NULL && ev != NULL && (op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD) &&
+        (ev->events & EPOLLET))
+        atomic_store(&s->edge, true);
+    return rc;
+}
+
 /* ---- select on ppoll --------------------------------------------------------------------- */
 
 /* Linux's select: readable is POLLIN, POLLHUP or POLLERR; writable POLLOUT

@@ -99,6 +99,7 @@ __attribute__((constructor)) static void resolve_libc(void)
     RESOLVE(select);
     RESOLVE(pselect);
     RESOLVE(getaddrinfo);
+    RESOLVE(epoll_ctl);
     pthread_atfork(NULL, NULL, in_child);
 }
 

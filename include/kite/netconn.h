@@ -42,6 +42,7 @@ enum kite_netconn_type {
 #define KITE_NC_ERROR 0x04u    /* an error is pending (SO_ERROR) */
 #define KITE_NC_HUP 0x08u      /* TCP hung up: reset, both directions shut, or never connected */
 #define KITE_NC_RDHUP 0x10u    /* TCP: the peer's FIN came, or the connection is gone (POLLRDHUP) */
+#define KITE_NC_ARRIVED 0x20u  /* reports only: something new came since the last report */
 
 /* kite_netconn_write flags. */
 #define KITE_NC_COPY 0x01u     /* copy the data (else it must stay valid until acknowledged) */
@@ -206,7 +207,10 @@ unsigned kite_netconn_wait(struct kite_netconn *const *c, const uint8_t *want, u
 
 #if KITE_NETCONN_EVENTS
 /** Told, with the stack to itself (on the stack thread, or under the core
- *  lock), that a watched netconn's events changed: events is the new set. */
+ *  lock), that a watched netconn's events changed: events is the new set,
+ *  with KITE_NC_ARRIVED when data, a datagram or a connection came since the
+ *  last report (reported even when the set is unchanged: an epoll edge per
+ *  arrival, as Linux gives). */
 typedef void (*kite_netconn_event_fn)(void *ctx, struct kite_netconn *c, uint8_t events);
 /** Where a stack thread reports readiness changes (set it before watching). */
 void kite_tcpip_set_event_fn(struct kite_tcpip *t, kite_netconn_event_fn fn, void *ctx);

@@ -78,7 +78,7 @@ static void unready(struct kite_tcpip *t, struct kite_nc_waiter *w)
     w->queued = false;
 }
 
-static void touch(struct kite_netconn *c);
+static void touch(struct kite_netconn *c, bool arrival);
 static void report_dirty(struct kite_tcpip *t);
 
 void kite__netconn_run_ready(struct kite_tcpip *t)
@@ -94,7 +94,7 @@ void kite__netconn_run_ready(struct kite_tcpip *t)
 
 static void wake(struct kite_netconn *c, uint8_t events)
 {
-    touch(c);
+    touch(c, (events & KITE_NC_READABLE) != 0);
     for (struct kite_nc_waiter *w = c->waiters; w != NULL; w = w->next)
         if (w->want & events)
             mark_ready(tcpip_of(c), w);
@@ -1465,26 +1465,33 @@ uint8_t kite_netconn_events(struct kite_netconn *c)
 #define WATCHED 0x80u
 #define DIRTY 0x40u
 #define UNREPORTED 0x20u /* watching began: report whatever the events are */
+#define ARRIVED 0x100u   /* something came since the last report */
 #define LAST_EVENTS 0x1fu
 
 #if KITE_NETCONN_EVENTS
 static void report_one(struct kite_tcpip *t, struct kite_netconn *c)
 {
-    uint8_t *st = &t->watch.state[c->index];
+    uint16_t *st = &t->watch.state[c->index];
     if (!(*st & WATCHED))
         return;
     uint8_t ev = events_of(c);
-    bool changed = (*st & UNREPORTED) || ev != (*st & LAST_EVENTS);
-    *st = (uint8_t)(WATCHED | ev); /* (DIRTY cleared: a stale list entry is skipped) */
+    bool changed = (*st & (UNREPORTED | ARRIVED)) || ev != (*st & LAST_EVENTS);
+    if (*st & ARRIVED)
+        ev |= KITE_NC_ARRIVED;
+    *st = (uint16_t)(WATCHED | (ev & LAST_EVENTS)); /* (DIRTY cleared: stale entries skipped) */
     if (changed)
         t->watch.fn(t->watch.ctx, c, ev);
 }
 
-static void touch(struct kite_netconn *c)
+static void touch(struct kite_netconn *c, bool arrival)
 {
     struct kite_tcpip *t = tcpip_of(c);
-    uint8_t *st = &t->watch.state[c->index];
-    if ((*st & (WATCHED | DIRTY)) != WATCHED)
+    uint16_t *st = &t->watch.state[c->index];
+    if (!(*st & WATCHED))
+        return;
+    if (arrival)
+        *st |= ARRIVED;
+    if (*st & DIRTY)
         return;
     *st |= DIRTY;
     if (t->watch.ndirty < KITE_NETCONN_COUNT)
@@ -1516,7 +1523,7 @@ static void unwatch(struct kite_tcpip *t, struct kite_netconn *c)
 
 void kite__netconn_touch(struct kite_netconn *c)
 {
-    touch(c);
+    touch(c, false);
 }
 
 void kite_tcpip_set_event_fn(struct kite_tcpip *t, kite_netconn_event_fn fn, void *ctx)
@@ -1552,9 +1559,10 @@ static void report_one(struct kite_tcpip *t, struct kite_netconn *c)
     (void)t;
     (void)c;
 }
-static void touch(struct kite_netconn *c)
+static void touch(struct kite_netconn *c, bool arrival)
 {
     (void)c;
+    (void)arrival;
 }
 static void report_dirty(struct kite_tcpip *t)
 {

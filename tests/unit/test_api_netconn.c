@@ -719,11 +719,19 @@ static void watch_reports_changes(void **state)
     assert_int_equal(now.last[1], 0); /* a listener with nothing to accept */
 
     write_all(p.client, (const uint8_t *)"ping", 4);
-    wait_report(f, &s, 0, KITE_NC_READABLE | KITE_NC_WRITABLE);
+    now = wait_report(f, &s, 0, KITE_NC_READABLE | KITE_NC_WRITABLE | KITE_NC_ARRIVED);
+    /* More data while still readable: the set is the same, yet the arrival
+     * is reported (an epoll edge per arrival). */
+    unsigned reports = now.reports[0];
+    write_all(p.client, (const uint8_t *)"pong", 4);
+    wait_pending(p.server, 8);
+    now = snapshot(f, &s);
+    assert_int_equal(now.reports[0], reports + 1);
+    assert_int_equal(now.last[0], KITE_NC_READABLE | KITE_NC_WRITABLE | KITE_NC_ARRIVED);
     uint8_t buf[8];
     size_t got = 0;
     assert_int_equal(kite_netconn_read(p.server, buf, sizeof buf, 0, &got), KITE_ERR_OK);
-    assert_int_equal(got, 4);
+    assert_int_equal(got, 8);
     now = snapshot(f, &s); /* already told, before read returned */
     assert_int_equal(now.last[0], KITE_NC_WRITABLE);
     unsigned before = now.reports[0];
