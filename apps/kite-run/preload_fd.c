@@ -86,8 +86,26 @@ static void fill(int fd)
         ;
 }
 
+/* A connection gone with an error (reset, refused, timed out): Linux's epoll
+ * shows EPOLLERR. A Unix socket shows it only when its peer is closed with
+ * data unread, so B, given a byte from A, is closed for good: A is then
+ * readable, writable, hung up and in error, which is what the connection
+ * is. The error itself still comes from kite (SO_ERROR, the next call). */
+static bool mirror_dead(struct kr_sock *s, uint8_t ev)
+{
+    uint8_t dead = KITE_NC_ERROR | KITE_NC_HUP | KITE_NC_RDHUP;
+    if (s->type != SOCK_STREAM || (ev & dead) != dead)
+        return false;
+    (void)kr_real.send(s->a, "e", 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+    kr_real.close(s->b);
+    s->b = -1;
+    return true;
+}
+
 static void mirror(struct kr_sock *s, uint8_t ev)
 {
+    if (s->b < 0 || mirror_dead(s, ev))
+        return; /* (B is gone: A shows everything at once) */
     bool out = (ev & KITE_NC_WRITABLE) != 0, in = (ev & KITE_NC_READABLE) != 0;
     if (out != s->out) {
         out ? drain(s->b) : fill(s->a);
@@ -131,7 +149,7 @@ void kr_on_events(void *ctx, struct kite_netconn *c, uint8_t events)
 void kr_after_write_wait(struct kr_sock *s)
 {
     pthread_mutex_lock(&s->lock);
-    if (s->out)
+    if (s->out && s->b >= 0)
         drain(s->b);
     pthread_mutex_unlock(&s->lock);
 }
@@ -221,14 +239,19 @@ static void let_go(struct kr_sock *s)
 {
     if (atomic_fetch_sub(&s->refs, 1) != 1)
         return;
-    int a = s->a, b = s->b, ks = s->ks;
+    int a = s->a, ks = s->ks;
     if (!kr_forked()) {
-        (void)kite_netconn_watch(s->conn, false);
+        (void)kite_netconn_watch(s->conn, false); /* no report after this: s->b stays */
         __atomic_store_n(&by_conn[s->conn->index], NULL, __ATOMIC_RELEASE);
-        (void)kite_close(kr_sockets(), ks); /* (after it, ks and s may be another socket's) */
     }
+    pthread_mutex_lock(&s->lock);
+    int b = s->b;
+    pthread_mutex_unlock(&s->lock);
+    if (!kr_forked())
+        (void)kite_close(kr_sockets(), ks); /* (after it, ks and s may be another socket's) */
     kr_real.close(a);
-    kr_real.close(b);
+    if (b >= 0)
+        kr_real.close(b);
 }
 
 /* Take fd out of the table; the kite socket it was, or NULL. */

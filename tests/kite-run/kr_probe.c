@@ -412,6 +412,39 @@ static bool check_epoll_out_rdhup(void)
     return sees_eof(s) ? true : bad("recv after the peer's SHUT_WR is not 0");
 }
 
+/* A connection gone with an error is EPOLLERR (with EPOLLHUP): a refused
+ * non-blocking connect, and a connection reset by its peer. */
+static bool check_epoll_err(void)
+{
+    int l = bound(SOCK_DGRAM); /* a port nobody listens on for TCP... */
+    int c = track(socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
+    struct sockaddr_in sa = loopback(port_of(l)); /* (...as good as any: the UDP one) */
+    if (l < 0 || c < 0)
+        return BAD_ERRNO("sockets");
+    if (connect(c, (struct sockaddr *)&sa, sizeof sa) == 0 || errno != EINPROGRESS)
+        return BAD_ERRNO("connect to a closed port did not start");
+    int fds[1] = {c};
+    uint32_t want[1] = {EPOLLERR | EPOLLHUP}, got[1];
+    int ep = track(epoll_create1(EPOLL_CLOEXEC));
+    struct epoll_event e = {.events = EPOLLOUT, .data.fd = c};
+    if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, c, &e) != 0)
+        return BAD_ERRNO("epoll set");
+    if (!epoll_until(ep, fds, want, got, 1, WAIT_MS))
+        return bad("refused connect shows %#x, not EPOLLERR|EPOLLHUP", got[0]);
+    int s, a;
+    if (!tcp_pair(&a, &s))
+        return false;
+    struct linger lg = {1, 0};
+    fds[0] = a;
+    e = (struct epoll_event){.events = EPOLLIN, .data.fd = a};
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, a, &e) != 0 ||
+        setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) != 0 || untrack_close(s) != 0)
+        return BAD_ERRNO("reset by the peer");
+    if (!epoll_until(ep, fds, want, got, 1, WAIT_MS))
+        return bad("reset connection shows %#x, not EPOLLERR|EPOLLHUP", got[0]);
+    return true;
+}
+
 /* ---- 2. poll and select ------------------------------------------------------------------ */
 
 /* poll over {pipe, socket} for reading and a socket for writing. */
@@ -1272,6 +1305,7 @@ static const struct check checks[] = {
     {"epoll_level", check_epoll_level},
     {"epoll_edge", check_epoll_edge},
     {"epoll_out_rdhup", check_epoll_out_rdhup},
+    {"epoll_err", check_epoll_err},
     {"poll_mixed", check_poll_mixed},
     {"poll_timeout", check_poll_timeout},
     {"select_mixed", check_select_mixed},
