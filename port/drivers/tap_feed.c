@@ -45,7 +45,7 @@ struct kite_tap_feed {
 
     pthread_mutex_t lock; /* the free list and the counters */
     struct rx_buf *free_bufs;
-    struct rx_buf *unposted; /* read, refused by a full mailbox: posted first */
+    struct rx_buf *unposted; /* read, refused by a full mailbox: posted first (via next) */
     struct kite_tap_feed_stats stats;
     struct rx_buf bufs[RX_BUFS];
 };
@@ -81,49 +81,81 @@ static void frame_done(void *ctx, struct kite_tcpip_frame *frame, enum kite_err 
         (void)eventfd_write(f->refill, 1);
 }
 
-/* Hand a frame in; false when the mailbox is full (it is kept for later). */
-static bool post_frame(struct kite_tap_feed *f, struct rx_buf *b)
+/* Most frames read and handed in as one burst (core-lock mode runs a burst
+ * under one hold of the lock). */
+#define BURST 64
+
+/* Hand frames in; what a full mailbox refused is kept, in order, for later.
+ * false when something was refused. */
+static bool post_frames(struct kite_tap_feed *f, struct rx_buf **bufs, unsigned n)
 {
-    if (kite_tcpip_input_frame(f->tcpip, &b->frame) == KITE_ERR_OK)
+    struct kite_tcpip_frame *frames[BURST] = {0};
+    for (unsigned i = 0; i < n; i++)
+        frames[i] = &bufs[i]->frame;
+    unsigned taken = kite_tcpip_input_frames(f->tcpip, frames, n);
+    if (taken == n)
         return true;
-    f->unposted = b;
+    for (unsigned i = n; i-- > taken;) { /* (pushed from the back: the list keeps the order) */
+        bufs[i]->next = f->unposted;
+        f->unposted = bufs[i];
+    }
     return false;
 }
 
-/* Read what the TAP device holds, one frame per buffer, while buffers and
+/* What the mailbox refused before goes first, in bursts; false while it
+ * still refuses (post_frames puts the refused back ahead of the rest). */
+static bool post_unposted(struct kite_tap_feed *f)
+{
+    while (f->unposted != NULL) {
+        struct rx_buf *bufs[BURST];
+        unsigned n = 0;
+        for (; f->unposted != NULL && n < BURST; f->unposted = f->unposted->next)
+            bufs[n++] = f->unposted;
+        if (!post_frames(f, bufs, n))
+            return false;
+    }
+    return true;
+}
+
+/* One frame from the TAP device into b; false when there is none (or an
+ * error, counted), with b given back. */
+static bool read_frame(struct kite_tap_feed *f, struct rx_buf *b, bool *more)
+{
+    ssize_t n = read(f->tap->fd, b->data, sizeof b->data);
+    if (n < 0) {
+        put_buf(f, b, errno == EAGAIN || errno == EINTR ? NULL : &f->stats.errors);
+        *more = false;
+        return false;
+    }
+    if (n == 0 || n > RX_FRAME_MAX) {
+        put_buf(f, b, &f->stats.drop_size);
+        return false;
+    }
+    b->frame = (struct kite_tcpip_frame){
+        .netif = &f->tap->netif, .data = b->data, .len = (uint16_t)n, .done = frame_done, .ctx = b};
+    return true;
+}
+
+/* Read what the TAP device holds, a burst at a time, while buffers and
  * mailbox slots last. */
 static void receive(struct kite_tap_feed *f)
 {
-    if (f->unposted != NULL) {
-        struct rx_buf *b = f->unposted;
-        f->unposted = NULL;
-        if (!post_frame(f, b))
-            return;
-    }
-    for (unsigned i = 0; i < 64; i++) {
+    if (!post_unposted(f))
+        return;
+    struct rx_buf *bufs[BURST];
+    unsigned n = 0;
+    bool more = true;
+    while (more && n < BURST) {
         struct rx_buf *b = take_buf(f);
         if (b == NULL)
-            return; /* all in flight: the rest waits in the kernel's queue */
-        ssize_t n = read(f->tap->fd, b->data, sizeof b->data);
-        if (n < 0) {
-            put_buf(f, b, errno == EAGAIN || errno == EINTR ? NULL : &f->stats.errors);
-            return;
-        }
-        if (n == 0 || n > RX_FRAME_MAX) {
-            put_buf(f, b, &f->stats.drop_size);
-            continue;
-        }
-        b->frame = (struct kite_tcpip_frame){.netif = &f->tap->netif,
-                                             .data = b->data,
-                                             .len = (uint16_t)n,
-                                             .done = frame_done,
-                                             .ctx = b};
-        if (!post_frame(f, b)) {
-            pthread_mutex_lock(&f->lock);
-            f->stats.mbox_full++; /* counts the stalls; the frame is not lost */
-            pthread_mutex_unlock(&f->lock);
-            return;
-        }
+            break; /* all in flight: the rest waits in the kernel's queue */
+        if (read_frame(f, b, &more))
+            bufs[n++] = b;
+    }
+    if (!post_frames(f, bufs, n)) {
+        pthread_mutex_lock(&f->lock);
+        f->stats.mbox_full++; /* counts the stalls; the frames are not lost */
+        pthread_mutex_unlock(&f->lock);
     }
 }
 
@@ -170,7 +202,7 @@ static void *feed_main(void *arg)
             (void)eventfd_read(f->refill, &v);
         }
         if (!room && f->unposted != NULL)
-            receive(f); /* post the frame the mailbox refused */
+            receive(f); /* post the frames the mailbox refused */
         if (n > 0 && (pfd[1].revents & POLLIN))
             return NULL;
         if (n > 0 && (pfd[3].revents & POLLIN) && f->hooks.readable != NULL)

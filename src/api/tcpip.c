@@ -225,9 +225,39 @@ enum kite_err kite_tcpip_call(struct kite_tcpip *t, void (*fn)(void *ctx), void 
 
 enum kite_err kite_tcpip_input_frame(struct kite_tcpip *t, struct kite_tcpip_frame *frame)
 {
-    return kite_os_mbox_trypost(&t->mbox, tagged(frame, TAG_FRAME)) ? KITE_ERR_OK
-                                                                    : KITE_ERR_WOULDBLOCK;
+    return kite_tcpip_input_frames(t, &frame, 1) == 1 ? KITE_ERR_OK : KITE_ERR_WOULDBLOCK;
 }
+
+#if KITE_TCPIP_CORE_LOCKING
+/* Core-lock mode: the driver's thread runs the frames itself, all under one
+ * hold of the lock, as a caller runs its call (no hand-off to the stack
+ * thread, no mailbox slot). */
+unsigned kite_tcpip_input_frames(struct kite_tcpip *t, struct kite_tcpip_frame *const *frames,
+                                 unsigned n)
+{
+    if (n == 0)
+        return 0;
+    kite_os_mutex_lock(&t->lock);
+    kite_stack_poll(t->stack, t->clock(t->clock_ctx));
+    for (unsigned i = 0; i < n; i++)
+        run_frame(t, frames[i]);
+    kite__netconn_run_ready(t); /* once per burst, as the stack thread does */
+    bool sooner = kite_stack_next_deadline(t->stack) < t->wait_until;
+    kite_os_mutex_unlock(&t->lock);
+    if (sooner)
+        (void)kite_os_mbox_trypost(&t->mbox, tagged(NULL, TAG_WAKE));
+    return n;
+}
+#else
+unsigned kite_tcpip_input_frames(struct kite_tcpip *t, struct kite_tcpip_frame *const *frames,
+                                 unsigned n)
+{
+    unsigned i = 0;
+    while (i < n && kite_os_mbox_trypost(&t->mbox, tagged(frames[i], TAG_FRAME)))
+        i++;
+    return i;
+}
+#endif
 
 struct clock_change {
     struct kite_tcpip *t;
