@@ -94,13 +94,15 @@ enum kite_err kite_tcpip_call(struct kite_tcpip *t, void (*fn)(void *ctx), void 
 /**
  * Hand a received frame to the stack from a driver thread: queued on the
  * mailbox (KITE_ERR_WOULDBLOCK when it is full: drop or retry), copied into
- * a pbuf on the stack thread, then frame->done is called. In core-lock mode
- * the calling thread runs it at once under the lock instead (done is called
- * before this returns; never KITE_ERR_WOULDBLOCK).
+ * a pbuf on the stack thread, then frame->done is called.
  */
 enum kite_err kite_tcpip_input_frame(struct kite_tcpip *t, struct kite_tcpip_frame *frame);
-/** A burst of frames: how many were taken, in order (the rest found the
- *  mailbox full). Core-lock mode runs them all under one hold of the lock. */
+/**
+ * A burst of frames: how many were taken, in order (the rest found the
+ * mailbox full). In core-lock mode the calling thread runs them all at once,
+ * under one hold of the lock (every done is called before this returns), so
+ * the caller must hold no lock the stack's output takes.
+ */
 unsigned kite_tcpip_input_frames(struct kite_tcpip *t, struct kite_tcpip_frame *const *frames,
                                  unsigned n);
 

@@ -225,7 +225,8 @@ enum kite_err kite_tcpip_call(struct kite_tcpip *t, void (*fn)(void *ctx), void 
 
 enum kite_err kite_tcpip_input_frame(struct kite_tcpip *t, struct kite_tcpip_frame *frame)
 {
-    return kite_tcpip_input_frames(t, &frame, 1) == 1 ? KITE_ERR_OK : KITE_ERR_WOULDBLOCK;
+    return kite_os_mbox_trypost(&t->mbox, tagged(frame, TAG_FRAME)) ? KITE_ERR_OK
+                                                                    : KITE_ERR_WOULDBLOCK;
 }
 
 #if KITE_TCPIP_CORE_LOCKING

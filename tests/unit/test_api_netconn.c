@@ -164,6 +164,57 @@ static void udp_datagrams_with_sender(void **state)
     assert_int_equal(kite_netconn_delete(b), KITE_ERR_OK);
 }
 
+/* A driver's burst of frames (kite_tcpip_input_frames), here IP packets for
+ * the loopback netif from this thread: all taken, each given back once,
+ * the datagrams delivered in order. In core-lock mode this thread ran them
+ * itself, before the call returned. */
+struct burst_frame {
+    struct kite_tcpip_frame frame;
+    uint8_t data[64];
+};
+
+static void burst_frame_done(void *ctx, struct kite_tcpip_frame *frame, enum kite_err err)
+{
+    (void)frame;
+    assert_int_equal(err, KITE_ERR_OK);
+    __atomic_fetch_add((unsigned *)ctx, 1u, __ATOMIC_RELEASE);
+}
+
+static void frame_burst_delivered(void **state)
+{
+    struct fx *f = *state;
+    struct kite_netconn *u = kite_netconn_new(&f->tcpip, KITE_NETCONN_UDP, NULL);
+    assert_non_null(u);
+    assert_int_equal(kite_netconn_bind(u, &loopback, 5050), KITE_ERR_OK);
+    static struct burst_frame fr[3]; /* (outlive a failed case's frame) */
+    struct kite_tcpip_frame *list[3];
+    unsigned done = 0;
+    uint32_t lo = KITE_IP4(127, 0, 0, 1);
+    for (unsigned i = 0; i < 3; i++) {
+        char text = (char)('0' + i);
+        uint16_t len = kt_build_udp(fr[i].data, lo, lo, 6000, 5050, &text, 1, true);
+        fr[i].frame = (struct kite_tcpip_frame){.netif = &f->lo.netif,
+                                                .data = fr[i].data,
+                                                .len = len,
+                                                .done = burst_frame_done,
+                                                .ctx = &done};
+        list[i] = &fr[i].frame;
+    }
+    assert_int_equal(kite_tcpip_input_frames(&f->tcpip, list, 3), 3);
+    if (KITE_TCPIP_CORE_LOCKING)
+        assert_int_equal(__atomic_load_n(&done, __ATOMIC_ACQUIRE), 3);
+    for (unsigned i = 0; i < 3; i++) {
+        struct kite_pbuf *p;
+        assert_int_equal(kite_netconn_recv(u, &p, NULL, NULL), KITE_ERR_OK);
+        uint8_t b = 0;
+        kite_pbuf_copy_out(p, &b, 1, 0);
+        assert_int_equal(b, '0' + i);
+        kite_netconn_free_pbuf(u, p);
+    }
+    assert_int_equal(__atomic_load_n(&done, __ATOMIC_ACQUIRE), 3); /* (recv ran after them) */
+    assert_int_equal(kite_netconn_delete(u), KITE_ERR_OK);
+}
+
 /* Linux's inet_shutdown on UDP: ENOTCONN unless connected; then it records
  * the directions: a send fails (EPIPE), datagrams still arrive, poll says
  * readable and, both shut, hung up. */
@@ -776,6 +827,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(tcp_echo_between_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(udp_datagrams_with_sender, setup, teardown),
+        cmocka_unit_test_setup_teardown(frame_burst_delivered, setup, teardown),
         cmocka_unit_test_setup_teardown(udp_shutdown_when_connected, setup, teardown),
         cmocka_unit_test_setup_teardown(udp_disconnect_keeps_port, setup, teardown),
         cmocka_unit_test_setup_teardown(udp_connected_refused, setup, teardown),
