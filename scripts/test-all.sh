@@ -138,6 +138,9 @@ run_ctest_tsan() {
 }
 step "build with ThreadSanitizer" build build-tsan -DKITE_TSAN=ON -DKITE_TESTS=ON
 step "threaded tests (TSan)" run_ctest_tsan build-tsan
+# kite-run's threads (the program's, the stack thread, the TAP driver) with
+# a TSan build of the preload, under the socket suite (root: a namespace).
+step "kite-run under TSan: the socket suite" tests/kite-run/tsan_suite.sh build-tsan build
 # The same in core-lock mode: callers run API operations under the stack's
 # mutex instead of posting them to the stack thread (docs/api.md); this build
 # also spins before sleeping (KITE_OS_SPIN_US, the max_throughput setting),
