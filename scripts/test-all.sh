@@ -129,6 +129,8 @@ step "simulation tests" run_ctest build sim
 step "build with ASan+UBSan" build build-asan -DKITE_SANITIZE=ON -DKITE_TESTS=ON
 step "unit tests (ASan+UBSan)" run_ctest_asan unit
 step "simulation tests (ASan+UBSan)" run_ctest_asan sim
+step "kite-run under ASan+UBSan: the socket suite" tests/kite-run/sanitizer_suite.sh asan \
+    build-asan build
 
 # ThreadSanitizer (not combinable with ASan): the tests of threaded code, the
 # OS port and the sequential APIs, labelled "threads" (test_os_*, test_api_*).
@@ -140,7 +142,7 @@ step "build with ThreadSanitizer" build build-tsan -DKITE_TSAN=ON -DKITE_TESTS=O
 step "threaded tests (TSan)" run_ctest_tsan build-tsan
 # kite-run's threads (the program's, the stack thread, the TAP driver) with
 # a TSan build of the preload, under the socket suite (root: a namespace).
-step "kite-run under TSan: the socket suite" tests/kite-run/tsan_suite.sh build-tsan build
+step "kite-run under TSan: the socket suite" tests/kite-run/sanitizer_suite.sh tsan build-tsan build
 # The same in core-lock mode: callers run API operations under the stack's
 # mutex instead of posting them to the stack thread (docs/api.md); this build
 # also spins before sleeping (KITE_OS_SPIN_US, the max_throughput setting),

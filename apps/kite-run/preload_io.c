@@ -106,7 +106,8 @@ static ssize_t recv_all(struct kr_sock *s, int fd, struct msghdr *msg, int flags
 {
     struct iovec iov[IOV_LIMIT];
     struct msghdr m = *msg;
-    memcpy(iov, msg->msg_iov, m.msg_iovlen * sizeof *iov);
+    if (m.msg_iovlen > 0) /* (memcpy from NULL is undefined even for 0 bytes) */
+        memcpy(iov, msg->msg_iov, m.msg_iovlen * sizeof *iov);
     m.msg_iov = iov;
     size_t want = iov_total(&m), got = 0;
     bool ended = want == 0;
@@ -246,7 +247,8 @@ static ssize_t send_stream(struct kr_sock *s, int fd, const struct msghdr *msg, 
         errno = EMSGSIZE;
         return -1;
     }
-    memcpy(iov, msg->msg_iov, m.msg_iovlen * sizeof *iov);
+    if (m.msg_iovlen > 0) /* (memcpy from NULL is undefined even for 0 bytes) */
+        memcpy(iov, msg->msg_iov, m.msg_iovlen * sizeof *iov);
     m.msg_iov = iov;
     size_t want = iov_total(&m), sent = 0;
     do {
