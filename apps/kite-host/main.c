@@ -53,57 +53,6 @@ static void usage(FILE *out)
             (unsigned)KITE_PBUF_POOL_COUNT, (unsigned)KITE_PBUF_POOL_BUFSIZE);
 }
 
-static bool parse_ipv4_prefix(const char *text, uint32_t *addr, unsigned *prefix)
-{
-    char buf[32];
-    const char *slash = strchr(text, '/');
-    char *end;
-    unsigned long len;
-
-    if (slash == NULL || (size_t)(slash - text) >= sizeof(buf) || slash[1] == '\0') {
-        return false;
-    }
-    memcpy(buf, text, (size_t)(slash - text));
-    buf[slash - text] = '\0';
-    errno = 0;
-    len = strtoul(slash + 1, &end, 10);
-    if (errno != 0 || *end != '\0' || len > 32 || slash[1] < '0' || slash[1] > '9') {
-        return false;
-    }
-    *prefix = (unsigned)len;
-    return kite_ip4_parse(buf, addr);
-}
-
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
-/* Strict "xx:xx:xx:xx:xx:xx"; a multicast MAC cannot be a station address. */
-static bool parse_mac(const char *text, uint8_t mac[KITE_ETH_ADDR_LEN])
-{
-    for (unsigned i = 0; i < KITE_ETH_ADDR_LEN; i++) {
-        int hi = hex_digit(text[0]);
-        int lo = hi < 0 ? -1 : hex_digit(text[1]);
-        char sep = i + 1 < KITE_ETH_ADDR_LEN ? ':' : '\0';
-        if (hi < 0 || lo < 0 || text[2] != sep) {
-            return false;
-        }
-        mac[i] = (uint8_t)(hi << 4 | lo);
-        text += 3;
-    }
-    return (mac[0] & 1u) == 0;
-}
-
 static bool parse_seed(const char *text, uint64_t *seed)
 {
     char *end;
@@ -204,11 +153,11 @@ static bool parse_option(struct options *opt, int c, const char *arg)
         return true;
     case 'a':
         opt->have_addr = true;
-        return parse_ipv4_prefix(arg, &opt->addr, &opt->prefix);
+        return kite_ip4_parse_prefix(arg, &opt->addr, &opt->prefix);
     case 'g':
         return kite_ip4_parse(arg, &opt->gw);
     case 'm':
-        return parse_mac(arg, opt->mac);
+        return kite_mac_parse(arg, opt->mac);
     case 'p':
         opt->pcap = arg;
         return true;

@@ -119,37 +119,6 @@ static void complain(const char *fmt, const char *arg)
     fputc('\n', stderr);
 }
 
-/* "192.0.2.2/24" */
-static bool parse_cidr(const char *text, uint32_t *addr, unsigned *prefix)
-{
-    char host[16];
-    const char *slash = strchr(text, '/');
-    if (slash == NULL || (size_t)(slash - text) >= sizeof host)
-        return false;
-    memcpy(host, text, (size_t)(slash - text));
-    host[slash - text] = '\0';
-    char *end;
-    long len = strtol(slash + 1, &end, 10);
-    if (end == slash + 1 || *end != '\0' || len < 0 || len > 32)
-        return false;
-    *prefix = (unsigned)len;
-    return kite_ip4_parse(host, addr);
-}
-
-/* "02:6b:69:74:65:02", unicast */
-static bool parse_mac(const char *text, uint8_t mac[6])
-{
-    unsigned v[6];
-    char tail;
-    if (sscanf(text, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-               &tail) != 6 ||
-        (v[0] & 1u))
-        return false;
-    for (int i = 0; i < 6; i++)
-        mac[i] = (uint8_t)v[i];
-    return true;
-}
-
 static bool read_config(struct kr_config *c)
 {
     static const uint8_t default_mac[6] = {0x02, 0x6b, 0x69, 0x74, 0x65, 0x02};
@@ -161,7 +130,7 @@ static bool read_config(struct kr_config *c)
         complain("%s", "KITE_TAP and KITE_IPV4 must be set (use kite-run)");
         return false;
     }
-    if (!parse_cidr(addr, &c->addr, &c->prefix)) {
+    if (!kite_ip4_parse_prefix(addr, &c->addr, &c->prefix)) {
         complain("bad KITE_IPV4 %s (ADDR/PREFIX)", addr);
         return false;
     }
@@ -169,7 +138,7 @@ static bool read_config(struct kr_config *c)
         complain("bad KITE_GW %s", gw);
         return false;
     }
-    if (mac != NULL && *mac != '\0' && !parse_mac(mac, c->mac)) {
+    if (mac != NULL && *mac != '\0' && !kite_mac_parse(mac, c->mac)) {
         complain("bad KITE_MAC %s", mac);
         return false;
     }

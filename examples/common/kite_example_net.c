@@ -94,38 +94,6 @@ struct net_args {
     uint8_t mac[6];
 };
 
-static bool parse_prefix(const char *text, uint32_t *addr, unsigned *prefix)
-{
-    char host[16];
-    const char *slash = strchr(text, '/');
-    char *end;
-
-    if (slash == NULL || slash == text || (size_t)(slash - text) >= sizeof host || slash[1] < '0' ||
-        slash[1] > '9')
-        return false;
-    memcpy(host, text, (size_t)(slash - text));
-    host[slash - text] = '\0';
-    errno = 0;
-    unsigned long len = strtoul(slash + 1, &end, 10);
-    if (errno != 0 || *end != '\0' || len > 32)
-        return false;
-    *prefix = (unsigned)len;
-    return kite_ip4_parse(host, addr);
-}
-
-static bool parse_mac(const char *text, uint8_t mac[6])
-{
-    unsigned v[6];
-    char tail;
-
-    if (sscanf(text, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-               &tail) != 6)
-        return false;
-    for (int i = 0; i < 6; i++)
-        mac[i] = (uint8_t)v[i];
-    return (mac[0] & 1u) == 0; /* a station address is unicast */
-}
-
 /* One of our options at argv[i] (value in argv[i + 1]): 1 used, 0 not ours, -1 bad. */
 static int take_option(struct net_args *a, const char *opt, const char *val)
 {
@@ -134,11 +102,11 @@ static int take_option(struct net_args *a, const char *opt, const char *val)
     if (strcmp(opt, "--tap") == 0)
         ok = val != NULL && (a->tap = val, true);
     else if (strcmp(opt, "--ipv4") == 0)
-        ok = val != NULL && (a->have_addr = parse_prefix(val, &a->addr, &a->prefix));
+        ok = val != NULL && (a->have_addr = kite_ip4_parse_prefix(val, &a->addr, &a->prefix));
     else if (strcmp(opt, "--gw") == 0)
         ok = val != NULL && kite_ip4_parse(val, &a->gw);
     else if (strcmp(opt, "--mac") == 0)
-        ok = val != NULL && parse_mac(val, a->mac);
+        ok = val != NULL && kite_mac_parse(val, a->mac);
     else
         return 0;
     if (!ok)

@@ -63,6 +63,11 @@ bool kite_addr_is_any(const struct kite_addr *a);
 
 /** Parse dotted-quad "192.0.2.1" into host-order *out. Strict: no leading junk. */
 bool kite_ip4_parse(const char *text, uint32_t *out);
+/** Parse "192.0.2.2/24" (prefix 0 to 32, decimal) into host-order *addr and *prefix. */
+bool kite_ip4_parse_prefix(const char *text, uint32_t *addr, unsigned *prefix);
+/** Parse a station MAC "02:6b:69:74:65:02" (six hex pairs, colons, nothing
+ *  else); false for a group (multicast) address, which no station has. */
+bool kite_mac_parse(const char *text, uint8_t mac[6]);
 
 /** Format host-order IPv4 into buf (at least 16 bytes). Returns buf. */
 char *kite_ip4_format(uint32_t ip, char *buf, size_t len);

@@ -63,6 +63,53 @@ bool kite_ip4_parse(const char *text, uint32_t *out)
     return true;
 }
 
+bool kite_ip4_parse_prefix(const char *text, uint32_t *addr, unsigned *prefix)
+{
+    char host[16];
+    size_t n = 0;
+    while (text[n] != '/' && text[n] != '\0' && n < sizeof host - 1) {
+        host[n] = text[n];
+        n++;
+    }
+    if (text[n] != '/')
+        return false;
+    host[n] = '\0';
+    uint32_t len;
+    const char *end = parse_octet(text + n + 1, &len); /* (a decimal 0-255, no leading zero) */
+    if (end == NULL || *end != '\0' || len > 32 || !kite_ip4_parse(host, addr))
+        return false;
+    *prefix = (unsigned)len;
+    return true;
+}
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+bool kite_mac_parse(const char *text, uint8_t mac[6])
+{
+    uint8_t m[6];
+    for (unsigned i = 0; i < 6; i++, text += 3) {
+        int hi = hex_digit(text[0]);
+        int lo = hi < 0 ? -1 : hex_digit(text[1]);
+        if (hi < 0 || lo < 0 || text[2] != (i < 5 ? ':' : '\0'))
+            return false;
+        m[i] = (uint8_t)(hi << 4 | lo);
+    }
+    if (m[0] & 1u)
+        return false; /* IEEE 802: the group bit */
+    for (unsigned i = 0; i < 6; i++)
+        mac[i] = m[i];
+    return true;
+}
+
 static size_t format_u8(char *p, uint32_t v)
 {
     char tmp[3];
