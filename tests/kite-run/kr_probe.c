@@ -1272,6 +1272,73 @@ static bool check_udp_pktinfo(void)
     return recv_exact(a, "pong", 4);
 }
 
+/* sendmmsg sends each message as a datagram; recvmmsg takes them in order,
+ * the first waiting (ppoll says when), the rest without (MSG_WAITFORONE). */
+static bool check_udp_mmsg(void)
+{
+    int a = bound(SOCK_DGRAM), b = bound(SOCK_DGRAM);
+    struct sockaddr_in to = loopback(port_of(b));
+    char out[3][8] = {"one", "two!", "three"}, in[3][16];
+    struct iovec ov[3], iv[3];
+    struct mmsghdr sm[3], rm[3];
+    memset(sm, 0, sizeof sm);
+    memset(rm, 0, sizeof rm);
+    for (int i = 0; i < 3; i++) {
+        ov[i] = (struct iovec){out[i], strlen(out[i])};
+        iv[i] = (struct iovec){in[i], sizeof in[i]};
+        sm[i].msg_hdr = (struct msghdr){
+            .msg_name = &to, .msg_namelen = sizeof to, .msg_iov = &ov[i], .msg_iovlen = 1};
+        rm[i].msg_hdr = (struct msghdr){.msg_iov = &iv[i], .msg_iovlen = 1};
+    }
+    if (a < 0 || b < 0)
+        return BAD_ERRNO("sockets");
+    if (sendmmsg(a, sm, 3, 0) != 3)
+        return BAD_ERRNO("sendmmsg");
+    struct pollfd p = {.fd = b, .events = POLLIN};
+    struct timespec t = {2, 0};
+    if (ppoll(&p, 1, &t, NULL) != 1 || !(p.revents & POLLIN))
+        return bad("ppoll: datagrams not readable (%#x)", p.revents);
+    int got = 0;
+    for (int tries = 0; got < 3 && tries < 50; tries++) {
+        int n = recvmmsg(b, rm + got, (unsigned)(3 - got), MSG_WAITFORONE, NULL);
+        if (n < 0)
+            return BAD_ERRNO("recvmmsg");
+        got += n;
+    }
+    for (int i = 0; i < got; i++)
+        if (rm[i].msg_len != strlen(out[i]) || memcmp(in[i], out[i], rm[i].msg_len) != 0)
+            return bad("datagram %d: %u bytes, not \"%s\"", i, rm[i].msg_len, out[i]);
+    return got == 3 ? true : bad("recvmmsg took %d of 3", got);
+}
+
+/* pselect with a signal mask: a blocked signal does not end the wait, the
+ * timeout does; data ends it at once. */
+static bool check_pselect(void)
+{
+    int a = bound(SOCK_DGRAM), b = bound(SOCK_DGRAM);
+    struct sockaddr_in to = loopback(port_of(b));
+    if (a < 0 || b < 0)
+        return BAD_ERRNO("sockets");
+    fd_set r;
+    FD_ZERO(&r);
+    FD_SET(b, &r);
+    sigset_t mask;
+    sigfillset(&mask);
+    struct timespec t = {0, 100000000};
+    int64_t start = now_ms();
+    if (pselect(b + 1, &r, NULL, NULL, &t, &mask) != 0)
+        return BAD_ERRNO("pselect with nothing to read");
+    if (now_ms() - start < 90)
+        return bad("pselect returned after %lld ms, not 100", (long long)(now_ms() - start));
+    if (sendto(a, "x", 1, 0, (struct sockaddr *)&to, sizeof to) != 1)
+        return BAD_ERRNO("sendto");
+    FD_SET(b, &r);
+    t = (struct timespec){2, 0};
+    if (pselect(b + 1, &r, NULL, NULL, &t, &mask) != 1 || !FD_ISSET(b, &r))
+        return bad("pselect: the datagram did not make the socket readable");
+    return true;
+}
+
 /* A 0-length datagram is a datagram: readable, FIONREAD 0, recv returns 0
  * with its source, and the next datagram stays separate. */
 static bool check_udp_empty(void)
@@ -1306,6 +1373,8 @@ static const struct check checks[] = {
     {"epoll_edge", check_epoll_edge},
     {"epoll_out_rdhup", check_epoll_out_rdhup},
     {"epoll_err", check_epoll_err},
+    {"udp_mmsg_ppoll", check_udp_mmsg},
+    {"pselect_mask", check_pselect},
     {"poll_mixed", check_poll_mixed},
     {"poll_timeout", check_poll_timeout},
     {"select_mixed", check_select_mixed},
