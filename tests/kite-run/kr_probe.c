@@ -909,6 +909,46 @@ static bool check_sig_accept_restart(void)
     return caught > 0 ? true : bad("handler never ran");
 }
 
+/* Linux: a send on a connection the peer reset fails with EPIPE (or
+ * ECONNRESET first) and raises SIGPIPE in the sending thread, unless
+ * MSG_NOSIGNAL; the signal is caught here. */
+static volatile sig_atomic_t pipes;
+
+static void on_pipe(int sig)
+{
+    (void)sig;
+    pipes++;
+}
+
+static bool check_sigpipe(void)
+{
+    int c, s;
+    if (!tcp_pair(&c, &s))
+        return false;
+    struct sigaction sa = {.sa_handler = on_pipe}, old;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGPIPE, &sa, &old);
+    pipes = 0;
+    struct linger lg = {1, 0};
+    bool ok = setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) == 0 && untrack_close(s) == 0;
+    ok = ok && (wait_for(c, POLLERR | POLLHUP, WAIT_MS) & (POLLERR | POLLHUP)) != 0;
+    int err = 0;
+    for (int i = 0; ok && i < 4 && err != EPIPE; i++) /* ECONNRESET first, then EPIPE */
+        err = send(c, "x", 1, MSG_NOSIGNAL) < 0 ? errno : 0;
+    sig_atomic_t quiet = pipes;
+    ssize_t n = send(c, "y", 1, 0);
+    int last = errno;
+    sigaction(SIGPIPE, &old, NULL);
+    if (!ok)
+        return BAD_ERRNO("reset by the peer");
+    if (err != EPIPE || quiet != 0)
+        return bad("MSG_NOSIGNAL sends: errno %d, %d SIGPIPE", err, (int)quiet);
+    if (n != -1 || last != EPIPE || pipes != 1)
+        return bad("a plain send gave %zd errno %d and %d SIGPIPE, not EPIPE and 1", n, last,
+                   (int)pipes);
+    return true;
+}
+
 /* ---- 5. fork --------------------------------------------------------------------------- */
 
 static atomic_int child_pid; /* a child to kill if the watchdog ends us */
@@ -1391,6 +1431,7 @@ static const struct check checks[] = {
     {"rcvtimeo_eagain", check_rcvtimeo_eagain},
     {"signal_accept_eintr", check_sig_accept_eintr},
     {"signal_accept_restart", check_sig_accept_restart},
+    {"sigpipe", check_sigpipe},
     {"fork_child_sockets", check_fork_child},
     {"fork_exec_true", check_fork_exec},
     {"getaddrinfo_numeric", check_gai_numeric},
