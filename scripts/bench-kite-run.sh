@@ -122,16 +122,6 @@ cleanup() {
     kite_teardown # kite-host (KITE_PID), the namespace, the logs
 }
 
-# wait_file FILE REGEX PID SECONDS: until FILE has a line matching REGEX, while PID lives.
-wait_file() {
-    for _ in $(seq 1 $(($4 * 10))); do
-        grep -qE "$2" "$1" 2>/dev/null && return 0
-        kill -0 "$3" 2>/dev/null || return 1
-        sleep 0.1
-    done
-    return 1
-}
-
 # kite_answers: kite's address answers a ping (ARP resolved, the stack is up).
 kite_answers() {
     for _ in $(seq 1 25); do
@@ -169,7 +159,7 @@ run_start() {
         --mac "$KITE_MAC" --stats -- "$@" >"$out" 2>&1 &
     RUN_PID=$!
     track "$RUN_PID"
-    wait_file "$out" "$ready" "$RUN_PID" 10 || {
+    kite_wait_file "$out" "$ready" "$RUN_PID" 10 || {
         note "kite-run $what did not start: $(tr '\n' ' ' <"$out")"
         return 1
     }
@@ -383,7 +373,7 @@ log "build $BUILD; $ROUNDS round(s): rx ${SECONDS_PER_RUN} s, tx $TX_MIB MiB, rt
 ip netns exec "$KITE_NS" timeout -k 5 7200 iperf -s -p "$IPERF_PORT" -f m \
     >"$KITE_DIR/linux-iperf-s.out" 2>&1 &
 track $!
-wait_file "$KITE_DIR/linux-iperf-s.out" 'Server listening' "$!" 5 || fail "Linux iperf -s not up"
+kite_wait_file "$KITE_DIR/linux-iperf-s.out" 'Server listening' "$!" 5 || fail "Linux iperf -s not up"
 
 for round in $(seq 1 "$ROUNDS"); do
     if [ $((round % 2)) = 1 ]; then

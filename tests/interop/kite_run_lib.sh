@@ -47,12 +47,7 @@ kr_wait_port() {
 
 # kr_wait_log NAME PATTERN SECONDS: until the background program's output matches.
 kr_wait_log() {
-    for _ in $(seq 1 $(($3 * 10))); do
-        grep -qE "$2" "$KITE_DIR/$1.log" 2>/dev/null && return 0
-        kill -0 "$KR_PID" 2>/dev/null || return 1
-        sleep 0.1
-    done
-    return 1
+    kite_wait_file "$KITE_DIR/$1.log" "$2" "$KR_PID" "$3"
 }
 
 # kr_stop NAME [SIGNAL]: stop the background program (SIGTERM, or SIGNAL for

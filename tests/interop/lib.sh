@@ -206,9 +206,15 @@ kite_pattern_sha() {
 
 # kite_wait_log REGEX SECONDS: wait until kite-host's output matches REGEX.
 kite_wait_log() {
-    for _ in $(seq 1 $(($2 * 10))); do
-        grep -qE "$1" "$KITE_LOG" 2>/dev/null && return 0
-        kill -0 "$KITE_PID" 2>/dev/null || return 1
+    kite_wait_file "$KITE_LOG" "$1" "$KITE_PID" "$2"
+}
+
+# kite_wait_file FILE REGEX PID SECONDS: until FILE has a line matching REGEX,
+# while PID lives; 1 when it died or the time ran out.
+kite_wait_file() {
+    for _ in $(seq 1 $(($4 * 10))); do
+        grep -qE "$2" "$1" 2>/dev/null && return 0
+        kill -0 "$3" 2>/dev/null || return 1
         sleep 0.1
     done
     return 1
