@@ -177,6 +177,17 @@ static bool tcp_pair(int *c, int *s)
     return true;
 }
 
+/* A connected TCP pair and a pipe (pipe2 flags), all closed after the check. */
+static bool pair_and_pipe(int *c, int *s, int p[2], int flags)
+{
+    if (!tcp_pair(c, s))
+        return false;
+    if (pipe2(p, flags) != 0)
+        return BAD_ERRNO("pipe");
+    track(p[0]), track(p[1]);
+    return true;
+}
+
 /* Wait up to ms for events on fd; the revents (0: not in time). */
 static short wait_for(int fd, short events, int ms)
 {
@@ -309,9 +320,8 @@ static int epoll_count_now(int ep)
 static bool check_epoll_level(void)
 {
     int c, s, p[2];
-    if (!tcp_pair(&c, &s) || pipe(p) != 0)
+    if (!pair_and_pipe(&c, &s, p, 0))
         return false;
-    track(p[0]), track(p[1]);
     int ep = epoll_with(s, EPOLLIN, p[0], EPOLLIN);
     if (ep < 0)
         return BAD_ERRNO("epoll set");
@@ -361,9 +371,8 @@ static bool et_round(int ep, int c, int s, int pw, int pr, const char *when)
 static bool check_epoll_edge(void)
 {
     int c, s, p[2];
-    if (!tcp_pair(&c, &s) || pipe2(p, O_NONBLOCK) != 0)
+    if (!pair_and_pipe(&c, &s, p, O_NONBLOCK))
         return false;
-    track(p[0]), track(p[1]);
     int ep = epoll_with(s, EPOLLIN | EPOLLET, p[0], EPOLLIN | EPOLLET);
     if (ep < 0)
         return BAD_ERRNO("epoll set");
@@ -392,9 +401,8 @@ static bool check_epoll_edge(void)
 static bool check_epoll_out_rdhup(void)
 {
     int c, s, p[2];
-    if (!tcp_pair(&c, &s) || pipe(p) != 0)
+    if (!pair_and_pipe(&c, &s, p, 0))
         return false;
-    track(p[0]), track(p[1]);
     int ep = epoll_with(c, EPOLLOUT, s, EPOLLIN | EPOLLRDHUP);
     if (ep < 0)
         return BAD_ERRNO("epoll set");
@@ -451,9 +459,8 @@ static bool check_epoll_err(void)
 static bool check_poll_mixed(void)
 {
     int c, s, p[2];
-    if (!tcp_pair(&c, &s) || pipe(p) != 0)
+    if (!pair_and_pipe(&c, &s, p, 0))
         return false;
-    track(p[0]), track(p[1]);
     struct pollfd f[3] = {{p[0], POLLIN, 0}, {s, POLLIN, 0}, {c, POLLOUT, 0}};
     int k = poll(f, 3, 0);
     if (k != 1 || f[0].revents || f[1].revents || f[2].revents != POLLOUT)
@@ -474,9 +481,8 @@ static bool check_poll_mixed(void)
 static bool check_poll_timeout(void)
 {
     int c, s, p[2];
-    if (!tcp_pair(&c, &s) || pipe(p) != 0)
+    if (!pair_and_pipe(&c, &s, p, 0))
         return false;
-    track(p[0]), track(p[1]);
     struct pollfd f[2] = {{p[0], POLLIN, 0}, {s, POLLIN, 0}};
     if (poll(f, 2, 0) != 0)
         return bad("timeout 0: something ready");
@@ -500,9 +506,8 @@ static void fds_of(fd_set *set, int a, int b)
 static bool check_select_mixed(void)
 {
     int c, s, p[2];
-    if (!tcp_pair(&c, &s) || pipe(p) != 0)
+    if (!pair_and_pipe(&c, &s, p, 0))
         return false;
-    track(p[0]), track(p[1]);
     int nfds = (p[0] > s ? p[0] : s) + 1;
     nfds = nfds > c + 1 ? nfds : c + 1;
     fd_set r, w;
@@ -529,9 +534,8 @@ static bool check_select_mixed(void)
 static bool check_select_timeout(void)
 {
     int c, s, p[2];
-    if (!tcp_pair(&c, &s) || pipe(p) != 0)
+    if (!pair_and_pipe(&c, &s, p, 0))
         return false;
-    track(p[0]), track(p[1]);
     int nfds = (p[0] > s ? p[0] : s) + 1;
     fd_set r;
     struct timeval tv = {0, 0};
@@ -598,9 +602,8 @@ static bool check_dup2_pipe_onto_socket(void)
 {
     int c, s, p[2];
     char b[4] = "";
-    if (!tcp_pair(&c, &s) || pipe(p) != 0)
+    if (!pair_and_pipe(&c, &s, p, 0))
         return false;
-    track(p[0]), track(p[1]);
     if (dup2(p[1], c) != c)
         return BAD_ERRNO("dup2");
     if (!sees_eof(s))
@@ -1015,9 +1018,8 @@ static bool check_fork_child(void)
 {
     int c, s, p[2], status;
     struct child_report r;
-    if (!tcp_pair(&c, &s) || pipe(p) != 0)
+    if (!pair_and_pipe(&c, &s, p, 0))
         return false;
-    track(p[0]), track(p[1]);
     if (send(s, "p", 1, 0) != 1 || !(wait_for(c, POLLIN, WAIT_MS) & POLLIN))
         return bad("data for the child never arrived");
     pid_t pid = fork_child();
