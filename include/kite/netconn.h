@@ -100,7 +100,7 @@ struct kite_netconn {
     uint8_t flags;        /* api/netconn.c */
     uint8_t backlog;      /* listeners: most connections waiting to be accepted */
     uint8_t queued;       /* listeners: connections waiting now; UDP, raw: datagrams queued */
-    uint8_t index;        /* in its stack thread's array (which finds the thread) */
+    uint16_t index;       /* in its stack thread's array (which finds the thread) */
 };
 
 /* The netconns of one stack thread, allocated from a fixed array. */

@@ -350,7 +350,7 @@
 /** Readiness reports (kite_tcpip_set_event_fn, kite_netconn_watch): the stack
  * thread tells a callback whenever a watched netconn's KITE_NC_* events
  * change, as lwIP's netconn event callback does for its select. kite-run
- * mirrors socket readiness into kernel descriptors with it. Costs two bytes
+ * mirrors socket readiness into kernel descriptors with it. Costs four bytes
  * per netconn in the stack thread's struct (none in the netconn). */
 #ifndef KITE_NETCONN_EVENTS
 #define KITE_NETCONN_EVENTS 1

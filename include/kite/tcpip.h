@@ -72,7 +72,7 @@ struct kite_tcpip {
         kite_netconn_event_fn fn;
         void *ctx;
         uint16_t state[KITE_NETCONN_COUNT]; /* per netconn: watched, dirty, arrived, last events */
-        uint8_t dirty[KITE_NETCONN_COUNT];  /* indices of dirty netconns */
+        uint16_t dirty[KITE_NETCONN_COUNT]; /* indices of dirty netconns */
         uint16_t ndirty;
         bool overflow; /* the list ran out: look at every watched netconn */
     } watch;

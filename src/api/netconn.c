@@ -328,14 +328,14 @@ static void raw_recv_cb(void *arg, struct kite_raw_pcb *pcb, struct kite_pbuf *p
 
 /* ---- The pool ------------------------------------------------------------------------- */
 
-_Static_assert(KITE_NETCONN_COUNT <= 256, "a netconn's index is one byte");
+_Static_assert(KITE_NETCONN_COUNT <= 65535, "a netconn's index is 16 bits");
 
 void kite__netconn_pool_init(struct kite_netconn_pool *pool)
 {
     pool->free = NULL;
     for (unsigned i = KITE_NETCONN_COUNT; i > 0; i--) {
         pool->conns[i - 1].next = pool->free;
-        pool->conns[i - 1].index = (uint8_t)(i - 1u);
+        pool->conns[i - 1].index = (uint16_t)(i - 1u);
         pool->free = &pool->conns[i - 1];
     }
 }
@@ -354,7 +354,7 @@ static struct kite_netconn *pool_get(struct kite_tcpip *t)
     if (c == NULL)
         return NULL;
     t->netconns.free = c->next;
-    uint8_t index = c->index;
+    uint16_t index = c->index;
     memset(c, 0, sizeof *c);
     c->index = index;
     return c;
@@ -1503,7 +1503,7 @@ static void touch(struct kite_netconn *c, bool arrival)
 static void report_dirty(struct kite_tcpip *t)
 {
     for (uint16_t i = 0; i < t->watch.ndirty; i++) {
-        uint8_t index = t->watch.dirty[i];
+        uint16_t index = t->watch.dirty[i];
         if (t->watch.state[index] & DIRTY)
             report_one(t, &t->netconns.conns[index]);
     }
