@@ -700,10 +700,7 @@ static void udp_msg_more_joins(void **st)
 {
     (void)st;
     int a, b;
-    uint16_t bp;
-    S_udp_pair(&a, NULL, &b, &bp);
-    struct kite_sockaddr_in to = S_addr(bp);
-    S_OK(S_connect(a, &to, SIN_LEN));
+    S_udp_connected(&a, &b);
     S_RETURNS(S_send(a, "ab", 2, KITE_MSG_MORE), 2);
     S_RETURNS(S_send(a, "cd", 2, 0), 2);
     char buf[8];

@@ -533,10 +533,7 @@ static void fcntl_udp_rdwr(void **st)
 {
     (void)st;
     int a, b;
-    uint16_t bp;
-    S_udp_pair(&a, NULL, &b, &bp);
-    struct kite_sockaddr_in to = S_addr(bp);
-    S_OK(S_connect(a, &to, SIN_LEN));
+    S_udp_connected(&a, &b);
     S_OK(S_shutdown(a, KITE_SHUT_WR));
     S_RETURNS(S_fcntl(a, KITE_F_GETFL, 0), KITE_O_RDWR); /* UDP is O_RDWR, shut or not */
     S_FAILS(S_send(a, "x", 1, 0), EPIPE);                /* but it sends no more */
@@ -551,10 +548,7 @@ static void udp_recv_after_shut_rd(void **st)
 {
     (void)st;
     int a, b;
-    uint16_t bp;
-    S_udp_pair(&a, NULL, &b, &bp);
-    struct kite_sockaddr_in to = S_addr(bp);
-    S_OK(S_connect(a, &to, SIN_LEN));
+    S_udp_connected(&a, &b);
     S_OK(S_shutdown(a, KITE_SHUT_RD));
     char buf[4];
     S_RETURNS(S_recv(a, buf, sizeof buf, 0), 0);

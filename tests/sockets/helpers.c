@@ -136,6 +136,14 @@ void S_udp_pair(int *a, uint16_t *aport, int *b, uint16_t *bport)
     }
 }
 
+void S_udp_connected(int *a, int *b)
+{
+    uint16_t bp;
+    S_udp_pair(a, NULL, b, &bp);
+    struct kite_sockaddr_in to = S_addr(bp);
+    S_OK(S_connect(*a, &to, SIN_LEN));
+}
+
 short S_wait(int fd, short events, int ms)
 {
     struct kite_pollfd p = {fd, events, 0};

@@ -113,6 +113,8 @@ int S_listener(uint16_t *port, int backlog);
 void S_tcp_pair(int *client, int *server);
 /** Two UDP sockets bound to 127.0.0.1 on new ports, SO_RCVTIMEO 2 s. */
 void S_udp_pair(int *a, uint16_t *aport, int *b, uint16_t *bport);
+/** A UDP pair with *a connected to *b. */
+void S_udp_connected(int *a, int *b);
 /** SO_RCVTIMEO and SO_SNDTIMEO (asserts success). */
 void S_set_timeouts(int fd, int ms);
 void S_set_int(int fd, int level, int name, int v);
