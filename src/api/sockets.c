@@ -817,7 +817,8 @@ out:
     return g.failed && g.total == 0 ? -1 : (ssize_t)g.total;
 }
 
-/* UDP: the pieces go into its cork (MSG_MORE), one datagram with the last. */
+/* One iovec goes as it is; a stream gathers (above), a raw socket bounces;
+ * UDP puts the pieces in its cork (MSG_MORE): one datagram with the last. */
 ssize_t kite_sendmsg(struct kite_sockets *s, int fd, const struct kite_msghdr *msg, int flags)
 {
     if (msg == NULL || (msg->msg_iovlen > 0 && msg->msg_iov == NULL))
@@ -825,13 +826,13 @@ ssize_t kite_sendmsg(struct kite_sockets *s, int fd, const struct kite_msghdr *m
     int type = sock_type(s, fd);
     if (type < 0)
         return -1;
+    if (msg->msg_iovlen == 1)
+        return kite_sendto(s, fd, msg->msg_iov[0].iov_base, msg->msg_iov[0].iov_len, flags,
+                           msg->msg_name, msg->msg_namelen);
     if (type == KITE_SOCK_STREAM)
         return sendmsg_stream(s, fd, msg, flags);
-    if (msg->msg_iovlen <= 1 || type == KITE_SOCK_RAW)
-        return msg->msg_iovlen == 1
-                   ? kite_sendto(s, fd, msg->msg_iov[0].iov_base, msg->msg_iov[0].iov_len, flags,
-                                 msg->msg_name, msg->msg_namelen)
-                   : sendmsg_gathered(s, fd, msg, flags);
+    if (type == KITE_SOCK_RAW || msg->msg_iovlen == 0)
+        return sendmsg_gathered(s, fd, msg, flags);
     size_t total = 0;
     for (size_t i = 0; i < msg->msg_iovlen; i++) {
         const struct kite_iovec *v = &msg->msg_iov[i];
@@ -1142,25 +1143,26 @@ static int keep_opt(struct opt_req *o)
     return apply_keepalive(o);
 }
 
+/* A TCP flag the socket remembers and its pcb applies (when it has one). */
+static int pcb_flag_opt(struct opt_req *o, uint8_t bit,
+                        void (*apply)(struct kite_tcp_pcb *pcb, bool on))
+{
+    int e = flag_opt(o, bit);
+    struct kite_tcp_pcb *pcb = tcp_of(o);
+    if (e == 0 && o->set && pcb != NULL)
+        apply(pcb, (o->ref->sk->opts & bit) != 0);
+    return e;
+}
+
 static int tcp_level(struct opt_req *o)
 {
     if (o->ref->sk->type != KITE_SOCK_STREAM)
         return o->set ? ENOPROTOOPT : EOPNOTSUPP; /* Linux's two answers */
     switch (o->name) {
-    case KITE_TCP_NODELAY: {
-        int e = flag_opt(o, SOPT_NODELAY);
-        struct kite_tcp_pcb *pcb = tcp_of(o);
-        if (e == 0 && o->set && pcb != NULL)
-            kite_tcp_set_nodelay(pcb, (o->ref->sk->opts & SOPT_NODELAY) != 0);
-        return e;
-    }
-    case KITE_TCP_CORK: {
-        int e = flag_opt(o, SOPT_CORK);
-        struct kite_tcp_pcb *pcb = tcp_of(o);
-        if (e == 0 && o->set && pcb != NULL)
-            kite_tcp_set_cork(pcb, (o->ref->sk->opts & SOPT_CORK) != 0);
-        return e;
-    }
+    case KITE_TCP_NODELAY:
+        return pcb_flag_opt(o, SOPT_NODELAY, kite_tcp_set_nodelay);
+    case KITE_TCP_CORK:
+        return pcb_flag_opt(o, SOPT_CORK, kite_tcp_set_cork);
     case KITE_TCP_KEEPIDLE:
     case KITE_TCP_KEEPINTVL:
     case KITE_TCP_KEEPCNT:
