@@ -110,6 +110,9 @@ bool kr_start(void);
 struct kite_sockets *kr_sockets(void);
 /** After fork, in the child: its kite sockets cannot work (docs/kite-run.md). */
 bool kr_forked(void);
+/** In a forked child: true with errno KR_FORKED_ERRNO (the call on a kite
+ *  socket fails); else false. */
+bool kr_forked_fail(void);
 
 /* Descriptors (preload_fd.c). */
 /** The kite socket behind descriptor fd, or NULL (a kernel descriptor). */
@@ -121,8 +124,9 @@ int kr_adopt(int ks, int type, int protocol, int flags);
 /** fd was a kite socket's descriptor: forget it, close it, and the kite
  *  socket with the last one. */
 int kr_close(int fd);
-/** Descriptor newfd (just made by the kernel as a copy of oldfd) is the same kite socket. */
-void kr_dup_to(struct kr_sock *s, int newfd);
+/** Descriptor newfd (just made by the kernel as a copy of one of s's) is s
+ *  too: newfd, or -1 (EMFILE, the copy closed) past the table's end. */
+int kr_dup_to(struct kr_sock *s, int newfd);
 /** The kernel replaced descriptor fd (dup2 onto it): if it was a kite
  *  socket's, forget it (the socket closes with its last descriptor). */
 void kr_replaced(int fd);

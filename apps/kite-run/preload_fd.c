@@ -230,12 +230,18 @@ int kr_adopt(int ks, int type, int protocol, int flags)
     return fd;
 }
 
-void kr_dup_to(struct kr_sock *s, int newfd)
+int kr_dup_to(struct kr_sock *s, int newfd)
 {
-    if (newfd < 0 || newfd >= map_size)
-        return; /* (cannot happen below the limit the table was made for) */
+    if (newfd < 0)
+        return newfd;
+    if (newfd >= map_size) { /* (the limit was raised past the table): refuse the copy */
+        kr_real.close(newfd);
+        errno = EMFILE;
+        return -1;
+    }
     atomic_fetch_add(&s->refs, 1);
     map_set(newfd, s);
+    return newfd;
 }
 
 /* fd no longer is s (closed, or replaced by dup2): the last descriptor

@@ -61,14 +61,6 @@ int kr_wait_writable(struct kr_sock *s, int fd)
     return 0;
 }
 
-static bool forked_fail(void)
-{
-    if (!kr_forked())
-        return false;
-    errno = KR_FORKED_ERRNO;
-    return true;
-}
-
 /* ---- Receiving --------------------------------------------------------------------------- */
 
 /* Move the iovec array on by n bytes (a copy the caller owns). */
@@ -128,7 +120,7 @@ static ssize_t recv_all(struct kr_sock *s, int fd, struct msghdr *msg, int flags
 
 static ssize_t recv_msg(struct kr_sock *s, int fd, struct msghdr *msg, int flags)
 {
-    if (forked_fail())
+    if (kr_forked_fail())
         return -1;
     if ((flags & MSG_WAITALL) && !(flags & MSG_PEEK) && s->type == SOCK_STREAM &&
         msg->msg_iovlen <= IOV_LIMIT) {
@@ -270,7 +262,7 @@ static ssize_t send_stream(struct kr_sock *s, int fd, const struct msghdr *msg, 
 
 static ssize_t send_msg(struct kr_sock *s, int fd, const struct msghdr *msg, int flags)
 {
-    if (forked_fail())
+    if (kr_forked_fail())
         return -1;
     if (s->type == SOCK_STREAM)
         return send_stream(s, fd, msg, flags);

@@ -22,14 +22,6 @@
 
 #define SOCK_TYPE_MASK 0xf
 
-static bool forked_fail(void)
-{
-    if (!kr_forked())
-        return false;
-    errno = KR_FORKED_ERRNO;
-    return true;
-}
-
 KR_API int socket(int domain, int type, int protocol)
 {
     int base = type & SOCK_TYPE_MASK;
@@ -53,8 +45,9 @@ KR_API int bind(int fd, __CONST_SOCKADDR_ARG addr_arg, socklen_t len)
     struct kr_sock *s = kr_lookup(fd);
     if (s == NULL)
         return kr_real.bind(fd, addr, len);
-    return forked_fail() ? -1
-                         : kite_bind(kr_sockets(), s->ks, (const struct kite_sockaddr *)addr, len);
+    return kr_forked_fail()
+               ? -1
+               : kite_bind(kr_sockets(), s->ks, (const struct kite_sockaddr *)addr, len);
 }
 
 KR_API int listen(int fd, int backlog)
@@ -62,7 +55,7 @@ KR_API int listen(int fd, int backlog)
     struct kr_sock *s = kr_lookup(fd);
     if (s == NULL)
         return kr_real.listen(fd, backlog);
-    return forked_fail() ? -1 : kite_listen(kr_sockets(), s->ks, backlog);
+    return kr_forked_fail() ? -1 : kite_listen(kr_sockets(), s->ks, backlog);
 }
 
 KR_API int accept4(int fd, __SOCKADDR_ARG addr_arg, socklen_t *len, int flags)
@@ -71,7 +64,7 @@ KR_API int accept4(int fd, __SOCKADDR_ARG addr_arg, socklen_t *len, int flags)
     struct kr_sock *s = kr_lookup(fd);
     if (s == NULL)
         return kr_real.accept4(fd, addr, len, flags);
-    if (forked_fail())
+    if (kr_forked_fail())
         return -1;
     if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) {
         errno = EINVAL;
@@ -114,7 +107,7 @@ KR_API int connect(int fd, __CONST_SOCKADDR_ARG addr_arg, socklen_t len)
     struct kr_sock *s = kr_lookup(fd);
     if (s == NULL)
         return kr_real.connect(fd, addr, len);
-    if (forked_fail())
+    if (kr_forked_fail())
         return -1;
     int rc = kite_connect(kr_sockets(), s->ks, (const struct kite_sockaddr *)addr, len);
     if (rc == 0 || errno != EINPROGRESS || !kr_blocking(s, 0))
@@ -130,7 +123,7 @@ KR_API int shutdown(int fd, int how)
     struct kr_sock *s = kr_lookup(fd);
     if (s == NULL)
         return kr_real.shutdown(fd, how);
-    if (forked_fail())
+    if (kr_forked_fail())
         return -1;
     int rc = kite_shutdown(kr_sockets(), s->ks, how);
     if (rc == 0 && (how == SHUT_RD || how == SHUT_RDWR))
@@ -138,24 +131,27 @@ KR_API int shutdown(int fd, int how)
     return rc;
 }
 
-KR_API int getsockname(int fd, __SOCKADDR_ARG addr_arg, socklen_t *len)
+/* getsockname (local) or getpeername. */
+static int name_of(int fd, struct sockaddr *addr, socklen_t *len, bool local)
 {
-    struct sockaddr *addr = SOCKADDR_PTR(addr_arg);
     struct kr_sock *s = kr_lookup(fd);
     if (s == NULL)
-        return kr_real.getsockname(fd, addr, len);
-    return forked_fail() ? -1
-                         : kite_getsockname(kr_sockets(), s->ks, (struct kite_sockaddr *)addr, len);
+        return local ? kr_real.getsockname(fd, addr, len) : kr_real.getpeername(fd, addr, len);
+    if (kr_forked_fail())
+        return -1;
+    struct kite_sockaddr *a = (struct kite_sockaddr *)addr;
+    return local ? kite_getsockname(kr_sockets(), s->ks, a, len)
+                 : kite_getpeername(kr_sockets(), s->ks, a, len);
 }
 
-KR_API int getpeername(int fd, __SOCKADDR_ARG addr_arg, socklen_t *len)
+KR_API int getsockname(int fd, __SOCKADDR_ARG addr, socklen_t *len)
 {
-    struct sockaddr *addr = SOCKADDR_PTR(addr_arg);
-    struct kr_sock *s = kr_lookup(fd);
-    if (s == NULL)
-        return kr_real.getpeername(fd, addr, len);
-    return forked_fail() ? -1
-                         : kite_getpeername(kr_sockets(), s->ks, (struct kite_sockaddr *)addr, len);
+    return name_of(fd, SOCKADDR_PTR(addr), len, true);
+}
+
+KR_API int getpeername(int fd, __SOCKADDR_ARG addr, socklen_t *len)
+{
+    return name_of(fd, SOCKADDR_PTR(addr), len, false);
 }
 
 /* Options the socket layer leaves to us: what Linux reports about the
@@ -187,7 +183,7 @@ KR_API int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
     if (s == NULL)
         return kr_real.getsockopt(fd, level, name, val, len);
     int rc;
-    if (forked_fail())
+    if (kr_forked_fail())
         return -1;
     if (own_getsockopt(s, level, name, val, len, &rc))
         return rc;
@@ -199,7 +195,7 @@ KR_API int setsockopt(int fd, int level, int name, const void *val, socklen_t le
     struct kr_sock *s = kr_lookup(fd);
     if (s == NULL)
         return kr_real.setsockopt(fd, level, name, val, len);
-    if (forked_fail())
+    if (kr_forked_fail())
         return -1;
     int rc = kite_setsockopt(kr_sockets(), s->ks, level, name, val, len);
     /* The timeouts also go on A, where blocking calls wait. */
@@ -219,9 +215,7 @@ KR_API int dup(int fd)
 {
     struct kr_sock *s = kr_lookup(fd);
     int n = kr_real.dup(fd);
-    if (s != NULL && n >= 0)
-        kr_dup_to(s, n);
-    return n;
+    return s != NULL ? kr_dup_to(s, n) : n;
 }
 
 static int dup_onto(int oldfd, int newfd, int flags, bool three)
@@ -233,9 +227,7 @@ static int dup_onto(int oldfd, int newfd, int flags, bool three)
     if (n < 0)
         return n;
     kr_replaced(newfd); /* the kernel closed what newfd was */
-    if (s != NULL)
-        kr_dup_to(s, newfd);
-    return n;
+    return s != NULL ? kr_dup_to(s, n) : n;
 }
 
 KR_API int dup2(int oldfd, int newfd)
@@ -258,12 +250,8 @@ static int kite_fcntl_call(struct kr_sock *s, int fd, int cmd, long arg)
         atomic_store(&s->nonblock, (arg & O_NONBLOCK) != 0);
         return 0;
     case F_DUPFD:
-    case F_DUPFD_CLOEXEC: {
-        int n = kr_real.fcntl(fd, cmd, arg);
-        if (n >= 0)
-            kr_dup_to(s, n);
-        return n;
-    }
+    case F_DUPFD_CLOEXEC:
+        return kr_dup_to(s, kr_real.fcntl(fd, cmd, arg));
     default: /* F_GETFD, F_SETFD...: the descriptor's, the kernel's */
         return kr_real.fcntl(fd, cmd, arg);
     }
@@ -298,7 +286,7 @@ KR_API int ioctl(int fd, unsigned long req, ...)
     struct kr_sock *s = kr_lookup(fd);
     if (s == NULL)
         return kr_real.ioctl(fd, req, argp);
-    if (forked_fail())
+    if (kr_forked_fail())
         return -1;
     if (req == FIONBIO) {
         if (argp == NULL) {

@@ -326,6 +326,14 @@ bool kr_forked(void)
     return forked;
 }
 
+bool kr_forked_fail(void)
+{
+    if (!forked)
+        return false;
+    errno = KR_FORKED_ERRNO;
+    return true;
+}
+
 /* The child has no stack thread: its kite sockets fail from now on
  * (KR_FORKED_ERRNO), its other descriptors are untouched. */
 static void in_child(void)

@@ -1455,9 +1455,10 @@ uint8_t kite_netconn_events(struct kite_netconn *c)
 
 /* ---- Readiness reports (KITE_NETCONN_EVENTS) ----------------------------------------------
  *
- * Per netconn, one byte of the stack thread's watch.state: WATCHED, DIRTY
- * (changed since the last report; its index is on watch.dirty) and the
- * events last reported. Whatever changes a netconn's state wakes it (wake)
+ * Per netconn, 16 bits of the stack thread's watch.state: WATCHED, DIRTY
+ * (changed since the last report; its index is on watch.dirty), ARRIVED
+ * (data, a datagram or a connection came since), UNREPORTED (watching just
+ * began) and the events last reported. Whatever changes a netconn's state wakes it (wake)
  * or runs a request on it, so both mark it; the reports go out when the
  * stack is let go (kite__netconn_run_ready) or, for a request's own netconn,
  * before its thread gets the result (report_now). */
