@@ -78,6 +78,21 @@ static void iov_advance(struct msghdr *m, size_t n)
     }
 }
 
+/* *m becomes msg over a copy of its iovec array in iov (IOV_LIMIT entries),
+ * which the call may then move on; false (EMSGSIZE) when it has more. */
+static bool iov_own_copy(const struct msghdr *msg, struct msghdr *m, struct iovec *iov)
+{
+    if (msg->msg_iovlen > IOV_LIMIT) {
+        errno = EMSGSIZE;
+        return false;
+    }
+    *m = *msg;
+    if (m->msg_iovlen > 0) /* (memcpy from NULL is undefined even for 0 bytes) */
+        memcpy(iov, msg->msg_iov, m->msg_iovlen * sizeof *iov);
+    m->msg_iov = iov;
+    return true;
+}
+
 static size_t iov_total(const struct msghdr *m)
 {
     size_t n = 0;
@@ -97,10 +112,9 @@ static ssize_t kite_recv_once(struct kr_sock *s, struct msghdr *m, int flags)
 static ssize_t recv_all(struct kr_sock *s, int fd, struct msghdr *msg, int flags)
 {
     struct iovec iov[IOV_LIMIT];
-    struct msghdr m = *msg;
-    if (m.msg_iovlen > 0) /* (memcpy from NULL is undefined even for 0 bytes) */
-        memcpy(iov, msg->msg_iov, m.msg_iovlen * sizeof *iov);
-    m.msg_iov = iov;
+    struct msghdr m;
+    if (!iov_own_copy(msg, &m, iov))
+        return -1;
     size_t want = iov_total(&m), got = 0;
     bool ended = want == 0;
     while (got < want) {
@@ -234,14 +248,9 @@ static ssize_t kite_send_once(struct kr_sock *s, const struct msghdr *m, int fla
 static ssize_t send_stream(struct kr_sock *s, int fd, const struct msghdr *msg, int flags)
 {
     struct iovec iov[IOV_LIMIT];
-    struct msghdr m = *msg;
-    if (m.msg_iovlen > IOV_LIMIT) {
-        errno = EMSGSIZE;
+    struct msghdr m;
+    if (!iov_own_copy(msg, &m, iov))
         return -1;
-    }
-    if (m.msg_iovlen > 0) /* (memcpy from NULL is undefined even for 0 bytes) */
-        memcpy(iov, msg->msg_iov, m.msg_iovlen * sizeof *iov);
-    m.msg_iov = iov;
     size_t want = iov_total(&m), sent = 0;
     do {
         ssize_t n = kite_send_once(s, &m, flags);
