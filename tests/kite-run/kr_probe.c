@@ -783,22 +783,40 @@ static void send_late(struct pester *p)
     (void)send(p->fd, "late", 4, MSG_NOSIGNAL);
 }
 
-/* Without SA_RESTART a signal ends a blocking recv: -1 EINTR. */
-static bool check_sig_recv_eintr(void)
-{
-    int c, s, err;
-    int64_t took;
+/* A blocking recv on a fresh pair while SIGALRM comes every 100 ms (with
+ * or without SA_RESTART) and the peer sends "late" at act_ms; SO_RCVTIMEO
+ * first when timeo_ms. What recv returned (4 bytes in b), errno in *err. */
+struct pestered {
     char b[8];
-    struct pester p = {.act = send_late, .act_ms = RESCUE_MS};
+    int err;
+    int64_t took;
+    ssize_t n;
+};
+
+static bool pestered_recv(bool restart, int act_ms, int timeo_ms, struct pestered *r)
+{
+    int c, s;
+    struct pester p = {.act = send_late, .act_ms = act_ms};
     if (!tcp_pair(&c, &s))
         return false;
     p.fd = c;
-    if (!pester_start(&p, false))
+    if (timeo_ms > 0 && !set_timeo(s, SO_RCVTIMEO, timeo_ms))
+        return BAD_ERRNO("SO_RCVTIMEO");
+    if (!pester_start(&p, restart))
         return false;
-    ssize_t n = timed_recv(s, b, sizeof b, &err, &took);
+    r->n = timed_recv(s, r->b, sizeof r->b, &r->err, &r->took);
     pester_stop(&p);
-    if (n != -1 || err != EINTR)
-        return bad("recv returned %zd (%s), not -1 EINTR", n, what_err(n, err));
+    return true;
+}
+
+/* Without SA_RESTART a signal ends a blocking recv: -1 EINTR. */
+static bool check_sig_recv_eintr(void)
+{
+    struct pestered r;
+    if (!pestered_recv(false, RESCUE_MS, 0, &r))
+        return false;
+    if (r.n != -1 || r.err != EINTR)
+        return bad("recv returned %zd (%s), not -1 EINTR", r.n, what_err(r.n, r.err));
     return caught > 0 ? true : bad("handler never ran");
 }
 
@@ -806,42 +824,24 @@ static bool check_sig_recv_eintr(void)
  * another thread sends at 300 ms. */
 static bool check_sig_recv_restart(void)
 {
-    int c, s, err;
-    int64_t took;
-    char b[8];
-    struct pester p = {.act = send_late, .act_ms = 300};
-    if (!tcp_pair(&c, &s))
+    struct pestered r;
+    if (!pestered_recv(true, 300, 0, &r))
         return false;
-    p.fd = c;
-    if (!pester_start(&p, true))
-        return false;
-    ssize_t n = timed_recv(s, b, sizeof b, &err, &took);
-    pester_stop(&p);
-    if (n != 4 || memcmp(b, "late", 4) != 0)
-        return bad("recv returned %zd (%s), not the 4 bytes", n, what_err(n, err));
-    return caught > 0 ? true : bad("handler never ran (recv took %lld ms)", (long long)took);
+    if (r.n != 4 || memcmp(r.b, "late", 4) != 0)
+        return bad("recv returned %zd (%s), not the 4 bytes", r.n, what_err(r.n, r.err));
+    return caught > 0 ? true : bad("handler never ran (recv took %lld ms)", (long long)r.took);
 }
 
 /* With SO_RCVTIMEO set, Linux does not restart: a signal gives EINTR even
  * with SA_RESTART (sock_intr_errno). */
 static bool check_sig_rcvtimeo_eintr(void)
 {
-    int c, s, err;
-    int64_t took;
-    char b[8];
-    struct pester p = {.act = send_late, .act_ms = RESCUE_MS};
-    if (!tcp_pair(&c, &s))
+    struct pestered r;
+    if (!pestered_recv(true, RESCUE_MS, 1000, &r))
         return false;
-    p.fd = c;
-    if (!set_timeo(s, SO_RCVTIMEO, 1000))
-        return BAD_ERRNO("SO_RCVTIMEO");
-    if (!pester_start(&p, true))
-        return false;
-    ssize_t n = timed_recv(s, b, sizeof b, &err, &took);
-    pester_stop(&p);
-    if (n != -1 || err != EINTR || took > 900)
-        return bad("recv returned %zd (%s) after %lld ms, not -1 EINTR at ~100 ms", n,
-                   what_err(n, err), (long long)took);
+    if (r.n != -1 || r.err != EINTR || r.took > 900)
+        return bad("recv returned %zd (%s) after %lld ms, not -1 EINTR at ~100 ms", r.n,
+                   what_err(r.n, r.err), (long long)r.took);
     return true;
 }
 
