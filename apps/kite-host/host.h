@@ -127,6 +127,7 @@ struct conn_ops {
 
 struct conn {
     struct conn *next;
+    struct conn **pprev; /* the pointer to this one (host->conns or a next) */
     struct host *host;
     struct kite_tcp_pcb *pcb;
     const struct conn_ops *ops;

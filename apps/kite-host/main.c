@@ -486,8 +486,8 @@ static unsigned report(const struct host *host)
         if (pool == NULL) {
             continue;
         }
-        printf("  %-10s used %u peak %u failed %" PRIu32 " of %u\n", pool->name, pool->used,
-               pool->peak, pool->failed, pool->count);
+        printf("  %-10s used %u peak %u failed %" PRIu32 " of %u x %" PRIu32 " B\n", pool->name,
+               pool->used, pool->peak, pool->failed, pool->count, pool->elem_size);
         in_use += pool->used;
     }
     return in_use;

@@ -12,7 +12,11 @@
 #include "host.h"
 
 #define SERVICE_IDLE_MS 30000u
-#define LISTEN_BACKLOG 4u
+/* Half-open connections a listener keeps before it answers with SYN cookies
+ * (kite-host-scale, built for 10 000 connections, takes 255: the most). */
+#ifndef HOST_LISTEN_BACKLOG
+#define HOST_LISTEN_BACKLOG 4u
+#endif
 
 /* ---- echo ------------------------------------------------------------------ */
 
@@ -141,7 +145,7 @@ static struct kite_tcp_listener *listen_on(struct host *host, uint16_t port,
     if (err == KITE_ERR_OK) {
         kite_tcp_arg(pcb, host);
         kite_tcp_set_ops(pcb, ops);
-        l = kite_tcp_listen(pcb, LISTEN_BACKLOG, &err);
+        l = kite_tcp_listen(pcb, HOST_LISTEN_BACKLOG, &err);
     }
     if (l == NULL) {
         fprintf(stderr, "kite-host: TCP listen %u: %s\n", port, kite_err_str(err));
