@@ -51,6 +51,7 @@ static void usage(FILE *out)
             (uint64_t)KITE_PBUF_POOL_COUNT * KITE_PBUF_POOL_BUFSIZE >= 8u * 65536u ? "available"
                                                                                    : "unavailable",
             (unsigned)KITE_PBUF_POOL_COUNT, (unsigned)KITE_PBUF_POOL_BUFSIZE);
+    fprintf(out, "  --offload segments on transmit (KITE_TSO): %s\n", KITE_TSO ? "yes" : "no");
 }
 
 static bool parse_seed(const char *text, uint64_t *seed)
@@ -477,8 +478,9 @@ static unsigned report(const struct host *host)
     printf("statistics:\n");
     kite_stats_foreach(host->stack, print_counter, stdout);
     printf("  tap.rx_no_mem %" PRIu32 "\n  tap.rx_errors %" PRIu32 "\n  tap.tx_errors %" PRIu32
-           "\n  tap.rx_gso %" PRIu32 "\n",
-           host->tap.rx_no_mem, host->tap.rx_errors, host->tap.tx_errors, host->tap.rx_gso);
+           "\n  tap.rx_gso %" PRIu32 "\n  tap.tx_gso %" PRIu32 "\n",
+           host->tap.rx_no_mem, host->tap.rx_errors, host->tap.tx_errors, host->tap.rx_gso,
+           host->tap.tx_gso);
     report_app(&host->n);
     printf("pools:\n");
     for (unsigned id = 0; id < (unsigned)KITE_POOL__COUNT; id++) {

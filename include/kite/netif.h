@@ -54,6 +54,10 @@ struct kite_netif {
     uint8_t flags;
     uint16_t mtu; /* largest IP packet */
     uint8_t hwaddr[KITE_ETH_ADDR_LEN];
+    /* Largest IP packet the driver cuts into MTU-sized TCP segments itself
+     * (TCP segmentation offload), 0 when it does not. Set by the driver after
+     * adding the netif; used when the stack is built with KITE_TSO. */
+    uint16_t tso_max;
 
     /* IPv4 configuration (0.0.0.0 when unset). */
     struct kite_addr ip4;
@@ -120,6 +124,16 @@ void kite_netif_input(struct kite_netif *netif, struct kite_pbuf *p);
 
 /** True if ip is a broadcast address on netif: limited, or its subnet's directed one. */
 bool kite_netif_is_broadcast4(const struct kite_netif *netif, uint32_t ip);
+
+/**
+ * In a driver's output function: the payload size of the TCP segments the
+ * driver must cut this packet into (TCP segmentation offload, KITE_TSO), or 0
+ * for an ordinary packet. Non-zero only for packets longer than the MTU and
+ * up to netif->tso_max. Their TCP checksum field holds the pseudo-header sum
+ * over the whole packet, as virtio-net's NEEDS_CSUM and Linux GSO expect:
+ * each segment's checksum is completed where it is cut.
+ */
+uint16_t kite_netif_tso_segment(const struct kite_netif *netif);
 
 /** Find a netif by name, or NULL. */
 struct kite_netif *kite_netif_find(struct kite_stack *stack, const char *name);

@@ -269,6 +269,15 @@
 #define KITE_TCP_ECN 1
 #endif
 
+/** TCP segmentation offload on transmit: on a netif whose driver segments
+ * (kite_netif.tso_max), TCP hands over up to 64 KiB of new data as one
+ * super-segment whose checksum holds only the pseudo-header sum; the driver
+ * (virtio-net GSO on a Linux TAP) cuts it into MSS-sized segments. 0 leaves
+ * it out: a microcontroller MAC rarely segments. */
+#ifndef KITE_TSO
+#define KITE_TSO 0
+#endif
+
 /** Challenge ACKs per connection per second, on average: each second draws from [L/2, 3L/2) (RFC
  * 5961 7). */
 #ifndef KITE_TCP_CHALLENGE_ACK_LIMIT

@@ -108,6 +108,11 @@ struct kite_stack {
     struct kite_netif *default_netif;
     uint8_t next_netif_index;
     uint16_t ip_id;
+#if KITE_TSO
+    /* Segment size of the TCP super-segment being sent, 0 for any other
+     * packet (kite_netif_tso_segment). */
+    uint16_t tx_tso_segment;
+#endif
 
     struct {
         uint16_t type;

@@ -136,6 +136,16 @@ bool kite_netif_is_broadcast4(const struct kite_netif *netif, uint32_t ip)
            (ip & mask) == (netif->ip4.u.v4 & mask) && (ip & ~mask) == ~mask;
 }
 
+uint16_t kite_netif_tso_segment(const struct kite_netif *netif)
+{
+#if KITE_TSO
+    return netif->stack->tx_tso_segment;
+#else
+    (void)netif;
+    return 0;
+#endif
+}
+
 struct kite_netif *kite_netif_find(struct kite_stack *stack, const char *name)
 {
     for (struct kite_netif *n = stack->netifs; n != NULL; n = n->next) {

@@ -207,11 +207,18 @@ static uint32_t next_hop_for(const struct kite_netif *netif, uint32_t dst)
     return netif->ip4_gw.u.v4;
 }
 
+/* The largest packet this output may send: the MTU, or the driver's
+ * segmentation limit while TCP hands over a super-segment (KITE_TSO). */
+static uint32_t ipv4_size_limit(const struct kite_netif *netif)
+{
+    return kite_netif_tso_segment(netif) != 0 ? netif->tso_max : netif->mtu;
+}
+
 enum kite_err kite__ipv4_output_if(struct kite_netif *netif, struct kite_pbuf *p, uint32_t src,
                                    uint32_t dst, uint8_t proto, uint8_t ttl, uint8_t tos)
 {
     struct kite_stack *stack = netif->stack;
-    if ((uint32_t)p->tot_len + KITE_IPV4_HLEN > netif->mtu) {
+    if ((uint32_t)p->tot_len + KITE_IPV4_HLEN > ipv4_size_limit(netif)) {
         stack->stats.ipv4.drop_too_big++; /* no fragmentation on output */
         return KITE_ERR_BUF;              /* a socket says EMSGSIZE */
     }

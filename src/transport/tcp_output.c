@@ -131,6 +131,13 @@ static void finish_header(struct kite_tcp_pcb *pcb, struct kite_pbuf *p, struct 
     (void)kite_tcp_emit(h, p->payload, p->len);
     uint32_t sum =
         kite_cksum_pseudo4(pcb->local_ip.u.v4, pcb->remote_ip.u.v4, KITE_IP_PROTO_TCP, p->tot_len);
+#if KITE_TSO
+    if (pcb->stack->tx_tso_segment != 0) {
+        /* A super-segment: the driver completes each segment's checksum. */
+        kite_put_be16(p->payload + 16, kite_cksum_fold(sum));
+        return;
+    }
+#endif
     sum += kite__pbuf_cksum(p, 0, p->tot_len);
     kite_put_be16(p->payload + 16, (uint16_t)~kite_cksum_fold(sum));
 }
@@ -316,6 +323,71 @@ static bool idle_too_long(const struct kite_tcp_pcb *pcb)
            (uint32_t)pcb->stack->now - pcb->last_data_tx > kite__tcp_rto(pcb);
 }
 
+/* Whether the FIN goes on a segment of len bytes out of avail unsent. */
+static bool fin_goes(const struct kite_tcp_pcb *pcb, uint32_t len, uint32_t avail)
+{
+    return (pcb->flags & KITE_TCPF_FIN_QUEUED) && len == avail &&
+           (!(pcb->flags & KITE_TCPF_FIN_SENT) || pcb->snd_nxt + len == tcp_fin_seq(pcb));
+}
+
+#if KITE_TSO
+/* The new data one super-segment may carry on the route's netif, a multiple
+ * of the segment size full; 0 where the driver does not segment. */
+static uint32_t tso_payload_cap(const struct kite_tcp_pcb *pcb, uint32_t full)
+{
+    if (pcb->flags & KITE_TCPF_ECN_CWR)
+        return 0; /* RFC 3168 6.1.2: CWR goes on one segment, not on every cut */
+    const struct kite_netif *netif = kite_ipv4_route(pcb->stack, pcb->remote_ip.u.v4);
+    if (netif == NULL || netif->tso_max <= netif->mtu)
+        return 0;
+    uint32_t room = netif->tso_max - KITE_IPV4_HLEN - 60u; /* the longest TCP header */
+    return room / full * full;
+}
+
+/* Stretch a full segment of new data at snd_nxt into a super-segment for
+ * the driver to cut (KITE_TSO): as many whole segments as the window, the
+ * queue and the driver allow, plus the queue's short tail when it would
+ * leave at once anyway (no Nagle or cork holds it, or the FIN follows). */
+static uint32_t tso_stretch(const struct kite_tcp_pcb *pcb, uint32_t full, uint32_t avail,
+                            uint32_t usable)
+{
+    uint32_t cap = tso_payload_cap(pcb, full);
+    uint32_t big = avail < usable ? avail : usable;
+    if (big > cap)
+        big = cap;
+    if (big <= full)
+        return full;
+    bool tail_goes = (pcb->flags & (KITE_TCPF_NODELAY | KITE_TCPF_CORK)) == KITE_TCPF_NODELAY ||
+                     (pcb->flags & KITE_TCPF_FIN_QUEUED);
+    return big == avail && tail_goes ? big : big - big % full;
+}
+#endif
+
+/* Send [seq, seq + len) with the FIN when it goes. With KITE_TSO, len may
+ * span several segments of seg bytes: the driver cuts them, or, where it
+ * refuses the super-segment, the first segment goes on its own. */
+static enum kite_err send_new(struct kite_tcp_pcb *pcb, uint32_t seq, uint32_t *len, uint32_t avail,
+                              uint32_t seg)
+{
+    uint8_t flags = fin_goes(pcb, *len, avail) ? KITE_TCP_FIN : 0;
+    if (*len > 0 && *len == avail)
+        flags |= KITE_TCP_PSH;
+#if KITE_TSO
+    if (*len > seg) {
+        pcb->stack->tx_tso_segment = (uint16_t)seg;
+        enum kite_err err = send_segment(pcb, flags, seq, seq - pcb->snd_una, *len);
+        pcb->stack->tx_tso_segment = 0;
+        if (err == KITE_ERR_OK)
+            return err;
+        *len = seg;
+        return send_new(pcb, seq, len, avail, seg);
+    }
+#else
+    (void)seg;
+#endif
+    return send_segment(pcb, flags, seq, seq - pcb->snd_una, *len);
+}
+
 /* Send the next new (or post-timeout) segment; false when nothing can go. */
 static bool send_next(struct kite_tcp_pcb *pcb)
 {
@@ -332,15 +404,15 @@ static bool send_next(struct kite_tcp_pcb *pcb)
     uint32_t usable = usable_window(pcb);
     if (len > usable)
         len = usable;
-    bool want_fin = (pcb->flags & KITE_TCPF_FIN_QUEUED) && len == avail &&
-                    (!(pcb->flags & KITE_TCPF_FIN_SENT) || pcb->snd_nxt + len == tcp_fin_seq(pcb));
+    bool want_fin = fin_goes(pcb, len, avail);
     if ((len == 0 && !want_fin) || hold_small_segment(pcb, len, avail, full, want_fin))
         return false;
-    uint8_t flags = want_fin ? KITE_TCP_FIN : 0;
-    if (len > 0 && len == avail)
-        flags |= KITE_TCP_PSH;
     uint32_t seq = pcb->snd_nxt;
-    if (send_segment(pcb, flags, seq, seq - pcb->snd_una, len) != KITE_ERR_OK) {
+#if KITE_TSO
+    if (len == full && !seq_lt(seq, pcb->snd_max))
+        len = tso_stretch(pcb, full, avail, usable);
+#endif
+    if (send_new(pcb, seq, &len, avail, full) != KITE_ERR_OK) {
         /* Out of buffers below us: the data stays queued; make sure a timer
          * brings us back even if nothing is in flight to be acknowledged. */
         if (pcb->timer_kind != KITE_TCPT_REXMIT)
@@ -354,8 +426,9 @@ static bool send_next(struct kite_tcp_pcb *pcb)
         pcb->t.rtt.seq = seq;
         pcb->t.rtt.start = (uint32_t)pcb->stack->now;
     }
+    bool fin_sent = fin_goes(pcb, len, avail);
     pcb->snd_nxt = seq + len;
-    if (want_fin) {
+    if (fin_sent) {
         pcb->flags |= KITE_TCPF_FIN_SENT;
         pcb->snd_nxt++;
     }

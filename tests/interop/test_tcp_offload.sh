@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
 # TAP offload (kite-host --offload): the kernel hands kite 64 KiB TCP
-# super-frames (TSO) with partial checksums that the driver completes.
+# super-frames (TSO) with partial checksums that the driver completes, and,
+# in a KITE_TSO build, kite hands the kernel 64 KiB super-segments to cut.
 # Checks that data through them is byte-exact (16 MiB of random bytes through
 # kite's TCP echo, compared by SHA-256), that super-frames were really used,
 # and reports iperf2 Linux -> kite throughput. Needs a kite-host built with the
@@ -39,4 +40,14 @@ gso=$(kite_counter tap.rx_gso)
 [ "$(kite_counter tap.rx_errors)" -eq 0 ] || fail "tap.rx_errors = $(kite_counter tap.rx_errors)"
 [ "$(kite_counter tcp.drop_bad_checksum)" -eq 0 ] || fail "bad TCP checksums"
 log "super-frames received: $gso"
+# A KITE_TSO build (max_throughput) hands the kernel super-segments to cut;
+# any other build sends only MTU-sized frames.
+tx_gso=$(kite_counter tap.tx_gso)
+if "$KITE_HOST" --help | grep -q -- '--offload segments on transmit (KITE_TSO): yes'; then
+    [ "$tx_gso" -gt 0 ] || fail "no super-segment was sent (tap.tx_gso = $tx_gso)"
+else
+    [ "$tx_gso" -eq 0 ] || fail "super-segments sent without KITE_TSO (tap.tx_gso = $tx_gso)"
+fi
+[ "$(kite_counter tap.tx_errors)" -eq 0 ] || fail "tap.tx_errors = $(kite_counter tap.tx_errors)"
+log "super-segments sent: $tx_gso"
 log "PASS"

@@ -14,13 +14,15 @@ struct kite_stack;
 #define KITE_TAP_OFFLOAD                                                                           \
     0x1u /* virtio-net header: the kernel may send 64 KiB TCP                                      \
             super-frames (TSO) with partial checksums, which                                       \
-            the driver completes; one read per 64 KiB */
+            the driver completes; one read per 64 KiB. With                                        \
+            KITE_TSO, TCP sends the kernel super-segments too */
 
 struct kite_tap {
     struct kite_netif netif;
     int fd;
     unsigned flags;
     uint32_t rx_gso; /* super-frames received (KITE_TAP_OFFLOAD) */
+    uint32_t tx_gso; /* TCP super-segments sent for the kernel to cut (KITE_TSO) */
     char ifname[16];
     uint32_t rx_no_mem; /* frames dropped because the pool was empty */
     uint32_t rx_errors, tx_errors;
