@@ -122,11 +122,12 @@ struct kite_tcp_listener {
     uint8_t full;      /* the application takes no more now (kite_tcp_listener_set_full) */
 };
 
-/* A keepalive setting shared by the connections that use it. */
+/* A keepalive setting shared by the connections that use it (every pcb and
+ * listener may be a user: 16 bits, tcp_pcb.c checks the pools fit). */
 struct kite_tcp_keepalive {
     uint16_t idle_s, intvl_s;
     uint8_t count;
-    uint8_t users;
+    uint16_t users;
 };
 
 struct kite_tcp {

@@ -18,6 +18,11 @@ _Static_assert(sizeof(void *) != 4 || sizeof(struct kite_tcp_pcb) <= (KITE_IPV6 
                "TCP pcb over its RAM target");
 _Static_assert(sizeof(void *) != 4 || sizeof(struct kite_tcp_listener) <= 32u,
                "listening pcb over its RAM target");
+/* A keepalive setting's user count never wraps (at 8 bits it did, from 256
+ * connections sharing one setting: the set then looked free and was reused). */
+_Static_assert((uint64_t)KITE_TCP_PCB_COUNT + KITE_TCP_LISTEN_COUNT <
+                   (uint64_t)1 << (8u * sizeof(((struct kite_tcp_keepalive *)0)->users)),
+               "keepalive user count (struct kite_tcp_keepalive.users) too narrow");
 
 const char *kite_tcp_state_name(enum kite_tcp_state state)
 {
