@@ -32,18 +32,12 @@
  * Any failure (refused, reset, short or wrong data, timeout) prints a message
  * on stderr and exits 1; bad usage exits 2.
  *
- * How tapif is told its device (contrib/ports/unix/port/netif/tapif.c of
- * lwIP 2.1.3, low_level_init; the same strings are in Debian's liblwip.so):
- * it opens /dev/net/tun and attaches with TUNSETIFF (IFF_TAP | IFF_NO_PI) to
- * the name in the environment variable PRECONFIGURED_TAPIF, or to the
- * compile-time DEVTAP_DEFAULT_IF "tap0" when the variable is unset; and only
- * when it is unset it runs system("/sbin/ifconfig tap0 inet GW netmask
- * MASK") on the host. So this program sets PRECONFIGURED_TAPIF to --tap
- * before the netif is added: tapif then uses that name and runs no command.
- * As TUNSETIFF on a name that does not exist would create a new, unconnected
- * device (we run as root), the device is first checked to exist and be a TAP
- * (/sys/class/net/IFNAME/tun_flags). tapif gives the netif the fixed MAC
- * address 02:12:34:56:78:ab and an MTU of 1500.
+ * lwIP is brought up by lwip_tap.c (shared with bench/lwip_peer.c, lwIP's
+ * raw API): that file says how tapif is attached to the device (through
+ * PRECONFIGURED_TAPIF, after checking that the device exists and is a TAP;
+ * tapif's fixed MAC address 02:12:34:56:78:ab, MTU 1500) and repairs a bug
+ * of Debian's build that corrupts the heap (PBUF_POOL blocks sized for
+ * TCP_MSS 512 and filled for 1460).
  *
  * The lwIP configuration in effect is Debian's build (its lwipopts.h is
  * the GNU Hurd's, installed as /usr/include/lwip/lwipopts.h; the rest are
@@ -73,22 +67,12 @@
  *   other          LWIP_CHECKSUM_ON_COPY 1, CHECKSUM_GEN/CHECK_TCP 1 (no
  *                  offload), LWIP_NETIF_TX_SINGLE_PBUF 1, ARP_QUEUEING 1,
  *                  IP_FORWARD 1, IPv6 on, LWIP_STATS 0, LWIP_RAND() = rand()
- *                  (seeded here so initial sequence numbers and ports vary)
+ *                  (seeded by lwip_tap.c so initial sequence numbers and ports
+ *                  vary)
  *
- * A bug in that build, repaired here at start-up (repair_pbuf_pool_size).
- * <netinet/tcp.h> defines TCP_MSS 512 (a BSD leftover), and the Hurd's
- * socket headers that lwip/sockets.h includes pull it in; a file of the
- * library that includes them after lwipopts.h sees TCP_MSS 512, not 1460.
- * memp.c is one of them (the binary shows it): it sizes the PBUF_POOL
- * pool's blocks for PBUF_POOL_BUFSIZE of MSS 512 (616-byte blocks:
- * memp_PBUF_POOL in the library's .rodata holds 0x268), while pbuf.c uses
- * MSS 1460 (pbuf_alloc compares with 0x600 = 1536) and fills a block with up
- * to 1536 bytes. tapif receives every frame into a PBUF_POOL pbuf, so any
- * frame over ~590 bytes overruns the heap: valgrind shows tapif_thread ->
- * pbuf_take writing past "a block of size 616 alloc'd" by pbuf_alloc, and a
- * bulk receive dies in glibc's "malloc assertion failure in sysmalloc". The
- * same mismatch makes TCP_MSS (and what derives from it) read 512 in this
- * file after lwip/sockets.h; the library's TCP uses 1460 (its SYN says so).
+ * The same bug makes TCP_MSS (and what derives from it) read 512 in this
+ * file after lwip/sockets.h (<netinet/tcp.h> defines it); the library's TCP
+ * uses 1460 (its SYN says so).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -100,34 +84,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "lwip/opt.h"
-#include "lwip/pbuf.h"
-/*
- * The pool block size pbuf.c allocates for, taken here while TCP_MSS is still
- * lwipopts.h's 1460: the headers below redefine it to 512 (see the top).
- */
-enum {
-    PBUF_POOL_BLOCK_SIZE =
-        LWIP_MEM_ALIGN_SIZE(sizeof(struct pbuf)) + LWIP_MEM_ALIGN_SIZE(PBUF_POOL_BUFSIZE)
-};
-
-#include "lwip/memp.h"
 #include "lwip/netif.h"
 #include "lwip/sockets.h"
-#include "lwip/sys.h"
-#include "lwip/tcpip.h"
-#include "netif/tapif.h"
+#include "lwip_tap.h"
 
 #define IO_TIMEOUT_S 10
 #define CHUNK 16384u
 #define RTT_SIZE 64u
 #define RTT_WARMUP 100ul
 #define MIB (1024ull * 1024ull)
-#define TUN_FLAG_TAP 0x0002u /* IFF_TAP in <linux/if_tun.h> */
+#define PROG "lwip_sock_bench"
 #define STRINGIFY(x) #x
 #define TO_TEXT(x) STRINGIFY(x)
 
@@ -137,10 +107,9 @@ struct bench_options {
     enum bench_mode mode;
     unsigned long rounds; /* --rtt */
     unsigned long mib;    /* --send */
-    const char *tap;
+    struct lwip_tap_config net;
     struct sockaddr_in peer;
-    ip4_addr_t addr, netmask, gw;
-    bool have_peer, have_addr;
+    bool have_peer;
 };
 
 /* ---- messages ------------------------------------------------------------------------------- */
@@ -181,49 +150,11 @@ static void usage(void)
 /* parse_number: a whole decimal number in [min, max], or usage(). */
 static unsigned long parse_number(const char *text, unsigned long min, unsigned long max)
 {
-    char *end;
     unsigned long value;
 
-    errno = 0;
-    value = strtoul(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || text[0] == '-' || value < min || value > max) {
-        fprintf(stderr, "lwip_sock_bench: bad number '%s' (expected %lu..%lu)\n", text, min, max);
+    if (!lwip_tap_parse_number(PROG, text, min, max, &value))
         usage();
-    }
     return value;
-}
-
-/* parse_ip4: dotted quad into an lwIP address (both hold network byte order). */
-static void parse_ip4(const char *text, ip4_addr_t *addr)
-{
-    struct in_addr in;
-
-    if (inet_pton(AF_INET, text, &in) != 1) {
-        fprintf(stderr, "lwip_sock_bench: bad IPv4 address '%s'\n", text);
-        usage();
-    }
-    addr->addr = in.s_addr;
-}
-
-/* parse_ipv4_prefix: ADDR/PREFIX into the netif's address and netmask. */
-static void parse_ipv4_prefix(const char *text, struct bench_options *options)
-{
-    char addr[INET_ADDRSTRLEN];
-    const char *slash = strchr(text, '/');
-    unsigned long prefix;
-    size_t len;
-
-    len = slash != NULL ? (size_t)(slash - text) : sizeof(addr);
-    if (len >= sizeof(addr)) {
-        fprintf(stderr, "lwip_sock_bench: --ipv4 wants ADDR/PREFIX, got '%s'\n", text);
-        usage();
-    }
-    memcpy(addr, text, len);
-    addr[len] = '\0';
-    parse_ip4(addr, &options->addr);
-    prefix = parse_number(slash + 1, 1, 32);
-    options->netmask.addr = htonl((uint32_t)(0xffffffffull << (32 - prefix)));
-    options->have_addr = true;
 }
 
 /* parse_peer: IP:PORT into a socket address (the host's struct sockaddr_in, as lwIP uses it). */
@@ -284,130 +215,21 @@ static struct bench_options parse_options(int argc, char **argv)
             parse_peer(value, &options.peer);
             options.have_peer = true;
         } else if (strcmp(arg, "--tap") == 0) {
-            options.tap = value;
+            options.net.tap = value;
         } else if (strcmp(arg, "--ipv4") == 0) {
-            parse_ipv4_prefix(value, &options);
+            if (!lwip_tap_parse_prefix(PROG, value, &options.net))
+                usage();
         } else if (strcmp(arg, "--gw") == 0) {
-            parse_ip4(value, &options.gw);
+            if (!lwip_tap_parse_ip4(PROG, value, &options.net.gw))
+                usage();
         } else {
             usage();
         }
     }
-    if (options.mode == MODE_NONE || !options.have_peer || options.tap == NULL ||
-        !options.have_addr)
+    if (options.mode == MODE_NONE || !options.have_peer || options.net.tap == NULL ||
+        !options.net.have_addr)
         usage();
     return options;
-}
-
-/* ---- lwIP start-up -------------------------------------------------------------------------- */
-
-/*
- * check_tap_device: the device must already exist here and be a TAP. The
- * kernel lists a tun/tap device's flags in /sys/class/net/NAME/tun_flags
- * (drivers/net/tun.c, tun_flags_show), IFF_TAP among them.
- */
-static void check_tap_device(const char *name)
-{
-    char path[128];
-    unsigned int flags = 0;
-    FILE *file;
-    int matched;
-
-    if (strchr(name, '/') != NULL || strlen(name) >= 16)
-        die("--tap '%s' is not a network interface name", name);
-    snprintf(path, sizeof(path), "/sys/class/net/%s/tun_flags", name);
-    file = fopen(path, "r");
-    if (file == NULL)
-        die("no TAP device '%s' in this network namespace (%s: %s)", name, path, strerror(errno));
-    matched = fscanf(file, "%x", &flags);
-    fclose(file);
-    if (matched != 1 || (flags & TUN_FLAG_TAP) == 0)
-        die("'%s' is a TUN device, not a TAP device", name);
-}
-
-/*
- * repair_pbuf_pool_size: give the PBUF_POOL pool the block size pbuf.c
- * fills (the bug at the top of this file). With MEMP_MEM_MALLOC every pool
- * block is a malloc() of the size in the pool's descriptor, looked up at each
- * allocation through memp_pools[] (memp.c, do_memp_malloc_pool), so pointing
- * that entry at a descriptor with the right size repairs it; freeing is a
- * plain free(), size-blind. memp_pools[] is const, in the library's RELRO
- * segment: the page is made writable for the one store, then read-only
- * again. A build that is already right is left alone. Must run before
- * tcpip_init(), while no other thread exists.
- */
-static void repair_pbuf_pool_size(void)
-{
-    static struct memp_desc repaired;
-    const struct memp_desc **entry = (const struct memp_desc **)&memp_pools[MEMP_PBUF_POOL];
-    long page_size = sysconf(_SC_PAGESIZE);
-    void *page;
-
-    if (memp_pools[MEMP_PBUF_POOL]->size >= PBUF_POOL_BLOCK_SIZE)
-        return;
-    repaired = *memp_pools[MEMP_PBUF_POOL];
-    repaired.size = PBUF_POOL_BLOCK_SIZE;
-    if (page_size <= 0)
-        die("sysconf(_SC_PAGESIZE) failed");
-    page = (void *)((uintptr_t)entry & ~((uintptr_t)page_size - 1));
-    if (mprotect(page, (size_t)page_size, PROT_READ | PROT_WRITE) != 0)
-        die("cannot repair lwIP's PBUF_POOL block size: mprotect: %s", strerror(errno));
-    *entry = &repaired;
-    if (mprotect(page, (size_t)page_size, PROT_READ) != 0)
-        die("mprotect: %s", strerror(errno));
-}
-
-/* Runs on the tcpip thread once lwip_init() is done. */
-static void tcpip_ready(void *arg)
-{
-    sys_sem_signal((sys_sem_t *)arg);
-}
-
-static void start_tcpip_thread(void)
-{
-    sys_sem_t ready;
-
-    if (sys_sem_new(&ready, 0) != ERR_OK)
-        die("sys_sem_new failed");
-    tcpip_init(tcpip_ready, &ready);
-    if (sys_arch_sem_wait(&ready, IO_TIMEOUT_S * 1000u) == SYS_ARCH_TIMEOUT)
-        die("lwIP's tcpip thread did not start within %d s", IO_TIMEOUT_S);
-    sys_sem_free(&ready);
-}
-
-/*
- * add_tap_netif: the TAP netif, up and default. netif_add and friends
- * assert that the caller holds the core lock (LWIP_ASSERT_CORE_LOCKED in
- * Debian's lwipopts.h), hence LOCK_TCPIP_CORE. tapif_init opens the device
- * named by PRECONFIGURED_TAPIF (see the top of this file) and starts the
- * thread that reads it; it exits the process itself when it cannot.
- */
-static void add_tap_netif(struct netif *netif, const struct bench_options *options)
-{
-    struct netif *added;
-
-    if (setenv("PRECONFIGURED_TAPIF", options->tap, 1) != 0)
-        die("setenv PRECONFIGURED_TAPIF: %s", strerror(errno));
-    LOCK_TCPIP_CORE();
-    added = netif_add(netif, &options->addr, &options->netmask, &options->gw, NULL, tapif_init,
-                      tcpip_input);
-    if (added != NULL) {
-        netif_set_default(netif);
-        netif_set_up(netif);
-    }
-    UNLOCK_TCPIP_CORE();
-    if (added == NULL)
-        die("netif_add on TAP '%s' failed", options->tap);
-}
-
-static void start_lwip(struct netif *netif, const struct bench_options *options)
-{
-    check_tap_device(options->tap);
-    repair_pbuf_pool_size();
-    /* LWIP_RAND() is rand(): seed it, or every run reuses one ISN and local port. */
-    srand((unsigned int)time(NULL) ^ ((unsigned int)getpid() << 16));
-    start_tcpip_thread();
-    add_tap_netif(netif, options);
 }
 
 /* ---- socket helpers (lwIP's socket API only) ------------------------------------------------ */
@@ -627,7 +449,7 @@ int main(int argc, char **argv)
     struct bench_options options = parse_options(argc, argv);
     static struct netif netif;
 
-    start_lwip(&netif, &options);
+    lwip_tap_start(PROG, &netif, &options.net);
     if (options.mode == MODE_RTT)
         run_rtt(&options);
     else if (options.mode == MODE_SEND)
