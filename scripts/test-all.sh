@@ -116,7 +116,8 @@ bench_smoke() {
     ./build/bin/bench_sizes && ./build/bin/bench_udp_pps "$BENCH_COUNT" &&
         ./build/bin/bench_tcp_inproc -n 64 -l 4 && ./build/bin/bench_sockets --smoke &&
         ./build/bin/bench_sockets_lock --smoke && scripts/bench-socket-sizes.sh &&
-        scripts/bench-sockets-tap.sh --smoke build && scripts/bench-kite-run.sh --smoke build
+        scripts/bench-sockets-tap.sh --smoke build && scripts/bench-kite-run.sh --smoke build &&
+        SMOKE=1 scripts/bench-vs-lwip.sh build-tput
 }
 
 # Ring 1: unit and simulation tests on the normal build.
