@@ -117,7 +117,7 @@ bench_smoke() {
         ./build/bin/bench_tcp_inproc -n 64 -l 4 && ./build/bin/bench_sockets --smoke &&
         ./build/bin/bench_sockets_lock --smoke && scripts/bench-socket-sizes.sh &&
         scripts/bench-sockets-tap.sh --smoke build && scripts/bench-kite-run.sh --smoke build &&
-        SMOKE=1 scripts/bench-vs-lwip.sh build-tput
+        SMOKE=1 scripts/bench-vs-lwip.sh build-tput && SMOKE=1 scripts/bench-conn-rate.sh build
 }
 
 # Ring 1: unit and simulation tests on the normal build.
