@@ -201,6 +201,21 @@
 #define KITE_TCP_LISTEN_COUNT 6
 #endif
 
+/* The smallest power of two >= x, for 1 <= x <= 65536 (bits smeared down). */
+#define KITE_SMEAR1_(x) ((x) | ((x) >> 1))
+#define KITE_SMEAR2_(x) (KITE_SMEAR1_(x) | (KITE_SMEAR1_(x) >> 2))
+#define KITE_SMEAR4_(x) (KITE_SMEAR2_(x) | (KITE_SMEAR2_(x) >> 4))
+#define KITE_SMEAR8_(x) (KITE_SMEAR4_(x) | (KITE_SMEAR4_(x) >> 8))
+#define KITE_POW2_AT_LEAST_(x) (KITE_SMEAR8_((x)-1u) + 1u)
+
+/** Buckets of the TCP connection table that demultiplexes segments (a power
+ * of two, 2 bytes each): the default, the power of two at least half
+ * KITE_TCP_PCB_COUNT, keeps chains about two pcbs long when every pcb is used. */
+#ifndef KITE_TCP_HASH_BUCKETS
+#define KITE_TCP_HASH_BUCKETS                                                                      \
+    (KITE_TCP_PCB_COUNT >= 2 ? KITE_POW2_AT_LEAST_(KITE_TCP_PCB_COUNT / 2u) : 1u)
+#endif
+
 /** Granularity of TCP buffer sizes in bytes (a power of two); buffers are at
  * most 65535 units (1 MiB with the default 16). */
 #ifndef KITE_TCP_BUF_UNIT

@@ -17,6 +17,7 @@
 #include "kite/timer.h"
 
 struct kite_pbuf;
+struct kite_stack;
 
 /* A range of sequence space the peer reported received (RFC 2018), sorted. */
 struct kite_tcp_sacked {
@@ -46,16 +47,20 @@ struct kite_tcp_loss {
  * A connection. Times are 32-bit wrapping milliseconds, compared like
  * sequence numbers; windows are in units of the window scale. The order
  * packs the fields without holes on 32- and 64-bit targets.
+ *
+ * The lists a pcb is on are linked by pcb numbers, not pointers: 1 + the
+ * pcb's block in the stack's TCP pool, 0 for none (tcp_demux.c). Four
+ * 16-bit links take the room of two pointers on a 32-bit target (half of it
+ * on a 64-bit one), so the connection table's chains and the timer list are
+ * doubly linked, and unlinking is O(1), at no cost per connection.
  */
 struct kite_tcp_pcb {
-    struct kite_tcp_pcb *next;
     struct kite_stack *stack;
-    struct kite_tcp_pcb *tnext; /* in the stack's timer list, by deadline */
+    const struct kite_tcp_ops *ops;
     union {
         void *arg;                          /* the application's argument */
         struct kite_tcp_listener *listener; /* KITE_TCPF_CHILD: not yet accepted */
     } u;
-    const struct kite_tcp_ops *ops;
     struct kite_pbuf *snd_queue; /* bytes from snd_una on: unacknowledged then unsent */
     struct kite_pbuf *snd_tail;  /* last chunk of snd_queue (appends are O(1)) */
     struct kite_pbuf *snd_cur;   /* chunk where the last copy ended (copies are O(1)) */
@@ -95,6 +100,8 @@ struct kite_tcp_pcb {
     uint16_t snd_buf, rcv_buf;     /* in units of KITE_TCP_BUF_UNIT bytes */
     uint16_t rttvar4;              /* RFC 6298 RTTVAR * 4 in ms */
     uint16_t mss;                  /* payload bytes per segment we send (options excluded) */
+    uint16_t hnext, hprev;         /* chain of a connection table bucket, or the bound list */
+    uint16_t tnext, tprev;         /* the stack's timer list, by deadline */
     uint8_t keepalive;             /* 1 + index of its keepalive setting, 0 = off */
     uint8_t state : 4;             /* enum kite_tcp_state */
     uint8_t timer_kind : 4;        /* enum kite_tcp_timer_kind (tcp_priv.h) */
@@ -131,17 +138,30 @@ struct kite_tcp_keepalive {
 };
 
 struct kite_tcp {
-    struct kite_tcp_pcb *active;         /* every pcb with a remote end, TIME_WAIT included */
     struct kite_tcp_listener *listeners; /* listening endpoints */
-    struct kite_tcp_pcb *bound;          /* bound, not yet listening/connecting */
-    struct kite_tcp_pcb *timers;         /* pcbs with a pending timer, earliest deadline first */
     struct kite_timer timer;             /* armed at the first pcb deadline */
     struct kite_timer delack;            /* sweeps delayed ACKs while any is owed */
     struct kite_timer poll;              /* ticks while any pcb has a poll callback */
     uint32_t poll_ticks;
+    uint32_t secret[4];    /* RFC 6528 / RFC 4987 keys */
+    uint32_t table_key[2]; /* the connection table's hash key (tcp_demux.c) */
+    uint16_t timers;       /* pcbs with a pending timer, earliest deadline first */
+    uint16_t timers_last;  /* the last of them (pcb numbers, see struct kite_tcp_pcb) */
+    uint16_t bound;        /* bound, not yet listening/connecting */
     uint16_t next_ephemeral;
+    /* Every pcb with a remote end, TIME_WAIT included, by a keyed hash of
+     * its addresses and ports: the first pcb of each bucket's chain. */
+    uint16_t table[KITE_TCP_HASH_BUCKETS];
     struct kite_tcp_keepalive keepalives[KITE_TCP_KEEPALIVE_SETS];
-    uint32_t secret[4]; /* RFC 6528 / RFC 4987 keys */
 };
+
+/**
+ * The connection after pcb (NULL: the first) in the stack's connection table,
+ * in pool order; NULL after the last. Every pcb with a remote end is in the
+ * table until it is freed (or freed once its callers return). The walk may
+ * free any pcb on the way: it holds no pointer into the lists. For the TCP
+ * files and white-box tests.
+ */
+struct kite_tcp_pcb *kite__tcp_next(const struct kite_stack *stack, const struct kite_tcp_pcb *pcb);
 
 #endif

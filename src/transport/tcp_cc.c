@@ -23,7 +23,8 @@ static bool loss_idle(const struct kite_tcp_pcb *pcb)
 
 static struct kite_tcp_loss *steal_idle_block(struct kite_stack *stack)
 {
-    for (struct kite_tcp_pcb *p = stack->tcp.active; p != NULL; p = p->next) {
+    for (struct kite_tcp_pcb *p = kite__tcp_next(stack, NULL); p != NULL;
+         p = kite__tcp_next(stack, p)) {
         if (p->loss != NULL && loss_idle(p)) {
             struct kite_tcp_loss *l = p->loss;
             p->loss = NULL;

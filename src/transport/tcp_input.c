@@ -234,15 +234,20 @@ static bool check_cookie(struct kite_stack *stack, const struct tcp_seg *seg, st
 
 /* RFC 4987 3.4 "oldest half-open" recycling: the pool is full and a handshake
  * has completed, so the half-open connection that has waited longest (most
- * SYN-ACK retransmissions, then furthest down the list) makes room. A real
- * peer behind it that answers later gets a reset and connects again. */
+ * SYN-ACK retransmissions, then the earliest retransmission due) makes room.
+ * A real peer behind it that answers later gets a reset and connects again.
+ * Every half-open child has its retransmission pending: the walk is of the
+ * timer list, earliest deadline first (O(n), but only with the pool full). */
 static bool evict_half_open(struct kite_stack *stack)
 {
     struct kite_tcp_pcb *victim = NULL;
-    for (struct kite_tcp_pcb *pcb = stack->tcp.active; pcb != NULL; pcb = pcb->next)
+    for (uint16_t n = stack->tcp.timers; n != 0;) {
+        struct kite_tcp_pcb *pcb = tcp_pcb_at(stack, n);
         if (pcb->state == KITE_TCP_SYN_RECEIVED && (pcb->flags & KITE_TCPF_CHILD) &&
-            (victim == NULL || pcb->backoff >= victim->backoff))
+            (victim == NULL || pcb->backoff > victim->backoff))
             victim = pcb;
+        n = pcb->tnext;
+    }
     if (victim == NULL)
         return false;
     stack->stats.tcp.half_open_evicted++;
@@ -276,8 +281,7 @@ static struct kite_tcp_pcb *spawn_child(struct kite_tcp_listener *listener,
     if (pcb->keepalive != 0)
         stack->tcp.keepalives[pcb->keepalive - 1u].users++;
     kite__tcp_init_connection(pcb, seg->netif);
-    pcb->next = stack->tcp.active;
-    stack->tcp.active = pcb;
+    kite__tcp_table_add(pcb);
     return pcb;
 }
 

@@ -36,42 +36,10 @@ const char *kite_tcp_state_name(enum kite_tcp_state state)
     return "?";
 }
 
-/* ---- Lists --------------------------------------------------------------- */
+/* ---- Listeners' demultiplexing ------------------------------------------------ */
 
-void kite__tcp_list_remove(struct kite_tcp_pcb **list, struct kite_tcp_pcb *pcb)
-{
-    for (struct kite_tcp_pcb **pp = list; *pp != NULL; pp = &(*pp)->next) {
-        if (*pp == pcb) {
-            *pp = pcb->next;
-            pcb->next = NULL;
-            return;
-        }
-    }
-}
-
-static void unlink_everywhere(struct kite_tcp_pcb *pcb)
-{
-    struct kite_tcp *tcp = &pcb->stack->tcp;
-    kite__tcp_list_remove(&tcp->active, pcb);
-    kite__tcp_list_remove(&tcp->bound, pcb);
-}
-
-static void push(struct kite_tcp_pcb **list, struct kite_tcp_pcb *pcb)
-{
-    pcb->next = *list;
-    *list = pcb;
-}
-
-struct kite_tcp_pcb *kite__tcp_find_active(struct kite_stack *stack, const struct tcp_seg *seg)
-{
-    for (struct kite_tcp_pcb *pcb = stack->tcp.active; pcb != NULL; pcb = pcb->next) {
-        if (pcb->local_port == seg->hdr.dst_port && pcb->remote_port == seg->hdr.src_port &&
-            pcb->remote_ip.u.v4 == seg->src && pcb->local_ip.u.v4 == seg->dst)
-            return pcb;
-    }
-    return NULL;
-}
-
+/* A walk of the listeners: there are few (KITE_TCP_LISTEN_COUNT), and only a
+ * segment no connection takes (a SYN, mostly) comes here. */
 struct kite_tcp_listener *kite__tcp_find_listen(struct kite_stack *stack, const struct tcp_seg *seg)
 {
     struct kite_tcp_listener *wildcard = NULL;
@@ -88,15 +56,17 @@ struct kite_tcp_listener *kite__tcp_find_listen(struct kite_stack *stack, const 
 
 /* ---- Allocation ------------------------------------------------------------ */
 
+/* The TIME_WAIT pcb that ends first. Each has its 2 MSL timer pending and
+ * the timer list is sorted by deadline: the first one on it. */
 static struct kite_tcp_pcb *oldest_time_wait(struct kite_stack *stack)
 {
-    struct kite_tcp_pcb *oldest = NULL;
-    for (struct kite_tcp_pcb *pcb = stack->tcp.active; pcb != NULL; pcb = pcb->next) {
-        if (pcb->state == KITE_TCP_TIME_WAIT &&
-            (oldest == NULL || (int32_t)(pcb->deadline - oldest->deadline) < 0))
-            oldest = pcb;
+    for (uint16_t n = stack->tcp.timers; n != 0;) {
+        struct kite_tcp_pcb *pcb = tcp_pcb_at(stack, n);
+        if (pcb->state == KITE_TCP_TIME_WAIT)
+            return pcb;
+        n = pcb->tnext;
     }
-    return oldest;
+    return NULL;
 }
 
 /* Bytes in KITE_TCP_BUF_UNIT units, rounded up (callers check the range). */
@@ -153,9 +123,9 @@ static void free_send_queue(struct kite_tcp_pcb *pcb)
  * them) and detaches the accepted ones. */
 static void orphan_children(struct kite_tcp_listener *listener)
 {
-    struct kite_tcp_pcb *c = listener->stack->tcp.active;
-    while (c != NULL) {
-        struct kite_tcp_pcb *next = c->next;
+    struct kite_stack *stack = listener->stack;
+    for (struct kite_tcp_pcb *c = kite__tcp_next(stack, NULL); c != NULL;
+         c = kite__tcp_next(stack, c)) {
         if ((c->flags & KITE_TCPF_CHILD) && c->u.listener == listener) {
             kite__tcp_reset_peer(c, c->rcv_nxt);
             kite__tcp_set_state(c, KITE_TCP_CLOSED);
@@ -163,7 +133,6 @@ static void orphan_children(struct kite_tcp_listener *listener)
             c->u.arg = NULL;
             kite__tcp_release(c);
         }
-        c = next;
     }
 }
 
@@ -171,7 +140,7 @@ void kite__tcp_free(struct kite_tcp_pcb *pcb)
 {
     struct kite_stack *stack = pcb->stack;
     kite__tcp_timer_stop(pcb);
-    unlink_everywhere(pcb);
+    kite__tcp_unlink(pcb);
     if ((pcb->flags & KITE_TCPF_CHILD) && pcb->state == KITE_TCP_SYN_RECEIVED)
         pcb->u.listener->pending--;
     free_send_queue(pcb);
@@ -186,7 +155,7 @@ void kite__tcp_release(struct kite_tcp_pcb *pcb)
     if (pcb->busy > 0) {
         kite__tcp_timer_stop(pcb);
         pcb->flags |= KITE_TCPF_FREE_PENDING;
-        unlink_everywhere(pcb); /* no longer found by demultiplexing */
+        kite__tcp_unlink(pcb); /* no longer found by demultiplexing */
         return;
     }
     kite__tcp_free(pcb);
@@ -230,20 +199,36 @@ uint32_t kite__tcp_isn(struct kite_stack *stack, uint32_t lip, uint16_t lport, u
     return (uint32_t)(stack->now * 250u) + f;
 }
 
-static bool port_taken(struct kite_stack *stack, const struct kite_tcp_pcb *self,
-                       const struct kite_addr *ip, uint16_t port)
+/* A listener or a bound pcb other than self holds port on an address that
+ * clashes with ip. */
+static bool port_held(struct kite_stack *stack, const struct kite_tcp_pcb *self,
+                      const struct kite_addr *ip, uint16_t port)
 {
     for (const struct kite_tcp_listener *l = stack->tcp.listeners; l != NULL; l = l->next)
         if (l->local_port == port && kite__local_addrs_clash(&l->local_ip, ip))
             return true;
-    struct kite_tcp_pcb *lists[2] = {stack->tcp.active, stack->tcp.bound};
-    for (int i = 0; i < 2; i++) {
-        for (struct kite_tcp_pcb *pcb = lists[i]; pcb != NULL; pcb = pcb->next) {
-            if (pcb == self || pcb->local_port != port || pcb->state == KITE_TCP_TIME_WAIT)
-                continue; /* TIME_WAIT never blocks a bind (SO_REUSEADDR behaviour) */
-            if (kite__local_addrs_clash(&pcb->local_ip, ip))
-                return true;
-        }
+    for (uint16_t n = stack->tcp.bound; n != 0;) {
+        const struct kite_tcp_pcb *pcb = tcp_pcb_at(stack, n);
+        if (pcb != self && pcb->local_port == port && kite__local_addrs_clash(&pcb->local_ip, ip))
+            return true;
+        n = pcb->hnext;
+    }
+    return false;
+}
+
+/* The port must be free of listeners, bound pcbs and connections (this
+ * walks every connection). */
+static bool port_taken(struct kite_stack *stack, const struct kite_tcp_pcb *self,
+                       const struct kite_addr *ip, uint16_t port)
+{
+    if (port_held(stack, self, ip, port))
+        return true;
+    for (const struct kite_tcp_pcb *pcb = kite__tcp_next(stack, NULL); pcb != NULL;
+         pcb = kite__tcp_next(stack, pcb)) {
+        if (pcb == self || pcb->local_port != port || pcb->state == KITE_TCP_TIME_WAIT)
+            continue; /* TIME_WAIT never blocks a bind (SO_REUSEADDR behaviour) */
+        if (kite__local_addrs_clash(&pcb->local_ip, ip))
+            return true;
     }
     return false;
 }
@@ -279,10 +264,10 @@ enum kite_err kite_tcp_bind(struct kite_tcp_pcb *pcb, const struct kite_addr *ip
         port = pick_port(stack, pcb, &local);
     if (port == 0 || port_taken(stack, pcb, &local, port))
         return KITE_ERR_INUSE;
-    kite__tcp_list_remove(&stack->tcp.bound, pcb);
+    kite__tcp_unlink(pcb); /* bound before */
     pcb->local_ip = local;
     pcb->local_port = port;
-    push(&stack->tcp.bound, pcb);
+    kite__tcp_bound_add(pcb);
     return KITE_ERR_OK;
 }
 
@@ -423,12 +408,12 @@ enum kite_err kite_tcp_connect(struct kite_tcp_pcb *pcb, const struct kite_addr 
         pcb->local_port = pick_port(stack, pcb, &pcb->local_ip);
     if (pcb->local_port == 0)
         return KITE_ERR_INUSE;
-    kite__tcp_list_remove(&stack->tcp.bound, pcb);
+    kite__tcp_unlink(pcb); /* from the bound list */
     pcb->remote_ip = *ip;
     pcb->remote_port = port;
     kite__tcp_init_connection(pcb, netif);
     pcb->state = KITE_TCP_SYN_SENT;
-    push(&stack->tcp.active, pcb);
+    kite__tcp_table_add(pcb);
     stack->stats.tcp.active_opens++;
     (void)kite__tcp_send_syn(pcb);
     kite__tcp_rto_restart(pcb);
@@ -599,7 +584,8 @@ static bool owes_peer(const struct kite_tcp_pcb *pcb)
 unsigned kite_tcp_owing_count(const struct kite_stack *stack)
 {
     unsigned n = 0;
-    for (const struct kite_tcp_pcb *pcb = stack->tcp.active; pcb != NULL; pcb = pcb->next)
+    for (const struct kite_tcp_pcb *pcb = kite__tcp_next(stack, NULL); pcb != NULL;
+         pcb = kite__tcp_next(stack, pcb))
         n += owes_peer(pcb);
     return n;
 }
@@ -827,13 +813,10 @@ static void netif_event(struct kite_stack *stack, struct kite_netif *netif,
             l->local_ip = netif->ip4; /* listeners follow the address, as lwIP does */
     if (KITE_TCP_KEEP_ON_ADDR_CHANGE)
         return;
-    struct kite_tcp_pcb *pcb = stack->tcp.active;
-    while (pcb != NULL) {
-        struct kite_tcp_pcb *next = pcb->next;
+    for (struct kite_tcp_pcb *pcb = kite__tcp_next(stack, NULL); pcb != NULL;
+         pcb = kite__tcp_next(stack, pcb))
         if (pcb->local_ip.u.v4 == old)
             kite__tcp_kill(pcb, KITE_ERR_ABORTED);
-        pcb = next;
-    }
 }
 
 void kite__tcp_init(struct kite_stack *stack)
@@ -841,6 +824,7 @@ void kite__tcp_init(struct kite_stack *stack)
     memset(&stack->tcp, 0, sizeof stack->tcp);
     for (int i = 0; i < 4; i++)
         stack->tcp.secret[i] = kite_random_u32(stack);
+    kite__tcp_table_init(stack);
     stack->tcp.next_ephemeral = kite__ephemeral_start(stack);
     kite__tcp_timers_init(stack);
     (void)kite__stack_register_ip_proto(stack, KITE_IP_PROTO_TCP, kite__tcp_input, NULL);
@@ -850,10 +834,11 @@ void kite__tcp_init(struct kite_stack *stack)
 
 void kite__tcp_deinit(struct kite_stack *stack)
 {
-    struct kite_tcp_pcb **lists[2] = {&stack->tcp.active, &stack->tcp.bound};
-    for (int i = 0; i < 2; i++)
-        while (*lists[i] != NULL)
-            kite__tcp_free(*lists[i]);
+    for (struct kite_tcp_pcb *pcb = kite__tcp_next(stack, NULL); pcb != NULL;
+         pcb = kite__tcp_next(stack, pcb))
+        kite__tcp_free(pcb);
+    while (stack->tcp.bound != 0)
+        kite__tcp_free(tcp_pcb_at(stack, stack->tcp.bound));
     while (stack->tcp.listeners != NULL)
         kite_tcp_listener_close(stack->tcp.listeners);
     kite__tcp_timers_deinit(stack);

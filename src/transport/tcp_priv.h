@@ -42,6 +42,7 @@
 #define KITE_TCPF_ECN_ECE (1u << 24)     /* CE seen: set ECE on ACKs until a CWR arrives */
 #define KITE_TCPF_ECN_CWR (1u << 25)     /* window reduced for ECE: set CWR on new data */
 #define KITE_TCPF_CORK (1u << 26)        /* TCP_CORK: only full segments (or the FIN) leave */
+#define KITE_TCPF_LISTED (1u << 27)      /* in the connection table: demultiplexing finds it */
 
 /* The one timer a connection may have pending (they exclude each other:
  * retransmission while something is in flight, persist while the peer's
@@ -84,17 +85,47 @@ uint32_t kite__tcp_isn(struct kite_stack *stack, uint32_t lip, uint16_t lport, u
 uint32_t kite__tcp_ts_offset(struct kite_stack *stack, uint32_t lip, uint16_t lport, uint32_t rip,
                              uint16_t rport);
 uint8_t kite__tcp_window_scale_for(uint32_t buf);
-struct kite_tcp_pcb *kite__tcp_find_active(struct kite_stack *stack, const struct tcp_seg *seg);
 struct kite_tcp_listener *kite__tcp_find_listen(struct kite_stack *stack,
                                                 const struct tcp_seg *seg);
 /** Stop using the pcb's keepalive setting. */
 void kite__tcp_keepalive_drop(struct kite_tcp_pcb *pcb);
-void kite__tcp_list_remove(struct kite_tcp_pcb **list, struct kite_tcp_pcb *pcb);
 void kite__tcp_init_connection(struct kite_tcp_pcb *pcb, struct kite_netif *netif);
 uint16_t kite__tcp_route_mss(struct kite_stack *stack, uint32_t dst);
 uint32_t kite__tcp_rcv_window(const struct kite_tcp_pcb *pcb);
 /** Free the pcb unless a caller up the stack still works on it. */
 void kite__tcp_release(struct kite_tcp_pcb *pcb);
+
+/* tcp_demux.c: the connection table (a hash of the 4-tuple) and the bound list. */
+/** The newest connection with these addresses and ports, NULL if none. */
+struct kite_tcp_pcb *kite__tcp_lookup(struct kite_stack *stack, uint32_t lip, uint16_t lport,
+                                      uint32_t rip, uint16_t rport);
+struct kite_tcp_pcb *kite__tcp_find_active(struct kite_stack *stack, const struct tcp_seg *seg);
+/** Enter the connection table (addresses and ports set, never changed while in it). */
+void kite__tcp_table_add(struct kite_tcp_pcb *pcb);
+/** Enter the list of bound pcbs (not yet listening or connecting). */
+void kite__tcp_bound_add(struct kite_tcp_pcb *pcb);
+/** Leave the connection table or the bound list, whichever the pcb is on (O(1)). */
+void kite__tcp_unlink(struct kite_tcp_pcb *pcb);
+/** Initialise the table and its hash key (after the TCP secret is drawn). */
+void kite__tcp_table_init(struct kite_stack *stack);
+/** HalfSipHash-1-3 of the 12 bytes of a, b, c (each little-endian) with a 64-bit key. */
+uint32_t kite__tcp_hash3(const uint32_t key[2], uint32_t a, uint32_t b, uint32_t c);
+/** The table bucket of a four-tuple. */
+uint32_t kite__tcp_bucket(const struct kite_stack *stack, uint32_t lip, uint16_t lport,
+                          uint32_t rip, uint16_t rport);
+
+/* A pcb by its number (1 + its block in the TCP pool) and back. */
+static inline struct kite_tcp_pcb *tcp_pcb_at(const struct kite_stack *stack, uint16_t n)
+{
+    return (struct kite_tcp_pcb *)(uintptr_t)stack->mem.TCP_PCB[n - 1u];
+}
+
+static inline uint16_t tcp_pcb_number(const struct kite_stack *stack,
+                                      const struct kite_tcp_pcb *pcb)
+{
+    size_t offset = (size_t)((const uint8_t *)pcb - stack->mem.TCP_PCB[0]);
+    return (uint16_t)(offset / sizeof stack->mem.TCP_PCB[0] + 1u);
+}
 
 /* tcp_input.c */
 void kite__tcp_input(struct kite_stack *stack, struct kite_pbuf *p, const struct kite_ip_rx *rx);

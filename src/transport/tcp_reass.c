@@ -244,7 +244,8 @@ static unsigned free_queue(struct kite_tcp_pcb *pcb, unsigned *segments)
 unsigned kite__tcp_reclaim(struct kite_stack *stack)
 {
     unsigned freed = 0, segments = 0;
-    for (struct kite_tcp_pcb *pcb = stack->tcp.active; pcb != NULL; pcb = pcb->next)
+    for (struct kite_tcp_pcb *pcb = kite__tcp_next(stack, NULL); pcb != NULL;
+         pcb = kite__tcp_next(stack, pcb))
         freed += free_queue(pcb, &segments);
     stack->stats.tcp.ooo_reclaimed += segments;
     return freed;

@@ -24,29 +24,71 @@ static bool time_before(uint32_t a, uint32_t b)
     return (int32_t)(a - b) < 0;
 }
 
-/* ---- The deadline list ----------------------------------------------------------- */
+/* ---- The deadline list -----------------------------------------------------------
+ *
+ * Doubly linked through pcb numbers (tcp_pcb.h), its last pcb known: leaving
+ * it is O(1), and so is joining it at the end, where a deadline no earlier
+ * than any other goes. That is the common case, a retransmission timer
+ * restarted by an ACK: most connections share the same timeout, so the one
+ * restarted last is due last. Another deadline walks from the front. */
 
+/* Take the pcb (whose timer is pending) off the list. */
 static void unlink_timer(struct kite_tcp_pcb *pcb)
 {
-    struct kite_tcp *tcp = &pcb->stack->tcp;
-    for (struct kite_tcp_pcb **pp = &tcp->timers; *pp != NULL; pp = &(*pp)->tnext) {
-        if (*pp == pcb) {
-            *pp = pcb->tnext;
-            break;
-        }
+    struct kite_stack *stack = pcb->stack;
+    struct kite_tcp *tcp = &stack->tcp;
+    if (pcb->tprev != 0)
+        tcp_pcb_at(stack, pcb->tprev)->tnext = pcb->tnext;
+    else
+        tcp->timers = pcb->tnext;
+    if (pcb->tnext != 0)
+        tcp_pcb_at(stack, pcb->tnext)->tprev = pcb->tprev;
+    else
+        tcp->timers_last = pcb->tprev;
+    pcb->tnext = 0;
+    pcb->tprev = 0;
+}
+
+static uint32_t deadline_of(const struct kite_stack *stack, uint16_t n)
+{
+    return tcp_pcb_at(stack, n)->deadline;
+}
+
+/* Put the pcb after every earlier or equal deadline: FIFO among equals. */
+static void insert_timer(struct kite_stack *stack, struct kite_tcp_pcb *pcb)
+{
+    struct kite_tcp *tcp = &stack->tcp;
+    uint16_t prev = tcp->timers_last; /* the pcb goes after prev (0: first) */
+    if (prev != 0 && time_before(pcb->deadline, deadline_of(stack, prev))) {
+        /* Not the latest: stops before the end, the last deadline is later. */
+        prev = 0;
+        for (uint16_t at = tcp->timers; !time_before(pcb->deadline, deadline_of(stack, at));
+             at = tcp_pcb_at(stack, at)->tnext)
+            prev = at;
     }
-    pcb->tnext = NULL;
+    uint16_t n = tcp_pcb_number(stack, pcb);
+    uint16_t next = prev != 0 ? tcp_pcb_at(stack, prev)->tnext : tcp->timers;
+    pcb->tprev = prev;
+    pcb->tnext = next;
+    if (prev != 0)
+        tcp_pcb_at(stack, prev)->tnext = n;
+    else
+        tcp->timers = n;
+    if (next != 0)
+        tcp_pcb_at(stack, next)->tprev = n;
+    else
+        tcp->timers_last = n;
 }
 
 /* Arm the stack timer at the first deadline of the list (or cancel it). */
 static void rearm(struct kite_stack *stack)
 {
     struct kite_tcp *tcp = &stack->tcp;
-    if (tcp->timers == NULL) {
+    if (tcp->timers == 0) {
         kite_timer_cancel(stack, &tcp->timer);
         return;
     }
-    uint32_t wait = tcp->timers->deadline - now32(stack);
+    uint32_t wait = deadline_of(stack, tcp->timers) - now32(stack);
     kite_time_ms at = (int32_t)wait <= 0 ? stack->now : stack->now + wait;
     if (!kite_timer_armed(&tcp->timer) || tcp->timer.deadline != at)
         kite_timer_arm(stack, &tcp->timer, at);
@@ -61,11 +103,7 @@ void kite__tcp_timer_set(struct kite_tcp_pcb *pcb, enum kite_tcp_timer_kind kind
         unlink_timer(pcb);
     pcb->timer_kind = (uint8_t)kind & 15u;
     pcb->deadline = now32(stack) + ms;
-    struct kite_tcp_pcb **pp = &stack->tcp.timers;
-    while (*pp != NULL && !time_before(pcb->deadline, (*pp)->deadline))
-        pp = &(*pp)->tnext; /* after every earlier or equal deadline: FIFO among equals */
-    pcb->tnext = *pp;
-    *pp = pcb;
+    insert_timer(stack, pcb);
     rearm(stack);
 }
 
@@ -73,7 +111,7 @@ void kite__tcp_timer_stop(struct kite_tcp_pcb *pcb)
 {
     if (pcb->timer_kind == KITE_TCPT_NONE)
         return;
-    bool first = pcb->stack->tcp.timers == pcb;
+    bool first = pcb->tprev == 0;
     unlink_timer(pcb);
     pcb->timer_kind = KITE_TCPT_NONE;
     if (first)
@@ -243,11 +281,12 @@ static void deadlines_due(struct kite_stack *stack, struct kite_timer *timer)
     (void)timer;
     /* Bounded: a pcb re-armed in the past waits for the next poll. */
     for (unsigned budget = 1024; budget > 0; budget--) {
-        struct kite_tcp_pcb *pcb = stack->tcp.timers;
-        if (pcb == NULL || time_before(now32(stack), pcb->deadline))
+        if (stack->tcp.timers == 0)
             break;
-        stack->tcp.timers = pcb->tnext;
-        pcb->tnext = NULL;
+        struct kite_tcp_pcb *pcb = tcp_pcb_at(stack, stack->tcp.timers);
+        if (time_before(now32(stack), pcb->deadline))
+            break;
+        unlink_timer(pcb);
         enum kite_tcp_timer_kind kind = (enum kite_tcp_timer_kind)pcb->timer_kind;
         pcb->timer_kind = KITE_TCPT_NONE;
         pcb->busy++;
@@ -274,7 +313,8 @@ static void delack_sweep(struct kite_stack *stack, struct kite_timer *timer)
 {
     (void)timer;
     bool owed = false;
-    for (struct kite_tcp_pcb *pcb = stack->tcp.active; pcb != NULL; pcb = pcb->next) {
+    for (struct kite_tcp_pcb *pcb = kite__tcp_next(stack, NULL); pcb != NULL;
+         pcb = kite__tcp_next(stack, pcb)) {
         if ((pcb->flags & KITE_TCPF_ACK_DELAYED) && kite__tcp_send_ack(pcb) != KITE_ERR_OK)
             owed = true; /* out of buffers: try again at the next sweep */
     }
@@ -314,16 +354,14 @@ static void poll_tick(struct kite_stack *stack, struct kite_timer *timer)
 {
     bool any = false;
     uint32_t tick = ++stack->tcp.poll_ticks;
-    struct kite_tcp_pcb *pcb = stack->tcp.active;
-    while (pcb != NULL) {
-        struct kite_tcp_pcb *next = pcb->next;
+    for (struct kite_tcp_pcb *pcb = kite__tcp_next(stack, NULL); pcb != NULL;
+         pcb = kite__tcp_next(stack, pcb)) {
         if (wants_poll(pcb)) {
             any = true;
             poll_one(pcb, tick);
             if (pcb->flags & KITE_TCPF_FREE_PENDING)
                 kite__tcp_free(pcb);
         }
-        pcb = next;
     }
     /* From its own deadline, so a poll that jumps ahead runs every tick. */
     if (any)

@@ -79,35 +79,32 @@ static inline void tsx_assert_idle(const struct w_world *w)
     }
 }
 
-/* Number of TCP pcbs of a stack in a given state (reads the pcb lists). */
+/* Number of TCP connections of a stack in a given state (reads the
+ * connection table; pcbs bound but not connected are not counted). */
 static inline unsigned tsx_count_state(const struct kite_stack *s, enum kite_tcp_state st)
 {
     unsigned n = 0;
-    const struct kite_tcp_pcb *lists[] = {s->tcp.active, s->tcp.bound};
-    for (unsigned l = 0; l < 2; l++) {
-        for (const struct kite_tcp_pcb *p = lists[l]; p != NULL; p = p->next)
-            n += kite_tcp_get_state(p) == st;
-    }
+    for (const struct kite_tcp_pcb *p = kite__tcp_next(s, NULL); p != NULL;
+         p = kite__tcp_next(s, p))
+        n += kite_tcp_get_state(p) == st;
     if (st == KITE_TCP_LISTEN) /* listeners are a type of their own */
         for (const struct kite_tcp_listener *l = s->tcp.listeners; l != NULL; l = l->next)
             n++;
     return n;
 }
 
-/* Print every TCP pcb of a stack (for failure diagnostics). */
+/* Print every TCP connection of a stack (for failure diagnostics). */
 static inline void tsx_dump(const char *tag, const struct kite_stack *s)
 {
-    const struct kite_tcp_pcb *lists[] = {s->tcp.active, s->tcp.bound};
-    for (unsigned l = 0; l < 2; l++) {
-        for (const struct kite_tcp_pcb *p = lists[l]; p != NULL; p = p->next)
-            fprintf(stderr,
-                    "  %s: %u->%u %s una %u nxt %u max %u wnd %u cwnd %u queued %u "
-                    "rcv_nxt %u adv %u unread %u ooo %s flags %#x backoff %u timer %u at %u\n",
-                    tag, p->local_port, p->remote_port, kite_tcp_state_name(kite_tcp_get_state(p)),
-                    p->snd_una, p->snd_nxt, p->snd_max, p->snd_wnd, p->cwnd, p->snd_queued,
-                    p->rcv_nxt, p->rcv_adv, p->rcv_unread, p->ooo != NULL ? "yes" : "no", p->flags,
-                    p->backoff, (unsigned)p->timer_kind, p->deadline);
-    }
+    for (const struct kite_tcp_pcb *p = kite__tcp_next(s, NULL); p != NULL;
+         p = kite__tcp_next(s, p))
+        fprintf(stderr,
+                "  %s: %u->%u %s una %u nxt %u max %u wnd %u cwnd %u queued %u "
+                "rcv_nxt %u adv %u unread %u ooo %s flags %#x backoff %u timer %u at %u\n",
+                tag, p->local_port, p->remote_port, kite_tcp_state_name(kite_tcp_get_state(p)),
+                p->snd_una, p->snd_nxt, p->snd_max, p->snd_wnd, p->cwnd, p->snd_queued, p->rcv_nxt,
+                p->rcv_adv, p->rcv_unread, p->ooo != NULL ? "yes" : "no", p->flags, p->backoff,
+                (unsigned)p->timer_kind, p->deadline);
 }
 
 /* Let TIME_WAIT (2 MSL) run out, check every pool is empty, tear down. */

@@ -665,7 +665,7 @@ static inline struct kite_tcp_pcb *th_goto_state(struct th *t, enum kite_tcp_sta
     th_listen(t, 4);
     if (want == KITE_TCP_SYN_RECEIVED) {
         th_open_syn(t, &t->c);
-        struct kite_tcp_pcb *child = t->stack.tcp.active;
+        struct kite_tcp_pcb *child = kite__tcp_next(&t->stack, NULL); /* the only one */
         assert_non_null(child);
         assert_int_equal(kite_tcp_get_state(child), KITE_TCP_SYN_RECEIVED);
         return child;

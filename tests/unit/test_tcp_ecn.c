@@ -183,8 +183,8 @@ static void cookie_keeps_ecn(void **state)
     th_send(t, KITE_TCP_ACK, NULL, 0);
     assert_int_equal(t->stack.stats.tcp.syn_cookies_ok, 1);
     assert_int_equal((t->pcb->flags & KITE_TCPF_ECN) != 0, KITE_TCP_ECN);
-    struct kite_tcp_pcb *pcb = t->stack.tcp.active;
-    for (; pcb != NULL; pcb = pcb->next)
+    struct kite_tcp_pcb *pcb = kite__tcp_next(&t->stack, NULL);
+    for (; pcb != NULL; pcb = kite__tcp_next(&t->stack, pcb))
         if (kite_tcp_get_state(pcb) == KITE_TCP_SYN_RECEIVED)
             break;
     assert_non_null(pcb);

@@ -24,12 +24,10 @@ static void syn_flood(struct th *t, unsigned flood_count, uint16_t dport)
 /* Reset whatever the flood left half-open, so the test ends with no pcb. */
 static void abort_half_open(struct th *t)
 {
-    struct kite_tcp_pcb *pcb = t->stack.tcp.active;
-    while (pcb != NULL) {
-        struct kite_tcp_pcb *next = pcb->next;
+    for (struct kite_tcp_pcb *pcb = kite__tcp_next(&t->stack, NULL); pcb != NULL;
+         pcb = kite__tcp_next(&t->stack, pcb)) {
         if (kite_tcp_get_state(pcb) == KITE_TCP_SYN_RECEIVED)
             kite_tcp_abort(pcb);
-        pcb = next;
     }
     th_drain(t);
 }
