@@ -216,8 +216,9 @@ static bool port_held(struct kite_stack *stack, const struct kite_tcp_pcb *self,
     return false;
 }
 
-/* The port must be free of listeners, bound pcbs and connections (this
- * walks every connection). */
+/* Binding: the port must be free of listeners, bound pcbs and connections.
+ * This walks every connection; a bind is not made per connection (an
+ * active open without one takes its port through tuple_taken). */
 static bool port_taken(struct kite_stack *stack, const struct kite_tcp_pcb *self,
                        const struct kite_addr *ip, uint16_t port)
 {
@@ -237,18 +238,32 @@ struct port_query {
     struct kite_stack *stack;
     const struct kite_tcp_pcb *pcb;
     const struct kite_addr *ip;
+    const struct kite_addr *remote; /* an active open's peer, NULL for a bind */
+    uint16_t remote_port;
 };
+
+/* An active open's port need only make its four-tuple unique (RFC 6056 2.1,
+ * and Linux's connect): one lookup in the connection table, not a walk of
+ * every connection. A port a listener or a bound pcb holds is not taken, and
+ * a TIME_WAIT connection with the same four-tuple blocks it too. */
+static bool tuple_taken(const struct port_query *q, uint16_t port)
+{
+    return port_held(q->stack, q->pcb, q->ip, port) ||
+           kite__tcp_lookup(q->stack, q->ip->u.v4, port, q->remote->u.v4, q->remote_port) != NULL;
+}
 
 static bool query_taken(const void *ctx, uint16_t port)
 {
     const struct port_query *q = ctx;
-    return port_taken(q->stack, q->pcb, q->ip, port);
+    return q->remote != NULL ? tuple_taken(q, port) : port_taken(q->stack, q->pcb, q->ip, port);
 }
 
+/* An ephemeral port for pcb on ip, towards remote (NULL: for a bind). */
 static uint16_t pick_port(struct kite_stack *stack, const struct kite_tcp_pcb *pcb,
-                          const struct kite_addr *ip)
+                          const struct kite_addr *ip, const struct kite_addr *remote,
+                          uint16_t remote_port)
 {
-    struct port_query q = {stack, pcb, ip};
+    struct port_query q = {stack, pcb, ip, remote, remote_port};
     return kite__ephemeral_port(&stack->tcp.next_ephemeral, query_taken, &q);
 }
 
@@ -261,7 +276,7 @@ enum kite_err kite_tcp_bind(struct kite_tcp_pcb *pcb, const struct kite_addr *ip
     if (!kite_addr_is_any(&local) && !kite_ipv4_is_local(stack, local.u.v4))
         return KITE_ERR_VAL;
     if (port == 0)
-        port = pick_port(stack, pcb, &local);
+        port = pick_port(stack, pcb, &local, NULL, 0);
     if (port == 0 || port_taken(stack, pcb, &local, port))
         return KITE_ERR_INUSE;
     kite__tcp_unlink(pcb); /* bound before */
@@ -405,7 +420,7 @@ enum kite_err kite_tcp_connect(struct kite_tcp_pcb *pcb, const struct kite_addr 
                             ? *ip
                             : netif->ip4;
     if (pcb->local_port == 0)
-        pcb->local_port = pick_port(stack, pcb, &pcb->local_ip);
+        pcb->local_port = pick_port(stack, pcb, &pcb->local_ip, ip, port);
     if (pcb->local_port == 0)
         return KITE_ERR_INUSE;
     kite__tcp_unlink(pcb); /* from the bound list */
