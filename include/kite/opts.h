@@ -263,6 +263,14 @@
 #endif
 
 /** Delayed ACK timeout in ms (RFC 1122 4.2.3.2: at most 500; RFC 9293: 200). */
+/** Connections whose every-second-segment ACK (RFC 9293 3.8.6.3) may wait for
+ * the end of a receive burst (kite_stack_burst_begin/end), so one ACK covers
+ * all the segments a driver read together; 0 acknowledges every second
+ * segment at once. Costs a pointer per entry in the stack. */
+#ifndef KITE_TCP_ACK_BURST
+#define KITE_TCP_ACK_BURST 0
+#endif
+
 #ifndef KITE_TCP_DELACK_MS
 #define KITE_TCP_DELACK_MS 40u
 #endif

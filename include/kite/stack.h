@@ -143,6 +143,12 @@ struct kite_stack {
      * data, which RFC 2018 8 allows); returns blocks freed. */
     unsigned (*reclaim)(struct kite_stack *stack);
     bool reclaiming;
+#if KITE_TCP_ACK_BURST
+    /* Receive bursts (kite_stack_burst_begin/end): nesting depth, and what
+     * TCP sends when the outermost one ends (the ACKs it held back). */
+    uint8_t burst_depth;
+    void (*burst_end)(struct kite_stack *stack);
+#endif
     /* Shown every IP packet addressed to the stack before its protocol's
      * handler (raw pcbs take copies); true when a raw pcb took it. */
     bool (*raw_input)(struct kite_stack *stack, const struct kite_pbuf *p,
@@ -159,6 +165,15 @@ enum kite_err kite_stack_init(struct kite_stack *stack, const struct kite_stack_
 /** Free everything still queued inside (ARP queues). Netifs must be removed first or are detached.
  */
 void kite_stack_deinit(struct kite_stack *stack);
+
+/**
+ * A driver hands over frames it read together (one read burst) between these
+ * two calls. TCP then sends the ACK that every second segment owes once, at
+ * the end, for all of them (KITE_TCP_ACK_BURST; without it the calls do
+ * nothing). Calls nest; a driver that never calls them loses nothing.
+ */
+void kite_stack_burst_begin(struct kite_stack *stack);
+void kite_stack_burst_end(struct kite_stack *stack);
 
 /** Advance the stack's clock to now and run every timer that is due. */
 void kite_stack_poll(struct kite_stack *stack, kite_time_ms now);

@@ -153,6 +153,11 @@ struct kite_tcp {
      * its addresses and ports: the first pcb of each bucket's chain. */
     uint16_t table[KITE_TCP_HASH_BUCKETS];
     struct kite_tcp_keepalive keepalives[KITE_TCP_KEEPALIVE_SETS];
+#if KITE_TCP_ACK_BURST
+    /* Connections owing an ACK at the end of the receive burst. */
+    struct kite_tcp_pcb *burst_acks[KITE_TCP_ACK_BURST];
+    uint8_t burst_ack_count;
+#endif
 };
 
 /**

@@ -282,6 +282,7 @@ unsigned kite_tap_receive(struct kite_tap *tap)
     size_t size = offload ? sizeof big : sizeof small;
     unsigned frames = 0;
 
+    kite_stack_burst_begin(tap->netif.stack); /* one ACK per connection for the burst */
     while (tap->fd >= 0 && frames < TAP_RX_BURST) {
         ssize_t n = read(tap->fd, buf, size);
         if (n < 0) {
@@ -299,6 +300,7 @@ unsigned kite_tap_receive(struct kite_tap *tap)
         else
             deliver(tap, buf, (size_t)n, TAP_FRAME_MAX);
     }
+    kite_stack_burst_end(tap->netif.stack);
     return frames;
 }
 

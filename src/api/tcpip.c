@@ -125,14 +125,17 @@ static void thread_main(void *arg)
         core_lock(t);
         /* The entry may have waited long: what it arms counts from now. */
         kite_stack_poll(t->stack, t->clock(t->clock_ctx));
+        kite_stack_burst_begin(t->stack);
         bool go_on = run_entry(t, entry);
         /* What queued behind it runs before the woken waiters are retried:
-         * a reader then wakes once for a burst of segments, not per frame. */
+         * a reader then wakes once for a burst of segments, not per frame,
+         * and TCP acknowledges the burst once. */
         for (unsigned n = 1; go_on && n < KITE_TCPIP_BATCH; n++) {
             if (!kite_os_mbox_fetch(&t->mbox, &entry, 0))
                 break;
             go_on = run_entry(t, entry);
         }
+        kite_stack_burst_end(t->stack);
         kite__netconn_run_ready(t);
         core_unlock(t);
         if (!go_on)
@@ -240,8 +243,10 @@ unsigned kite_tcpip_input_frames(struct kite_tcpip *t, struct kite_tcpip_frame *
         return 0;
     kite_os_mutex_lock(&t->lock);
     kite_stack_poll(t->stack, t->clock(t->clock_ctx));
+    kite_stack_burst_begin(t->stack);
     for (unsigned i = 0; i < n; i++)
         run_frame(t, frames[i]);
+    kite_stack_burst_end(t->stack);
     kite__netconn_run_ready(t); /* once per burst, as the stack thread does */
     bool sooner = kite_stack_next_deadline(t->stack) < t->wait_until;
     kite_os_mutex_unlock(&t->lock);

@@ -50,6 +50,25 @@ void kite__core_init(struct kite_stack *stack, const struct kite_stack_config *c
     stack->ip_id = (uint16_t)kite_random_u32(stack);
 }
 
+void kite_stack_burst_begin(struct kite_stack *stack)
+{
+#if KITE_TCP_ACK_BURST
+    stack->burst_depth++;
+#else
+    (void)stack;
+#endif
+}
+
+void kite_stack_burst_end(struct kite_stack *stack)
+{
+#if KITE_TCP_ACK_BURST
+    if (stack->burst_depth > 0 && --stack->burst_depth == 0 && stack->burst_end != NULL)
+        stack->burst_end(stack);
+#else
+    (void)stack;
+#endif
+}
+
 void kite_stack_poll(struct kite_stack *stack, kite_time_ms now)
 {
     /* Time never goes backwards inside the stack, whatever the caller passes. */

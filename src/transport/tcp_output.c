@@ -243,11 +243,68 @@ enum kite_err kite__tcp_send_window_probe(struct kite_tcp_pcb *pcb)
     return send_segment(pcb, 0, pcb->snd_una - 1, 0, 0);
 }
 
+#if KITE_TCP_ACK_BURST
+/* Inside a receive burst the ACK owed for a second segment waits for the
+ * burst's end (still owed, so the delayed-ACK sweep bounds the wait): the
+ * segments arrived together, and one ACK for all of them spares the peer
+ * and us a frame each per two segments. A full list acknowledges at once,
+ * and so does a connection whose advertised window is half used up, so the
+ * peer never waits for the end of a long burst to send on. */
+static bool hold_for_burst(struct kite_tcp_pcb *pcb)
+{
+    struct kite_tcp *tcp = &pcb->stack->tcp;
+    if (pcb->stack->burst_depth == 0 || pcb->rcv_adv - pcb->rcv_nxt < tcp_rcv_buf(pcb) / 2u)
+        return false;
+    if (pcb->flags & KITE_TCPF_BURST_ACK)
+        return true;
+    if (tcp->burst_ack_count == KITE_TCP_ACK_BURST)
+        return false;
+    tcp->burst_acks[tcp->burst_ack_count++] = pcb;
+    pcb->flags |= KITE_TCPF_BURST_ACK;
+    return true;
+}
+
+/* stack->burst_end: send the ACKs held back during the burst. */
+void kite__tcp_burst_end(struct kite_stack *stack)
+{
+    struct kite_tcp *tcp = &stack->tcp;
+    for (uint8_t i = 0; i < tcp->burst_ack_count; i++) {
+        struct kite_tcp_pcb *pcb = tcp->burst_acks[i];
+        pcb->flags &= (uint32_t)~KITE_TCPF_BURST_ACK;
+        if (pcb->flags & KITE_TCPF_ACK_DELAYED) {
+            pcb->flags |= KITE_TCPF_ACK_NOW;
+            (void)kite__tcp_output(pcb);
+        }
+    }
+    tcp->burst_ack_count = 0;
+}
+
+/* A pcb being freed leaves the list. */
+void kite__tcp_burst_forget(struct kite_tcp_pcb *pcb)
+{
+    struct kite_tcp *tcp = &pcb->stack->tcp;
+    if (!(pcb->flags & KITE_TCPF_BURST_ACK))
+        return;
+    pcb->flags &= (uint32_t)~KITE_TCPF_BURST_ACK;
+    for (uint8_t i = 0; i < tcp->burst_ack_count; i++) {
+        if (tcp->burst_acks[i] == pcb) {
+            tcp->burst_acks[i] = tcp->burst_acks[--tcp->burst_ack_count];
+            return;
+        }
+    }
+}
+#endif
+
 void kite__tcp_ack_soon(struct kite_tcp_pcb *pcb, bool now)
 {
     /* RFC 1122 4.2.3.2: an ACK for at least every second segment, so a
-     * second one while an ACK is owed is acknowledged at once. */
+     * second one while an ACK is owed is acknowledged at once (at the end
+     * of the receive burst with KITE_TCP_ACK_BURST). */
     if (now || (pcb->flags & KITE_TCPF_ACK_DELAYED)) {
+#if KITE_TCP_ACK_BURST
+        if (!now && hold_for_burst(pcb))
+            return;
+#endif
         pcb->flags |= KITE_TCPF_ACK_NOW;
         return;
     }

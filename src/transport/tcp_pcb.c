@@ -140,6 +140,9 @@ void kite__tcp_free(struct kite_tcp_pcb *pcb)
 {
     struct kite_stack *stack = pcb->stack;
     kite__tcp_timer_stop(pcb);
+#if KITE_TCP_ACK_BURST
+    kite__tcp_burst_forget(pcb);
+#endif
     kite__tcp_unlink(pcb);
     if ((pcb->flags & KITE_TCPF_CHILD) && pcb->state == KITE_TCP_SYN_RECEIVED)
         pcb->u.listener->pending--;
@@ -845,6 +848,9 @@ void kite__tcp_init(struct kite_stack *stack)
     (void)kite__stack_register_ip_proto(stack, KITE_IP_PROTO_TCP, kite__tcp_input, NULL);
     (void)kite__stack_register_netif_hook(stack, netif_event);
     stack->reclaim = kite__tcp_reclaim;
+#if KITE_TCP_ACK_BURST
+    stack->burst_end = kite__tcp_burst_end;
+#endif
 }
 
 void kite__tcp_deinit(struct kite_stack *stack)

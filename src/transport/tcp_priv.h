@@ -43,6 +43,7 @@
 #define KITE_TCPF_ECN_CWR (1u << 25)     /* window reduced for ECE: set CWR on new data */
 #define KITE_TCPF_CORK (1u << 26)        /* TCP_CORK: only full segments (or the FIN) leave */
 #define KITE_TCPF_LISTED (1u << 27)      /* in the connection table: demultiplexing finds it */
+#define KITE_TCPF_BURST_ACK (1u << 28)   /* listed in tcp.burst_acks (KITE_TCP_ACK_BURST) */
 
 /* The one timer a connection may have pending (they exclude each other:
  * retransmission while something is in flight, persist while the peer's
@@ -162,6 +163,10 @@ uint32_t kite__tcp_ts_now(const struct kite_tcp_pcb *pcb);
 /** Data bytes in the send queue not yet sent. */
 uint32_t kite__tcp_unsent(const struct kite_tcp_pcb *pcb);
 void kite__tcp_ack_soon(struct kite_tcp_pcb *pcb, bool now);
+#if KITE_TCP_ACK_BURST
+void kite__tcp_burst_end(struct kite_stack *stack);
+void kite__tcp_burst_forget(struct kite_tcp_pcb *pcb);
+#endif
 
 /* tcp_timers.c */
 void kite__tcp_timers_init(struct kite_stack *stack);
