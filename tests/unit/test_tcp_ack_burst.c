@@ -141,10 +141,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(nested_bursts_end_once, th_setup, th_teardown),
         cmocka_unit_test_setup_teardown(out_of_order_is_acknowledged_at_once, th_setup,
                                         th_teardown),
-        cmocka_unit_test_setup_teardown(half_window_is_acknowledged_at_once, th_setup,
-                                        th_teardown),
-        cmocka_unit_test_setup_teardown(aborted_connection_leaves_the_burst, th_setup,
-                                        th_teardown),
+        cmocka_unit_test_setup_teardown(half_window_is_acknowledged_at_once, th_setup, th_teardown),
+        cmocka_unit_test_setup_teardown(aborted_connection_leaves_the_burst, th_setup, th_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

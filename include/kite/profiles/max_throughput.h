@@ -15,7 +15,7 @@
 #define KITE_TCP_DELACK_MS 40u
 #define KITE_TCP_CUBIC 1
 #define KITE_TCP_ACK_BURST 8 /* one ACK per TAP read burst and connection */
-#define KITE_TSO 1 /* TAP offload: 64 KiB super-segments on transmit */
+#define KITE_TSO 1           /* TAP offload: 64 KiB super-segments on transmit */
 #define KITE_CHECKS 0
 #ifndef KITE_TCP_LISTEN_COUNT /* (a build may choose its own: kite-run's) */
 #define KITE_TCP_LISTEN_COUNT 16
