@@ -152,15 +152,8 @@ note() {
     log "note: $*"
 }
 
-# figure KEY VALUE: record VALUE unless it is empty or not a number.
-figure() {
-    if [[ "$2" =~ ^[0-9]+(\.[0-9]+)?$ ]]; then
-        echo "$1 $2" >>"$FIGURES"
-        log "  $1 = $2"
-    else
-        note "$1: no figure in round $round"
-    fi
-}
+# A value that is not a number (see figure in bench-rounds.sh) is noted.
+no_figure() { note "$1: no figure in round $round"; }
 
 # iperf_client_mbit: Linux `iperf -c kite` for SECONDS_PER_RUN; prints its Mbit/s.
 iperf_client_mbit() {

@@ -53,6 +53,17 @@ cleanup() {
 
 # ---- Figures -----------------------------------------------------------------------------
 
+# figure KEY VALUE: record VALUE, a number, in FIGURES; for anything else the
+# sourcing script's no_figure KEY says what that means (a note or a failure).
+figure() {
+    if [[ "$2" =~ ^[0-9]+(\.[0-9]+)?$ ]]; then
+        echo "$1 $2" >>"$FIGURES"
+        log "  $1 = $2"
+    else
+        no_figure "$1"
+    fi
+}
+
 median() { # KEY: the median of its values, or "missing"
     awk -v k="$1" '$1 == k { print $2 }' "$FIGURES" | sort -g |
         awk '{ v[NR] = $1 } END { if (NR == 0) print "missing";

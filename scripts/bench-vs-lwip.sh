@@ -142,15 +142,8 @@ failed() {
     note "FAILED: $*"
 }
 
-# figure KEY VALUE: record VALUE, a number; anything else is a failure.
-figure() {
-    if [[ "$2" =~ ^[0-9]+(\.[0-9]+)?$ ]]; then
-        echo "$1 $2" >>"$FIGURES"
-        log "  $1 = $2"
-    else
-        failed "$1: no figure"
-    fi
-}
+# A value that is not a number (see figure in bench-rounds.sh) fails the run.
+no_figure() { failed "$1: no figure"; }
 
 # mb_per_cpu_s BYTES CPU_SECONDS: megabytes (10^6) moved per CPU-second.
 mb_per_cpu_s() {
