@@ -23,17 +23,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rr_stats.h"
+
 #define MAX_SIZE 65536u
 #define MAX_COUNT 10000000ul
 #define IO_TIMEOUT_S 5 /* a lost echo fails the run instead of hanging it */
-
-static double now_us(void)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
-}
 
 static int connect_to(const char *addr, unsigned long port)
 {
@@ -83,24 +77,10 @@ static int round_trip(int fd, const uint8_t *req, uint8_t *resp, size_t size)
     return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
 static void report(double *rtt, unsigned long count, size_t size)
 {
-    double sum = 0;
-
-    qsort(rtt, count, sizeof(*rtt), cmp_double);
-    for (unsigned long i = 0; i < count; i++)
-        sum += rtt[i];
-    printf("tcp_rr_client: %lu round trips of %zu bytes: min %.1f median %.1f mean %.1f "
-           "p90 %.1f p99 %.1f max %.1f us\n",
-           count, size, rtt[0], rtt[count / 2], sum / (double)count, rtt[count * 90 / 100],
-           rtt[count * 99 / 100], rtt[count - 1]);
+    rr_report("tcp_rr_client", rtt, count, size);
+    printf("\n");
 }
 
 static int run(int fd, double *rtt, unsigned long count, size_t size, unsigned long warmup)
@@ -112,11 +92,11 @@ static int run(int fd, double *rtt, unsigned long count, size_t size, unsigned l
 
         for (size_t k = 0; k < size; k++)
             req[k] = (uint8_t)(i + k * 31u);
-        t0 = now_us();
+        t0 = rr_now_us();
         if (round_trip(fd, req, resp, size) != 0)
             return -1;
         if (i >= warmup)
-            rtt[i - warmup] = now_us() - t0;
+            rtt[i - warmup] = rr_now_us() - t0;
     }
     return 0;
 }

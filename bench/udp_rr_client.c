@@ -31,6 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rr_stats.h"
+
 #define MAX_SIZE 65507u /* the largest UDP payload over IPv4 */
 #define MIN_SIZE 8u     /* room for the sequence number */
 #define MAX_COUNT 10000000ul
@@ -45,14 +47,6 @@ struct rr_state {
     unsigned long lost, stale;
     uint8_t req[MAX_SIZE], resp[MAX_SIZE];
 };
-
-static double now_us(void)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
-}
 
 static int connect_to(const char *addr, unsigned long port)
 {
@@ -80,7 +74,7 @@ static int connect_to(const char *addr, unsigned long port)
 static int await_answer(struct rr_state *s, double deadline_us)
 {
     for (;;) {
-        double left_ms = (deadline_us - now_us()) / 1000.0;
+        double left_ms = (deadline_us - rr_now_us()) / 1000.0;
         struct pollfd pfd = {.fd = s->fd, .events = POLLIN, .revents = 0};
         ssize_t n;
         int ready;
@@ -123,7 +117,7 @@ static double round_trip(struct rr_state *s)
         for (size_t k = MIN_SIZE; k < s->size; k++)
             s->req[k] = (uint8_t)(s->seq + k * 31u);
         s->seq++;
-        t0 = now_us();
+        t0 = rr_now_us();
         if (send(s->fd, s->req, s->size, 0) != (ssize_t)s->size) {
             perror("udp_rr_client: send");
             return -1;
@@ -132,31 +126,17 @@ static double round_trip(struct rr_state *s)
         if (got < 0)
             return -1;
         if (got > 0)
-            return now_us() - t0;
+            return rr_now_us() - t0;
         s->lost++;
     }
     fprintf(stderr, "udp_rr_client: %d tries of one request lost\n", MAX_TRIES);
     return -1;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
 static void report(double *rtt, const struct rr_state *s, unsigned long count)
 {
-    double sum = 0;
-
-    qsort(rtt, count, sizeof(*rtt), cmp_double);
-    for (unsigned long i = 0; i < count; i++)
-        sum += rtt[i];
-    printf("udp_rr_client: %lu round trips of %zu bytes: min %.1f median %.1f mean %.1f "
-           "p90 %.1f p99 %.1f max %.1f us, lost %lu, stale %lu\n",
-           count, s->size, rtt[0], rtt[count / 2], sum / (double)count, rtt[count * 90 / 100],
-           rtt[count * 99 / 100], rtt[count - 1], s->lost, s->stale);
+    rr_report("udp_rr_client", rtt, count, s->size);
+    printf(", lost %lu, stale %lu\n", s->lost, s->stale);
 }
 
 int main(int argc, char **argv)
