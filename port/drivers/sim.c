@@ -337,8 +337,14 @@ static void settle(struct kite_sim *sim)
 {
     for (unsigned round = 0; round < SIM_SETTLE_ROUNDS; round++) {
         poll_all(sim);
+        /* The frames due at one instant reach each stack as one receive
+         * burst, as a driver's read loop hands them over. */
+        for (unsigned i = 0; i < sim->n_stacks; i++)
+            kite_stack_burst_begin(sim->stacks[i]);
         for (unsigned i = 0; i < sim->n_links; i++)
             kite_simlink_deliver(sim->links[i], sim->now);
+        for (unsigned i = 0; i < sim->n_stacks; i++)
+            kite_stack_burst_end(sim->stacks[i]);
         if (kite_sim_next_deadline(sim) > sim->now)
             return;
     }
