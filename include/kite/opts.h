@@ -210,10 +210,12 @@
 
 /** Buckets of the TCP connection table that demultiplexes segments (a power
  * of two, 2 bytes each): the default, the power of two at least half
- * KITE_TCP_PCB_COUNT, keeps chains about two pcbs long when every pcb is used. */
+ * KITE_TCP_PCB_COUNT, keeps chains about two pcbs long when every pcb is used.
+ * Up to 8 pcbs (the default and min_ram profiles) one chain and no hash key:
+ * a walk of at most 8, and the small profiles keep their RAM. */
 #ifndef KITE_TCP_HASH_BUCKETS
 #define KITE_TCP_HASH_BUCKETS                                                                      \
-    (KITE_TCP_PCB_COUNT >= 2 ? KITE_POW2_AT_LEAST_(KITE_TCP_PCB_COUNT / 2u) : 1u)
+    (KITE_TCP_PCB_COUNT > 8 ? KITE_POW2_AT_LEAST_(KITE_TCP_PCB_COUNT / 2u) : 1u)
 #endif
 
 /** Granularity of TCP buffer sizes in bytes (a power of two); buffers are at

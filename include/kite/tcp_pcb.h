@@ -143,11 +143,13 @@ struct kite_tcp {
     struct kite_timer delack;            /* sweeps delayed ACKs while any is owed */
     struct kite_timer poll;              /* ticks while any pcb has a poll callback */
     uint32_t poll_ticks;
-    uint32_t secret[4];    /* RFC 6528 / RFC 4987 keys */
+    uint32_t secret[4]; /* RFC 6528 / RFC 4987 keys */
+#if KITE_TCP_HASH_BUCKETS > 1
     uint32_t table_key[2]; /* the connection table's hash key (tcp_demux.c) */
-    uint16_t timers;       /* pcbs with a pending timer, earliest deadline first */
-    uint16_t timers_last;  /* the last of them (pcb numbers, see struct kite_tcp_pcb) */
-    uint16_t bound;        /* bound, not yet listening/connecting */
+#endif
+    uint16_t timers;      /* pcbs with a pending timer, earliest deadline first */
+    uint16_t timers_last; /* the last of them (pcb numbers, see struct kite_tcp_pcb) */
+    uint16_t bound;       /* bound, not yet listening/connecting */
     uint16_t next_ephemeral;
     /* Every pcb with a remote end, TIME_WAIT included, by a keyed hash of
      * its addresses and ports: the first pcb of each bucket's chain. */

@@ -91,10 +91,13 @@ uint32_t kite__tcp_hash3(const uint32_t key[2], uint32_t a, uint32_t b, uint32_t
 uint32_t kite__tcp_bucket(const struct kite_stack *stack, uint32_t lip, uint16_t lport,
                           uint32_t rip, uint16_t rport)
 {
-    if (KITE_TCP_HASH_BUCKETS == 1)
-        return 0; /* one chain: nothing to choose */
+#if KITE_TCP_HASH_BUCKETS == 1
+    (void)stack, (void)lip, (void)lport, (void)rip, (void)rport;
+    return 0; /* one chain: nothing to choose */
+#else
     uint32_t ports = (uint32_t)lport << 16 | rport;
     return kite__tcp_hash3(stack->tcp.table_key, lip, rip, ports) & (KITE_TCP_HASH_BUCKETS - 1u);
+#endif
 }
 
 /* ---- Chains ------------------------------------------------------------------ */
@@ -183,10 +186,12 @@ void kite__tcp_table_init(struct kite_stack *stack)
 {
     /* A key of its own, derived from the TCP secret (drawn just before) so
      * the stack's random sequence, and with it every seeded test, is as it was. */
+#if KITE_TCP_HASH_BUCKETS > 1
     const uint32_t label[2] = {0x6b746162u, 0x6c65u}; /* "table" */
     uint64_t key = kite_siphash24(stack->tcp.secret, label, sizeof label);
     stack->tcp.table_key[0] = (uint32_t)key;
     stack->tcp.table_key[1] = (uint32_t)(key >> 32);
+#endif
     /* The pool's blocks are not zeroed at start-up: no garbage may look listed. */
     for (uint32_t n = 1; n <= KITE_TCP_PCB_COUNT; n++)
         tcp_pcb_at(stack, (uint16_t)n)->flags = 0;
