@@ -276,18 +276,32 @@ static void table_key_is_per_stack(void **state)
 
 /* ---- One chain holding every connection ------------------------------------------------- */
 
+/* Where the next tuple of a chain is looked for (pick_in_bucket). */
+struct chain_fill {
+    uint32_t bucket;
+    unsigned next_addr;
+    uint16_t next_port;
+};
+
+/* Listen and accept N connections whose tuples all land in the default
+ * connection's bucket; returns that bucket and where to look for more. */
+static struct chain_fill fill_one_chain(struct th *t, struct fix *f)
+{
+    struct chain_fill cf = {bucket_of(t, &t->c), 0, TH_PEER_PORT + 1};
+    th_listen(t, 255);
+    for (f->n = 0; f->n < N; f->n++) {
+        pick_in_bucket(t, &f->slots[f->n].c, f->n, cf.bucket, &cf.next_addr, &cf.next_port);
+        accept_slot(t, &f->slots[f->n]);
+    }
+    return cf;
+}
+
 static void one_chain_holds_every_connection(void **state)
 {
     struct th *t = *state;
     struct fix *f = fix_new(t);
-    th_listen(t, 255);
-    uint32_t b = bucket_of(t, &t->c);
-    unsigned next_addr = 0;
-    uint16_t next_port = TH_PEER_PORT + 1;
-    for (f->n = 0; f->n < N; f->n++) {
-        pick_in_bucket(t, &f->slots[f->n].c, f->n, b, &next_addr, &next_port);
-        accept_slot(t, &f->slots[f->n]);
-    }
+    struct chain_fill cf = fill_one_chain(t, f);
+    uint32_t b = cf.bucket;
     check_lists(t);
     /* One chain, every pcb on it, newest first. */
     unsigned len = 0;
@@ -327,7 +341,7 @@ static void one_chain_holds_every_connection(void **state)
     for (unsigned i = 0; i < N; i++) {
         if (f->slots[i].pcb != NULL)
             continue;
-        pick_in_bucket(t, &f->slots[i].c, i, b, &next_addr, &next_port);
+        pick_in_bucket(t, &f->slots[i].c, i, b, &cf.next_addr, &cf.next_port);
         accept_slot(t, &f->slots[i]);
         check_lists(t);
     }
@@ -391,14 +405,7 @@ static void time_wait_connections_stay_findable(void **state)
 {
     struct th *t = *state;
     struct fix *f = fix_new(t);
-    th_listen(t, 255);
-    uint32_t b = bucket_of(t, &t->c);
-    unsigned next_addr = 0;
-    uint16_t next_port = TH_PEER_PORT + 1;
-    for (f->n = 0; f->n < N; f->n++) {
-        pick_in_bucket(t, &f->slots[f->n].c, f->n, b, &next_addr, &next_port);
-        accept_slot(t, &f->slots[f->n]);
-    }
+    (void)fill_one_chain(t, f);
     /* Every other one to TIME_WAIT, on the same chain as the others. */
     unsigned tw = 0;
     for (unsigned i = 0; i < N; i += 2, tw++)
