@@ -303,19 +303,12 @@ summary() {
     echo "           rtt1 raw $(values rtt1.raw) | run $(values rtt1.run)"
     echo "tx raw is kite-host --tcp-send, which formats its hex pattern as it sends:" \
         "a lower bound for the raw API"
-    local n
-    for n in "${NOTES[@]}"; do
-        echo "note: $n"
-    done
+    print_notes
 }
 
 # ---- Main ----------------------------------------------------------------------------------
 
-kite_setup
-trap cleanup EXIT
-FIGURES="$KITE_DIR/figures"
-: >"$FIGURES"
-LOAD_START=$(uptime | sed 's/.*load average: //')
+rounds_start
 log "build $BUILD; $ROUNDS round(s): rx ${SECONDS_PER_RUN} s, tx $TX_MIB MiB, rtt $RR_COUNT x 64 B;" \
     "load $LOAD_START"
 

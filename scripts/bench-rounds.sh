@@ -53,6 +53,23 @@ cleanup() {
 
 # ---- Figures -----------------------------------------------------------------------------
 
+# rounds_start: the namespace (lib.sh), the EXIT trap, an empty FIGURES file
+# in it, and LOAD_START, the machine's load before the first round.
+rounds_start() {
+    kite_setup
+    trap cleanup EXIT
+    FIGURES="$KITE_DIR/figures"
+    : >"$FIGURES"
+    LOAD_START=$(uptime | sed 's/.*load average: //')
+}
+
+print_notes() {
+    local n
+    for n in "${NOTES[@]}"; do
+        echo "note: $n"
+    done
+}
+
 # figure KEY VALUE: record VALUE, a number, in FIGURES; for anything else the
 # sourcing script's no_figure KEY says what that means (a note or a failure).
 figure() {

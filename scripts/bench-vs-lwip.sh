@@ -477,19 +477,12 @@ summary() {
         echo "| $label | $unit | $a | $b | $(ratio "$a" "$b") | $better |"
     done
     echo
-    local n
-    for n in "${NOTES[@]}"; do
-        echo "note: $n"
-    done
+    print_notes
 }
 
 # ---- Main ----------------------------------------------------------------------------------
 
-kite_setup
-trap cleanup EXIT
-FIGURES="$KITE_DIR/figures"
-: >"$FIGURES"
-LOAD_START=$(uptime | sed 's/.*load average: //')
+rounds_start
 log "build $BUILD; $ROUNDS round(s): rx $SECONDS_PER_RUN s, tx $TX_MIB MiB, rtt $RR_COUNT," \
     "ping $PING_COUNT, sockets $SOCK_MIB MiB / $SOCK_RTTS; load $LOAD_START"
 
