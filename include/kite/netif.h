@@ -127,13 +127,15 @@ bool kite_netif_is_broadcast4(const struct kite_netif *netif, uint32_t ip);
 
 /**
  * In a driver's output function: the payload size of the TCP segments the
- * driver must cut this packet into (TCP segmentation offload, KITE_TSO), or 0
- * for an ordinary packet. Non-zero only for packets longer than the MTU and
- * up to netif->tso_max. Their TCP checksum field holds the pseudo-header sum
- * over the whole packet, as virtio-net's NEEDS_CSUM and Linux GSO expect:
- * each segment's checksum is completed where it is cut.
+ * driver must cut p into (TCP segmentation offload, KITE_TSO), or 0 for an
+ * ordinary frame. Non-zero only for the IPv4 TCP super-segment TCP is sending
+ * (up to netif->tso_max bytes; more than one segment, which may still fit the
+ * MTU when the peer's MSS is small), never for another frame sent meanwhile
+ * (an ARP refresh). Its TCP checksum field holds the pseudo-header sum over
+ * the whole packet, as virtio-net's NEEDS_CSUM and Linux GSO expect: each
+ * segment's checksum is completed where it is cut.
  */
-uint16_t kite_netif_tso_segment(const struct kite_netif *netif);
+uint16_t kite_netif_tso_segment(const struct kite_netif *netif, const struct kite_pbuf *p);
 
 /** Find a netif by name, or NULL. */
 struct kite_netif *kite_netif_find(struct kite_stack *stack, const char *name);

@@ -118,7 +118,7 @@ static enum kite_err tap_output(struct kite_netif *netif, struct kite_pbuf *p)
         return KITE_ERR_NETIF;
     }
     if (tap->flags & KITE_TAP_OFFLOAD) {
-        uint16_t seg = kite_netif_tso_segment(netif);
+        uint16_t seg = kite_netif_tso_segment(netif, p);
         if (!vnet_header_for(p, seg, &vnet)) {
             tap->tx_errors++;
             return KITE_ERR_BUF;

@@ -277,7 +277,7 @@ static enum kite_err output_unicast(struct kite_netif *netif, struct kite_pbuf *
 {
     struct kite_stack *stack = netif->stack;
     struct kite_arp_entry *e = find_entry(stack, next_hop, netif);
-    if ((e == NULL || e->state == KITE_ARP_PENDING) && kite_netif_tso_segment(netif) != 0)
+    if ((e == NULL || e->state == KITE_ARP_PENDING) && kite__stack_tso_segment(netif->stack) != 0)
         return KITE_ERR_WOULDBLOCK; /* a super-segment is never queued: TCP resends it cut */
     if (e == NULL)
         return start_resolution(netif, p, next_hop);

@@ -4,8 +4,10 @@
 
 #include <string.h>
 
+#include "kite/pbuf.h"
 #include "kite/stack.h"
 #include "kite/wire/ethernet.h"
+#include "kite/wire/ipv4.h"
 
 #include "kite_internal/ethernet.h"
 #include "kite_internal/stack.h"
@@ -136,14 +138,22 @@ bool kite_netif_is_broadcast4(const struct kite_netif *netif, uint32_t ip)
            (ip & mask) == (netif->ip4.u.v4 & mask) && (ip & ~mask) == ~mask;
 }
 
-uint16_t kite_netif_tso_segment(const struct kite_netif *netif)
+uint16_t kite_netif_tso_segment(const struct kite_netif *netif, const struct kite_pbuf *p)
 {
-#if KITE_TSO
-    return netif->stack->tx_tso_segment;
-#else
-    (void)netif;
-    return 0;
-#endif
+    uint16_t seg = kite__stack_tso_segment(netif->stack);
+    if (seg == 0)
+        return 0;
+    /* Only the IPv4 TCP packet itself, not a frame sent on its way out. */
+    uint16_t l3 = 0;
+    if (netif->flags & KITE_NETIF_FLAG_ETHERNET) {
+        l3 = KITE_ETH_HLEN;
+        if (kite_pbuf_get_u8(p, 12) != (KITE_ETHERTYPE_IPV4 >> 8) ||
+            kite_pbuf_get_u8(p, 13) != (KITE_ETHERTYPE_IPV4 & 0xffu))
+            return 0;
+    }
+    bool tcp4 = (kite_pbuf_get_u8(p, l3) >> 4) == 4 &&
+                kite_pbuf_get_u8(p, (uint16_t)(l3 + 9u)) == KITE_IP_PROTO_TCP;
+    return tcp4 ? seg : 0;
 }
 
 struct kite_netif *kite_netif_find(struct kite_stack *stack, const char *name)

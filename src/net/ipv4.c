@@ -211,7 +211,7 @@ static uint32_t next_hop_for(const struct kite_netif *netif, uint32_t dst)
  * segmentation limit while TCP hands over a super-segment (KITE_TSO). */
 static uint32_t ipv4_size_limit(const struct kite_netif *netif)
 {
-    return kite_netif_tso_segment(netif) != 0 ? netif->tso_max : netif->mtu;
+    return kite__stack_tso_segment(netif->stack) != 0 ? netif->tso_max : netif->mtu;
 }
 
 enum kite_err kite__ipv4_output_if(struct kite_netif *netif, struct kite_pbuf *p, uint32_t src,

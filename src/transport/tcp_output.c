@@ -395,10 +395,10 @@ static uint32_t tso_payload_cap(const struct kite_tcp_pcb *pcb, uint32_t full)
     if (pcb->flags & KITE_TCPF_ECN_CWR)
         return 0; /* RFC 3168 6.1.2: CWR goes on one segment, not on every cut */
     const struct kite_netif *netif = kite_ipv4_route(pcb->stack, pcb->remote_ip.u.v4);
-    if (netif == NULL || netif->tso_max <= netif->mtu)
+    uint32_t headers = KITE_IPV4_HLEN + 60u; /* with the longest TCP header */
+    if (netif == NULL || netif->tso_max <= netif->mtu || netif->tso_max < headers + full)
         return 0;
-    uint32_t room = netif->tso_max - KITE_IPV4_HLEN - 60u; /* the longest TCP header */
-    return room / full * full;
+    return (netif->tso_max - headers) / full * full;
 }
 
 /* Stretch a full segment of new data at snd_nxt into a super-segment for

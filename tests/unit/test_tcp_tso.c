@@ -25,7 +25,7 @@ static uint8_t pattern[TSO_MAX];
 
 static enum kite_err tso_output(struct kite_netif *netif, struct kite_pbuf *p)
 {
-    uint16_t seg = kite_netif_tso_segment(netif);
+    uint16_t seg = kite_netif_tso_segment(netif, p);
     if (seg == 0)
         return drv.inner(netif, p);
     assert_true(p->tot_len > netif->mtu && p->tot_len <= netif->tso_max);
@@ -225,6 +225,38 @@ static void retransmission_is_cut_by_tcp(void **state)
     th_cleanup(t);
 }
 
+/* While TCP sends a super-segment, only that IPv4 TCP frame is one: an ARP
+ * request (the refresh ARP may send on the data's way out) or any other
+ * frame gets an ordinary header. White-box: the stack's field is set by hand. */
+static void only_the_tcp_frame_is_a_super_segment(void **state)
+{
+    struct th *t = *state;
+    struct kt_capture_if eth;
+    kt_capture_add_ethernet(&t->stack, &eth, 7);
+    uint8_t frame[60] = {0};
+    frame[12] = 0x08; /* IPv4 */
+    frame[14] = 0x45;
+    frame[14 + 9] = KITE_IP_PROTO_TCP;
+    struct kite_pbuf *p = kite_pbuf_from_data(&t->stack, 0, frame, sizeof frame, true);
+    assert_non_null(p);
+    assert_int_equal(kite_netif_tso_segment(&eth.netif, p), 0); /* nothing being sent */
+#if KITE_TSO
+    t->stack.tx_tso_segment = 1000;
+    assert_int_equal(kite_netif_tso_segment(&eth.netif, p), 1000);
+    p->payload[14 + 9] = 17; /* UDP */
+    assert_int_equal(kite_netif_tso_segment(&eth.netif, p), 0);
+    p->payload[14 + 9] = KITE_IP_PROTO_TCP;
+    p->payload[13] = 0x06; /* ARP */
+    assert_int_equal(kite_netif_tso_segment(&eth.netif, p), 0);
+    p->payload[13] = 0x00;
+    p->payload[14] = 0x60; /* not version 4 */
+    assert_int_equal(kite_netif_tso_segment(&eth.netif, p), 0);
+    t->stack.tx_tso_segment = 0;
+#endif
+    kite_pbuf_free(&t->stack, p);
+    kite_netif_remove(&eth.netif);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -236,6 +268,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(refused_super_segment_is_cut_by_tcp, tso_setup,
                                         th_teardown),
         cmocka_unit_test_setup_teardown(retransmission_is_cut_by_tcp, tso_setup, th_teardown),
+        cmocka_unit_test_setup_teardown(only_the_tcp_frame_is_a_super_segment, tso_setup,
+                                        th_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

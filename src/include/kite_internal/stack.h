@@ -23,4 +23,15 @@ enum kite_err kite__stack_register_netif_hook(struct kite_stack *stack, kite_net
 void kite__stack_netif_event(struct kite_stack *stack, struct kite_netif *netif,
                              enum kite_netif_event event, uint32_t old);
 
+/* The segment size of the TCP super-segment being sent (KITE_TSO), else 0. */
+static inline uint16_t kite__stack_tso_segment(const struct kite_stack *stack)
+{
+#if KITE_TSO
+    return stack->tx_tso_segment;
+#else
+    (void)stack;
+    return 0;
+#endif
+}
+
 #endif
