@@ -845,7 +845,9 @@ void kite__tcp_init(struct kite_stack *stack)
     kite__tcp_table_init(stack);
     stack->tcp.next_ephemeral = kite__ephemeral_start(stack);
     kite__tcp_timers_init(stack);
-    (void)kite__stack_register_ip_proto(stack, KITE_IP_PROTO_TCP, kite__tcp_input, NULL);
+    (void)kite__stack_register_ip_proto(stack, KITE_IP_PROTO_TCP, kite__tcp_input,
+                                        kite__tcp_icmp_error);
+    kite__tcp_pmtu_init(stack);
     (void)kite__stack_register_netif_hook(stack, netif_event);
     stack->reclaim = kite__tcp_reclaim;
 #if KITE_TCP_ACK_BURST

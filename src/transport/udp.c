@@ -216,10 +216,22 @@ static struct kite_udp_pcb *sender_of(struct kite_stack *stack, const uint8_t *o
 
 /* RFC 1122 4.1.3.3: UDP passes ICMP errors up to the application; orig is
  * the quoted IP header and at least 8 bytes after it (icmp4.c checks). */
-static void udp_error(struct kite_stack *stack, uint8_t type, uint8_t code, const uint8_t *orig,
-                      uint16_t orig_len)
+/* RFC 1191 4: a router could not forward a datagram of ours without
+ * fragmenting it; learned when the datagram was one of this stack's. */
+static void learn_path_mtu(struct kite_stack *stack, uint32_t info, const uint8_t *orig,
+                           uint16_t orig_len)
+{
+    if (sender_of(stack, orig, orig_len) != NULL)
+        (void)kite__pmtu_update(stack, kite_get_be32(orig + 16), (uint16_t)info,
+                                kite_get_be16(orig + 2));
+}
+
+static void udp_error(struct kite_stack *stack, uint8_t type, uint8_t code, uint32_t info,
+                      const uint8_t *orig, uint16_t orig_len)
 {
     stack->stats.udp.icmp_errors_rx++;
+    if (type == KITE_ICMP4_DEST_UNREACH && code == KITE_ICMP4_UNREACH_FRAG_NEEDED)
+        learn_path_mtu(stack, info, orig, orig_len);
     enum kite_err err = hard_error_of(type, code);
     struct kite_udp_pcb *pcb = err != KITE_ERR_OK ? sender_of(stack, orig, orig_len) : NULL;
     if (pcb == NULL || !(pcb->flags & KITE_UDP_FLAG_OPS) || pcb->ops == NULL ||
