@@ -171,7 +171,7 @@ run_minram() {
 }
 
 run_interop_profile() {
-    interop_ctest build-tput -R 'tcp_(offload|iperf|http)'
+    interop_ctest build-tput -R 'tcp_(offload|iperf|http)|ip_frag'
 }
 step "interop tests, profile max_throughput (TAP offload)" run_interop_profile
 

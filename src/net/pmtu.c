@@ -76,11 +76,16 @@ uint16_t kite__pmtu_update(struct kite_stack *stack, uint32_t dst, uint16_t mtu,
         return 0;
     if (mtu == 0)
         mtu = plateau_below(too_big); /* RFC 1191 5: a router of before RFC 1191 */
-    uint16_t now_mtu = kite_ipv4_path_mtu(stack, netif, dst);
-    /* RFC 1191 6.1: never raised by a report; RFC 791: 68 is the floor; a
-     * report at or above the size that was sent says nothing true. */
-    if (mtu < 68 || mtu >= now_mtu || (too_big != 0 && mtu >= too_big)) {
+    /* RFC 791: 68 is the floor; a report at or above the size that was sent
+     * says nothing true. */
+    if (mtu < 68 || (too_big != 0 && mtu >= too_big)) {
         stack->stats.ipv4.drop_pmtu_bogus++;
+        return 0;
+    }
+    /* RFC 1191 6.1: never raised by a report (the rest of a window sent too
+     * big brings one report per segment: only the first lowers). */
+    if (mtu >= kite_ipv4_path_mtu(stack, netif, dst)) {
+        stack->stats.ipv4.pmtu_unchanged++;
         return 0;
     }
     struct kite_pmtu_entry *e = find(stack, dst);

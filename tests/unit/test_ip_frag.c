@@ -399,8 +399,12 @@ static void udp_follows_learned_mtu(void **state)
     frag_needed(f, &sent, 1500); /* not smaller than what was sent: bogus */
     frag_needed(f, &sent, 40);   /* below RFC 791's 68 */
     assert_int_equal(st->drop_pmtu_bogus, 2);
+    frag_needed(f, &sent, len);
+    frag_needed(f, &sent, (uint16_t)(len + 10u)); /* a second report never raises it */
+    assert_int_equal(st->pmtu_unchanged, 1);
+    assert_int_equal(kite_ipv4_path_mtu(&f->stack, &f->ipif.netif, PEER), len);
     frag_needed(f, &sent, 576);
-    assert_int_equal(st->pmtu_updates, 1);
+    assert_int_equal(st->pmtu_updates, 2);
     assert_int_equal(kite_ipv4_path_mtu(&f->stack, &f->ipif.netif, PEER), 576);
     kt_capture_clear(&f->ipif);
     send_udp(f, len);
