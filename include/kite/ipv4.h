@@ -17,10 +17,18 @@ struct kite_pbuf;
 
 /**
  * Pick the outgoing netif for dst: the loopback netif for 127/8 and for our
- * own addresses (NULL if no loopback netif was added), else a netif whose
- * subnet holds dst, else the default netif. NULL when nothing matches.
+ * own addresses (NULL if no loopback netif was added), else, of the netifs
+ * whose subnet holds dst, the one with the longest prefix, else the default
+ * netif. NULL when nothing matches.
  */
 struct kite_netif *kite_ipv4_route(struct kite_stack *stack, uint32_t dst);
+
+/**
+ * Source-based routing: when dst lies on no netif's subnet and src is the
+ * address of an up netif with a gateway, that netif (to its gateway);
+ * otherwise kite_ipv4_route(dst). What packets from a bound socket use.
+ */
+struct kite_netif *kite_ipv4_route_src(struct kite_stack *stack, uint32_t src, uint32_t dst);
 
 /** True if ip is one of the stack's own addresses. */
 bool kite_ipv4_is_local(struct kite_stack *stack, uint32_t ip);
@@ -66,6 +74,12 @@ struct kite_pmtu {
     uint8_t unused;
 #endif
 };
+
+#if KITE_IP_FORWARD
+/** Forward packets addressed to other hosts between netifs (RFC 1812), off
+ *  after kite_stack_init. */
+void kite_ipv4_set_forwarding(struct kite_stack *stack, bool on);
+#endif
 
 /** Datagrams whose fragments are waiting to be reassembled (0 without KITE_IP_REASSEMBLY). */
 unsigned kite_ipv4_reass_pending(const struct kite_stack *stack);

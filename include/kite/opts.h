@@ -184,6 +184,12 @@
 #define KITE_IP_REASS_MAX_SIZE 65535u
 #endif
 
+/** Build IPv4 forwarding between netifs (RFC 1812); a stack forwards only
+ * once kite_ipv4_set_forwarding() turns it on. */
+#ifndef KITE_IP_FORWARD
+#define KITE_IP_FORWARD 1
+#endif
+
 /** Path MTU discovery (RFC 1191): TCP sends with DF and follows ICMP
  * "fragmentation needed"; other datagrams are fragmented to the learned MTU. */
 #ifndef KITE_PMTU

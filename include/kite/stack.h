@@ -110,6 +110,9 @@ struct kite_stack {
     struct kite_netif *default_netif;
     uint8_t next_netif_index;
     uint16_t ip_id;
+#if KITE_IP_FORWARD
+    bool ip_forwarding; /* kite_ipv4_set_forwarding */
+#endif
 #if KITE_TSO
     /* Segment size of the TCP super-segment being sent, 0 for any other
      * packet (kite_netif_tso_segment). */

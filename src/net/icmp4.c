@@ -187,10 +187,10 @@ static bool error_allowed(struct kite_stack *stack)
     return true;
 }
 
-/* RFC 1122 3.2.2: never answer an error, a broadcast or a non-first fragment.
- * (A packet being forwarded, not addressed to us, may be answered too.) */
+/* RFC 1122 3.2.2: never answer an error, a broadcast or a non-first fragment;
+ * about a packet for another host only while forwarding (RFC 1812 4.3.2). */
 static bool may_send_error_about(struct kite_stack *stack, const struct kite_pbuf *p,
-                                 struct kite_ipv4_repr *orig, bool forwarded)
+                                 struct kite_ipv4_repr *orig)
 {
     uint8_t scratch[KITE_IPV4_MAX_HLEN];
     uint16_t n = p->tot_len < sizeof scratch ? p->tot_len : (uint16_t)sizeof scratch;
@@ -199,7 +199,7 @@ static bool may_send_error_about(struct kite_stack *stack, const struct kite_pbu
         return false;
     if (orig->frag_offset != 0 || kite_ip4_is_multicast(orig->dst) ||
         kite_ip4_is_multicast(orig->src) || orig->src == 0 || orig->dst == KITE_IP4_BROADCAST ||
-        (!forwarded && !kite_ipv4_is_local(stack, orig->dst)))
+        (!kite__ipv4_forwarding(stack) && !kite_ipv4_is_local(stack, orig->dst)))
         return false;
     if (orig->proto == KITE_IP_PROTO_ICMP) {
         int type = kite_pbuf_get_u8(p, orig->hlen);
@@ -217,8 +217,7 @@ static void send_error(struct kite_stack *stack, struct kite_pbuf *p, uint8_t ty
                        uint32_t info)
 {
     struct kite_ipv4_repr orig;
-    bool forwarded = type != KITE_ICMP4_DEST_UNREACH || code == KITE_ICMP4_UNREACH_FRAG_NEEDED;
-    if (!may_send_error_about(stack, p, &orig, forwarded))
+    if (!may_send_error_about(stack, p, &orig))
         return;
     if (!error_allowed(stack)) {
         stack->stats.icmp4.unreach_rate_limited++;

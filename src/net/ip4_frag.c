@@ -71,14 +71,19 @@ enum kite_err kite__ipv4_fragment(struct kite_netif *netif, struct kite_pbuf *p,
                                   struct kite_ipv4_repr *ip, uint16_t mtu, uint32_t next_hop)
 {
     struct kite_stack *stack = netif->stack;
-    /* RFC 791 3.2: every fragment but the last carries a multiple of 8 bytes. */
+    /* RFC 791 3.2: every fragment but the last carries a multiple of 8 bytes.
+     * A fragment being forwarded is cut again: offsets from its own, and its
+     * MF on the last piece. */
     uint16_t per = (uint16_t)((mtu - KITE_IPV4_HLEN) & ~7u);
+    uint16_t base = ip->frag_offset;
+    bool more_after = ip->more_frags;
     struct cursor c = {.q = p, .off = 0};
     enum kite_err err = KITE_ERR_OK;
     stack->stats.ipv4.frag_datagrams++;
     for (uint32_t offset = 0; offset < p->tot_len && err == KITE_ERR_OK; offset += per) {
         uint16_t n = (uint16_t)(p->tot_len - offset < per ? p->tot_len - offset : per);
-        err = send_fragment(netif, ip, &c, (uint16_t)offset, n, offset + n < p->tot_len, next_hop);
+        err = send_fragment(netif, ip, &c, (uint16_t)(base + offset), n,
+                            offset + n < p->tot_len || more_after, next_hop);
     }
     if (err != KITE_ERR_OK)
         stack->stats.ipv4.frag_fail++;

@@ -45,19 +45,60 @@ static struct kite_netif *first_up(struct kite_stack *stack)
     return NULL;
 }
 
+static bool on_link(const struct kite_netif *n, uint32_t dst)
+{
+    uint32_t mask = n->ip4_mask.u.v4;
+    return kite_netif_is_up(n) && netif_has_addr(n) && (dst & mask) == (n->ip4.u.v4 & mask);
+}
+
+/* RFC 1812 5.2.4.3: of the netifs whose subnet holds dst, the longest prefix. */
+static struct kite_netif *longest_prefix(struct kite_stack *stack, uint32_t dst)
+{
+    struct kite_netif *best = NULL;
+    for (struct kite_netif *n = stack->netifs; n != NULL; n = n->next)
+        if (on_link(n, dst) && (best == NULL || n->ip4_mask.u.v4 > best->ip4_mask.u.v4))
+            best = n;
+    return best;
+}
+
 struct kite_netif *kite_ipv4_route(struct kite_stack *stack, uint32_t dst)
 {
     if (kite_ip4_is_loopback(dst) || kite_ipv4_is_local(stack, dst))
         return find_loopback(stack);
     if (dst == KITE_IP4_BROADCAST || kite_ip4_is_multicast(dst))
         return first_up(stack);
-    for (struct kite_netif *n = stack->netifs; n != NULL; n = n->next) {
-        uint32_t mask = n->ip4_mask.u.v4;
-        if (kite_netif_is_up(n) && netif_has_addr(n) && (dst & mask) == (n->ip4.u.v4 & mask))
-            return n;
-    }
+    struct kite_netif *n = longest_prefix(stack, dst);
+    if (n != NULL)
+        return n;
     struct kite_netif *def = stack->default_netif;
     return def != NULL && kite_netif_is_up(def) ? def : NULL;
+}
+
+/* The netif that owns src, when dst lies beyond every link and that netif
+ * has a gateway to send it to. */
+static struct kite_netif *owner_of(struct kite_stack *stack, uint32_t src, uint32_t dst)
+{
+    if (longest_prefix(stack, dst) != NULL)
+        return NULL; /* on a link: delivered there directly */
+    for (struct kite_netif *n = stack->netifs; n != NULL; n = n->next) {
+        if (!netif_has_addr(n) || n->ip4.u.v4 != src || !kite_netif_is_up(n) ||
+            (n->flags & KITE_NETIF_FLAG_LOOPBACK))
+            continue;
+        return !kite_addr_is_any(&n->ip4_gw) ? n : NULL;
+    }
+    return NULL;
+}
+
+struct kite_netif *kite_ipv4_route_src(struct kite_stack *stack, uint32_t src, uint32_t dst)
+{
+    /* Source-based routing (esp-lwip's LWIP_HOOK_IP4_ROUTE_SRC): a datagram
+     * from an interface's address leaves through that interface, so a host
+     * on two networks answers each through the one it was reached on. */
+    struct kite_netif *n = NULL;
+    if (src != 0 && !kite_ip4_is_loopback(dst) && !kite_ipv4_is_local(stack, dst) &&
+        dst != KITE_IP4_BROADCAST && !kite_ip4_is_multicast(dst))
+        n = owner_of(stack, src, dst);
+    return n != NULL ? n : kite_ipv4_route(stack, dst);
 }
 
 /* RFC 1122 3.2.1.3: which destinations this host accepts on netif. */
@@ -168,6 +209,10 @@ static void ipv4_input(struct kite_netif *netif, struct kite_pbuf *p)
         goto drop;
     }
     if (!accept_destination(stack, netif, ip.dst, &rx)) {
+        if (kite__ipv4_forwarding(stack)) {
+            kite__ipv4_forward(netif, p, &ip); /* consumes p */
+            return;
+        }
         stack->stats.ipv4.drop_not_for_us++;
         goto drop;
     }
@@ -222,7 +267,7 @@ void kite__ipv4_deinit(struct kite_stack *stack)
     kite__pmtu_flush(stack);
 }
 
-static uint32_t next_hop_for(const struct kite_netif *netif, uint32_t dst)
+uint32_t kite__ipv4_next_hop(const struct kite_netif *netif, uint32_t dst)
 {
     uint32_t mask = netif->ip4_mask.u.v4;
     if (dst == KITE_IP4_BROADCAST || kite_ip4_is_multicast(dst) ||
@@ -257,7 +302,7 @@ static enum kite_err send_too_big(struct kite_netif *netif, struct kite_pbuf *p,
         return KITE_ERR_BUF;
     }
     enum kite_err err =
-        kite__ipv4_fragment(netif, p, ip, (uint16_t)limit, next_hop_for(netif, ip->dst));
+        kite__ipv4_fragment(netif, p, ip, (uint16_t)limit, kite__ipv4_next_hop(netif, ip->dst));
     if (err != KITE_ERR_OK)
         stack->stats.ipv4.tx_fail++;
     return err;
@@ -286,7 +331,7 @@ enum kite_err kite__ipv4_send(struct kite_netif *netif, struct kite_pbuf *p,
     }
     ip.total_len = head->tot_len;
     (void)kite_ipv4_emit(&ip, head->payload, head->len);
-    enum kite_err err = kite__arp_output(netif, head, next_hop_for(netif, tx->dst));
+    enum kite_err err = kite__arp_output(netif, head, kite__ipv4_next_hop(netif, tx->dst));
     if (err == KITE_ERR_OK)
         stack->stats.ipv4.tx++;
     else
@@ -305,7 +350,7 @@ enum kite_err kite__ipv4_output_if(struct kite_netif *netif, struct kite_pbuf *p
 enum kite_err kite__ipv4_route_send(struct kite_stack *stack, struct kite_pbuf *p,
                                     const struct kite_ip_tx *tx)
 {
-    struct kite_netif *netif = kite_ipv4_route(stack, tx->dst);
+    struct kite_netif *netif = kite_ipv4_route_src(stack, tx->src, tx->dst);
     if (netif == NULL) {
         stack->stats.ipv4.drop_no_route++;
         return KITE_ERR_ROUTE;

@@ -446,7 +446,9 @@ enum kite_err kite_udp_sendto(struct kite_udp_pcb *pcb, struct kite_pbuf *p,
     uint32_t dst = dst_addr != NULL ? dst_addr->u.v4 : 0;
     if ((uint32_t)p->tot_len + KITE_UDP_HLEN > UINT16_MAX)
         return KITE_ERR_VAL;
-    struct kite_netif *netif = pcb->netif != NULL ? pcb->netif : kite_ipv4_route(stack, dst);
+    uint32_t bound = kite_ip4_is_multicast(pcb->local_ip.u.v4) ? 0 : pcb->local_ip.u.v4;
+    struct kite_netif *netif =
+        pcb->netif != NULL ? pcb->netif : kite_ipv4_route_src(stack, bound, dst);
     if (netif == NULL) {
         stack->stats.udp.tx_fail++;
         return KITE_ERR_ROUTE;

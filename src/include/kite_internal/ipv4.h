@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "kite/ipv4.h"
+#include "kite/stack.h"
 
 /** What the IP layer tells a transport about a packet it delivers. */
 struct kite_ip_rx {
@@ -38,6 +39,9 @@ void kite__ipv4_deinit(struct kite_stack *stack);
  *  exceeds the path MTU and DF is clear. p is not consumed. */
 enum kite_err kite__ipv4_send(struct kite_netif *netif, struct kite_pbuf *p,
                               const struct kite_ip_tx *tx);
+/** Where a packet to dst goes next through netif: dst on its link (and for
+ *  broadcasts and multicasts), else the netif's gateway. */
+uint32_t kite__ipv4_next_hop(const struct kite_netif *netif, uint32_t dst);
 /** Route, then kite__ipv4_send. */
 enum kite_err kite__ipv4_route_send(struct kite_stack *stack, struct kite_pbuf *p,
                                     const struct kite_ip_tx *tx);
@@ -92,6 +96,27 @@ static inline struct kite_pbuf *kite__ip4_reass_input(struct kite_stack *stack, 
 {
     (void)ip;
     return kite__ip4_drop_fragment(stack, p);
+}
+#endif
+
+#if KITE_IP_FORWARD
+/** Forward a packet addressed to another host (p at its IP header, parsed
+ *  into ip; consumed). */
+void kite__ipv4_forward(struct kite_netif *in, struct kite_pbuf *p, struct kite_ipv4_repr *ip);
+static inline bool kite__ipv4_forwarding(const struct kite_stack *stack)
+{
+    return stack->ip_forwarding;
+}
+#else
+static inline void kite__ipv4_forward(struct kite_netif *in, struct kite_pbuf *p,
+                                      struct kite_ipv4_repr *ip)
+{
+    (void)in, (void)p, (void)ip;
+}
+static inline bool kite__ipv4_forwarding(const struct kite_stack *stack)
+{
+    (void)stack;
+    return false;
 }
 #endif
 
