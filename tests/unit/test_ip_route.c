@@ -107,6 +107,7 @@ static void source_routing(void **state)
     assert_ptr_equal(kite_ipv4_route_src(&f->stack, B_US, B_HOST), &f->b.netif);
 }
 
+#if KITE_IP_FORWARD
 /* ---- Forwarding ------------------------------------------------------------------------- */
 
 /* A UDP packet from src to dst with ttl and DF, len bytes of data. */
@@ -245,6 +246,8 @@ static void never_forwarded(void **state)
     assert_int_equal(f->b.count, 0);
     assert_int_equal(f->stack.stats.ipv4.forwarded, 0);
 }
+
+#endif
 
 int main(void)
 {
