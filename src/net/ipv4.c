@@ -74,31 +74,29 @@ struct kite_netif *kite_ipv4_route(struct kite_stack *stack, uint32_t dst)
     return def != NULL && kite_netif_is_up(def) ? def : NULL;
 }
 
-/* The netif that owns src, when dst lies beyond every link and that netif
- * has a gateway to send it to. */
-static struct kite_netif *owner_of(struct kite_stack *stack, uint32_t src, uint32_t dst)
+/* The up netif whose address is src, if it has a gateway. */
+static struct kite_netif *owner_with_gateway(struct kite_stack *stack, uint32_t src)
 {
-    if (longest_prefix(stack, dst) != NULL)
-        return NULL; /* on a link: delivered there directly */
-    for (struct kite_netif *n = stack->netifs; n != NULL; n = n->next) {
-        if (!netif_has_addr(n) || n->ip4.u.v4 != src || !kite_netif_is_up(n) ||
-            (n->flags & KITE_NETIF_FLAG_LOOPBACK))
-            continue;
-        return !kite_addr_is_any(&n->ip4_gw) ? n : NULL;
-    }
+    for (struct kite_netif *n = stack->netifs; n != NULL; n = n->next)
+        if (netif_has_addr(n) && n->ip4.u.v4 == src && kite_netif_is_up(n) &&
+            (n->flags & KITE_NETIF_FLAG_LOOPBACK) == 0)
+            return !kite_addr_is_any(&n->ip4_gw) ? n : NULL;
     return NULL;
 }
 
 struct kite_netif *kite_ipv4_route_src(struct kite_stack *stack, uint32_t src, uint32_t dst)
 {
     /* Source-based routing (esp-lwip's LWIP_HOOK_IP4_ROUTE_SRC): a datagram
-     * from an interface's address leaves through that interface, so a host
-     * on two networks answers each through the one it was reached on. */
-    struct kite_netif *n = NULL;
-    if (src != 0 && !kite_ip4_is_loopback(dst) && !kite_ipv4_is_local(stack, dst) &&
-        dst != KITE_IP4_BROADCAST && !kite_ip4_is_multicast(dst))
-        n = owner_of(stack, src, dst);
-    return n != NULL ? n : kite_ipv4_route(stack, dst);
+     * from an interface's address to a destination beyond every link leaves
+     * through that interface, to its gateway, so a host on two networks
+     * answers each through the one it was reached on. */
+    struct kite_netif *n = kite_ipv4_route(stack, dst);
+    if (src == 0 || dst == KITE_IP4_BROADCAST || kite_ip4_is_multicast(dst) ||
+        (n != NULL &&
+         (n->ip4.u.v4 == src || on_link(n, dst) || (n->flags & KITE_NETIF_FLAG_LOOPBACK))))
+        return n;
+    struct kite_netif *owner = owner_with_gateway(stack, src);
+    return owner != NULL ? owner : n;
 }
 
 /* RFC 1122 3.2.1.3: which destinations this host accepts on netif. */

@@ -39,6 +39,9 @@ static struct kite_pmtu_entry *find(struct kite_stack *stack, uint32_t dst)
 
 uint16_t kite__pmtu_lookup(struct kite_stack *stack, uint32_t dst)
 {
+    /* (Every packet asks: the timer runs exactly while an entry exists.) */
+    if (!kite_timer_armed(&stack->pmtu.timer))
+        return 0;
     struct kite_pmtu_entry *e = dst != 0 ? find(stack, dst) : NULL;
     return e != NULL ? e->mtu : 0;
 }
@@ -112,6 +115,7 @@ static void pmtu_timer_fired(struct kite_stack *stack, struct kite_timer *timer)
         uint32_t dst = e->dst;
         memset(e, 0, sizeof *e);
         stack->stats.ipv4.pmtu_expired++;
+        arm(stack); /* before TCP sends: lookups of the other entries need it armed */
         struct kite_netif *netif = kite_ipv4_route(stack, dst);
         if (stack->pmtu.changed != NULL && netif != NULL)
             stack->pmtu.changed(stack, dst, netif->mtu);
