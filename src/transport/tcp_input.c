@@ -63,8 +63,7 @@ void kite__tcp_apply_syn_options(struct kite_tcp_pcb *pcb, const struct kite_tcp
 {
     /* RFC 9293 3.7.1: 536 when the peer sends no MSS; clamp to our route. */
     uint16_t peer_mss = (hdr->opts & KITE_TCP_HAS_MSS) && hdr->mss >= 64 ? hdr->mss : 536;
-    uint16_t ours = kite__tcp_route_mss(pcb->stack, pcb->remote_ip.u.v4);
-    pcb->mss = peer_mss < ours ? peer_mss : ours;
+    kite__tcp_set_send_mss(pcb, peer_mss);
     if (hdr->opts & KITE_TCP_HAS_WSCALE) {
         pcb->flags |= KITE_TCPF_WSCALE;
         pcb->snd_wscale = hdr->wscale & 15u; /* <= 14, RFC 7323 2.3 */
@@ -324,8 +323,7 @@ static void listen_syn(struct kite_tcp_listener *listener, const struct tcp_seg 
 static void apply_cookie(struct kite_tcp_pcb *pcb, const struct tcp_seg *seg,
                          const struct cookie *c)
 {
-    uint16_t ours = kite__tcp_route_mss(pcb->stack, pcb->remote_ip.u.v4);
-    pcb->mss = c->mss < ours ? c->mss : ours;
+    kite__tcp_set_send_mss(pcb, c->mss);
     if (c->wscale != COOKIE_NO_WSCALE) {
         pcb->flags |= KITE_TCPF_WSCALE;
         pcb->snd_wscale = c->wscale & 15u;

@@ -363,15 +363,25 @@ void kite_tcp_listener_get_local(const struct kite_tcp_listener *l, struct kite_
     *port = l->local_port;
 }
 
-uint16_t kite__tcp_route_mss(struct kite_stack *stack, uint32_t dst)
+static uint16_t mss_of_mtu(uint16_t mtu)
 {
     /* MSS clamped to the route's MTU (RFC 9293 3.7.1, RFC 879). */
-    struct kite_netif *netif = kite_ipv4_route(stack, dst);
-    uint16_t mtu = netif != NULL ? kite_ipv4_path_mtu(stack, netif, dst) : 576;
     uint16_t mss = (uint16_t)(mtu - KITE_IPV4_HLEN - KITE_TCP_HLEN);
     if (KITE_TCP_MSS_MAX != 0 && mss > KITE_TCP_MSS_MAX)
         mss = KITE_TCP_MSS_MAX;
     return mss;
+}
+
+uint16_t kite__tcp_route_mss(struct kite_stack *stack, uint32_t dst)
+{
+    struct kite_netif *netif = kite_ipv4_route(stack, dst);
+    return mss_of_mtu(netif != NULL ? kite_ipv4_path_mtu(stack, netif, dst) : 576);
+}
+
+uint16_t kite__tcp_link_mss(struct kite_stack *stack, uint32_t dst)
+{
+    struct kite_netif *netif = kite_ipv4_route(stack, dst);
+    return mss_of_mtu(netif != NULL ? netif->mtu : 576);
 }
 
 uint32_t kite__tcp_ts_offset(struct kite_stack *stack, uint32_t lip, uint16_t lport, uint32_t rip,

@@ -47,6 +47,16 @@ static void resize(struct kite_tcp_pcb *pcb, uint16_t mtu)
     (void)kite__tcp_output(pcb);
 }
 
+void kite__tcp_set_send_mss(struct kite_tcp_pcb *pcb, uint16_t peer_mss)
+{
+    uint16_t path = kite__tcp_route_mss(pcb->stack, pcb->remote_ip.u.v4);
+    uint16_t link = kite__tcp_link_mss(pcb->stack, pcb->remote_ip.u.v4);
+    uint16_t full = peer_mss < link ? peer_mss : link;
+    pcb->mss = peer_mss < path ? peer_mss : path;
+    uint32_t cut = (uint32_t)(full - pcb->mss) / 8u;
+    pcb->pmtu_cut8 = (uint8_t)(cut > 255u ? 255u : cut);
+}
+
 static void path_mtu_changed(struct kite_stack *stack, uint32_t dst, uint16_t mtu)
 {
     for (struct kite_tcp_pcb *pcb = kite__tcp_next(stack, NULL); pcb != NULL;

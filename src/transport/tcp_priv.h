@@ -91,7 +91,10 @@ struct kite_tcp_listener *kite__tcp_find_listen(struct kite_stack *stack,
 /** Stop using the pcb's keepalive setting. */
 void kite__tcp_keepalive_drop(struct kite_tcp_pcb *pcb);
 void kite__tcp_init_connection(struct kite_tcp_pcb *pcb, struct kite_netif *netif);
+/** The MSS the path to dst allows (its learned path MTU), and the one the
+ *  outgoing netif's MTU allows. */
 uint16_t kite__tcp_route_mss(struct kite_stack *stack, uint32_t dst);
+uint16_t kite__tcp_link_mss(struct kite_stack *stack, uint32_t dst);
 uint32_t kite__tcp_rcv_window(const struct kite_tcp_pcb *pcb);
 /** Free the pcb unless a caller up the stack still works on it. */
 void kite__tcp_release(struct kite_tcp_pcb *pcb);
@@ -100,6 +103,9 @@ void kite__tcp_release(struct kite_tcp_pcb *pcb);
 void kite__tcp_icmp_error(struct kite_stack *stack, uint8_t type, uint8_t code, uint32_t info,
                           const uint8_t *orig, uint16_t orig_len);
 void kite__tcp_pmtu_init(struct kite_stack *stack);
+/** Set the MSS to send with from the peer's (RFC 9293 3.7.1) and the path
+ *  MTU, remembering what the path took off so it can grow back. */
+void kite__tcp_set_send_mss(struct kite_tcp_pcb *pcb, uint16_t peer_mss);
 
 /* tcp_demux.c: the connection table (a hash of the 4-tuple) and the bound list. */
 /** The newest connection with these addresses and ports, NULL if none. */

@@ -137,6 +137,32 @@ static void tiny_report_floored(void **state)
     th_cleanup(t);
 }
 
+/* A connection opened while a smaller path MTU is known starts with it, and
+ * grows back to the peer's MSS when it expires. */
+static void opened_under_learned_mtu_grows_back(void **state)
+{
+    struct th *t = *state;
+    struct kite_tcp_pcb *first = th_establish(t);
+    kite_tcp_set_nodelay(first, true);
+    write_all(t, 0, TH_SMSS);
+    struct kt_packet seg;
+    (void)read_segments(t, TH_SMSS, &seg, NULL);
+    frag_needed(t, &seg, SMALL_MTU);
+    ack_to(t, TH_SMSS);
+    th_drain(t);
+    static struct th_conn c2;
+    th_conn_init(&c2, TH_PEER_PORT + 1);
+    th_conn_add(t, &c2);
+    struct kite_tcp_pcb *second = th_accept_c(t, &c2);
+    uint32_t small = TH_MIN(TH_SMSS, mss_for(t, SMALL_MTU));
+    assert_int_equal(second->mss, small);
+    th_advance(t, KITE_PMTU_TIMEOUT_MS);
+    assert_true(second->mss >= TH_SMSS - 7u && second->mss <= TH_SMSS);
+    kite_tcp_abort(second);
+    t->pcb = first;
+    th_cleanup(t);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, th_setup, th_teardown)
@@ -145,6 +171,7 @@ int main(void)
         T(shrink_resend_and_grow_back),
         T(report_outside_flight_ignored),
         T(tiny_report_floored),
+        T(opened_under_learned_mtu_grows_back),
 #endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
