@@ -90,9 +90,15 @@ enum kite_netif_event {
     KITE_NETIF_EV_ADDED,        /* the netif was linked into the stack */
     KITE_NETIF_EV_UP,           /* admin and link are both up now */
     KITE_NETIF_EV_DOWN,         /* admin or link went down */
+    /* Address conflict detection (kite/acd.h); old is the address concerned. */
+    KITE_NETIF_EV_ADDR_CONFLICT, /* another host holds it: not taken, or given up */
+    KITE_NETIF_EV_ADDR_BOUND,    /* probing found no conflict: the address is in use */
 };
 typedef void (*kite_netif_event_fn)(struct kite_stack *stack, struct kite_netif *netif,
                                     enum kite_netif_event event, uint32_t old);
+/** The application's view of the same events (kite_stack_set_netif_callback). */
+typedef void (*kite_netif_callback_fn)(void *ctx, struct kite_netif *netif,
+                                       enum kite_netif_event event, uint32_t addr);
 
 struct kite_stack_config {
     uint64_t seed;    /* random generator seed (ISNs, ports, IP ids) */
@@ -139,6 +145,9 @@ struct kite_stack {
 
     /* Told about netif changes (ARP, UDP and TCP register at start-up). */
     kite_netif_event_fn netif_events[KITE_MAX_NETIF_HOOKS];
+    /* The application's netif callback, told after the hooks. */
+    kite_netif_callback_fn netif_callback;
+    void *netif_callback_ctx;
     /* Asked to give pbufs back when a pool runs dry (TCP drops out-of-order
      * data, which RFC 2018 8 allows); returns blocks freed. */
     unsigned (*reclaim)(struct kite_stack *stack);
@@ -174,6 +183,13 @@ void kite_stack_deinit(struct kite_stack *stack);
  */
 void kite_stack_burst_begin(struct kite_stack *stack);
 void kite_stack_burst_end(struct kite_stack *stack);
+
+/**
+ * Tell the application about netif events (address bound or in conflict,
+ * up, down, address changed...), on the stack thread, after kite's own
+ * layers have seen them. fn NULL removes it.
+ */
+void kite_stack_set_netif_callback(struct kite_stack *stack, kite_netif_callback_fn fn, void *ctx);
 
 /** Advance the stack's clock to now and run every timer that is due. */
 void kite_stack_poll(struct kite_stack *stack, kite_time_ms now);
