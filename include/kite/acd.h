@@ -34,14 +34,13 @@ enum kite_acd_state {
 /* Per-netif state (inside struct kite_netif; private to kite). */
 struct kite_acd {
     struct kite_timer timer;
-    kite_time_ms last_defend; /* when we last defended (valid when defended) */
+    kite_time_ms last_defend; /* when we last defended (bound: DEFEND_INTERVAL before) */
     uint32_t addr;            /* the address probed or held */
     uint32_t gw;
     uint8_t prefix;
     uint8_t state;     /* enum kite_acd_state */
     uint8_t probes;    /* probes sent in this round */
     uint8_t conflicts; /* since an address was last bound (RFC 5227 2.1.1) */
-    bool defended;
     /* AutoIP's: told after a conflict ended the claim, to pick another address. */
     void (*lost)(struct kite_netif *netif);
 };

@@ -55,7 +55,9 @@ static void take_address(struct kite_netif *netif)
     struct kite_acd *acd = &netif->acd;
     acd->state = KITE_ACD_BOUND;
     acd->conflicts = 0;
-    acd->defended = false;
+    /* As if the last defence were DEFEND_INTERVAL ago (unsigned time wraps
+     * consistently), so the first conflict is defended. */
+    acd->last_defend = netif->stack->now - KITE_ACD_DEFEND_INTERVAL_MS;
     netif->stack->stats.acd.addrs_bound++;
     /* ADDR_CHANGED makes ARP announce it (RFC 5227 2.3). */
     (void)kite_netif_set_ipv4(netif, acd->addr, acd->prefix, acd->gw);
@@ -164,8 +166,7 @@ static void conflict_in_use(struct kite_netif *netif)
     struct kite_stack *stack = netif->stack;
     struct kite_acd *acd = &netif->acd;
     stack->stats.acd.conflicts_in_use++;
-    if (!acd->defended || stack->now - acd->last_defend >= KITE_ACD_DEFEND_INTERVAL_MS) {
-        acd->defended = true;
+    if (stack->now - acd->last_defend >= KITE_ACD_DEFEND_INTERVAL_MS) {
         acd->last_defend = stack->now;
         stack->stats.acd.defends_sent++;
         /* An announcement: sender and target our address (RFC 5227 2.3). */
@@ -232,4 +233,6 @@ void kite__acd_netif_event(struct kite_netif *netif, enum kite_netif_event event
     }
 }
 
+#else
+typedef int kite_acd_disabled_; /* ISO C wants a non-empty file */
 #endif /* KITE_ACD */

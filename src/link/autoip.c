@@ -82,7 +82,10 @@ void kite_autoip_stop(struct kite_netif *netif)
 
 bool kite_autoip_bound(const struct kite_netif *netif)
 {
-    return netif->autoip.active && netif->acd.state == KITE_ACD_BOUND;
+    return netif->autoip.active && netif->acd.state == KITE_ACD_BOUND &&
+           kite_ip4_is_link_local(netif->acd.addr);
 }
 
+#else
+typedef int kite_autoip_disabled_; /* ISO C wants a non-empty file */
 #endif /* KITE_AUTOIP */
