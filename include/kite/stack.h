@@ -71,6 +71,7 @@ struct kite_pool_storage {
 
 typedef void (*kite_l3_input_fn)(struct kite_netif *netif, struct kite_pbuf *p);
 struct kite_ip_rx;
+struct kite_arp_repr;
 typedef void (*kite_proto_input_fn)(struct kite_stack *stack, struct kite_pbuf *p,
                                     const struct kite_ip_rx *rx);
 /** An ICMP error arrived about a packet we sent; orig points at its IP header. */
@@ -148,6 +149,13 @@ struct kite_stack {
     /* The application's netif callback, told after the hooks. */
     kite_netif_callback_fn netif_callback;
     void *netif_callback_ctx;
+#if KITE_ACD
+    /* Conflict detection, set by the first claim (so a program that never
+     * claims an address links none of it): shown every well-formed ARP
+     * packet, and ARP's netif events. */
+    void (*acd_input)(struct kite_netif *netif, const struct kite_arp_repr *arp);
+    void (*acd_event)(struct kite_netif *netif, enum kite_netif_event event);
+#endif
     /* Asked to give pbufs back when a pool runs dry (TCP drops out-of-order
      * data, which RFC 2018 8 allows); returns blocks freed. */
     unsigned (*reclaim)(struct kite_stack *stack);

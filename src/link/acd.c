@@ -22,6 +22,9 @@
 
 static const uint8_t broadcast_mac[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
+static void arp_input(struct kite_netif *netif, const struct kite_arp_repr *arp);
+static void netif_event(struct kite_netif *netif, enum kite_netif_event event);
+
 /* A random delay in [lo, hi] ms from the stack's seeded generator. */
 static kite_time_ms random_delay(struct kite_stack *stack, uint32_t lo, uint32_t hi)
 {
@@ -129,6 +132,11 @@ enum kite_err kite__acd_claim(struct kite_netif *netif, uint32_t addr, unsigned 
     if (!claim_valid(netif, addr, prefix, gw))
         return KITE_ERR_VAL;
     struct kite_acd *acd = &netif->acd;
+    struct kite_stack *stack = netif->stack;
+    stack->acd_input = arp_input;
+    stack->acd_event = netif_event;
+    if (!kite_timer_armed(&acd->timer))
+        kite_timer_init(&acd->timer, timer_fired);
     acd->state = KITE_ACD_OFF; /* so the address change below is not ours to watch */
     if (netif->ip4.u.v4 == addr)
         (void)kite_netif_set_ipv4(netif, 0, 0, 0); /* tentative until probed */
@@ -180,7 +188,7 @@ static void conflict_in_use(struct kite_netif *netif)
     conflict_end(netif);
 }
 
-void kite__acd_arp_input(struct kite_netif *netif, const struct kite_arp_repr *arp)
+static void arp_input(struct kite_netif *netif, const struct kite_arp_repr *arp)
 {
     struct kite_acd *acd = &netif->acd;
     if (acd->state == KITE_ACD_OFF || memcmp(arp->sha, netif->hwaddr, 6) == 0)
@@ -202,13 +210,10 @@ void kite__acd_arp_input(struct kite_netif *netif, const struct kite_arp_repr *a
     }
 }
 
-void kite__acd_netif_event(struct kite_netif *netif, enum kite_netif_event event)
+static void netif_event(struct kite_netif *netif, enum kite_netif_event event)
 {
     struct kite_acd *acd = &netif->acd;
     switch (event) {
-    case KITE_NETIF_EV_ADDED:
-        kite_timer_init(&acd->timer, timer_fired);
-        break;
     case KITE_NETIF_EV_UP:
         /* A claim interrupted by the link going down probes again from the start. */
         if (acd->state == KITE_ACD_WAITING || acd->state == KITE_ACD_PROBING)
@@ -227,6 +232,7 @@ void kite__acd_netif_event(struct kite_netif *netif, enum kite_netif_event event
     case KITE_NETIF_EV_REMOVED:
         kite_acd_stop(netif);
         break;
+    case KITE_NETIF_EV_ADDED: /* the timer is set up by the first claim */
     case KITE_NETIF_EV_ADDR_CONFLICT:
     case KITE_NETIF_EV_ADDR_BOUND:
         break;

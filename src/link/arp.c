@@ -13,7 +13,7 @@
 #include "kite/wire/arp.h"
 #include "kite/wire/ethernet.h"
 
-#include "kite_internal/acd.h"
+#include "kite_internal/acd.h" /* kite__arp_send */
 #include "kite_internal/arp.h"
 #include "kite_internal/ethernet.h"
 #include "kite_internal/netif.h"
@@ -233,7 +233,10 @@ static void handle_arp(struct kite_netif *netif, const struct kite_arp_repr *arp
  * very packets ARP refuses to learn from: probes and claims on our address). */
 static void checked_input(struct kite_netif *netif, const struct kite_arp_repr *arp)
 {
-    kite__acd_arp_input(netif, arp);
+#if KITE_ACD
+    if (netif->stack->acd_input != NULL)
+        netif->stack->acd_input(netif, arp);
+#endif
     if (!sender_is_valid(netif, arp))
         netif->stack->stats.arp.drop_bad_sender++;
     else
@@ -363,7 +366,10 @@ static void netif_event(struct kite_stack *stack, struct kite_netif *netif,
                         enum kite_netif_event event, uint32_t old)
 {
     (void)old;
-    kite__acd_netif_event(netif, event);
+#if KITE_ACD
+    if (stack->acd_event != NULL)
+        stack->acd_event(netif, event);
+#endif
     switch (event) {
     case KITE_NETIF_EV_ADDED:
         kite_timer_init(&netif->garp_timer, garp_timer_fired);
