@@ -9,11 +9,11 @@
 # acd_wait_log PATTERN SECONDS: until kite-host's output has a line matching
 # PATTERN (grep -E); fails after SECONDS.
 acd_wait_log() {
-    local i
-    for i in $(seq 1 $(($2 * 10))); do
+    local _
+    for _ in $(seq 1 $(($2 * 10))); do
         grep -qE "$1" "$KITE_LOG" 2>/dev/null && return 0
         kill -0 "$KITE_PID" 2>/dev/null || fail "kite-host exited while waiting for /$1/"
-        [ "$i" -gt 0 ] && sleep 0.1
+        sleep 0.1
     done
     fail "no /$1/ in kite-host's output after $2 s"
 }

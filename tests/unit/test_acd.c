@@ -501,6 +501,45 @@ static void test_garbage_does_not_conflict(void **state)
     assert_int_equal(kite_acd_state(&f->eth.netif), KITE_ACD_BOUND);
 }
 
+/* The application's callback sees every netif event, after kite's layers. */
+struct all_events {
+    unsigned n;
+    enum kite_netif_event ev[8];
+    uint32_t addr[8];
+};
+
+static void record_all(void *ctx, struct kite_netif *netif, enum kite_netif_event ev, uint32_t addr)
+{
+    struct all_events *a = ctx;
+    (void)netif;
+    if (a->n < 8) {
+        a->ev[a->n] = ev;
+        a->addr[a->n] = addr;
+    }
+    a->n++;
+}
+
+static void test_netif_callback_sees_every_event(void **state)
+{
+    struct fixture *f = *state;
+    struct all_events a = {0};
+    kite_stack_set_netif_callback(&f->stack, record_all, &a);
+    kite_netif_set_link_up(&f->eth.netif, false);
+    kite_netif_set_link_up(&f->eth.netif, true);
+    assert_int_equal(kite_netif_set_ipv4(&f->eth.netif, ADDR, 24, 0), KITE_ERR_OK);
+    assert_int_equal(kite_netif_set_ipv4(&f->eth.netif, PEER_IP, 24, 0), KITE_ERR_OK);
+    assert_int_equal(a.n, 4);
+    assert_int_equal(a.ev[0], KITE_NETIF_EV_DOWN);
+    assert_int_equal(a.ev[1], KITE_NETIF_EV_UP);
+    assert_int_equal(a.ev[2], KITE_NETIF_EV_ADDR_CHANGED);
+    assert_int_equal(a.addr[2], 0);
+    assert_int_equal(a.ev[3], KITE_NETIF_EV_ADDR_CHANGED);
+    assert_int_equal(a.addr[3], ADDR); /* the address taken away */
+    kite_stack_set_netif_callback(&f->stack, NULL, NULL);
+    kite_netif_set_link_up(&f->eth.netif, false);
+    assert_int_equal(a.n, 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -519,6 +558,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_link_down_restarts_probing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_garbage_does_not_conflict, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_netif_callback_sees_every_event, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
