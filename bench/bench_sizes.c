@@ -28,6 +28,12 @@ static void print_structures(void)
     SHOW(struct kite_arp);
     SHOW(struct kite_ip4_reass);
     SHOW(struct kite_pmtu);
+#if KITE_ACD
+    SHOW(struct kite_acd); /* per netif, inside struct kite_netif */
+#endif
+#if KITE_AUTOIP
+    SHOW(struct kite_autoip); /* per netif, inside struct kite_netif */
+#endif
     SHOW(struct kite_stats);
     SHOW(struct kite_timer);
     SHOW(struct kite_loopif);

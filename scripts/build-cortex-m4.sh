@@ -80,6 +80,12 @@ SIZE_OF(kite_arp_entry, struct kite_arp_entry)
 SIZE_OF(kite_arp, struct kite_arp)
 SIZE_OF(kite_ip4_reass, struct kite_ip4_reass)
 SIZE_OF(kite_pmtu, struct kite_pmtu)
+#if KITE_ACD
+SIZE_OF(kite_acd, struct kite_acd)
+#endif
+#if KITE_AUTOIP
+SIZE_OF(kite_autoip, struct kite_autoip)
+#endif
 SIZE_OF(kite_stats, struct kite_stats)
 SIZE_OF(kite_timer, struct kite_timer)
 SIZE_OF(kite_loopif, struct kite_loopif)

@@ -48,6 +48,7 @@ struct options {
     bool impair;
     uint32_t impair_loss_ppm;
     uint32_t impair_delay_ms;
+    bool acd; /* --acd: claim the address with RFC 5227 probing first */
 };
 
 /* Service counters, printed as app.* in the final report. */

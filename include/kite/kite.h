@@ -3,8 +3,10 @@
 #ifndef KITE_KITE_H
 #define KITE_KITE_H
 
+#include "kite/acd.h"
 #include "kite/addr.h"
 #include "kite/arp.h"
+#include "kite/autoip.h"
 #include "kite/err.h"
 #include "kite/icmp4.h"
 #include "kite/ipv4.h"

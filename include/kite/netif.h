@@ -12,7 +12,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kite/acd.h"
 #include "kite/addr.h"
+#include "kite/autoip.h"
 #include "kite/err.h"
 #include "kite/timer.h"
 
@@ -79,6 +81,12 @@ struct kite_netif {
      * here): gratuitous announcements still to send (RFC 5227 2.3). */
     struct kite_timer garp_timer;
     uint8_t garp_left;
+#if KITE_ACD
+    struct kite_acd acd; /* address conflict detection (RFC 5227) */
+#endif
+#if KITE_AUTOIP
+    struct kite_autoip autoip; /* link-local address (RFC 3927) */
+#endif
 };
 
 /** Add an Ethernet netif. mac is its hardware address, mtu its IP MTU (1500). */

@@ -131,6 +131,68 @@
 #define KITE_ARP_GRATUITOUS_INTERVAL_MS 2000u
 #endif
 
+/* ---- Address conflict detection (RFC 5227) and AutoIP (RFC 3927) ------ */
+/* Announcements after a successful probe are ARP's gratuitous ones above:
+ * KITE_ARP_GRATUITOUS_COUNT / _INTERVAL_MS are RFC 5227's ANNOUNCE_NUM (2)
+ * and ANNOUNCE_INTERVAL (2 s). docs/acd.md. */
+
+/** Build address conflict detection (kite/acd.h: kite_acd_start, RFC 5227). */
+#ifndef KITE_ACD
+#define KITE_ACD 1
+#endif
+
+/** RFC 5227 PROBE_WAIT: longest random delay before the first probe (ms). */
+#ifndef KITE_ACD_PROBE_WAIT_MS
+#define KITE_ACD_PROBE_WAIT_MS 1000u
+#endif
+
+/** RFC 5227 PROBE_NUM: probes sent before an address is taken. */
+#ifndef KITE_ACD_PROBE_NUM
+#define KITE_ACD_PROBE_NUM 3u
+#endif
+
+/** RFC 5227 PROBE_MIN: shortest gap between two probes (ms). */
+#ifndef KITE_ACD_PROBE_MIN_MS
+#define KITE_ACD_PROBE_MIN_MS 1000u
+#endif
+
+/** RFC 5227 PROBE_MAX: longest gap between two probes (ms). */
+#ifndef KITE_ACD_PROBE_MAX_MS
+#define KITE_ACD_PROBE_MAX_MS 2000u
+#endif
+
+/** RFC 5227 ANNOUNCE_WAIT: quiet time after the last probe before the address is used (ms). */
+#ifndef KITE_ACD_ANNOUNCE_WAIT_MS
+#define KITE_ACD_ANNOUNCE_WAIT_MS 2000u
+#endif
+
+/** RFC 5227 MAX_CONFLICTS: conflicts after which new probing is rate limited. */
+#ifndef KITE_ACD_MAX_CONFLICTS
+#define KITE_ACD_MAX_CONFLICTS 10u
+#endif
+
+/** RFC 5227 RATE_LIMIT_INTERVAL: delay before probing once MAX_CONFLICTS is reached (ms). */
+#ifndef KITE_ACD_RATE_LIMIT_INTERVAL_MS
+#define KITE_ACD_RATE_LIMIT_INTERVAL_MS 60000u
+#endif
+
+/** RFC 5227 DEFEND_INTERVAL: a second conflict within it gives the address up (ms). */
+#ifndef KITE_ACD_DEFEND_INTERVAL_MS
+#define KITE_ACD_DEFEND_INTERVAL_MS 10000u
+#endif
+
+/** Build IPv4 link-local autoconfiguration (kite/autoip.h, RFC 3927); needs KITE_ACD. */
+#ifndef KITE_AUTOIP
+#define KITE_AUTOIP 1
+#endif
+
+#if KITE_AUTOIP && !KITE_ACD
+#error "KITE_AUTOIP needs KITE_ACD"
+#endif
+#if KITE_ACD_PROBE_NUM < 1 || KITE_ACD_PROBE_MAX_MS < KITE_ACD_PROBE_MIN_MS
+#error "KITE_ACD_PROBE_NUM must be >= 1 and KITE_ACD_PROBE_MAX_MS >= KITE_ACD_PROBE_MIN_MS"
+#endif
+
 /* ---- IPv4 / ICMPv4 ---------------------------------------------------- */
 
 /** Default TTL of outgoing IPv4 packets (RFC 1700 recommends 64). */

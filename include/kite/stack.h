@@ -71,6 +71,7 @@ struct kite_pool_storage {
 
 typedef void (*kite_l3_input_fn)(struct kite_netif *netif, struct kite_pbuf *p);
 struct kite_ip_rx;
+struct kite_arp_repr;
 typedef void (*kite_proto_input_fn)(struct kite_stack *stack, struct kite_pbuf *p,
                                     const struct kite_ip_rx *rx);
 /** An ICMP error arrived about a packet we sent; orig points at its IP header,
@@ -92,9 +93,15 @@ enum kite_netif_event {
     KITE_NETIF_EV_ADDED,        /* the netif was linked into the stack */
     KITE_NETIF_EV_UP,           /* admin and link are both up now */
     KITE_NETIF_EV_DOWN,         /* admin or link went down */
+    /* Address conflict detection (kite/acd.h); old is the address concerned. */
+    KITE_NETIF_EV_ADDR_CONFLICT, /* another host holds it: not taken, or given up */
+    KITE_NETIF_EV_ADDR_BOUND,    /* probing found no conflict: the address is in use */
 };
 typedef void (*kite_netif_event_fn)(struct kite_stack *stack, struct kite_netif *netif,
                                     enum kite_netif_event event, uint32_t old);
+/** The application's view of the same events (kite_stack_set_netif_callback). */
+typedef void (*kite_netif_callback_fn)(void *ctx, struct kite_netif *netif,
+                                       enum kite_netif_event event, uint32_t addr);
 
 struct kite_stack_config {
     uint64_t seed;    /* random generator seed (ISNs, ports, IP ids) */
@@ -146,6 +153,16 @@ struct kite_stack {
 
     /* Told about netif changes (ARP, UDP and TCP register at start-up). */
     kite_netif_event_fn netif_events[KITE_MAX_NETIF_HOOKS];
+    /* The application's netif callback, told after the hooks. */
+    kite_netif_callback_fn netif_callback;
+    void *netif_callback_ctx;
+#if KITE_ACD
+    /* Conflict detection, set by the first claim (so a program that never
+     * claims an address links none of it): shown every well-formed ARP
+     * packet, and ARP's netif events. */
+    void (*acd_input)(struct kite_netif *netif, const struct kite_arp_repr *arp);
+    void (*acd_event)(struct kite_netif *netif, enum kite_netif_event event);
+#endif
     /* Asked to give pbufs back when a pool runs dry (TCP drops out-of-order
      * data, which RFC 2018 8 allows); returns blocks freed. */
     unsigned (*reclaim)(struct kite_stack *stack);
@@ -185,6 +202,13 @@ void kite_stack_deinit(struct kite_stack *stack);
  */
 void kite_stack_burst_begin(struct kite_stack *stack);
 void kite_stack_burst_end(struct kite_stack *stack);
+
+/**
+ * Tell the application about netif events (address bound or in conflict,
+ * up, down, address changed...), on the stack thread, after kite's own
+ * layers have seen them. fn NULL removes it.
+ */
+void kite_stack_set_netif_callback(struct kite_stack *stack, kite_netif_callback_fn fn, void *ctx);
 
 /** Advance the stack's clock to now and run every timer that is due. */
 void kite_stack_poll(struct kite_stack *stack, kite_time_ms now);

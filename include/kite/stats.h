@@ -49,6 +49,12 @@
     X(drop_out_of_window) X(drop_paws) X(drop_bad_ack) X(drop_no_mem) X(drop_ooo_full) \
     X(drop_listen_no_pcb) X(drop_listen_full) X(drop_bad_cookie) X(drop_after_close) X(drop_unexpected)
 
+/* Address conflict detection and AutoIP (RFC 5227, RFC 3927): no drops, the
+ * ARP packets go on to ARP's own input. */
+#define KITE_STATS_ACD(X)                                                      \
+    X(probes_sent) X(conflicts_probing) X(conflicts_in_use) X(defends_sent)    \
+    X(addrs_bound) X(addrs_given_up) X(rate_limited) X(autoip_candidates)
+
 #define KITE_STATS_DECLARE_(name) uint32_t name;
 
 struct kite_stats_eth { KITE_STATS_ETH(KITE_STATS_DECLARE_) };
@@ -57,11 +63,13 @@ struct kite_stats_ipv4 { KITE_STATS_IPV4(KITE_STATS_DECLARE_) };
 struct kite_stats_icmp4 { KITE_STATS_ICMP4(KITE_STATS_DECLARE_) };
 struct kite_stats_udp { KITE_STATS_UDP(KITE_STATS_DECLARE_) };
 struct kite_stats_tcp { KITE_STATS_TCP(KITE_STATS_DECLARE_) };
+struct kite_stats_acd { KITE_STATS_ACD(KITE_STATS_DECLARE_) };
 
 /* X(group-name, list) over every group, for printing. */
 #define KITE_STATS_GROUPS(X)                                                   \
     X(eth, KITE_STATS_ETH) X(arp, KITE_STATS_ARP) X(ipv4, KITE_STATS_IPV4)      \
-    X(icmp4, KITE_STATS_ICMP4) X(udp, KITE_STATS_UDP) X(tcp, KITE_STATS_TCP)
+    X(icmp4, KITE_STATS_ICMP4) X(udp, KITE_STATS_UDP) X(tcp, KITE_STATS_TCP)        \
+    X(acd, KITE_STATS_ACD)
 
 // clang-format on
 struct kite_stats {
@@ -71,6 +79,7 @@ struct kite_stats {
     struct kite_stats_icmp4 icmp4;
     struct kite_stats_udp udp;
     struct kite_stats_tcp tcp;
+    struct kite_stats_acd acd;
 };
 
 struct kite_stack;

@@ -179,6 +179,14 @@ void kite__stack_netif_event(struct kite_stack *stack, struct kite_netif *netif,
         if (stack->netif_events[i] != NULL)
             stack->netif_events[i](stack, netif, event, old);
     }
+    if (stack->netif_callback != NULL)
+        stack->netif_callback(stack->netif_callback_ctx, netif, event, old);
+}
+
+void kite_stack_set_netif_callback(struct kite_stack *stack, kite_netif_callback_fn fn, void *ctx)
+{
+    stack->netif_callback = fn;
+    stack->netif_callback_ctx = ctx;
 }
 
 void kite_stats_foreach(const struct kite_stack *stack,

@@ -8,10 +8,12 @@
 
 #include <string.h>
 
+#include "kite/autoip.h"
 #include "kite/stack.h"
 #include "kite/wire/arp.h"
 #include "kite/wire/ethernet.h"
 
+#include "kite_internal/acd.h" /* kite__arp_send */
 #include "kite_internal/arp.h"
 #include "kite_internal/ethernet.h"
 #include "kite_internal/netif.h"
@@ -97,8 +99,8 @@ static struct kite_arp_entry *new_entry(struct kite_stack *stack)
     return victim;
 }
 
-static enum kite_err send_arp(struct kite_netif *netif, uint16_t op, const uint8_t eth_dst[6],
-                              const uint8_t tha[6], uint32_t tpa)
+static enum kite_err send_arp_from(struct kite_netif *netif, uint16_t op, const uint8_t eth_dst[6],
+                                   const uint8_t tha[6], uint32_t spa, uint32_t tpa)
 {
     struct kite_stack *stack = netif->stack;
     struct kite_pbuf *p = kite_pbuf_alloc(stack, KITE_LAYER_LINK, KITE_ARP_LEN, KITE_PBUF_RAM);
@@ -106,7 +108,7 @@ static enum kite_err send_arp(struct kite_netif *netif, uint16_t op, const uint8
         stack->stats.arp.drop_no_mem++;
         return KITE_ERR_MEM;
     }
-    struct kite_arp_repr arp = {.op = op, .spa = netif->ip4.u.v4, .tpa = tpa};
+    struct kite_arp_repr arp = {.op = op, .spa = spa, .tpa = tpa};
     memcpy(arp.sha, netif->hwaddr, 6);
     memcpy(arp.tha, tha, 6);
     (void)kite_arp_emit(&arp, p->payload, p->len);
@@ -115,6 +117,22 @@ static enum kite_err send_arp(struct kite_netif *netif, uint16_t op, const uint8
     if (err == KITE_ERR_OK)
         stack->stats.arp.tx++;
     return err;
+}
+
+static enum kite_err send_arp(struct kite_netif *netif, uint16_t op, const uint8_t eth_dst[6],
+                              const uint8_t tha[6], uint32_t tpa)
+{
+    /* RFC 3927 2.5: while the sender address is link-local, every ARP packet
+     * goes to the link broadcast address, so conflicts show up everywhere. */
+    if (kite_ip4_is_link_local(netif->ip4.u.v4))
+        eth_dst = broadcast_mac;
+    return send_arp_from(netif, op, eth_dst, tha, netif->ip4.u.v4, tpa);
+}
+
+enum kite_err kite__arp_send(struct kite_netif *netif, uint16_t op, const uint8_t eth_dst[6],
+                             uint32_t spa, uint32_t tpa)
+{
+    return send_arp_from(netif, op, eth_dst, zero_mac, spa, tpa);
 }
 
 enum kite_err kite_arp_request(struct kite_netif *netif, uint32_t ip)
@@ -211,6 +229,20 @@ static void handle_arp(struct kite_netif *netif, const struct kite_arp_repr *arp
     reschedule(stack);
 }
 
+/* A well-formed packet: conflict detection sees it first (it looks at the
+ * very packets ARP refuses to learn from: probes and claims on our address). */
+static void checked_input(struct kite_netif *netif, const struct kite_arp_repr *arp)
+{
+#if KITE_ACD
+    if (netif->stack->acd_input != NULL)
+        netif->stack->acd_input(netif, arp);
+#endif
+    if (!sender_is_valid(netif, arp))
+        netif->stack->stats.arp.drop_bad_sender++;
+    else
+        handle_arp(netif, arp);
+}
+
 void kite__arp_input(struct kite_netif *netif, struct kite_pbuf *p)
 {
     struct kite_stack *stack = netif->stack;
@@ -224,10 +256,8 @@ void kite__arp_input(struct kite_netif *netif, struct kite_pbuf *p)
         stack->stats.arp.drop_unsupported++;
     else if (err != KITE_ERR_OK)
         stack->stats.arp.drop_malformed++;
-    else if (!sender_is_valid(netif, &arp))
-        stack->stats.arp.drop_bad_sender++;
     else
-        handle_arp(netif, &arp);
+        checked_input(netif, &arp);
     kite_pbuf_free(stack, p);
 }
 
@@ -336,6 +366,10 @@ static void netif_event(struct kite_stack *stack, struct kite_netif *netif,
                         enum kite_netif_event event, uint32_t old)
 {
     (void)old;
+#if KITE_ACD
+    if (stack->acd_event != NULL)
+        stack->acd_event(netif, event);
+#endif
     switch (event) {
     case KITE_NETIF_EV_ADDED:
         kite_timer_init(&netif->garp_timer, garp_timer_fired);
@@ -354,6 +388,9 @@ static void netif_event(struct kite_stack *stack, struct kite_netif *netif,
     case KITE_NETIF_EV_REMOVED:
         kite_timer_cancel(stack, &netif->garp_timer);
         forget(stack, netif, false);
+        break;
+    case KITE_NETIF_EV_ADDR_CONFLICT:
+    case KITE_NETIF_EV_ADDR_BOUND:
         break;
     }
 }

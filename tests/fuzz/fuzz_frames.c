@@ -11,7 +11,8 @@
  * ARP entry). The input is either
  *
  *   - a script: the byte 0xfe, then records [op][len hi][len lo][len bytes]
- *     (see enum op), which must cover the input exactly; or
+ *     (see enum op; OP_ACD starts address conflict detection or AutoIP on
+ *     the Ethernet netif), which must cover the input exactly; or
  *   - anything else: one whole frame, given to the IP netif when it starts
  *     like an IPv4 header (version 4) and to the Ethernet netif otherwise.
  *
@@ -47,6 +48,7 @@ enum op {
     OP_UDP_SEND = 4,  /* send the bytes from the connected pcb (ARP, queueing) */
     OP_TCP_SEND = 5,  /* write the bytes on the active TCP connection and output */
     OP_TCP_CLOSE = 6, /* close the active TCP connection (graceful) */
+    OP_ACD = 7,       /* len even: claim 192.0.2.2 again with ACD probing; odd: start AutoIP */
     OP__COUNT
 };
 
@@ -381,6 +383,13 @@ static void run_record(struct fuzz *f, uint8_t op, const uint8_t *bytes, uint16_
     case OP_TCP_SEND:
         tcp_send(f, bytes, len);
         break;
+    case OP_ACD:
+        /* Conflict detection then sees every ARP frame that follows. */
+        if (len % 2 == 0)
+            (void)kite_acd_start(&f->eth, KITE_IP4(192, 0, 2, 2), 24, 0);
+        else
+            (void)kite_autoip_start(&f->eth);
+        break;
     default:
         tcp_close_active(f);
         break;
@@ -405,7 +414,7 @@ static bool walk_script(struct fuzz *f, const uint8_t *data, size_t size, bool r
         }
         op = data[pos];
         len = (uint16_t)((unsigned)data[pos + 1] << 8 | data[pos + 2]);
-        body = op == OP_ADVANCE || op == OP_TCP_CLOSE ? 0 : len;
+        body = op == OP_ADVANCE || op == OP_TCP_CLOSE || op == OP_ACD ? 0 : len;
         if (size - pos - 3 < body) {
             return false;
         }

@@ -24,8 +24,8 @@ PEER_IP2 = bytes([198, 51, 100, 1])
 
 SCRIPT_MAGIC = 0xFE
 (OP_ETH_FRAME, OP_IP_PACKET, OP_ADVANCE, OP_ETH_POLL, OP_UDP_SEND, OP_TCP_SEND,
- OP_TCP_CLOSE) = range(7)
-NO_BODY = (OP_ADVANCE, OP_TCP_CLOSE)
+ OP_TCP_CLOSE, OP_ACD) = range(8)
+NO_BODY = (OP_ADVANCE, OP_TCP_CLOSE, OP_ACD)
 TCP_FIN, TCP_SYN, TCP_RST, TCP_PSH, TCP_ACK = 0x01, 0x02, 0x04, 0x08, 0x10
 
 
@@ -209,6 +209,19 @@ def seeds():
         (OP_ADVANCE, 1000), (OP_ADVANCE, 2000), (OP_TCP_SEND, b"more data" * 100),
         (OP_ETH_POLL, tcp_to_kite(5000, 5002, 778, 1, TCP_ACK, b"reply")),
         (OP_TCP_CLOSE, 0), (OP_ADVANCE, 4000))
+    # Address conflict detection (OP_ACD, len even) and AutoIP (len odd):
+    # a probe of another host for the address, its claim, defence and loss.
+    probe = ethernet(BROADCAST_MAC, PEER_MAC, 0x0806, arp(1, PEER_MAC, b"\x00" * 4,
+                                                           b"\x00" * 6, KITE_IP))
+    claim = ethernet(BROADCAST_MAC, PEER_MAC, 0x0806, arp(1, PEER_MAC, KITE_IP,
+                                                           b"\x00" * 6, KITE_IP))
+    yield "script_acd", script(
+        (OP_ACD, 0), (OP_ADVANCE, 1500), (OP_ETH_FRAME, arp_request), (OP_ADVANCE, 9000),
+        (OP_ETH_FRAME, probe), (OP_ETH_FRAME, claim), (OP_ADVANCE, 100),
+        (OP_ETH_FRAME, claim), (OP_ACD, 0), (OP_ETH_FRAME, probe), (OP_ADVANCE, 60000))
+    yield "script_autoip", script(
+        (OP_ACD, 1), (OP_ADVANCE, 2500), (OP_ETH_FRAME, probe), (OP_ADVANCE, 10000),
+        (OP_ETH_FRAME, claim), (OP_ADVANCE, 60000))
     yield "script_tcp_timers", script(
         (OP_ADVANCE, 1000), (OP_ADVANCE, 3000), (OP_ETH_POLL, syn80), (OP_ADVANCE, 7000),
         (OP_ETH_POLL, tcp_to_kite(40000, 80, 1001, 0, TCP_RST)), (OP_ADVANCE, 65000))
@@ -220,7 +233,7 @@ def parses_as_script(data):
         return False
     pos = 1
     while pos < len(data):
-        if len(data) - pos < 3 or data[pos] > OP_TCP_CLOSE:
+        if len(data) - pos < 3 or data[pos] > OP_ACD:
             return False
         length = struct.unpack("!H", data[pos + 1:pos + 3])[0]
         body = 0 if data[pos] in NO_BODY else length
