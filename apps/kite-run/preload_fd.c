@@ -29,7 +29,7 @@
 #define A_SNDBUF 8192
 
 static _Atomic(struct kr_sock *) *map; /* by descriptor */
-static int map_size;
+static _Atomic int map_size;           /* read without map_lock (kr_lookup, kr_fd_limit) */
 static pthread_mutex_t map_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct kr_sock socks[KITE_SOCKET_COUNT];     /* by kite socket number */
 static struct kr_sock *by_conn[KITE_NETCONN_COUNT]; /* by netconn index, for the reports */
