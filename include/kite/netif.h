@@ -14,6 +14,8 @@
 
 #include "kite/addr.h"
 #include "kite/err.h"
+#include "kite/igmp.h"
+#include "kite/opts.h"
 #include "kite/timer.h"
 
 struct kite_stack;
@@ -79,6 +81,11 @@ struct kite_netif {
      * here): gratuitous announcements still to send (RFC 5227 2.3). */
     struct kite_timer garp_timer;
     uint8_t garp_left;
+#if KITE_IGMP
+    /* IGMP's per-netif state: querier versions, the General Query response
+     * timer and the driver's multicast MAC filter (kite/igmp.h). */
+    struct kite_igmp_if igmp;
+#endif
 };
 
 /** Add an Ethernet netif. mac is its hardware address, mtu its IP MTU (1500). */

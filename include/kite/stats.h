@@ -12,7 +12,7 @@
 // clang-format off
 #define KITE_STATS_ETH(X)                                                      \
     X(rx) X(tx) X(tx_fail) X(drop_short) X(drop_not_for_us) X(drop_unknown_type)   \
-    X(drop_netif_down)
+    X(drop_netif_down) X(drop_mcast_filtered)
 
 #define KITE_STATS_ARP(X)                                                      \
     X(rx) X(tx) X(requests_sent) X(replies_sent) X(gratuitous_sent) X(replies_rx) \
@@ -25,7 +25,7 @@
     X(drop_bad_len) X(drop_bad_checksum) X(drop_bad_src) X(drop_fragment)     \
     X(drop_not_for_us) X(drop_no_proto) X(drop_netif_down) X(drop_no_route)    \
     X(drop_no_mem) X(drop_too_big) X(drop_options) X(drop_martian) X(drop_ll_broadcast) \
-    X(tx_fail)
+    X(tx_fail) X(drop_mcast_filtered) X(mcast_looped) X(drop_loop_full)
 
 #define KITE_STATS_ICMP4(X)                                                    \
     X(rx) X(tx) X(echo_requests) X(echo_replies_sent) X(echo_replies_rx) X(errors_rx) \
@@ -46,6 +46,12 @@
     X(drop_out_of_window) X(drop_paws) X(drop_bad_ack) X(drop_no_mem) X(drop_ooo_full) \
     X(drop_listen_no_pcb) X(drop_listen_full) X(drop_bad_cookie) X(drop_after_close) X(drop_unexpected)
 
+#define KITE_STATS_IGMP(X)                                                     \
+    X(rx) X(tx) X(queries_v1) X(queries_v2) X(queries_v3) X(reports_rx)          \
+    X(reports_suppressed) X(reports_v1_sent) X(reports_v2_sent) X(reports_v3_sent) \
+    X(leaves_sent) X(drop_short) X(drop_bad_checksum) X(drop_bad_query)          \
+    X(drop_unknown_type) X(drop_no_mem)
+
 #define KITE_STATS_DECLARE_(name) uint32_t name;
 
 struct kite_stats_eth { KITE_STATS_ETH(KITE_STATS_DECLARE_) };
@@ -54,11 +60,13 @@ struct kite_stats_ipv4 { KITE_STATS_IPV4(KITE_STATS_DECLARE_) };
 struct kite_stats_icmp4 { KITE_STATS_ICMP4(KITE_STATS_DECLARE_) };
 struct kite_stats_udp { KITE_STATS_UDP(KITE_STATS_DECLARE_) };
 struct kite_stats_tcp { KITE_STATS_TCP(KITE_STATS_DECLARE_) };
+struct kite_stats_igmp { KITE_STATS_IGMP(KITE_STATS_DECLARE_) };
 
 /* X(group-name, list) over every group, for printing. */
 #define KITE_STATS_GROUPS(X)                                                   \
     X(eth, KITE_STATS_ETH) X(arp, KITE_STATS_ARP) X(ipv4, KITE_STATS_IPV4)      \
-    X(icmp4, KITE_STATS_ICMP4) X(udp, KITE_STATS_UDP) X(tcp, KITE_STATS_TCP)
+    X(icmp4, KITE_STATS_ICMP4) X(udp, KITE_STATS_UDP) X(tcp, KITE_STATS_TCP)     \
+    X(igmp, KITE_STATS_IGMP)
 
 // clang-format on
 struct kite_stats {
@@ -68,6 +76,7 @@ struct kite_stats {
     struct kite_stats_icmp4 icmp4;
     struct kite_stats_udp udp;
     struct kite_stats_tcp tcp;
+    struct kite_stats_igmp igmp;
 };
 
 struct kite_stack;
