@@ -166,9 +166,10 @@ struct kite_stack {
     bool (*raw_input)(struct kite_stack *stack, const struct kite_pbuf *p,
                       const struct kite_ip_rx *rx);
     /* The multicast reception filter, registered by IGMP (NULL: every group
-     * accepted): does netif take datagrams from src to group, and frames to
-     * this multicast MAC (Ethernet asks before IPv4 sees the frame)? */
-    bool (*mcast_admits)(const struct kite_netif *netif, uint32_t group, uint32_t src);
+     * accepted): does netif take datagrams of proto from src to group, and
+     * frames to this multicast MAC (Ethernet asks before IPv4 sees them)? */
+    bool (*mcast_admits)(const struct kite_netif *netif, uint32_t group, uint32_t src,
+                         uint8_t proto);
     bool (*mcast_mac_admits)(const struct kite_netif *netif, const uint8_t mac[6]);
     /* Told about IP packets no protocol took (ICMP answers protocol unreachable). */
     void (*ip_unhandled)(struct kite_stack *stack, struct kite_pbuf *p,

@@ -11,6 +11,7 @@
 #include "kite/stack.h"
 #include "kite/wire/ethernet.h"
 #include "kite/wire/igmp.h"
+#include "kite/wire/ipv4.h"
 
 #include "kite_internal/igmp.h"
 #include "kite_internal/ipv4_mcast.h"
@@ -333,6 +334,16 @@ bool kite_igmp_netif_admits(const struct kite_netif *netif, uint32_t group, uint
     return g != NULL && state_admits(g->mode, g->src, g->nsrc, src);
 }
 
+/* IPv4's question. IGMP itself passes for any group the netif has an entry
+ * for, whatever its source filter (queries come from the querier, which a
+ * source list need not name), as in Linux's ip_check_mc_rcu. */
+static bool ip_admits(const struct kite_netif *netif, uint32_t group, uint32_t src, uint8_t proto)
+{
+    if (proto == KITE_IP_PROTO_IGMP && group != KITE_IGMP_ALL_SYSTEMS)
+        return kite__igmp_group_find(netif->stack, netif, group) != NULL;
+    return kite_igmp_netif_admits(netif, group, src);
+}
+
 /* Ethernet's question: a 01:00:5e MAC passes when 224.0.0.1 or a group of
  * the netif maps to it; other multicast MACs are not IGMP's to filter. */
 static bool mac_admits(const struct kite_netif *netif, const uint8_t mac[6])
@@ -424,7 +435,7 @@ void kite__igmp_init(struct kite_stack *stack)
     memset(&stack->igmp, 0, sizeof stack->igmp);
     kite__ipv4_mcast_init(stack);
     kite__igmp_proto_init(stack);
-    stack->mcast_admits = kite_igmp_netif_admits;
+    stack->mcast_admits = ip_admits;
     stack->mcast_mac_admits = mac_admits;
     (void)kite__stack_register_netif_hook(stack, netif_event);
 }

@@ -176,7 +176,7 @@ static void ipv4_input(struct kite_netif *netif, struct kite_pbuf *p)
         goto drop;
     }
     if (rx.multicast && stack->mcast_admits != NULL &&
-        !stack->mcast_admits(netif, ip.dst, ip.src)) {
+        !stack->mcast_admits(netif, ip.dst, ip.src, ip.proto)) {
         stack->stats.ipv4.drop_mcast_filtered++; /* no member of the group (for src) here */
         goto drop;
     }

@@ -151,7 +151,7 @@ enum kite_err kite__ipv4_output_mcast(struct kite_netif *netif, struct kite_pbuf
     }
     /* RFC 1112 6.3: a member on this host hears the datagram too, unless
      * the sender asked not to (IP_MULTICAST_LOOP 0). */
-    if (loop && stack->mcast_admits != NULL && stack->mcast_admits(netif, dst, src))
+    if (loop && stack->mcast_admits != NULL && stack->mcast_admits(netif, dst, src, proto))
         loop_back(netif, p, src, dst, proto, ttl, tos);
     if (ttl == 0) /* RFC 1112 6.1: TTL 0 stays on this host */
         return KITE_ERR_OK;
