@@ -105,7 +105,8 @@ enum kite_err kite_igmp_listen(struct kite_netif *netif, const void *owner, uint
  * (KITE_ERR_NOTFOUND when it is not), join or leave one source of an
  * INCLUDE membership (IP_ADD/DROP_SOURCE_MEMBERSHIP), block or unblock one
  * source of an EXCLUDE one (IP_BLOCK/UNBLOCK_SOURCE). A source call on a
- * membership of the other mode fails with KITE_ERR_VAL.
+ * membership of the other mode with sources fails with KITE_ERR_VAL; an
+ * empty one switches mode (as Linux: a join then a source join is INCLUDE).
  */
 enum kite_err kite_igmp_join(struct kite_netif *netif, const void *owner, uint32_t group);
 enum kite_err kite_igmp_leave(struct kite_netif *netif, const void *owner, uint32_t group);

@@ -275,9 +275,10 @@ enum kite_err kite_igmp_source(struct kite_netif *netif, const void *owner, uint
     struct kite_igmp_member *m = member_find(netif->stack, owner, netif, group);
     struct kite_igmp_member cand = {.group = group, .mode = (uint8_t)mode};
     if (m != NULL) {
-        if (m->mode != mode)
+        if (m->mode != mode && m->nsrc > 0)
             return KITE_ERR_VAL; /* a filter of the other mode (Linux: EINVAL) */
         cand = *m;
+        cand.mode = (uint8_t)mode; /* an empty filter may switch mode, as on Linux */
     } else if (!add || mode == KITE_IGMP_EXCLUDE) {
         return KITE_ERR_NOTFOUND; /* no membership to take it from, or to block in */
     }
