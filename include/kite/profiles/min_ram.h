@@ -18,4 +18,10 @@
 #define KITE_TCP_LISTEN_COUNT 2
 #define KITE_TCP_KEEPALIVE_SETS 2
 #define KITE_RAW 0 /* no raw IP: SOCK_RAW fails with EPROTONOSUPPORT */
+/* IGMP stays (mDNS, SSDP need a group reported to snooping switches), for
+ * two groups of one source each (docs/multicast.md: the bytes it costs). */
+#define KITE_IGMP_GROUP_COUNT 2
+#define KITE_IGMP_MEMBER_COUNT 2
+#define KITE_IGMP_MAX_SOURCES 1
+#define KITE_IGMP_LOOP_QUEUE_LEN 1
 #endif
