@@ -1215,6 +1215,7 @@ static int mcast_if(struct opt_req *o, struct kite_udp_pcb *pcb)
     return 0;
 }
 
+#if KITE_IGMP
 /* IP_ADD_MEMBERSHIP / IP_DROP_MEMBERSHIP with an ip_mreq or ip_mreqn. */
 static int mcast_membership(struct opt_req *o, struct kite_udp_pcb *pcb)
 {
@@ -1266,6 +1267,8 @@ static int mcast_source(struct opt_req *o, struct kite_udp_pcb *pcb)
                                                                : EINVAL;
 }
 
+#endif
+
 static int mcast_opt(struct opt_req *o)
 {
     struct kite_udp_pcb *pcb = udp_of(o);
@@ -1284,11 +1287,15 @@ static int mcast_opt(struct opt_req *o)
         return ENOPROTOOPT;
     if (o->ref->sk->type == KITE_SOCK_STREAM)
         return EPROTO;
-    if (pcb == NULL || !KITE_IGMP)
+#if KITE_IGMP
+    if (pcb == NULL)
         return ENOPROTOOPT; /* raw sockets do not join in kite */
     if (o->name == KITE_IP_ADD_MEMBERSHIP || o->name == KITE_IP_DROP_MEMBERSHIP)
         return mcast_membership(o, pcb);
     return mcast_source(o, pcb);
+#else
+    return ENOPROTOOPT; /* no IGMP: no memberships */
+#endif
 }
 
 static int ip_level(struct opt_req *o)

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include "kite/opts.h"
+#if KITE_IGMP /* the whole file is IGMP (KITE_IGMP = 0 leaves it out) */
 /*
  * Multicast group membership (RFC 3376 3): each owner's filter on a group of
  * a netif (a membership), the netif's merged interface state per group, the
@@ -440,3 +442,6 @@ void kite__igmp_init(struct kite_stack *stack)
     stack->mcast_mac_admits = mac_admits;
     (void)kite__stack_register_netif_hook(stack, netif_event);
 }
+#else
+typedef int kite_igmp_disabled_; /* ISO C wants a non-empty file */
+#endif

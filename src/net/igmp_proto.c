@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include "kite/opts.h"
+#if KITE_IGMP /* the whole file is IGMP (KITE_IGMP = 0 leaves it out) */
 /*
  * IGMP messages (RFC 3376, in the v1 and v2 compatibility modes of RFC 3376
  * 7.2 with RFC 1112 and RFC 2236): query processing, current-state and
@@ -583,3 +585,6 @@ void kite__igmp_proto_init(struct kite_stack *stack)
     kite_timer_init(&stack->igmp.timer, igmp_timer);
     (void)kite__stack_register_ip_proto(stack, KITE_IP_PROTO_IGMP, igmp_input, NULL);
 }
+#else
+typedef int kite_igmp_proto_disabled_; /* ISO C wants a non-empty file */
+#endif

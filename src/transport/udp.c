@@ -408,11 +408,13 @@ void kite_udp_set_flags(struct kite_udp_pcb *pcb, uint8_t flags, bool on)
 
 /* ---- Multicast ------------------------------------------------------------------------- */
 
+#if KITE_IGMP
 static struct kite_netif *mcast_netif(struct kite_stack *stack, const struct kite_addr *group,
                                       struct kite_netif *netif)
 {
     return netif != NULL ? netif : kite_ipv4_route(stack, group->u.v4);
 }
+#endif
 
 enum kite_err kite_udp_join(struct kite_udp_pcb *pcb, const struct kite_addr *group,
                             struct kite_netif *netif)
