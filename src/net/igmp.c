@@ -200,6 +200,8 @@ static enum kite_err set_member(struct kite_netif *netif, const void *owner,
     struct kite_stack *stack = netif->stack;
     struct kite_igmp_member *m = member_find(stack, owner, netif, cand->group);
     bool none = cand->mode == KITE_IGMP_INCLUDE && cand->nsrc == 0;
+    if (none && m == NULL)
+        return KITE_ERR_OK; /* no membership, none wanted: nothing changes */
     struct merged st;
     if (!merge(stack, netif, cand->group, m, none ? NULL : cand, &st))
         return KITE_ERR_MEM;
@@ -393,6 +395,7 @@ unsigned kite_igmp_version(const struct kite_netif *netif)
 
 static void forget_netif(struct kite_stack *stack, struct kite_netif *netif)
 {
+    netif->igmp.mac_filter = NULL; /* its driver is gone already (driver_remove ran) */
     struct kite_igmp_member *m = stack->igmp.members;
     while (m != NULL) {
         struct kite_igmp_member *next = m->next;

@@ -150,8 +150,10 @@ enum kite_err kite__ipv4_output_mcast(struct kite_netif *netif, struct kite_pbuf
         return KITE_ERR_BUF;
     }
     /* RFC 1112 6.3: a member on this host hears the datagram too, unless
-     * the sender asked not to (IP_MULTICAST_LOOP 0). */
-    if (loop && stack->mcast_admits != NULL && stack->mcast_admits(netif, dst, src, proto))
+     * the sender asked not to (IP_MULTICAST_LOOP 0). A loopback netif
+     * brings every packet back by itself. */
+    if (loop && (netif->flags & KITE_NETIF_FLAG_LOOPBACK) == 0 && stack->mcast_admits != NULL &&
+        stack->mcast_admits(netif, dst, src, proto))
         loop_back(netif, p, src, dst, proto, ttl, tos);
     if (ttl == 0) /* RFC 1112 6.1: TTL 0 stays on this host */
         return KITE_ERR_OK;

@@ -643,6 +643,17 @@ static void test_netif_down_up(void **state)
     while (next_sent(f, &s))
         seen = seen || s.igmp.type == KITE_IGMP_TYPE_V3_REPORT;
     assert_true(seen);
+    /* A listen that asks for no membership by a non-member changes nothing. */
+    assert_int_equal(kite_igmp_listen(n, f->owner_b, G1, KITE_IGMP_INCLUDE, NULL, 0), KITE_ERR_OK);
+    assert_int_equal(count_sent(f), 0);
+    /* Removed, the netif drops its memberships and groups, without calling
+     * the driver's MAC filter again (its driver is gone). */
+    int dels = f->mac_dels;
+    kite_netif_remove(n);
+    assert_int_equal(f->mac_dels, dels);
+    assert_int_equal(kite_stack_pool(&f->stack, KITE_POOL_IGMP_GROUP)->used, 0);
+    assert_int_equal(kite_stack_pool(&f->stack, KITE_POOL_IGMP_MEMBER)->used, 0);
+    assert_true(igmp_idle(f));
 }
 
 /* ---- Reception filter, loopback, UDP ---------------------------------------------------- */
