@@ -413,6 +413,30 @@ static void test_limits(void **state)
     assert_int_equal(kite_stack_pool(&f->stack, KITE_POOL_IGMP_MEMBER)->used, 0);
 }
 
+/* The MAC filter hook: once per MAC, replayed when installed late. */
+static void test_mac_filter_shared(void **state)
+{
+    struct fixture *f = *state;
+    struct kite_netif *n = &f->eth.netif;
+    kite_igmp_set_mac_filter(n, NULL);
+    assert_int_equal(kite_igmp_join(n, f->owner_a, G1), KITE_ERR_OK);
+#if KITE_IGMP_GROUP_COUNT >= 2
+    assert_int_equal(kite_igmp_join(n, f->owner_a, G1_ALIAS), KITE_ERR_OK);
+#endif
+    f->mac_adds = f->mac_dels = 0;
+    kite_igmp_set_mac_filter(n, mac_hook); /* 224.0.0.1's MAC and G1's, once */
+    assert_int_equal(f->mac_adds, 2);
+    run_for(f, 5000);
+    assert_int_equal(kite_igmp_leave(n, f->owner_a, G1), KITE_ERR_OK);
+    run_for(f, 5000);
+#if KITE_IGMP_GROUP_COUNT >= 2
+    assert_int_equal(f->mac_dels, 0); /* the alias still needs the MAC */
+    assert_int_equal(kite_igmp_leave(n, f->owner_a, G1_ALIAS), KITE_ERR_OK);
+    run_for(f, 5000);
+#endif
+    assert_int_equal(f->mac_dels, 1);
+}
+
 /* ---- Queries (RFC 3376 5.2) --------------------------------------------------------------- */
 
 static void settle(struct fixture *f)
@@ -787,6 +811,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_source_changes, setup, teardown),
 #endif
         cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mac_filter_shared, setup, teardown),
         cmocka_unit_test_setup_teardown(test_general_query_v3, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_queries_v3, setup, teardown),
         cmocka_unit_test_setup_teardown(test_v2_querier, setup, teardown),
