@@ -26,6 +26,8 @@ static void print_structures(void)
 #endif
     SHOW(struct kite_arp_entry);
     SHOW(struct kite_arp);
+    SHOW(struct kite_ip4_reass);
+    SHOW(struct kite_pmtu);
     SHOW(struct kite_stats);
     SHOW(struct kite_timer);
     SHOW(struct kite_loopif);

@@ -80,6 +80,8 @@ SIZE_OF(kite_tcp_loss, struct kite_tcp_loss)
 #endif
 SIZE_OF(kite_arp_entry, struct kite_arp_entry)
 SIZE_OF(kite_arp, struct kite_arp)
+SIZE_OF(kite_ip4_reass, struct kite_ip4_reass)
+SIZE_OF(kite_pmtu, struct kite_pmtu)
 SIZE_OF(kite_stats, struct kite_stats)
 SIZE_OF(kite_timer, struct kite_timer)
 SIZE_OF(kite_loopif, struct kite_loopif)

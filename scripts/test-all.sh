@@ -115,7 +115,8 @@ run_interop() {
 bench_smoke() {
     # Every profile's RAM first (issue 9: the small profiles keep theirs).
     scripts/bench-pcb-sizes.sh && ./build/bin/bench_sizes && ./build/bin/bench_udp_pps "$BENCH_COUNT" &&
-        ./build/bin/bench_tcp_inproc -n 64 -l 4 && ./build/bin/bench_sockets --smoke &&
+        ./build/bin/bench_tcp_inproc -n 64 -l 4 && ./build/bin/bench_reass 2000 &&
+        ./build/bin/bench_sockets --smoke &&
         ./build/bin/bench_sockets_lock --smoke && scripts/bench-socket-sizes.sh &&
         scripts/bench-sockets-tap.sh --smoke build && scripts/bench-kite-run.sh --smoke build &&
         SMOKE=1 scripts/bench-vs-lwip.sh build-tput && SMOKE=1 scripts/bench-conn-rate.sh build
@@ -171,7 +172,7 @@ run_minram() {
 }
 
 run_interop_profile() {
-    interop_ctest build-tput -R 'tcp_(offload|iperf|http)'
+    interop_ctest build-tput -R 'tcp_(offload|iperf|http)|ip_frag'
 }
 step "interop tests, profile max_throughput (TAP offload)" run_interop_profile
 

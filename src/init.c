@@ -37,6 +37,7 @@ void kite_stack_deinit(struct kite_stack *stack)
 {
     while (stack->netifs != NULL)
         kite_netif_remove(stack->netifs);
+    kite__ipv4_deinit(stack);
     kite__arp_flush(stack);
     while (stack->udp.pcbs != NULL)
         kite_udp_remove(stack->udp.pcbs);

@@ -506,6 +506,11 @@ static void announce(const struct host *host, const struct options *opt)
     printf("kite-host: up on %s %s/%u mac %02x:%02x:%02x:%02x:%02x:%02x seed %" PRIu64 "\n",
            host->tap.ifname, kite_ip4_format(opt->addr, ip, sizeof(ip)), opt->prefix, m[0], m[1],
            m[2], m[3], m[4], m[5], opt->seed);
+    /* What the tests size their fragment cases by (tests/interop/test_ip_frag.sh). */
+    printf("kite-host: reassembly %u pbufs of %u bytes, %u datagrams, up to %u bytes\n",
+           KITE_IP_REASSEMBLY ? (unsigned)KITE_IP_REASS_MAX_PBUFS : 0u,
+           (unsigned)KITE_PBUF_POOL_BUFSIZE, (unsigned)KITE_IP_REASS_DATAGRAMS,
+           KITE_IP_REASSEMBLY ? (unsigned)KITE_IP_REASS_MAX_SIZE : 0u);
 }
 
 int main(int argc, char **argv)

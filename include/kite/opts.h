@@ -148,6 +148,72 @@
 #define KITE_ICMP4_ERROR_BURST 10
 #endif
 
+/* ---- IPv4 fragments and path MTU (docs/ipv4.md) ------------------------ */
+
+/** Fragment outgoing datagrams larger than the path MTU (RFC 791 2.3, lwIP's
+ * IP_FRAG). 0: such a datagram fails with KITE_ERR_BUF (EMSGSIZE). */
+#ifndef KITE_IP_FRAG
+#define KITE_IP_FRAG 1
+#endif
+
+/** Reassemble received fragments (RFC 791 3.2, lwIP's IP_REASSEMBLY).
+ * 0: every fragment is dropped and counted (ipv4.drop_fragment). */
+#ifndef KITE_IP_REASSEMBLY
+#define KITE_IP_REASSEMBLY 1
+#endif
+
+/** Datagrams under reassembly at once; a new one evicts the oldest. */
+#ifndef KITE_IP_REASS_DATAGRAMS
+#define KITE_IP_REASS_DATAGRAMS 2
+#endif
+
+/** pbufs that fragments under reassembly may hold together (so fragments can
+ * never take every receive buffer); the oldest datagram is given up first. */
+#ifndef KITE_IP_REASS_MAX_PBUFS
+#define KITE_IP_REASS_MAX_PBUFS (KITE_PBUF_POOL_COUNT * 3u / 4u)
+#endif
+
+/** How long a datagram may take to arrive whole, ms (RFC 791's 15 s). */
+#ifndef KITE_IP_REASS_TIMEOUT_MS
+#define KITE_IP_REASS_TIMEOUT_MS 15000u
+#endif
+
+/** Largest reassembled datagram, IP header included (RFC 1122 3.3.2: at
+ * least 576; 65535 is the most IPv4 can carry). */
+#ifndef KITE_IP_REASS_MAX_SIZE
+#define KITE_IP_REASS_MAX_SIZE 65535u
+#endif
+
+/** Build IPv4 forwarding between netifs (RFC 1812); a stack forwards only
+ * once kite_ipv4_set_forwarding() turns it on. */
+#ifndef KITE_IP_FORWARD
+#define KITE_IP_FORWARD 1
+#endif
+
+/** Path MTU discovery (RFC 1191): TCP sends with DF and follows ICMP
+ * "fragmentation needed"; other datagrams are fragmented to the learned MTU. */
+#ifndef KITE_PMTU
+#define KITE_PMTU 1
+#endif
+
+/** The smallest path MTU TCP accepts from an ICMP report (Linux's min_pmtu):
+ * a forged report cannot shrink segments below this. */
+#ifndef KITE_PMTU_MIN
+#define KITE_PMTU_MIN 552u
+#endif
+
+/** Destinations whose path MTU is remembered (the least recently updated
+ * entry is reused). */
+#ifndef KITE_PMTU_ENTRIES
+#define KITE_PMTU_ENTRIES 4
+#endif
+
+/** A learned path MTU is forgotten after this long, ms, so a larger MTU is
+ * found again (RFC 1191 6.3: "no less than 10 minutes"). */
+#ifndef KITE_PMTU_TIMEOUT_MS
+#define KITE_PMTU_TIMEOUT_MS 600000u
+#endif
+
 /* ---- IGMP and multicast reception (docs/multicast.md) ------------------ */
 
 /** Build IGMP (v1, v2 and v3 host side: RFC 1112, 2236, 3376) with per-netif

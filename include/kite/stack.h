@@ -82,9 +82,11 @@ typedef void (*kite_l3_input_fn)(struct kite_netif *netif, struct kite_pbuf *p);
 struct kite_ip_rx;
 typedef void (*kite_proto_input_fn)(struct kite_stack *stack, struct kite_pbuf *p,
                                     const struct kite_ip_rx *rx);
-/** An ICMP error arrived about a packet we sent; orig points at its IP header. */
+/** An ICMP error arrived about a packet we sent; orig points at its IP header,
+ *  info is the rest of the ICMP header (the next-hop MTU of "fragmentation
+ *  needed" in its low 16 bits, RFC 1191 4). */
 typedef void (*kite_proto_error_fn)(struct kite_stack *stack, uint8_t type, uint8_t code,
-                                    const uint8_t *orig, uint16_t orig_len);
+                                    uint32_t info, const uint8_t *orig, uint16_t orig_len);
 
 /*
  * What happened to a netif. old is the IPv4 address the event takes away
@@ -117,6 +119,9 @@ struct kite_stack {
     struct kite_netif *default_netif;
     uint8_t next_netif_index;
     uint16_t ip_id;
+#if KITE_IP_FORWARD
+    bool ip_forwarding; /* kite_ipv4_set_forwarding */
+#endif
 #if KITE_TSO
     /* Segment size of the TCP super-segment being sent, 0 for any other
      * packet (kite_netif_tso_segment). */
@@ -137,6 +142,8 @@ struct kite_stack {
     struct kite_pool pools[KITE_POOL__COUNT];
 
     struct kite_arp arp;
+    struct kite_ip4_reass reass;
+    struct kite_pmtu pmtu;
     struct kite_icmp4 icmp4;
     struct kite_udp udp;
 #if KITE_TCP
@@ -171,6 +178,10 @@ struct kite_stack {
     bool (*mcast_admits)(const struct kite_netif *netif, uint32_t group, uint32_t src,
                          uint8_t proto);
     bool (*mcast_mac_admits)(const struct kite_netif *netif, const uint8_t mac[6]);
+    /* Sends an ICMP error about the IP packet at p->payload (p not consumed):
+     * registered by ICMP, used by IP (reassembly timeout, forwarding). */
+    void (*icmp_error)(struct kite_stack *stack, struct kite_pbuf *p, uint8_t type, uint8_t code,
+                       uint32_t info);
     /* Told about IP packets no protocol took (ICMP answers protocol unreachable). */
     void (*ip_unhandled)(struct kite_stack *stack, struct kite_pbuf *p,
                          const struct kite_ip_rx *rx);

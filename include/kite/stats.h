@@ -25,7 +25,11 @@
     X(drop_bad_len) X(drop_bad_checksum) X(drop_bad_src) X(drop_fragment)     \
     X(drop_not_for_us) X(drop_no_proto) X(drop_netif_down) X(drop_no_route)    \
     X(drop_no_mem) X(drop_too_big) X(drop_options) X(drop_martian) X(drop_ll_broadcast) \
-    X(tx_fail) X(drop_mcast_filtered) X(mcast_looped) X(drop_loop_full)
+    X(tx_fail) X(frag_datagrams) X(frag_sent) X(frag_fail) X(reass_fragments) X(reass_ok)     \
+    X(drop_reass_timeout) X(drop_reass_overlap) X(drop_reass_duplicate) X(drop_reass_bad)   \
+    X(drop_reass_too_big) X(drop_reass_full) X(drop_reass_evicted) X(pmtu_updates)          \
+    X(pmtu_expired) X(pmtu_unchanged) X(drop_pmtu_bogus) X(forwarded) X(drop_fwd_ttl) \
+    X(drop_mcast_filtered) X(mcast_looped) X(drop_loop_full)
 
 #define KITE_STATS_ICMP4(X)                                                    \
     X(rx) X(tx) X(echo_requests) X(echo_replies_sent) X(echo_replies_rx) X(errors_rx) \

@@ -111,6 +111,7 @@ struct kite_tcp_pcb {
     uint8_t backoff; /* RTO retransmissions, or persist/keepalive probes, in a row */
     uint8_t dupacks;
     uint8_t challenge; /* RFC 5961 7: ACKs left (low 4 bits) in a second (high 4 bits) */
+    uint8_t pmtu_cut8; /* MSS the path MTU took off, 8-byte units (tcp_pmtu.c) */
 };
 
 /* A listening endpoint: what its connections start with. */

@@ -1214,6 +1214,19 @@ static enum kite_err corked_send(struct kite_netconn *c, struct kite_pbuf *p,
     return err;
 }
 
+/* The datagram's bytes as a pbuf. One that would need a pool chain is
+ * referenced instead of copied: the caller waits until it is sent, the
+ * layers below copy what they keep (ARP's queue), and the fragments of a
+ * datagram over the MTU then reference it too, so up to 65,507 bytes go out
+ * without the pool ever holding them (a held, corked piece is copied). */
+static struct kite_pbuf *outgoing_data(struct kite_stack *stack, const struct request *r,
+                                       uint16_t room, bool held)
+{
+    if (!held && (uint32_t)room + r->len > KITE_PBUF_RAM_BUFSIZE)
+        return kite_pbuf_alloc_ref(stack, r->data, (uint16_t)r->len, KITE_PBUF_REF);
+    return kite_pbuf_from_data(stack, room, r->data, (uint16_t)r->len, true);
+}
+
 static enum kite_err sendto_core(struct request *r)
 {
     struct kite_netconn *c = r->c;
@@ -1227,7 +1240,7 @@ static enum kite_err sendto_core(struct request *r)
     uint16_t room = udp ? KITE_LAYER_TRANSPORT : KITE_LAYER_IP;
     if (more && c->cork == NULL)
         room = (uint16_t)(room + 2u * sizeof(struct udp_meta)); /* the destination kept */
-    struct kite_pbuf *p = kite_pbuf_from_data(stack, room, r->data, (uint16_t)r->len, true);
+    struct kite_pbuf *p = outgoing_data(stack, r, room, more || c->cork != NULL);
     if (p == NULL)
         return KITE_ERR_MEM;
     if (udp && (more || c->cork != NULL))

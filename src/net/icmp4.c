@@ -19,6 +19,9 @@
 /* RFC 1812 4.3.2.3: quote as much of the original as fits in 576 bytes. */
 #define ICMP4_ERROR_MAX_QUOTE (576u - KITE_IPV4_HLEN - KITE_ICMP4_HLEN)
 
+static void send_error(struct kite_stack *stack, struct kite_pbuf *p, uint8_t type, uint8_t code,
+                       uint32_t info);
+
 static void finish_checksum(struct kite_pbuf *p)
 {
     p->payload[2] = 0;
@@ -91,7 +94,7 @@ static void handle_error(struct kite_stack *stack, struct kite_pbuf *p,
     stack->stats.icmp4.errors_rx++;
     kite_proto_error_fn error = kite__stack_ip_proto_error(stack, quote[9]);
     if (error != NULL)
-        error(stack, icmp->type, icmp->code, quote, len);
+        error(stack, icmp->type, icmp->code, (uint32_t)icmp->id << 16 | icmp->seq, quote, len);
 }
 
 static void icmp4_input(struct kite_stack *stack, struct kite_pbuf *p, const struct kite_ip_rx *rx)
@@ -130,6 +133,7 @@ void kite__icmp4_init(struct kite_stack *stack)
     stack->icmp4.error_last_refill = stack->now;
     (void)kite__stack_register_ip_proto(stack, KITE_IP_PROTO_ICMP, icmp4_input, NULL);
     stack->ip_unhandled = protocol_unreachable;
+    stack->icmp_error = send_error;
 }
 
 void kite_icmp4_set_echo_reply_hook(struct kite_stack *stack, kite_icmp4_echo_reply_fn fn,
@@ -183,7 +187,8 @@ static bool error_allowed(struct kite_stack *stack)
     return true;
 }
 
-/* RFC 1122 3.2.2: never answer an error, a broadcast or a non-first fragment. */
+/* RFC 1122 3.2.2: never answer an error, a broadcast or a non-first fragment;
+ * about a packet for another host only while forwarding (RFC 1812 4.3.2). */
 static bool may_send_error_about(struct kite_stack *stack, const struct kite_pbuf *p,
                                  struct kite_ipv4_repr *orig)
 {
@@ -194,7 +199,7 @@ static bool may_send_error_about(struct kite_stack *stack, const struct kite_pbu
         return false;
     if (orig->frag_offset != 0 || kite_ip4_is_multicast(orig->dst) ||
         kite_ip4_is_multicast(orig->src) || orig->src == 0 || orig->dst == KITE_IP4_BROADCAST ||
-        !kite_ipv4_is_local(stack, orig->dst))
+        (!kite__ipv4_forwarding(stack) && !kite_ipv4_is_local(stack, orig->dst)))
         return false;
     if (orig->proto == KITE_IP_PROTO_ICMP) {
         int type = kite_pbuf_get_u8(p, orig->hlen);
@@ -204,7 +209,12 @@ static bool may_send_error_about(struct kite_stack *stack, const struct kite_pbu
     return true;
 }
 
-void kite__icmp4_dest_unreach(struct kite_stack *stack, struct kite_pbuf *p, uint8_t code)
+/* RFC 792: an error quoting the IP header and the start of p's data; info
+ * is the rest of the ICMP header (RFC 1191 4: the next-hop MTU). The source
+ * is the address the packet was sent to, or, for a packet being forwarded,
+ * the outgoing netif's. */
+static void send_error(struct kite_stack *stack, struct kite_pbuf *p, uint8_t type, uint8_t code,
+                       uint32_t info)
 {
     struct kite_ipv4_repr orig;
     if (!may_send_error_about(stack, p, &orig))
@@ -221,14 +231,21 @@ void kite__icmp4_dest_unreach(struct kite_stack *stack, struct kite_pbuf *p, uin
         stack->stats.icmp4.drop_no_mem++;
         return;
     }
-    struct kite_icmp4_repr icmp = {.type = KITE_ICMP4_DEST_UNREACH, .code = code};
+    struct kite_icmp4_repr icmp = {
+        .type = type, .code = code, .id = (uint16_t)(info >> 16), .seq = (uint16_t)info};
     (void)kite_icmp4_emit(&icmp, e->payload, e->len);
     (void)kite_pbuf_copy_out(p, e->payload + KITE_ICMP4_HLEN, quote, 0);
     finish_checksum(e);
-    if (kite__ipv4_output(stack, e, orig.dst, orig.src, KITE_IP_PROTO_ICMP, KITE_IPV4_DEFAULT_TTL,
-                          0) == KITE_ERR_OK) {
+    uint32_t src = kite_ipv4_is_local(stack, orig.dst) ? orig.dst : 0;
+    if (kite__ipv4_output(stack, e, src, orig.src, KITE_IP_PROTO_ICMP, KITE_IPV4_DEFAULT_TTL, 0) ==
+        KITE_ERR_OK) {
         stack->stats.icmp4.tx++;
         stack->stats.icmp4.unreach_sent++;
     }
     kite_pbuf_free(stack, e);
+}
+
+void kite__icmp4_dest_unreach(struct kite_stack *stack, struct kite_pbuf *p, uint8_t code)
+{
+    send_error(stack, p, KITE_ICMP4_DEST_UNREACH, code, 0);
 }

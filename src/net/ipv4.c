@@ -45,19 +45,60 @@ static struct kite_netif *first_up(struct kite_stack *stack)
     return NULL;
 }
 
+static bool on_link(const struct kite_netif *n, uint32_t dst)
+{
+    uint32_t mask = n->ip4_mask.u.v4;
+    return kite_netif_is_up(n) && netif_has_addr(n) && (dst & mask) == (n->ip4.u.v4 & mask);
+}
+
+/* RFC 1812 5.2.4.3: of the netifs whose subnet holds dst, the longest prefix. */
+static struct kite_netif *longest_prefix(struct kite_stack *stack, uint32_t dst)
+{
+    struct kite_netif *best = NULL;
+    for (struct kite_netif *n = stack->netifs; n != NULL; n = n->next)
+        if (on_link(n, dst) && (best == NULL || n->ip4_mask.u.v4 > best->ip4_mask.u.v4))
+            best = n;
+    return best;
+}
+
 struct kite_netif *kite_ipv4_route(struct kite_stack *stack, uint32_t dst)
 {
     if (kite_ip4_is_loopback(dst) || kite_ipv4_is_local(stack, dst))
         return find_loopback(stack);
     if (dst == KITE_IP4_BROADCAST || kite_ip4_is_multicast(dst))
         return first_up(stack);
-    for (struct kite_netif *n = stack->netifs; n != NULL; n = n->next) {
-        uint32_t mask = n->ip4_mask.u.v4;
-        if (kite_netif_is_up(n) && netif_has_addr(n) && (dst & mask) == (n->ip4.u.v4 & mask))
-            return n;
-    }
+    struct kite_netif *n = longest_prefix(stack, dst);
+    if (n != NULL)
+        return n;
     struct kite_netif *def = stack->default_netif;
     return def != NULL && kite_netif_is_up(def) ? def : NULL;
+}
+
+/* The netif that owns src, when dst lies beyond every link and that netif
+ * has a gateway to send it to. */
+static struct kite_netif *owner_of(struct kite_stack *stack, uint32_t src, uint32_t dst)
+{
+    if (longest_prefix(stack, dst) != NULL)
+        return NULL; /* on a link: delivered there directly */
+    for (struct kite_netif *n = stack->netifs; n != NULL; n = n->next) {
+        if (!netif_has_addr(n) || n->ip4.u.v4 != src || !kite_netif_is_up(n) ||
+            (n->flags & KITE_NETIF_FLAG_LOOPBACK))
+            continue;
+        return !kite_addr_is_any(&n->ip4_gw) ? n : NULL;
+    }
+    return NULL;
+}
+
+struct kite_netif *kite_ipv4_route_src(struct kite_stack *stack, uint32_t src, uint32_t dst)
+{
+    /* Source-based routing (esp-lwip's LWIP_HOOK_IP4_ROUTE_SRC): a datagram
+     * from an interface's address leaves through that interface, so a host
+     * on two networks answers each through the one it was reached on. */
+    struct kite_netif *n = NULL;
+    if (src != 0 && !kite_ip4_is_loopback(dst) && !kite_ipv4_is_local(stack, dst) &&
+        dst != KITE_IP4_BROADCAST && !kite_ip4_is_multicast(dst))
+        n = owner_of(stack, src, dst);
+    return n != NULL ? n : kite_ipv4_route(stack, dst);
 }
 
 /* RFC 1122 3.2.1.3: which destinations this host accepts on netif. */
@@ -167,11 +208,11 @@ static void ipv4_input(struct kite_netif *netif, struct kite_pbuf *p)
         stack->stats.ipv4.drop_martian++; /* RFC 1122 3.2.1.3 (g): 127/8 never on a wire */
         goto drop;
     }
-    if (kite_ipv4_is_fragment(&ip)) {
-        stack->stats.ipv4.drop_fragment++; /* no reassembly */
-        goto drop;
-    }
     if (!accept_destination(stack, netif, ip.dst, &rx)) {
+        if (kite__ipv4_forwarding(stack)) {
+            kite__ipv4_forward(netif, p, &ip); /* consumes p */
+            return;
+        }
         stack->stats.ipv4.drop_not_for_us++;
         goto drop;
     }
@@ -186,6 +227,11 @@ static void ipv4_input(struct kite_netif *netif, struct kite_pbuf *p)
         stack->stats.ipv4.drop_ll_broadcast++;
         goto drop;
     }
+    if (kite_ipv4_is_fragment(&ip)) {
+        p = kite__ip4_reass_input(stack, p, &ip); /* consumes p; the datagram once whole */
+        if (p == NULL)
+            return;
+    }
     rx.src = ip.src;
     rx.dst = ip.dst;
     rx.proto = ip.proto;
@@ -198,12 +244,35 @@ drop:
     kite_pbuf_free(stack, p);
 }
 
+#if !KITE_IP_REASSEMBLY
+struct kite_pbuf *kite__ip4_drop_fragment(struct kite_stack *stack, struct kite_pbuf *p)
+{
+    stack->stats.ipv4.drop_fragment++; /* built without reassembly */
+    kite_pbuf_free(stack, p);
+    return NULL;
+}
+
+unsigned kite_ipv4_reass_pending(const struct kite_stack *stack)
+{
+    (void)stack;
+    return 0;
+}
+#endif
+
 void kite__ipv4_init(struct kite_stack *stack)
 {
     (void)kite__stack_register_ethertype(stack, KITE_ETHERTYPE_IPV4, ipv4_input);
+    kite__ip4_reass_init(stack);
+    kite__pmtu_init(stack);
 }
 
-static uint32_t next_hop_for(const struct kite_netif *netif, uint32_t dst)
+void kite__ipv4_deinit(struct kite_stack *stack)
+{
+    kite__ip4_reass_flush(stack);
+    kite__pmtu_flush(stack);
+}
+
+uint32_t kite__ipv4_next_hop(const struct kite_netif *netif, uint32_t dst)
 {
     uint32_t mask = netif->ip4_mask.u.v4;
     if (dst == KITE_IP4_BROADCAST || kite_ip4_is_multicast(dst) ||
@@ -212,37 +281,62 @@ static uint32_t next_hop_for(const struct kite_netif *netif, uint32_t dst)
     return netif->ip4_gw.u.v4;
 }
 
-/* The largest packet this output may send: the MTU, or the driver's
- * segmentation limit while TCP hands over a super-segment (KITE_TSO). */
-static uint32_t ipv4_size_limit(const struct kite_netif *netif)
+uint16_t kite_ipv4_path_mtu(struct kite_stack *stack, const struct kite_netif *netif, uint32_t dst)
 {
-    return kite__stack_tso_segment(netif->stack) != 0 ? netif->tso_max : netif->mtu;
+    uint16_t learned = kite__pmtu_lookup(stack, dst);
+    return learned != 0 && learned < netif->mtu ? learned : netif->mtu;
 }
 
-enum kite_err kite__ipv4_output_if(struct kite_netif *netif, struct kite_pbuf *p, uint32_t src,
-                                   uint32_t dst, uint8_t proto, uint8_t ttl, uint8_t tos)
+/* The largest packet this output may send: the path MTU, or the driver's
+ * segmentation limit while TCP hands over a super-segment (KITE_TSO). */
+static uint32_t ipv4_size_limit(struct kite_netif *netif, uint32_t dst)
+{
+    if (kite__stack_tso_segment(netif->stack) != 0)
+        return netif->tso_max;
+    return kite_ipv4_path_mtu(netif->stack, netif, dst);
+}
+
+/* RFC 791 2.3: too big for the path: fragments, unless DF forbids it (or
+ * fragmentation is built out), then the sender learns KITE_ERR_BUF (EMSGSIZE). */
+static enum kite_err send_too_big(struct kite_netif *netif, struct kite_pbuf *p,
+                                  struct kite_ipv4_repr *ip, uint32_t limit)
 {
     struct kite_stack *stack = netif->stack;
-    if ((uint32_t)p->tot_len + KITE_IPV4_HLEN > ipv4_size_limit(netif)) {
-        stack->stats.ipv4.drop_too_big++; /* no fragmentation on output */
-        return KITE_ERR_BUF;              /* a socket says EMSGSIZE */
+    if (ip->dont_frag || !KITE_IP_FRAG || (uint32_t)p->tot_len + KITE_IPV4_HLEN > UINT16_MAX) {
+        stack->stats.ipv4.drop_too_big++;
+        return KITE_ERR_BUF;
     }
+    enum kite_err err =
+        kite__ipv4_fragment(netif, p, ip, (uint16_t)limit, kite__ipv4_next_hop(netif, ip->dst));
+    if (err != KITE_ERR_OK)
+        stack->stats.ipv4.tx_fail++;
+    return err;
+}
+
+enum kite_err kite__ipv4_send(struct kite_netif *netif, struct kite_pbuf *p,
+                              const struct kite_ip_tx *tx)
+{
+    struct kite_stack *stack = netif->stack;
+    struct kite_ipv4_repr ip = {
+        .tos = tx->tos,
+        .id = stack->ip_id++,
+        .dont_frag = tx->dont_frag,
+        .ttl = tx->ttl,
+        .proto = tx->proto,
+        .src = tx->src != 0 ? tx->src : netif->ip4.u.v4,
+        .dst = tx->dst,
+    };
+    uint32_t limit = ipv4_size_limit(netif, tx->dst);
+    if ((uint32_t)p->tot_len + KITE_IPV4_HLEN > limit)
+        return send_too_big(netif, p, &ip, limit);
     struct kite_pbuf *head = kite__pbuf_prepend(stack, p, KITE_IPV4_HLEN, KITE_PBUF_LINK_HLEN);
     if (head == NULL) {
         stack->stats.ipv4.drop_no_mem++;
         return KITE_ERR_MEM;
     }
-    struct kite_ipv4_repr ip = {
-        .tos = tos,
-        .total_len = head->tot_len,
-        .id = stack->ip_id++,
-        .ttl = ttl,
-        .proto = proto,
-        .src = src != 0 ? src : netif->ip4.u.v4,
-        .dst = dst,
-    };
+    ip.total_len = head->tot_len;
     (void)kite_ipv4_emit(&ip, head->payload, head->len);
-    enum kite_err err = kite__arp_output(netif, head, next_hop_for(netif, dst));
+    enum kite_err err = kite__arp_output(netif, head, kite__ipv4_next_hop(netif, tx->dst));
     if (err == KITE_ERR_OK)
         stack->stats.ipv4.tx++;
     else
@@ -251,13 +345,27 @@ enum kite_err kite__ipv4_output_if(struct kite_netif *netif, struct kite_pbuf *p
     return err;
 }
 
-enum kite_err kite__ipv4_output(struct kite_stack *stack, struct kite_pbuf *p, uint32_t src,
-                                uint32_t dst, uint8_t proto, uint8_t ttl, uint8_t tos)
+enum kite_err kite__ipv4_output_if(struct kite_netif *netif, struct kite_pbuf *p, uint32_t src,
+                                   uint32_t dst, uint8_t proto, uint8_t ttl, uint8_t tos)
 {
-    struct kite_netif *netif = kite_ipv4_route(stack, dst);
+    struct kite_ip_tx tx = {.src = src, .dst = dst, .proto = proto, .ttl = ttl, .tos = tos};
+    return kite__ipv4_send(netif, p, &tx);
+}
+
+enum kite_err kite__ipv4_route_send(struct kite_stack *stack, struct kite_pbuf *p,
+                                    const struct kite_ip_tx *tx)
+{
+    struct kite_netif *netif = kite_ipv4_route_src(stack, tx->src, tx->dst);
     if (netif == NULL) {
         stack->stats.ipv4.drop_no_route++;
         return KITE_ERR_ROUTE;
     }
-    return kite__ipv4_output_if(netif, p, src, dst, proto, ttl, tos);
+    return kite__ipv4_send(netif, p, tx);
+}
+
+enum kite_err kite__ipv4_output(struct kite_stack *stack, struct kite_pbuf *p, uint32_t src,
+                                uint32_t dst, uint8_t proto, uint8_t ttl, uint8_t tos)
+{
+    struct kite_ip_tx tx = {.src = src, .dst = dst, .proto = proto, .ttl = ttl, .tos = tos};
+    return kite__ipv4_route_send(stack, p, &tx);
 }

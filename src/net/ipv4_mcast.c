@@ -145,10 +145,6 @@ enum kite_err kite__ipv4_output_mcast(struct kite_netif *netif, struct kite_pbuf
                                       bool loop)
 {
     struct kite_stack *stack = netif->stack;
-    if ((uint32_t)p->tot_len + KITE_IPV4_HLEN > netif->mtu) {
-        stack->stats.ipv4.drop_too_big++;
-        return KITE_ERR_BUF;
-    }
     /* RFC 1112 6.3: a member on this host hears the datagram too, unless
      * the sender asked not to (IP_MULTICAST_LOOP 0). A loopback netif
      * brings every packet back by itself. */
@@ -157,6 +153,7 @@ enum kite_err kite__ipv4_output_mcast(struct kite_netif *netif, struct kite_pbuf
         loop_back(netif, p, src, dst, proto, ttl, tos);
     if (ttl == 0) /* RFC 1112 6.1: TTL 0 stays on this host */
         return KITE_ERR_OK;
+    /* The whole datagram was looped; the wire copy is fragmented if need be. */
     return kite__ipv4_output_if(netif, p, src, dst, proto, ttl, tos);
 }
 

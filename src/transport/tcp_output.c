@@ -193,8 +193,14 @@ static enum kite_err send_segment(struct kite_tcp_pcb *pcb, uint8_t flags, uint3
     if (len > 0)
         copy_from_queue(pcb, p, data_off, len);
     finish_header(pcb, p, &h);
-    enum kite_err err = kite__ipv4_output(stack, p, pcb->local_ip.u.v4, pcb->remote_ip.u.v4,
-                                          KITE_IP_PROTO_TCP, KITE_IPV4_DEFAULT_TTL, tos);
+    /* RFC 1191 6.4: DF on every segment of a connection, so the path's MTU is learned. */
+    struct kite_ip_tx tx = {.src = pcb->local_ip.u.v4,
+                            .dst = pcb->remote_ip.u.v4,
+                            .proto = KITE_IP_PROTO_TCP,
+                            .ttl = KITE_IPV4_DEFAULT_TTL,
+                            .tos = tos,
+                            .dont_frag = KITE_PMTU != 0};
+    enum kite_err err = kite__ipv4_route_send(stack, p, &tx);
     kite_pbuf_free(stack, p);
     if (err != KITE_ERR_OK)
         return err;

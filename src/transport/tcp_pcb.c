@@ -367,7 +367,7 @@ uint16_t kite__tcp_route_mss(struct kite_stack *stack, uint32_t dst)
 {
     /* MSS clamped to the route's MTU (RFC 9293 3.7.1, RFC 879). */
     struct kite_netif *netif = kite_ipv4_route(stack, dst);
-    uint16_t mtu = netif != NULL ? netif->mtu : 576;
+    uint16_t mtu = netif != NULL ? kite_ipv4_path_mtu(stack, netif, dst) : 576;
     uint16_t mss = (uint16_t)(mtu - KITE_IPV4_HLEN - KITE_TCP_HLEN);
     if (KITE_TCP_MSS_MAX != 0 && mss > KITE_TCP_MSS_MAX)
         mss = KITE_TCP_MSS_MAX;
@@ -845,7 +845,9 @@ void kite__tcp_init(struct kite_stack *stack)
     kite__tcp_table_init(stack);
     stack->tcp.next_ephemeral = kite__ephemeral_start(stack);
     kite__tcp_timers_init(stack);
-    (void)kite__stack_register_ip_proto(stack, KITE_IP_PROTO_TCP, kite__tcp_input, NULL);
+    (void)kite__stack_register_ip_proto(stack, KITE_IP_PROTO_TCP, kite__tcp_input,
+                                        kite__tcp_icmp_error);
+    kite__tcp_pmtu_init(stack);
     (void)kite__stack_register_netif_hook(stack, netif_event);
     stack->reclaim = kite__tcp_reclaim;
 #if KITE_TCP_ACK_BURST

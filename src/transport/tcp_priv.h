@@ -96,6 +96,11 @@ uint32_t kite__tcp_rcv_window(const struct kite_tcp_pcb *pcb);
 /** Free the pcb unless a caller up the stack still works on it. */
 void kite__tcp_release(struct kite_tcp_pcb *pcb);
 
+/* tcp_pmtu.c: ICMP errors, path MTU discovery (RFC 1191, RFC 5927). */
+void kite__tcp_icmp_error(struct kite_stack *stack, uint8_t type, uint8_t code, uint32_t info,
+                          const uint8_t *orig, uint16_t orig_len);
+void kite__tcp_pmtu_init(struct kite_stack *stack);
+
 /* tcp_demux.c: the connection table (a hash of the 4-tuple) and the bound list. */
 /** The newest connection with these addresses and ports, NULL if none. */
 struct kite_tcp_pcb *kite__tcp_lookup(struct kite_stack *stack, uint32_t lip, uint16_t lport,

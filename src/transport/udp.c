@@ -233,12 +233,40 @@ static struct kite_udp_pcb *sender_of(struct kite_stack *stack, const uint8_t *o
     return NULL;
 }
 
+/* A pcb that could have sent the quoted datagram: bound to its source port
+ * (and address), connected or not. */
+static bool sent_by_us(struct kite_stack *stack, const uint8_t *orig, uint16_t orig_len)
+{
+    unsigned ihl = (orig[0] & 0xfu) * 4u;
+    if (orig_len < ihl + 4u)
+        return false;
+    uint32_t src = kite_get_be32(orig + 12);
+    uint16_t sport = kite_get_be16(orig + ihl);
+    for (struct kite_udp_pcb *pcb = stack->udp.pcbs; pcb != NULL; pcb = pcb->next)
+        if (pcb->local_port == sport &&
+            (kite_addr_is_any(&pcb->local_ip) || pcb->local_ip.u.v4 == src))
+            return true;
+    return false;
+}
+
+/* RFC 1191 4: a router could not forward a datagram of ours without
+ * fragmenting it; learned when the datagram was one of this stack's. */
+static void learn_path_mtu(struct kite_stack *stack, uint32_t info, const uint8_t *orig,
+                           uint16_t orig_len)
+{
+    if (sent_by_us(stack, orig, orig_len))
+        (void)kite__pmtu_update(stack, kite_get_be32(orig + 16), (uint16_t)info,
+                                kite_get_be16(orig + 2));
+}
+
 /* RFC 1122 4.1.3.3: UDP passes ICMP errors up to the application; orig is
  * the quoted IP header and at least 8 bytes after it (icmp4.c checks). */
-static void udp_error(struct kite_stack *stack, uint8_t type, uint8_t code, const uint8_t *orig,
-                      uint16_t orig_len)
+static void udp_error(struct kite_stack *stack, uint8_t type, uint8_t code, uint32_t info,
+                      const uint8_t *orig, uint16_t orig_len)
 {
     stack->stats.udp.icmp_errors_rx++;
+    if (type == KITE_ICMP4_DEST_UNREACH && code == KITE_ICMP4_UNREACH_FRAG_NEEDED)
+        learn_path_mtu(stack, info, orig, orig_len);
     enum kite_err err = hard_error_of(type, code);
     struct kite_udp_pcb *pcb = err != KITE_ERR_OK ? sender_of(stack, orig, orig_len) : NULL;
     if (pcb == NULL || !(pcb->flags & KITE_UDP_FLAG_OPS) || pcb->ops == NULL ||
@@ -462,7 +490,9 @@ static struct kite_netif *output_netif(struct kite_udp_pcb *pcb, uint32_t dst)
                 return kite_netif_is_up(n) ? n : NULL;
         return NULL;
     }
-    return kite_ipv4_route(stack, dst);
+    /* Source-based routing for a pcb bound to one of our addresses. */
+    uint32_t bound = kite_ip4_is_multicast(pcb->local_ip.u.v4) ? 0 : pcb->local_ip.u.v4;
+    return kite_ipv4_route_src(stack, bound, dst);
 }
 
 /* ---- Output ------------------------------------------------------------ */

@@ -140,6 +140,29 @@ def seeds():
     # First fragment (MF set, offset 0) and a later one (offset 600/8 = 75).
     yield "fragment_first", to_kite(ipv4(PEER_IP, KITE_IP, 17, frag_payload, 7, 0x2000))
     yield "fragment_last", to_kite(ipv4(PEER_IP, KITE_IP, 17, big[600:], 7, 75))
+    # A 3000-byte datagram to the echo port in three fragments, reversed: it
+    # is reassembled, and the echo goes out in fragments again.
+    whole = udp(PEER_IP, KITE_IP, 40000, 7, bytes(range(250)) * 12)
+    pieces = [(0, whole[:1480], 0x2000), (185, whole[1480:2960], 0x2000 | 185),
+              (370, whole[2960:], 370)]
+    frags = [to_kite(ipv4(PEER_IP, KITE_IP, 17, body, 9, ff)) for _, body, ff in pieces]
+    yield "script_fragments_echoed", script(
+        (OP_ETH_FRAME, arp_reply), (OP_ETH_FRAME, frags[2]), (OP_ETH_FRAME, frags[1]),
+        (OP_ETH_POLL, frags[0]), (OP_ADVANCE, 100))
+    # The first two only: the reassembly timer sends ICMP time exceeded.
+    yield "script_fragment_timeout", script(
+        (OP_ETH_FRAME, arp_reply), (OP_ETH_FRAME, frags[0]), (OP_ETH_FRAME, frags[1]),
+        (OP_ADVANCE, 16000), (OP_ETH_POLL, frags[2]))
+    # RFC 1191: a router reports MTU 576 for a 1028-byte datagram of the
+    # connected pcb (192.0.2.2:5001 -> 192.0.2.1:5000); the next big send
+    # is fragmented to it; after ten minutes the learned MTU expires.
+    sent = ipv4(KITE_IP, PEER_IP, 17, udp(KITE_IP, PEER_IP, 5001, 5000, bytes(1000)))
+    too_big = struct.pack("!BBHHH", 3, 4, 0, 0, 576) + sent[:28]
+    too_big = too_big[:2] + struct.pack("!H", checksum(too_big)) + too_big[4:]
+    yield "script_path_mtu", script(
+        (OP_ETH_FRAME, arp_reply), (OP_UDP_SEND, bytes(1000)),
+        (OP_ETH_FRAME, to_kite(ipv4(PEER_IP, KITE_IP, 1, too_big))),
+        (OP_UDP_SEND, bytes(1400)), *[(OP_ADVANCE, 60000)] * 10, (OP_UDP_SEND, bytes(1400)))
     # IP options: Router Alert (RFC 2113) then End of Option List.
     yield "ip_options", to_kite(ipv4(PEER_IP, KITE_IP, 1, ping, options=b"\x94\x04\x00\x00"))
     full = to_kite(ipv4(PEER_IP, KITE_IP, 1, ping))

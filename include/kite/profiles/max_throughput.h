@@ -17,6 +17,8 @@
 #define KITE_TCP_ACK_BURST 8 /* one ACK per TAP read burst and connection */
 #define KITE_TSO 1           /* TAP offload: 64 KiB super-segments on transmit */
 #define KITE_CHECKS 0
+#define KITE_IP_REASS_DATAGRAMS 8
+#define KITE_PMTU_ENTRIES 16
 #ifndef KITE_TCP_LISTEN_COUNT /* (a build may choose its own: kite-run's) */
 #define KITE_TCP_LISTEN_COUNT 16
 #endif

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* TCP path MTU discovery (RFC 1191 6.4/6.5, RFC 5927 4.1), segment by
+ * segment: DF on every segment, an ICMP "fragmentation needed" quoting a
+ * segment in flight shrinks the segments and resends, one quoting anything
+ * else is ignored, and the MSS grows back when the learned MTU expires. */
+#include "tcp_harness.h"
+
+#include "kite/wire/icmp4.h"
+
+static uint8_t pattern[65536];
+
+/* Write len pattern bytes from stream offset off. */
+static void write_all(struct th *t, uint32_t off, uint32_t len)
+{
+    th_fill(pattern, len, off);
+    assert_int_equal(kite_tcp_write(t->pcb, pattern, (uint16_t)len, KITE_TCP_WRITE_COPY),
+                     KITE_ERR_OK);
+    assert_int_equal(kite_tcp_output(t->pcb), KITE_ERR_OK);
+}
+
+static void ack_to(struct th *t, uint32_t off)
+{
+    th_send_at(t, &t->c, KITE_TCP_ACK, t->c.seq, t->c.our_iss + 1 + off, NULL, 0);
+}
+
+/* A router's ICMP "fragmentation needed" quoting the captured packet k. */
+static void frag_needed(struct th *t, const struct kt_packet *k, uint16_t mtu)
+{
+    uint8_t icmp[8 + 28];
+    struct kite_icmp4_repr e = {
+        .type = KITE_ICMP4_DEST_UNREACH, .code = KITE_ICMP4_UNREACH_FRAG_NEEDED, .seq = mtu};
+    (void)kite_icmp4_emit(&e, icmp, 8);
+    memcpy(icmp + 8, k->data, 28);
+    kite_put_be16(icmp + 2, kite_cksum(icmp, sizeof icmp));
+    uint8_t pkt[64];
+    uint16_t n = kt_build_ip(pkt, KITE_IP4(192, 0, 2, 254), TH_US, KITE_IP_PROTO_ICMP, icmp,
+                             (uint16_t)sizeof icmp);
+    th_inject(t, pkt, n);
+}
+
+/* Read every segment sent: each must carry DF and at most max bytes; returns
+ * the bytes and copies the first packet's raw bytes to first (if not NULL). */
+static uint32_t read_segments(struct th *t, uint32_t max, struct kt_packet *first, uint32_t *seq)
+{
+    uint32_t bytes = 0;
+    bool any = false;
+    if (first != NULL && t->next < t->cif.count)
+        *first = t->cif.sent[t->next];
+    while (th_next(t, &t->last)) {
+        assert_true(t->last.ip.dont_frag);
+        assert_true(t->last.len <= max);
+        if (!any && seq != NULL)
+            *seq = t->last.tcp.seq;
+        any = true;
+        bytes += t->last.len;
+    }
+    return bytes;
+}
+
+/* The MSS an MTU leaves, the connection's options taken out. */
+static uint32_t mss_for(const struct th *t, uint16_t mtu)
+{
+    return mtu - 40u - (t->c.ts ? 12u : 0u);
+}
+
+#define SMALL_MTU 552u /* KITE_PMTU_MIN: the smallest report TCP takes */
+
+static void shrink_resend_and_grow_back(void **state)
+{
+    struct th *t = *state;
+    th_establish(t);
+    kite_tcp_set_nodelay(t->pcb, true);
+    uint32_t smss = TH_SMSS;
+    uint32_t len = TH_MIN(2u * smss, TH_SND_BUF);
+    write_all(t, 0, len);
+    struct kt_packet first;
+    uint32_t seq = 0;
+    assert_int_equal(read_segments(t, smss, &first, &seq), len);
+    assert_int_equal(seq, t->c.our_iss + 1);
+    frag_needed(t, &first, SMALL_MTU);
+    uint32_t small = TH_MIN(smss, mss_for(t, SMALL_MTU));
+    assert_int_equal(t->pcb->mss, small);
+    assert_int_equal(t->stack.stats.ipv4.pmtu_updates, smss > small ? 1u : 0u);
+    /* RFC 1191 6.5: what was in flight goes again, in segments that fit. */
+    if (smss > small) {
+        uint32_t again = read_segments(t, small, NULL, &seq);
+        assert_true(again > 0);
+        assert_int_equal(seq, t->c.our_iss + 1);
+    }
+    ack_to(t, len);
+    th_drain(t);
+    /* RFC 1191 6.3: the learned MTU expires; segments grow back. */
+    th_advance(t, KITE_PMTU_TIMEOUT_MS);
+    assert_int_equal(t->stack.stats.ipv4.pmtu_expired, smss > small ? 1u : 0u);
+    assert_true(t->pcb->mss >= smss - 7u && t->pcb->mss <= smss);
+    th_cleanup(t);
+}
+
+/* RFC 5927 4.1: a report quoting a sequence number not in flight is forged
+ * or stale; so is one about a connection that does not exist. */
+static void report_outside_flight_ignored(void **state)
+{
+    struct th *t = *state;
+    th_establish(t);
+    kite_tcp_set_nodelay(t->pcb, true);
+    uint32_t smss = TH_SMSS;
+    write_all(t, 0, 100);
+    struct kt_packet first;
+    (void)read_segments(t, smss, &first, NULL);
+    struct kt_packet stale = first;
+    kite_put_be32(stale.data + 24, t->c.our_iss + 1 + 5000); /* beyond SND.NXT */
+    frag_needed(t, &stale, SMALL_MTU);
+    struct kt_packet other = first;
+    kite_put_be16(other.data + 20, 1); /* no such connection */
+    frag_needed(t, &other, SMALL_MTU);
+    assert_int_equal(t->stack.stats.ipv4.drop_pmtu_bogus, 2);
+    assert_int_equal(t->pcb->mss, smss);
+    ack_to(t, 100);
+    frag_needed(t, &first, SMALL_MTU); /* acknowledged since: no longer in flight */
+    assert_int_equal(t->stack.stats.ipv4.drop_pmtu_bogus, 3);
+    assert_int_equal(t->stack.stats.ipv4.pmtu_updates, 0);
+    th_cleanup(t);
+}
+
+/* A tiny reported MTU is raised to KITE_PMTU_MIN, never below. */
+static void tiny_report_floored(void **state)
+{
+    struct th *t = *state;
+    th_establish(t);
+    kite_tcp_set_nodelay(t->pcb, true);
+    write_all(t, 0, TH_SMSS); /* a full segment, bigger than the floor */
+    struct kt_packet first;
+    (void)read_segments(t, TH_SMSS, &first, NULL);
+    frag_needed(t, &first, 100);
+    assert_int_equal(t->pcb->mss, TH_MIN(TH_SMSS, mss_for(t, KITE_PMTU_MIN)));
+    ack_to(t, TH_SMSS);
+    th_cleanup(t);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, th_setup, th_teardown)
+    const struct CMUnitTest tests[] = {
+#if KITE_PMTU
+        T(shrink_resend_and_grow_back),
+        T(report_outside_flight_ignored),
+        T(tiny_report_floored),
+#endif
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
