@@ -37,6 +37,12 @@ static void print_structures(void)
     SHOW(struct kite_stats);
     SHOW(struct kite_timer);
     SHOW(struct kite_loopif);
+#if KITE_IGMP
+    SHOW(struct kite_igmp);
+    SHOW(struct kite_igmp_group);
+    SHOW(struct kite_igmp_member);
+    SHOW(struct kite_igmp_if);
+#endif
 #undef SHOW
 }
 

@@ -13,8 +13,10 @@ cd "$(dirname "$0")/.."
 OUT=${1:-build-cortex-m4}
 CROSS=${CROSS:-arm-none-eabi-}
 CC="${CROSS}gcc"
+# KITE_M4_CFLAGS adds options, e.g. -DKITE_IGMP=0 or -DKITE_PROFILE_MIN_RAM
+# (docs/benchmarks.md compares builds with them).
 CFLAGS="-mcpu=cortex-m4 -mthumb -Os -std=c11 -ffunction-sections -fdata-sections
- -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Werror -Iinclude -Isrc/include"
+ -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Werror -Iinclude -Isrc/include ${KITE_M4_CFLAGS:-}"
 
 if ! command -v "$CC" >/dev/null 2>&1; then
     echo "build-cortex-m4: $CC not found (apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)" >&2
@@ -89,6 +91,12 @@ SIZE_OF(kite_autoip, struct kite_autoip)
 SIZE_OF(kite_stats, struct kite_stats)
 SIZE_OF(kite_timer, struct kite_timer)
 SIZE_OF(kite_loopif, struct kite_loopif)
+#if KITE_IGMP
+SIZE_OF(kite_igmp, struct kite_igmp)
+SIZE_OF(kite_igmp_group, struct kite_igmp_group)
+SIZE_OF(kite_igmp_member, struct kite_igmp_member)
+SIZE_OF(kite_igmp_if, struct kite_igmp_if)
+#endif
 EOC
 # shellcheck disable=SC2086
 "$CC" $CFLAGS -c "$OUT/sizes.c" -o "$OUT/sizes.o"

@@ -5,6 +5,7 @@
 
 #include "kite_internal/arp.h"
 #include "kite_internal/icmp4.h"
+#include "kite_internal/igmp.h"
 #include "kite_internal/ipv4.h"
 #include "kite_internal/stack.h"
 #include "kite_internal/tcp.h"
@@ -19,6 +20,9 @@ enum kite_err kite_stack_init(struct kite_stack *stack, const struct kite_stack_
     kite__arp_init(stack);
     kite__ipv4_init(stack);
     kite__icmp4_init(stack);
+#if KITE_IGMP
+    kite__igmp_init(stack);
+#endif
     kite__udp_init(stack);
 #if KITE_RAW
     kite__raw_init(stack);

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kite/byteorder.h"
 #include "kite/addr.h"
 #include "kite/port/clock.h"
 #include "kite/port/tap.h"
@@ -294,6 +295,11 @@ int kite_example_int_arg(const char *text, int lo, int hi)
     char *end;
     long v = strtol(text, &end, 10);
     return end != text && *end == '\0' && v >= lo && v <= hi ? (int)v : -1;
+}
+
+uint32_t kite_example_net_ipv4(const struct kite_example_net *net)
+{
+    return kite_htonl(net->addr);
 }
 
 struct kite_tcpip *kite_example_net_tcpip(struct kite_example_net *net)

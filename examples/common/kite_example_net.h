@@ -38,6 +38,9 @@ struct kite_sockets *kite_example_net_sockets(struct kite_example_net *net);
 /** The stack thread (benchmarks reach the raw API through kite_tcpip_call). */
 struct kite_tcpip *kite_example_net_tcpip(struct kite_example_net *net);
 
+/** The netif's IPv4 address, network byte order (what ESP-IDF's examples read from esp_netif). */
+uint32_t kite_example_net_ipv4(const struct kite_example_net *net);
+
 /** A stop was asked for (SIGINT, SIGTERM): leave the example's loops. */
 bool kite_example_net_stopping(const struct kite_example_net *net);
 

@@ -9,6 +9,7 @@
 #include "kite/autoip.h"
 #include "kite/err.h"
 #include "kite/icmp4.h"
+#include "kite/igmp.h"
 #include "kite/ipv4.h"
 #include "kite/netif.h"
 #include "kite/pbuf.h"

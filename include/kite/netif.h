@@ -16,6 +16,8 @@
 #include "kite/addr.h"
 #include "kite/autoip.h"
 #include "kite/err.h"
+#include "kite/igmp.h"
+#include "kite/opts.h"
 #include "kite/timer.h"
 
 struct kite_stack;
@@ -86,6 +88,11 @@ struct kite_netif {
 #endif
 #if KITE_AUTOIP
     struct kite_autoip autoip; /* link-local address (RFC 3927) */
+#endif
+#if KITE_IGMP
+    /* IGMP's per-netif state: querier versions, the General Query response
+     * timer and the driver's multicast MAC filter (kite/igmp.h). */
+    struct kite_igmp_if igmp;
 #endif
 };
 

@@ -276,6 +276,54 @@
 #define KITE_PMTU_TIMEOUT_MS 600000u
 #endif
 
+/* ---- IGMP and multicast reception (docs/multicast.md) ------------------ */
+
+/** Build IGMP (v1, v2 and v3 host side: RFC 1112, 2236, 3376) with per-netif
+ * group membership, source filters, multicast loopback and the reception
+ * filter; 0 leaves it out: every group is then accepted and joins fail. */
+#ifndef KITE_IGMP
+#define KITE_IGMP 1
+#endif
+
+/** Groups the netifs of a stack are members of at once (224.0.0.1, which
+ * every netif always is, takes none); a group leaving (RFC 3376 5.1
+ * retransmissions) keeps its entry until its last report. */
+#ifndef KITE_IGMP_GROUP_COUNT
+#define KITE_IGMP_GROUP_COUNT 8
+#endif
+
+/** Memberships: one per socket (or raw-API owner), netif and group joined. */
+#ifndef KITE_IGMP_MEMBER_COUNT
+#define KITE_IGMP_MEMBER_COUNT 8
+#endif
+
+/** Sources one membership's filter and one group's merged filter hold
+ * (RFC 3376 3.1 source lists; IP_ADD_SOURCE_MEMBERSHIP beyond: ENOBUFS). */
+#ifndef KITE_IGMP_MAX_SOURCES
+#define KITE_IGMP_MAX_SOURCES 4
+#endif
+
+/** Multicast datagrams looped back to local members (IP_MULTICAST_LOOP)
+ * waiting for the next poll; more are not looped (ipv4.drop_loop_full). */
+#ifndef KITE_IGMP_LOOP_QUEUE_LEN
+#define KITE_IGMP_LOOP_QUEUE_LEN 4
+#endif
+
+/** Robustness Variable until a v3 querier says otherwise (RFC 3376 8.1). */
+#ifndef KITE_IGMP_ROBUSTNESS
+#define KITE_IGMP_ROBUSTNESS 2
+#endif
+
+/** Unsolicited Report Interval in v3 mode, ms (RFC 3376 8.11: 1 s). */
+#ifndef KITE_IGMP_V3_UNSOLICITED_MS
+#define KITE_IGMP_V3_UNSOLICITED_MS 1000u
+#endif
+
+/** Unsolicited Report Interval in v1/v2 mode, ms (RFC 2236 8.10: 10 s). */
+#ifndef KITE_IGMP_V2_UNSOLICITED_MS
+#define KITE_IGMP_V2_UNSOLICITED_MS 10000u
+#endif
+
 /* ---- UDP -------------------------------------------------------------- */
 
 /** First port of the ephemeral range (RFC 6335 8.1.2). */
@@ -464,9 +512,9 @@
 #define KITE_MAX_IP_PROTOS 6
 #endif
 
-/** Handlers told about netif changes (ARP, UDP, TCP, IGMP, ...). */
+/** Handlers told about netif changes (ARP, UDP, TCP, IGMP, and room for one more). */
 #ifndef KITE_MAX_NETIF_HOOKS
-#define KITE_MAX_NETIF_HOOKS 4
+#define KITE_MAX_NETIF_HOOKS 5
 #endif
 
 /* ---- Sequential APIs (src/api/, docs/api.md) ---------------------------- */

@@ -74,6 +74,24 @@ struct kite_in_pktinfo {
     struct kite_in_addr ipi_addr;
 };
 
+/* Multicast requests (Linux's struct ip_mreq, ip_mreqn, ip_mreq_source). */
+struct kite_ip_mreq {
+    struct kite_in_addr imr_multiaddr;
+    struct kite_in_addr imr_interface;
+};
+
+struct kite_ip_mreqn {
+    struct kite_in_addr imr_multiaddr;
+    struct kite_in_addr imr_address;
+    int imr_ifindex;
+};
+
+struct kite_ip_mreq_source {
+    struct kite_in_addr imr_multiaddr;
+    struct kite_in_addr imr_interface;
+    struct kite_in_addr imr_sourceaddr;
+};
+
 struct kite_timeval {
     long tv_sec;
     long tv_usec;
@@ -137,6 +155,17 @@ typedef struct {
 #define KITE_IP_TOS 1
 #define KITE_IP_TTL 2
 #define KITE_IP_PKTINFO 8
+#define KITE_IP_MULTICAST_IF 32
+#define KITE_IP_MULTICAST_TTL 33
+#define KITE_IP_MULTICAST_LOOP 34
+#define KITE_IP_ADD_MEMBERSHIP 35
+#define KITE_IP_DROP_MEMBERSHIP 36
+#define KITE_IP_UNBLOCK_SOURCE 37
+#define KITE_IP_BLOCK_SOURCE 38
+#define KITE_IP_ADD_SOURCE_MEMBERSHIP 39
+#define KITE_IP_DROP_SOURCE_MEMBERSHIP 40
+#define KITE_IP_MULTICAST_ALL 49
+#define KITE_INADDR_ALLHOSTS_GROUP 0xe0000001u
 
 #define KITE_TCP_NODELAY 1
 #define KITE_TCP_CORK 3

@@ -31,6 +31,9 @@
 #define msghdr kite_msghdr
 #define cmsghdr kite_cmsghdr
 #define in_pktinfo kite_in_pktinfo
+#define ip_mreq kite_ip_mreq
+#define ip_mreqn kite_ip_mreqn
+#define ip_mreq_source kite_ip_mreq_source
 #define linger kite_linger
 #define pollfd kite_pollfd
 #define timeval kite_timeval
@@ -69,6 +72,17 @@
 #define IP_TOS KITE_IP_TOS
 #define IP_TTL KITE_IP_TTL
 #define IP_PKTINFO KITE_IP_PKTINFO
+#define IP_MULTICAST_IF KITE_IP_MULTICAST_IF
+#define IP_MULTICAST_TTL KITE_IP_MULTICAST_TTL
+#define IP_MULTICAST_LOOP KITE_IP_MULTICAST_LOOP
+#define IP_ADD_MEMBERSHIP KITE_IP_ADD_MEMBERSHIP
+#define IP_DROP_MEMBERSHIP KITE_IP_DROP_MEMBERSHIP
+#define IP_UNBLOCK_SOURCE KITE_IP_UNBLOCK_SOURCE
+#define IP_BLOCK_SOURCE KITE_IP_BLOCK_SOURCE
+#define IP_ADD_SOURCE_MEMBERSHIP KITE_IP_ADD_SOURCE_MEMBERSHIP
+#define IP_DROP_SOURCE_MEMBERSHIP KITE_IP_DROP_SOURCE_MEMBERSHIP
+#define IP_MULTICAST_ALL KITE_IP_MULTICAST_ALL
+#define INADDR_ALLHOSTS_GROUP KITE_INADDR_ALLHOSTS_GROUP
 #define TCP_NODELAY KITE_TCP_NODELAY
 #define TCP_KEEPIDLE KITE_TCP_KEEPIDLE
 #define TCP_KEEPINTVL KITE_TCP_KEEPINTVL

@@ -15,6 +15,7 @@
 #include "kite/arp.h"
 #include "kite/err.h"
 #include "kite/icmp4.h"
+#include "kite/igmp.h"
 #include "kite/ipv4.h"
 #include "kite/netif.h"
 #include "kite/opts.h"
@@ -43,6 +44,13 @@
 #else
 #define KITE_POOLS_RAW_(X)
 #endif
+#if KITE_IGMP
+#define KITE_POOLS_IGMP_(X)                                                               \
+    X(IGMP_GROUP, "igmp_group", sizeof(struct kite_igmp_group), KITE_IGMP_GROUP_COUNT)    \
+    X(IGMP_MEMBER, "igmp_member", sizeof(struct kite_igmp_member), KITE_IGMP_MEMBER_COUNT)
+#else
+#define KITE_POOLS_IGMP_(X)
+#endif
 /* X(ID, name, block size, block count): every pool of a stack. */
 #define KITE_POOLS(X)                                                                     \
     X(PBUF_POOL, "pbuf_pool", KITE_PBUF_STRUCT_SIZE + KITE_PBUF_POOL_BUFSIZE,             \
@@ -52,7 +60,8 @@
     X(PBUF_REF, "pbuf_ref", sizeof(struct kite_pbuf), KITE_PBUF_REF_COUNT)                \
     X(UDP_PCB, "udp_pcb", sizeof(struct kite_udp_pcb), KITE_UDP_PCB_COUNT)                \
     KITE_POOLS_TCP_(X)                                                                    \
-    KITE_POOLS_RAW_(X)
+    KITE_POOLS_RAW_(X)                                                                    \
+    KITE_POOLS_IGMP_(X)
 
 // clang-format on
 enum kite_pool_id {
@@ -150,6 +159,9 @@ struct kite_stack {
 #if KITE_RAW
     struct kite_raw raw;
 #endif
+#if KITE_IGMP
+    struct kite_igmp igmp;
+#endif
 
     /* Told about netif changes (ARP, UDP and TCP register at start-up). */
     kite_netif_event_fn netif_events[KITE_MAX_NETIF_HOOKS];
@@ -177,6 +189,12 @@ struct kite_stack {
      * handler (raw pcbs take copies); true when a raw pcb took it. */
     bool (*raw_input)(struct kite_stack *stack, const struct kite_pbuf *p,
                       const struct kite_ip_rx *rx);
+    /* The multicast reception filter, registered by IGMP (NULL: every group
+     * accepted): does netif take datagrams of proto from src to group, and
+     * frames to this multicast MAC (Ethernet asks before IPv4 sees them)? */
+    bool (*mcast_admits)(const struct kite_netif *netif, uint32_t group, uint32_t src,
+                         uint8_t proto);
+    bool (*mcast_mac_admits)(const struct kite_netif *netif, const uint8_t mac[6]);
     /* Sends an ICMP error about the IP packet at p->payload (p not consumed):
      * registered by ICMP, used by IP (reassembly timeout, forwarding). */
     void (*icmp_error)(struct kite_stack *stack, struct kite_pbuf *p, uint8_t type, uint8_t code,

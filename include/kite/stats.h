@@ -12,7 +12,7 @@
 // clang-format off
 #define KITE_STATS_ETH(X)                                                      \
     X(rx) X(tx) X(tx_fail) X(drop_short) X(drop_not_for_us) X(drop_unknown_type)   \
-    X(drop_netif_down)
+    X(drop_netif_down) X(drop_mcast_filtered)
 
 #define KITE_STATS_ARP(X)                                                      \
     X(rx) X(tx) X(requests_sent) X(replies_sent) X(gratuitous_sent) X(replies_rx) \
@@ -28,7 +28,8 @@
     X(tx_fail) X(frag_datagrams) X(frag_sent) X(frag_fail) X(reass_fragments) X(reass_ok)     \
     X(drop_reass_timeout) X(drop_reass_overlap) X(drop_reass_duplicate) X(drop_reass_bad)   \
     X(drop_reass_too_big) X(drop_reass_full) X(drop_reass_evicted) X(pmtu_updates)          \
-    X(pmtu_expired) X(pmtu_unchanged) X(drop_pmtu_bogus) X(forwarded) X(drop_fwd_ttl)
+    X(pmtu_expired) X(pmtu_unchanged) X(drop_pmtu_bogus) X(forwarded) X(drop_fwd_ttl) \
+    X(drop_mcast_filtered) X(mcast_looped) X(drop_loop_full)
 
 #define KITE_STATS_ICMP4(X)                                                    \
     X(rx) X(tx) X(echo_requests) X(echo_replies_sent) X(echo_replies_rx) X(errors_rx) \
@@ -55,6 +56,12 @@
     X(probes_sent) X(conflicts_probing) X(conflicts_in_use) X(defends_sent)    \
     X(addrs_bound) X(addrs_given_up) X(rate_limited) X(autoip_candidates)
 
+#define KITE_STATS_IGMP(X)                                                     \
+    X(rx) X(tx) X(queries_v1) X(queries_v2) X(queries_v3) X(reports_rx)          \
+    X(reports_suppressed) X(reports_v1_sent) X(reports_v2_sent) X(reports_v3_sent) \
+    X(leaves_sent) X(drop_short) X(drop_bad_checksum) X(drop_bad_query)          \
+    X(drop_unknown_type) X(drop_no_mem)
+
 #define KITE_STATS_DECLARE_(name) uint32_t name;
 
 struct kite_stats_eth { KITE_STATS_ETH(KITE_STATS_DECLARE_) };
@@ -64,12 +71,13 @@ struct kite_stats_icmp4 { KITE_STATS_ICMP4(KITE_STATS_DECLARE_) };
 struct kite_stats_udp { KITE_STATS_UDP(KITE_STATS_DECLARE_) };
 struct kite_stats_tcp { KITE_STATS_TCP(KITE_STATS_DECLARE_) };
 struct kite_stats_acd { KITE_STATS_ACD(KITE_STATS_DECLARE_) };
+struct kite_stats_igmp { KITE_STATS_IGMP(KITE_STATS_DECLARE_) };
 
 /* X(group-name, list) over every group, for printing. */
 #define KITE_STATS_GROUPS(X)                                                   \
     X(eth, KITE_STATS_ETH) X(arp, KITE_STATS_ARP) X(ipv4, KITE_STATS_IPV4)      \
-    X(icmp4, KITE_STATS_ICMP4) X(udp, KITE_STATS_UDP) X(tcp, KITE_STATS_TCP)        \
-    X(acd, KITE_STATS_ACD)
+    X(icmp4, KITE_STATS_ICMP4) X(udp, KITE_STATS_UDP) X(tcp, KITE_STATS_TCP)     \
+    X(acd, KITE_STATS_ACD) X(igmp, KITE_STATS_IGMP)
 
 // clang-format on
 struct kite_stats {
@@ -80,6 +88,7 @@ struct kite_stats {
     struct kite_stats_udp udp;
     struct kite_stats_tcp tcp;
     struct kite_stats_acd acd;
+    struct kite_stats_igmp igmp;
 };
 
 struct kite_stack;

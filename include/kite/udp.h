@@ -41,10 +41,12 @@ struct kite_udp_ops {
 };
 
 #define KITE_UDP_FLAG_CONNECTED 0x01u
-#define KITE_UDP_FLAG_BROADCAST 0x02u   /* may send to broadcast addresses (SO_BROADCAST) */
-#define KITE_UDP_FLAG_NO_CHECKSUM 0x04u /* send with checksum 0 (RFC 768 allows it on IPv4) */
-#define KITE_UDP_FLAG_REUSEADDR 0x08u   /* shares its port with other REUSEADDR pcbs */
-#define KITE_UDP_FLAG_OPS 0x10u         /* the callback is an ops table (kite_udp_set_ops) */
+#define KITE_UDP_FLAG_BROADCAST 0x02u     /* may send to broadcast addresses (SO_BROADCAST) */
+#define KITE_UDP_FLAG_NO_CHECKSUM 0x04u   /* send with checksum 0 (RFC 768 allows it on IPv4) */
+#define KITE_UDP_FLAG_REUSEADDR 0x08u     /* shares its port with other REUSEADDR pcbs */
+#define KITE_UDP_FLAG_OPS 0x10u           /* the callback is an ops table (kite_udp_set_ops) */
+#define KITE_UDP_FLAG_NO_MCAST_LOOP 0x20u /* no loop to local members (IP_MULTICAST_LOOP 0) */
+#define KITE_UDP_FLAG_NO_MCAST_ALL 0x40u  /* only groups this pcb joined (IP_MULTICAST_ALL 0) */
 
 struct kite_udp_pcb {
     struct kite_udp_pcb *next;
@@ -57,6 +59,7 @@ struct kite_udp_pcb {
     uint8_t ttl;
     uint8_t mcast_ttl; /* TTL of datagrams to multicast groups (default 1) */
     uint8_t tos;
+    uint8_t mcast_ifindex;    /* netif index multicast goes out of (IP_MULTICAST_IF), 0: routed */
     struct kite_netif *netif; /* bound to one netif, or NULL */
     /* One callback or the other: an error callback costs a pcb no RAM. */
     union {
@@ -90,6 +93,23 @@ void kite_udp_recv(struct kite_udp_pcb *pcb, kite_udp_recv_fn fn, void *arg);
 void kite_udp_set_ops(struct kite_udp_pcb *pcb, const struct kite_udp_ops *ops, void *arg);
 /** Set or clear flags; CONNECTED and OPS are left to their own calls. */
 void kite_udp_set_flags(struct kite_udp_pcb *pcb, uint8_t flags, bool on);
+
+/**
+ * Join the multicast group on netif (NULL: the netif the group routes to),
+ * any source (RFC 3376 3.1 EXCLUDE {}), as IP_ADD_MEMBERSHIP: the netif then
+ * accepts the group and reports it to the routers (IGMP). KITE_ERR_INUSE
+ * when already joined there, KITE_ERR_VAL for a non-multicast group,
+ * KITE_ERR_ROUTE with no netif, KITE_ERR_MEM when the membership pools are
+ * full. Leave: KITE_ERR_NOTFOUND when not joined. kite_udp_remove leaves
+ * every group. Source filters: kite_igmp_source with the pcb as owner.
+ * Without KITE_IGMP both fail with KITE_ERR_VAL.
+ */
+enum kite_err kite_udp_join(struct kite_udp_pcb *pcb, const struct kite_addr *group,
+                            struct kite_netif *netif);
+enum kite_err kite_udp_leave(struct kite_udp_pcb *pcb, const struct kite_addr *group,
+                             struct kite_netif *netif);
+/** Send multicast out of netif (NULL: where the group routes), as IP_MULTICAST_IF. */
+void kite_udp_set_multicast_netif(struct kite_udp_pcb *pcb, struct kite_netif *netif);
 
 /**
  * Send p (the payload; the caller keeps ownership and frees it) to the

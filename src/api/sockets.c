@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "kite/byteorder.h"
+#include "kite/igmp.h"
+#include "kite/ipv4.h"
 #include "kite/pbuf.h"
 #include "kite/stack.h"
 #include "kite/tcp.h"
@@ -1102,6 +1104,200 @@ static int ip_byte_opt(struct opt_req *o, bool tos)
     return 0;
 }
 
+/* ---- Multicast options (docs/multicast.md) --------------------------------------------- */
+
+/* IP_MULTICAST_TTL/LOOP/ALL take an int or, shorter, one byte (Linux's
+ * ip_setsockopt), and report a byte when asked with less than an int. */
+static int byte_or_int_in(const struct opt_req *o, int *v)
+{
+    if (*o->len >= sizeof(int))
+        return int_in(o, v);
+    if (*o->len < 1)
+        return EINVAL;
+    *v = *(const uint8_t *)o->val;
+    return 0;
+}
+
+static void byte_or_int_out(struct opt_req *o, int v)
+{
+    if (*o->len < sizeof(int) && *o->len > 0) {
+        uint8_t b = (uint8_t)v;
+        out(o, &b, 1);
+        return;
+    }
+    int_out(o, v);
+}
+
+static struct kite_stack *stack_of(const struct opt_req *o)
+{
+    return o->ref->s->tcpip->stack;
+}
+
+/* The netif of an ip_mreqn-style request (Linux's ip_mc_find_dev): by index,
+ * else by address, else where the group routes. */
+static struct kite_netif *mcast_dev(struct kite_stack *stack, uint32_t group, uint32_t addr,
+                                    int ifindex)
+{
+    for (struct kite_netif *n = stack->netifs; n != NULL; n = n->next) {
+        if (ifindex != 0 ? n->index == ifindex
+                         : addr != 0 && !kite_addr_is_any(&n->ip4) && n->ip4.u.v4 == addr)
+            return n;
+    }
+    return ifindex != 0 || addr != 0 ? NULL : kite_ipv4_route(stack, group);
+}
+
+static int mcast_ttl_loop_all(struct opt_req *o, struct kite_udp_pcb *pcb)
+{
+    uint8_t flag = o->name == KITE_IP_MULTICAST_LOOP ? KITE_UDP_FLAG_NO_MCAST_LOOP
+                                                     : KITE_UDP_FLAG_NO_MCAST_ALL;
+    if (!o->set) {
+        int v = o->name == KITE_IP_MULTICAST_TTL ? (pcb != NULL ? pcb->mcast_ttl : 1)
+                : pcb != NULL                    ? (pcb->flags & flag) == 0
+                                                 : 1;
+        if (o->name == KITE_IP_MULTICAST_ALL)
+            int_out(o, v);
+        else
+            byte_or_int_out(o, v);
+        return 0;
+    }
+    int v;
+    int e = byte_or_int_in(o, &v);
+    if (e != 0)
+        return e;
+    if (o->name == KITE_IP_MULTICAST_TTL) {
+        if (o->ref->sk->type == KITE_SOCK_STREAM)
+            return EINVAL;
+        v = v == -1 ? 1 : v; /* as Linux: -1 is the default */
+        if (v < 0 || v > 255)
+            return EINVAL;
+        if (pcb != NULL)
+            pcb->mcast_ttl = (uint8_t)v;
+        return 0;
+    }
+    if (o->name == KITE_IP_MULTICAST_ALL && v != 0 && v != 1)
+        return EINVAL;
+    if (pcb != NULL)
+        kite_udp_set_flags(pcb, flag, v == 0);
+    return 0;
+}
+
+static int mcast_if(struct opt_req *o, struct kite_udp_pcb *pcb)
+{
+    struct kite_stack *stack = stack_of(o);
+    if (!o->set) {
+        struct kite_in_addr a = {0};
+        for (struct kite_netif *n = stack->netifs; pcb != NULL && n != NULL; n = n->next)
+            if (n->index == pcb->mcast_ifindex)
+                a.s_addr = kite_htonl(n->ip4.u.v4);
+        out(o, &a, sizeof a);
+        return 0;
+    }
+    if (o->ref->sk->type == KITE_SOCK_STREAM)
+        return EINVAL;
+    struct kite_ip_mreqn m = {0};
+    if (*o->len < sizeof(struct kite_in_addr))
+        return EINVAL;
+    if (*o->len >= sizeof m)
+        memcpy(&m, o->val, sizeof m);
+    else if (*o->len >= sizeof(struct kite_ip_mreq))
+        memcpy(&m, o->val, sizeof(struct kite_ip_mreq));
+    else
+        memcpy(&m.imr_address, o->val, sizeof m.imr_address);
+    uint32_t addr = kite_ntohl(m.imr_address.s_addr);
+    struct kite_netif *n = NULL;
+    if (m.imr_ifindex != 0 || addr != 0) {
+        n = mcast_dev(stack, 0, addr, m.imr_ifindex);
+        if (n == NULL)
+            return EADDRNOTAVAIL;
+    }
+    if (pcb != NULL)
+        kite_udp_set_multicast_netif(pcb, n);
+    return 0;
+}
+
+#if KITE_IGMP
+/* IP_ADD_MEMBERSHIP / IP_DROP_MEMBERSHIP with an ip_mreq or ip_mreqn. */
+static int mcast_membership(struct opt_req *o, struct kite_udp_pcb *pcb)
+{
+    struct kite_ip_mreqn m = {0};
+    if (*o->len < sizeof(struct kite_ip_mreq))
+        return EINVAL;
+    memcpy(&m, o->val, *o->len >= sizeof m ? sizeof m : sizeof(struct kite_ip_mreq));
+    uint32_t group = kite_ntohl(m.imr_multiaddr.s_addr);
+    if (!kite_ip4_is_multicast(group))
+        return EINVAL;
+    struct kite_netif *n =
+        mcast_dev(stack_of(o), group, kite_ntohl(m.imr_address.s_addr), m.imr_ifindex);
+    if (n == NULL)
+        return ENODEV;
+    enum kite_err err = o->name == KITE_IP_ADD_MEMBERSHIP ? kite_igmp_join(n, pcb, group)
+                                                          : kite_igmp_leave(n, pcb, group);
+    return err == KITE_ERR_OK         ? 0
+           : err == KITE_ERR_INUSE    ? EADDRINUSE
+           : err == KITE_ERR_NOTFOUND ? EADDRNOTAVAIL
+           : err == KITE_ERR_MEM      ? ENOBUFS
+                                      : EINVAL;
+}
+
+/* IP_ADD/DROP_SOURCE_MEMBERSHIP (INCLUDE), IP_BLOCK/UNBLOCK_SOURCE (EXCLUDE). */
+static int mcast_source(struct opt_req *o, struct kite_udp_pcb *pcb)
+{
+    struct kite_ip_mreq_source m;
+    if (*o->len != sizeof m)
+        return EINVAL;
+    memcpy(&m, o->val, sizeof m);
+    uint32_t group = kite_ntohl(m.imr_multiaddr.s_addr), src = kite_ntohl(m.imr_sourceaddr.s_addr);
+    if (!kite_ip4_is_multicast(group))
+        return EINVAL;
+    struct kite_stack *stack = stack_of(o);
+    struct kite_netif *n = mcast_dev(stack, group, kite_ntohl(m.imr_interface.s_addr), 0);
+    if (n == NULL)
+        return ENODEV;
+    bool incl =
+        o->name == KITE_IP_ADD_SOURCE_MEMBERSHIP || o->name == KITE_IP_DROP_SOURCE_MEMBERSHIP;
+    bool add = o->name == KITE_IP_ADD_SOURCE_MEMBERSHIP || o->name == KITE_IP_BLOCK_SOURCE;
+    if (kite_igmp_owner_admits(stack, pcb, n, group, src) < 0 &&
+        o->name != KITE_IP_ADD_SOURCE_MEMBERSHIP)
+        return EINVAL; /* Linux: "must have a prior join" */
+    enum kite_err err =
+        kite_igmp_source(n, pcb, group, src, incl ? KITE_IGMP_INCLUDE : KITE_IGMP_EXCLUDE, add);
+    return err == KITE_ERR_OK                                  ? 0
+           : err == KITE_ERR_INUSE || err == KITE_ERR_NOTFOUND ? EADDRNOTAVAIL
+           : err == KITE_ERR_MEM                               ? ENOBUFS
+                                                               : EINVAL;
+}
+
+#endif
+
+static int mcast_opt(struct opt_req *o)
+{
+    struct kite_udp_pcb *pcb = udp_of(o);
+    switch (o->name) {
+    case KITE_IP_MULTICAST_TTL:
+    case KITE_IP_MULTICAST_LOOP:
+    case KITE_IP_MULTICAST_ALL:
+        return mcast_ttl_loop_all(o, pcb);
+    case KITE_IP_MULTICAST_IF:
+        return mcast_if(o, pcb);
+    default:
+        break;
+    }
+    /* Memberships: set only; a UDP socket's (Linux: EPROTO on TCP). */
+    if (!o->set)
+        return ENOPROTOOPT;
+    if (o->ref->sk->type == KITE_SOCK_STREAM)
+        return EPROTO;
+#if KITE_IGMP
+    if (pcb == NULL)
+        return ENOPROTOOPT; /* raw sockets do not join in kite */
+    if (o->name == KITE_IP_ADD_MEMBERSHIP || o->name == KITE_IP_DROP_MEMBERSHIP)
+        return mcast_membership(o, pcb);
+    return mcast_source(o, pcb);
+#else
+    return ENOPROTOOPT; /* no IGMP: no memberships */
+#endif
+}
+
 static int ip_level(struct opt_req *o)
 {
     switch (o->name) {
@@ -1110,6 +1306,17 @@ static int ip_level(struct opt_req *o)
         return ip_byte_opt(o, o->name == KITE_IP_TOS);
     case KITE_IP_PKTINFO:
         return flag_opt(o, SOPT_PKTINFO);
+    case KITE_IP_MULTICAST_IF:
+    case KITE_IP_MULTICAST_TTL:
+    case KITE_IP_MULTICAST_LOOP:
+    case KITE_IP_MULTICAST_ALL:
+    case KITE_IP_ADD_MEMBERSHIP:
+    case KITE_IP_DROP_MEMBERSHIP:
+    case KITE_IP_ADD_SOURCE_MEMBERSHIP:
+    case KITE_IP_DROP_SOURCE_MEMBERSHIP:
+    case KITE_IP_BLOCK_SOURCE:
+    case KITE_IP_UNBLOCK_SOURCE:
+        return mcast_opt(o);
     default:
         return ENOPROTOOPT;
     }

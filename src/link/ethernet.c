@@ -29,6 +29,11 @@ void kite__ethernet_input(struct kite_netif *netif, struct kite_pbuf *p)
         stack->stats.eth.drop_not_for_us++;
         goto drop;
     }
+    if (kite_eth_is_multicast(eth.dst) && !kite_eth_is_broadcast(eth.dst) &&
+        stack->mcast_mac_admits != NULL && !stack->mcast_mac_admits(netif, eth.dst)) {
+        stack->stats.eth.drop_mcast_filtered++; /* a group no one here joined (IGMP) */
+        goto drop;
+    }
     kite_l3_input_fn input = kite__stack_ethertype_handler(stack, eth.ethertype);
     if (input == NULL) {
         stack->stats.eth.drop_unknown_type++;

@@ -214,6 +214,11 @@ static void ipv4_input(struct kite_netif *netif, struct kite_pbuf *p)
         stack->stats.ipv4.drop_not_for_us++;
         goto drop;
     }
+    if (rx.multicast && stack->mcast_admits != NULL &&
+        !stack->mcast_admits(netif, ip.dst, ip.src, ip.proto)) {
+        stack->stats.ipv4.drop_mcast_filtered++; /* no member of the group (for src) here */
+        goto drop;
+    }
     if ((p->flags & (KITE_PBUF_FLAG_LL_BROADCAST | KITE_PBUF_FLAG_LL_MULTICAST)) && !rx.broadcast &&
         !rx.multicast) {
         /* RFC 1122 3.3.6: unicast IP in a link broadcast is discarded. */

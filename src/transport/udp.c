@@ -14,7 +14,9 @@
 #include "kite/wire/udp.h"
 
 #include "kite_internal/icmp4.h"
+#include "kite_internal/igmp.h"
 #include "kite_internal/ipv4.h"
+#include "kite_internal/ipv4_mcast.h"
 #include "kite_internal/pbuf.h"
 #include "kite_internal/pool.h"
 #include "kite_internal/ports.h"
@@ -22,6 +24,21 @@
 #include "kite_internal/udp.h"
 
 /* ---- Demultiplexing ---------------------------------------------------- */
+
+/* As Linux's ip_mc_sf_allow: a pcb that joined the group on this netif
+ * hears the sources its filter admits; one that did not hears the group when
+ * some other member made the netif join it, unless IP_MULTICAST_ALL is off. */
+static bool mcast_admits(const struct kite_udp_pcb *pcb, const struct kite_ip_rx *rx)
+{
+#if KITE_IGMP
+    int own = kite_igmp_owner_admits(pcb->stack, pcb, rx->netif, rx->dst, rx->src);
+    return own < 0 ? (pcb->flags & KITE_UDP_FLAG_NO_MCAST_ALL) == 0 : own == 1;
+#else
+    (void)pcb;
+    (void)rx;
+    return true;
+#endif
+}
 
 /* How well pcb matches a datagram: -1 no match, higher is more specific. */
 static int match_score(const struct kite_udp_pcb *pcb, const struct kite_udp_repr *udp,
@@ -44,6 +61,8 @@ static int match_score(const struct kite_udp_pcb *pcb, const struct kite_udp_rep
             return -1;
         score += 2;
     }
+    if (rx->multicast && !mcast_admits(pcb, rx))
+        return -1;
     return score;
 }
 
@@ -307,6 +326,9 @@ void kite_udp_remove(struct kite_udp_pcb *pcb)
 {
     if (pcb == NULL)
         return;
+#if KITE_IGMP
+    kite_igmp_leave_all(pcb->stack, pcb); /* a socket closing drops its memberships */
+#endif
     unlink_pcb(pcb);
     kite__pool_free(&pcb->stack->pools[KITE_POOL_UDP_PCB], pcb);
 }
@@ -412,6 +434,67 @@ void kite_udp_set_flags(struct kite_udp_pcb *pcb, uint8_t flags, bool on)
     pcb->flags = on ? (uint8_t)(pcb->flags | flags) : (uint8_t)(pcb->flags & ~flags);
 }
 
+/* ---- Multicast ------------------------------------------------------------------------- */
+
+#if KITE_IGMP
+static struct kite_netif *mcast_netif(struct kite_stack *stack, const struct kite_addr *group,
+                                      struct kite_netif *netif)
+{
+    return netif != NULL ? netif : kite_ipv4_route(stack, group->u.v4);
+}
+#endif
+
+enum kite_err kite_udp_join(struct kite_udp_pcb *pcb, const struct kite_addr *group,
+                            struct kite_netif *netif)
+{
+#if KITE_IGMP
+    if (group == NULL || !kite_ip4_is_multicast(group->u.v4))
+        return KITE_ERR_VAL;
+    netif = mcast_netif(pcb->stack, group, netif);
+    return netif == NULL ? KITE_ERR_ROUTE : kite_igmp_join(netif, pcb, group->u.v4);
+#else
+    (void)pcb, (void)group, (void)netif;
+    return KITE_ERR_VAL;
+#endif
+}
+
+enum kite_err kite_udp_leave(struct kite_udp_pcb *pcb, const struct kite_addr *group,
+                             struct kite_netif *netif)
+{
+#if KITE_IGMP
+    if (group == NULL || !kite_ip4_is_multicast(group->u.v4))
+        return KITE_ERR_VAL;
+    netif = mcast_netif(pcb->stack, group, netif);
+    return netif == NULL ? KITE_ERR_ROUTE : kite_igmp_leave(netif, pcb, group->u.v4);
+#else
+    (void)pcb, (void)group, (void)netif;
+    return KITE_ERR_VAL;
+#endif
+}
+
+void kite_udp_set_multicast_netif(struct kite_udp_pcb *pcb, struct kite_netif *netif)
+{
+    pcb->mcast_ifindex = netif != NULL ? netif->index : 0;
+}
+
+/* The netif a datagram to dst leaves by: the bound one, IP_MULTICAST_IF's
+ * for a group, else the route. */
+static struct kite_netif *output_netif(struct kite_udp_pcb *pcb, uint32_t dst)
+{
+    struct kite_stack *stack = pcb->stack;
+    if (pcb->netif != NULL)
+        return pcb->netif;
+    if (kite_ip4_is_multicast(dst) && pcb->mcast_ifindex != 0) {
+        for (struct kite_netif *n = stack->netifs; n != NULL; n = n->next)
+            if (n->index == pcb->mcast_ifindex)
+                return kite_netif_is_up(n) ? n : NULL;
+        return NULL;
+    }
+    /* Source-based routing for a pcb bound to one of our addresses. */
+    uint32_t bound = kite_ip4_is_multicast(pcb->local_ip.u.v4) ? 0 : pcb->local_ip.u.v4;
+    return kite_ipv4_route_src(stack, bound, dst);
+}
+
 /* ---- Output ------------------------------------------------------------ */
 
 static void write_header(struct kite_pbuf *head, const struct kite_udp_pcb *pcb, uint32_t src,
@@ -446,9 +529,7 @@ enum kite_err kite_udp_sendto(struct kite_udp_pcb *pcb, struct kite_pbuf *p,
     uint32_t dst = dst_addr != NULL ? dst_addr->u.v4 : 0;
     if ((uint32_t)p->tot_len + KITE_UDP_HLEN > UINT16_MAX)
         return KITE_ERR_VAL;
-    uint32_t bound = kite_ip4_is_multicast(pcb->local_ip.u.v4) ? 0 : pcb->local_ip.u.v4;
-    struct kite_netif *netif =
-        pcb->netif != NULL ? pcb->netif : kite_ipv4_route_src(stack, bound, dst);
+    struct kite_netif *netif = output_netif(pcb, dst);
     if (netif == NULL) {
         stack->stats.udp.tx_fail++;
         return KITE_ERR_ROUTE;
@@ -467,8 +548,11 @@ enum kite_err kite_udp_sendto(struct kite_udp_pcb *pcb, struct kite_pbuf *p,
         return KITE_ERR_MEM;
     }
     write_header(head, pcb, src, dst, port);
-    uint8_t ttl = kite_ip4_is_multicast(dst) ? pcb->mcast_ttl : pcb->ttl;
-    err = kite__ipv4_output_if(netif, head, src, dst, KITE_IP_PROTO_UDP, ttl, pcb->tos);
+    if (kite_ip4_is_multicast(dst))
+        err = kite__ipv4_output_mcast(netif, head, src, dst, KITE_IP_PROTO_UDP, pcb->mcast_ttl,
+                                      pcb->tos, (pcb->flags & KITE_UDP_FLAG_NO_MCAST_LOOP) == 0);
+    else
+        err = kite__ipv4_output_if(netif, head, src, dst, KITE_IP_PROTO_UDP, pcb->ttl, pcb->tos);
     if (err == KITE_ERR_OK)
         stack->stats.udp.tx++;
     else

@@ -132,3 +132,22 @@ enum kite_err kite_ipv4_emit(const struct kite_ipv4_repr *repr, uint8_t *buf, si
     kite_put_be16(buf + 10, kite_cksum(buf, KITE_IPV4_HLEN));
     return KITE_ERR_OK;
 }
+
+enum kite_err kite_ipv4_emit_opts(const struct kite_ipv4_repr *repr, const uint8_t *opts,
+                                  size_t optlen, uint8_t *buf, size_t len)
+{
+    if ((optlen & 3u) != 0u || optlen > KITE_IPV4_MAX_HLEN - KITE_IPV4_HLEN)
+        return KITE_ERR_ARG;
+    if (len < KITE_IPV4_HLEN + optlen)
+        return KITE_ERR_BUF;
+    enum kite_err err = kite_ipv4_emit(repr, buf, len);
+    if (err != KITE_ERR_OK)
+        return err;
+    size_t hlen = KITE_IPV4_HLEN + optlen;
+    buf[0] = (uint8_t)(0x40u | (hlen / 4u)); /* RFC 791 3.1: IHL in 32-bit words */
+    for (size_t i = 0; i < optlen; i++)
+        buf[KITE_IPV4_HLEN + i] = opts[i];
+    kite_put_be16(buf + 10, 0u);
+    kite_put_be16(buf + 10, kite_cksum(buf, hlen));
+    return KITE_ERR_OK;
+}

@@ -254,6 +254,16 @@ static int setup_pcbs(struct fuzz *f)
     }
     kite_udp_recv(f->echo, echo_recv, f);
     kite_udp_recv(f->conn, drop_recv, f);
+#if KITE_IGMP
+    /* Group state for IGMP input to work on: 239.1.2.3 any source, 239.1.2.4
+     * from the peer only (a group-and-source query has sources to match). */
+    const struct kite_addr group = KITE_ADDR_V4(KITE_IP4(239, 1, 2, 3));
+    if (kite_udp_join(f->echo, &group, &f->eth) != KITE_ERR_OK ||
+        kite_igmp_source(&f->eth, f->echo, KITE_IP4(239, 1, 2, 4), KITE_IP4(192, 0, 2, 1),
+                         KITE_IGMP_INCLUDE, true) != KITE_ERR_OK) {
+        return -1;
+    }
+#endif
     return 0;
 }
 

@@ -222,6 +222,52 @@ def seeds():
     yield "script_autoip", script(
         (OP_ACD, 1), (OP_ADVANCE, 2500), (OP_ETH_FRAME, probe), (OP_ADVANCE, 10000),
         (OP_ETH_FRAME, claim), (OP_ADVANCE, 60000))
+    # IGMP (the fixture's echo pcb joined 239.1.2.3 on eth0, any source, and
+    # 239.1.2.4 from 192.0.2.1 only): queries of every version with Router
+    # Alert, a group-and-source query, other hosts' reports (v1/v2
+    # suppression, v3), a leave, and multicast UDP to a joined group.
+    ra = b"\x94\x04\x00\x00"
+    group = bytes([239, 1, 2, 3])
+    group2 = bytes([239, 1, 2, 4])
+    all_systems = bytes([224, 0, 0, 1])
+
+    def mcast_mac(ip):
+        return bytes([1, 0, 0x5E, ip[1] & 0x7F, ip[2], ip[3]])
+
+    def igmp(body):
+        body = bytearray(body)
+        body[2:4] = struct.pack("!H", checksum(bytes(body)))
+        return bytes(body)
+
+    def igmp_to(dst, body, src=PEER_IP):
+        return ethernet(mcast_mac(dst), PEER_MAC, 0x0800,
+                        ipv4(src, dst, 2, igmp(body), options=ra, ttl=1))
+
+    def query3(grp, mrc, srcs=()):
+        return struct.pack("!BBH4sBBH", 0x11, mrc, 0, grp, 2, 125, len(srcs)) + b"".join(srcs)
+
+    query_v3 = igmp_to(all_systems, query3(b"\x00" * 4, 100))
+    yield "igmp_query_v3_general", query_v3
+    yield "igmp_query_v3_group", igmp_to(group, query3(group, 10))
+    yield "igmp_query_v3_sources", igmp_to(group2, query3(group2, 10, (PEER_IP, KITE_IP2)))
+    yield "igmp_query_v2", igmp_to(all_systems, struct.pack("!BBH4s", 0x11, 100, 0, b"\x00" * 4),
+                                   src=bytes(4))
+    yield "igmp_query_v1", igmp_to(all_systems, struct.pack("!BBH4s", 0x11, 0, 0, b"\x00" * 4))
+    yield "igmp_report_v2", igmp_to(group, struct.pack("!BBH4s", 0x16, 0, 0, group))
+    yield "igmp_leave_v2", igmp_to(bytes([224, 0, 0, 2]), struct.pack("!BBH4s", 0x17, 0, 0, group))
+    report3 = struct.pack("!BBHHH", 0x22, 0, 0, 0, 2) + struct.pack("!BBH4s", 4, 0, 0, group) + \
+        struct.pack("!BBH4s4s", 5, 0, 1, group2, PEER_IP)
+    yield "igmp_report_v3", igmp_to(bytes([224, 0, 0, 22]), report3)
+    mcast_udp = udp(PEER_IP, group, 40000, 7, b"to the group")
+    yield "udp_multicast", ethernet(mcast_mac(group), PEER_MAC, 0x0800,
+                                    ipv4(PEER_IP, group, 17, mcast_udp))
+    yield "script_igmp_versions", script(
+        (OP_ETH_FRAME, query_v3), (OP_ADVANCE, 10000),
+        (OP_ETH_FRAME, igmp_to(all_systems, struct.pack("!BBH4s", 0x11, 50, 0, b"\x00" * 4))),
+        (OP_ETH_FRAME, igmp_to(group, struct.pack("!BBH4s", 0x16, 0, 0, group))),
+        (OP_ADVANCE, 6000), (OP_ETH_POLL, igmp_to(group2, query3(group2, 10, (PEER_IP,)))),
+        (OP_ADVANCE, 60000), (OP_ADVANCE, 60000), (OP_ADVANCE, 60000), (OP_ADVANCE, 60000),
+        (OP_ADVANCE, 60000), (OP_ETH_FRAME, query_v3), (OP_ADVANCE, 11000))
     yield "script_tcp_timers", script(
         (OP_ADVANCE, 1000), (OP_ADVANCE, 3000), (OP_ETH_POLL, syn80), (OP_ADVANCE, 7000),
         (OP_ETH_POLL, tcp_to_kite(40000, 80, 1001, 0, TCP_RST)), (OP_ADVANCE, 65000))

@@ -11,6 +11,9 @@
 #                the receive timeout renews the socket
 #   udp_client   against a socat UDP echo; the "OK: " reply reconnects; a
 #                silent server ends in the receive timeout (EAGAIN)
+#   udp_multicast joins 232.10.11.12 (port 3333, TTL 1, loop): python3 on
+#                Linux receives its datagrams and sends three it prints;
+#                it hears its own through IP_MULTICAST_LOOP
 #   http_request against python3 -m http.server: body length checked; 404
 #   ping         a raw ICMP socket: 5 echo requests answered by the kernel
 #                (its Icmp InEchos counts them); an address nobody has ends
@@ -22,7 +25,7 @@ set -u
 PY=/usr/bin/python3 # Debian's, for http.server and the small peers
 kite_require socat nc tshark dumpcap cmp "$PY"
 BIN=$(dirname "$KITE_HOST")
-for ex in tcp_server tcp_client udp_server udp_client http_request ping; do
+for ex in tcp_server tcp_client udp_server udp_client udp_multicast http_request ping; do
     [ -x "$BIN/example_$ex" ] || fail "$BIN/example_$ex not built"
 done
 kite_setup
@@ -237,6 +240,40 @@ grep -q '^exit status 1$' "$KITE_LOG" || fail "exit status not 1 after the timeo
 log "timed out and exited after $ms ms"
 if [ "$ms" -lt 1000 ] || [ "$ms" -ge 5000 ]; then fail "1 s timeout took $ms ms"; fi
 bg_stop
+
+########## udp_multicast ##########
+log "udp_multicast: 232.10.11.12:3333 with python3 on Linux, both ways"
+MCAST_PEER='
+import socket, struct, sys, time
+group = "232.10.11.12"
+r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+r.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+r.bind((group, 3333))
+r.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
+             struct.pack("4s4s", socket.inet_aton(group), socket.inet_aton("192.0.2.1")))
+r.settimeout(15)
+got = 0
+while got < 2:
+    data, src = r.recvfrom(256)
+    if src[0] == "192.0.2.2" and data.startswith(b"Multicast #"):
+        got += 1
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("192.0.2.1"))
+for _ in range(3):
+    s.sendto(b"hello from linux", (group, 3333))
+    time.sleep(0.2)
+print("mcast peer: got", got)
+'
+bg "$PY" -c "$MCAST_PEER"
+MCAST_PID=$BG_PID
+sleep 0.5
+ex_run udp_multicast 30 --count 8 --timeout-ms 400 || fail "udp_multicast exited $?"
+wait "$MCAST_PID" || fail "the Linux peer did not get kite's multicast datagrams"
+grep -q 'received 16 bytes from 192.0.2.1' "$KITE_LOG" ||
+    fail "udp_multicast printed no datagram from Linux"
+grep -q 'received [0-9]* bytes from 192.0.2.2' "$KITE_LOG" ||
+    fail "udp_multicast did not hear its own datagrams (IP_MULTICAST_LOOP)"
+ex_check_clean
 
 ########## http_request ##########
 log "http_request: GET from python3 -m http.server"

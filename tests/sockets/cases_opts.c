@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* getsockopt / setsockopt: every option of issue 7, defaults, round trips,
  * effects, unknown options and short lengths. */
+#include "kite/byteorder.h"
 #include "suite.h"
 
 static int tcp(void)
@@ -433,6 +434,119 @@ static void opt_ip_ttl_range(void **st)
     S_OK(S_close(fd));
 }
 
+/* ---- Multicast options (Linux's numbers and answers) ---------------------------------- */
+
+static struct kite_ip_mreq mreq(uint32_t group, uint32_t ifaddr)
+{
+    struct kite_ip_mreq m = {{kite_htonl(group)}, {kite_htonl(ifaddr)}};
+    return m;
+}
+
+#define LO KITE_IP4(127, 0, 0, 1)
+#define GRP KITE_IP4(239, 1, 2, 3)
+
+static void opt_ip_multicast_ttl_loop_all(void **st)
+{
+    (void)st;
+    int fd = udp();
+    assert_int_equal(S_get_int(fd, KITE_IPPROTO_IP, KITE_IP_MULTICAST_TTL), 1);
+    assert_int_equal(S_get_int(fd, KITE_IPPROTO_IP, KITE_IP_MULTICAST_LOOP), 1);
+    assert_int_equal(S_get_int(fd, KITE_IPPROTO_IP, KITE_IP_MULTICAST_ALL), 1);
+    S_set_int(fd, KITE_IPPROTO_IP, KITE_IP_MULTICAST_TTL, 32);
+    assert_int_equal(S_get_int(fd, KITE_IPPROTO_IP, KITE_IP_MULTICAST_TTL), 32);
+    int v = 256;
+    S_FAILS(S_setsockopt(fd, KITE_IPPROTO_IP, KITE_IP_MULTICAST_TTL, &v, sizeof v), EINVAL);
+    v = -1; /* the default */
+    S_OK(S_setsockopt(fd, KITE_IPPROTO_IP, KITE_IP_MULTICAST_TTL, &v, sizeof v));
+    assert_int_equal(S_get_int(fd, KITE_IPPROTO_IP, KITE_IP_MULTICAST_TTL), 1);
+    uint8_t b = 0; /* one byte is taken too */
+    S_OK(S_setsockopt(fd, KITE_IPPROTO_IP, KITE_IP_MULTICAST_LOOP, &b, 1));
+    assert_int_equal(S_get_int(fd, KITE_IPPROTO_IP, KITE_IP_MULTICAST_LOOP), 0);
+    S_set_int(fd, KITE_IPPROTO_IP, KITE_IP_MULTICAST_LOOP, 5);
+    assert_int_equal(S_get_int(fd, KITE_IPPROTO_IP, KITE_IP_MULTICAST_LOOP), 1);
+    v = 2;
+    S_FAILS(S_setsockopt(fd, KITE_IPPROTO_IP, KITE_IP_MULTICAST_ALL, &v, sizeof v), EINVAL);
+    S_set_int(fd, KITE_IPPROTO_IP, KITE_IP_MULTICAST_ALL, 0);
+    assert_int_equal(S_get_int(fd, KITE_IPPROTO_IP, KITE_IP_MULTICAST_ALL), 0);
+    S_OK(S_close(fd));
+    fd = tcp();
+    v = 3;
+    S_FAILS(S_setsockopt(fd, KITE_IPPROTO_IP, KITE_IP_MULTICAST_TTL, &v, sizeof v), EINVAL);
+    S_OK(S_close(fd));
+}
+
+static void opt_ip_multicast_if(void **st)
+{
+    (void)st;
+    int fd = udp();
+    struct kite_in_addr a = {kite_htonl(LO)}, got = {1};
+    S_OK(S_setsockopt(fd, KITE_IPPROTO_IP, KITE_IP_MULTICAST_IF, &a, sizeof a));
+    kite_socklen_t len = sizeof got;
+    S_OK(S_getsockopt(fd, KITE_IPPROTO_IP, KITE_IP_MULTICAST_IF, &got, &len));
+    assert_int_equal(len, sizeof got);
+    assert_int_equal(kite_ntohl(got.s_addr), LO);
+    struct kite_in_addr bad = {kite_htonl(KITE_IP4(192, 0, 2, 99))};
+    S_FAILS(S_setsockopt(fd, KITE_IPPROTO_IP, KITE_IP_MULTICAST_IF, &bad, sizeof bad),
+            EADDRNOTAVAIL);
+    S_FAILS(S_setsockopt(fd, KITE_IPPROTO_IP, KITE_IP_MULTICAST_IF, &a, 3), EINVAL);
+    S_OK(S_close(fd));
+}
+
+static void opt_ip_add_drop_membership(void **st)
+{
+    (void)st;
+    int fd = udp();
+    struct kite_ip_mreq m = mreq(GRP, LO);
+    S_OK(S_setsockopt(fd, KITE_IPPROTO_IP, KITE_IP_ADD_MEMBERSHIP, &m, sizeof m));
+    S_FAILS(S_setsockopt(fd, KITE_IPPROTO_IP, KITE_IP_ADD_MEMBERSHIP, &m, sizeof m), EADDRINUSE);
+    S_FAILS(S_setsockopt(fd, KITE_IPPROTO_IP, KITE_IP_ADD_MEMBERSHIP, &m, 7), EINVAL);
+    struct kite_ip_mreq uni = mreq(KITE_IP4(192, 0, 2, 1), LO);
+    S_FAILS(S_setsockopt(fd, KITE_IPPROTO_IP, KITE_IP_ADD_MEMBERSHIP, &uni, sizeof uni), EINVAL);
+    struct kite_ip_mreq nodev = mreq(GRP, KITE_IP4(192, 0, 2, 99));
+    S_FAILS(S_setsockopt(fd, KITE_IPPROTO_IP, KITE_IP_ADD_MEMBERSHIP, &nodev, sizeof nodev),
+            ENODEV);
+    S_OK(S_setsockopt(fd, KITE_IPPROTO_IP, KITE_IP_DROP_MEMBERSHIP, &m, sizeof m));
+    S_FAILS(S_setsockopt(fd, KITE_IPPROTO_IP, KITE_IP_DROP_MEMBERSHIP, &m, sizeof m),
+            EADDRNOTAVAIL);
+    /* ip_mreqn: by interface index (lo is 1 on Linux; kite's loopback netif too). */
+    struct kite_ip_mreqn mn = {{kite_htonl(GRP)}, {0}, 1};
+    S_OK(S_setsockopt(fd, KITE_IPPROTO_IP, KITE_IP_ADD_MEMBERSHIP, &mn, sizeof mn));
+    S_OK(S_setsockopt(fd, KITE_IPPROTO_IP, KITE_IP_DROP_MEMBERSHIP, &mn, sizeof mn));
+    S_OK(S_close(fd));
+    fd = tcp();
+    S_FAILS(S_setsockopt(fd, KITE_IPPROTO_IP, KITE_IP_ADD_MEMBERSHIP, &m, sizeof m), EPROTO);
+    S_OK(S_close(fd));
+}
+
+static void opt_ip_source_membership(void **st)
+{
+    (void)st;
+    int fd = udp();
+    struct kite_ip_mreq_source ms = {
+        {kite_htonl(GRP)}, {kite_htonl(LO)}, {kite_htonl(KITE_IP4(198, 51, 100, 1))}};
+    S_FAILS(S_setsockopt(fd, KITE_IPPROTO_IP, KITE_IP_DROP_SOURCE_MEMBERSHIP, &ms, sizeof ms),
+            EINVAL); /* no prior join */
+    S_FAILS(S_setsockopt(fd, KITE_IPPROTO_IP, KITE_IP_ADD_SOURCE_MEMBERSHIP, &ms, 8), EINVAL);
+    S_OK(S_setsockopt(fd, KITE_IPPROTO_IP, KITE_IP_ADD_SOURCE_MEMBERSHIP, &ms, sizeof ms));
+    /* INCLUDE mode: blocking is the other mode. */
+    S_FAILS(S_setsockopt(fd, KITE_IPPROTO_IP, KITE_IP_BLOCK_SOURCE, &ms, sizeof ms), EINVAL);
+    S_OK(S_setsockopt(fd, KITE_IPPROTO_IP, KITE_IP_DROP_SOURCE_MEMBERSHIP, &ms, sizeof ms));
+    /* The last source gone, the membership is gone. */
+    struct kite_ip_mreq m = mreq(GRP, LO);
+    S_FAILS(S_setsockopt(fd, KITE_IPPROTO_IP, KITE_IP_DROP_MEMBERSHIP, &m, sizeof m),
+            EADDRNOTAVAIL);
+    /* Any-source join, then block and unblock a source. */
+    S_OK(S_setsockopt(fd, KITE_IPPROTO_IP, KITE_IP_ADD_MEMBERSHIP, &m, sizeof m));
+    S_OK(S_setsockopt(fd, KITE_IPPROTO_IP, KITE_IP_BLOCK_SOURCE, &ms, sizeof ms));
+    S_FAILS(S_setsockopt(fd, KITE_IPPROTO_IP, KITE_IP_ADD_SOURCE_MEMBERSHIP, &ms, sizeof ms),
+            EINVAL);
+    S_OK(S_setsockopt(fd, KITE_IPPROTO_IP, KITE_IP_UNBLOCK_SOURCE, &ms, sizeof ms));
+    S_FAILS(S_setsockopt(fd, KITE_IPPROTO_IP, KITE_IP_UNBLOCK_SOURCE, &ms, sizeof ms),
+            EADDRNOTAVAIL);
+    S_OK(S_setsockopt(fd, KITE_IPPROTO_IP, KITE_IP_DROP_MEMBERSHIP, &m, sizeof m));
+    S_OK(S_close(fd));
+}
+
 static void opt_ip_pktinfo_flag(void **st)
 {
     (void)st;
@@ -776,6 +890,10 @@ const struct CMUnitTest cases_opts[] = {
     S_CASE(opt_ip_ttl),
     S_CASE(opt_ip_ttl_tcp),
     S_CASE(opt_ip_ttl_range),
+    S_CASE(opt_ip_multicast_ttl_loop_all),
+    S_CASE(opt_ip_multicast_if),
+    S_CASE(opt_ip_add_drop_membership),
+    S_CASE(opt_ip_source_membership),
     S_CASE(opt_ip_pktinfo_flag),
     S_CASE(opt_ip_pktinfo_recvmsg),
     S_CASE(opt_ip_pktinfo_off_no_control),

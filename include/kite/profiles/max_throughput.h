@@ -28,4 +28,8 @@
 #ifndef KITE_OS_SPIN_US          /* (a build may choose its own) */
 #define KITE_OS_SPIN_US 50u      /* a host with spare cores: poll before sleeping (port/os/posix) */
 #endif
+#define KITE_IGMP_GROUP_COUNT 32 /* a host: many programs' groups (kite-run) */
+#define KITE_IGMP_MEMBER_COUNT 64
+#define KITE_IGMP_MAX_SOURCES 16
+#define KITE_IGMP_LOOP_QUEUE_LEN 16
 #endif

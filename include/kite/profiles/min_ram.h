@@ -20,5 +20,11 @@
 #define KITE_IP_REASS_DATAGRAMS 1
 #define KITE_PMTU_ENTRIES 2
 #define KITE_IP_FORWARD 0 /* a device, not a router: the code left out */
-#define KITE_RAW 0 /* no raw IP: SOCK_RAW fails with EPROTONOSUPPORT */
+#define KITE_RAW 0        /* no raw IP: SOCK_RAW fails with EPROTONOSUPPORT */
+/* IGMP stays (mDNS, SSDP need a group reported to snooping switches), for
+ * two groups of one source each (docs/multicast.md: the bytes it costs). */
+#define KITE_IGMP_GROUP_COUNT 2
+#define KITE_IGMP_MEMBER_COUNT 2
+#define KITE_IGMP_MAX_SOURCES 1
+#define KITE_IGMP_LOOP_QUEUE_LEN 1
 #endif

@@ -50,6 +50,18 @@ enum kite_err kite_ipv4_parse(const uint8_t *buf, size_t len, bool verify_checks
 /** Write a 20-byte header (no options) with its checksum. repr->hlen is ignored. */
 enum kite_err kite_ipv4_emit(const struct kite_ipv4_repr *repr, uint8_t *buf, size_t len);
 
+/* RFC 2113 2.1: the Router Alert option (copied, class 0, number 20), value 0. */
+#define KITE_IPV4_OPT_ROUTER_ALERT 0x94u
+#define KITE_IPV4_OPT_ROUTER_ALERT_LEN 4u
+
+/**
+ * Write a header followed by optlen bytes of options (a multiple of 4, at
+ * most 40: KITE_ERR_ARG otherwise), IHL and checksum to match. KITE_ERR_BUF
+ * when len < 20 + optlen.
+ */
+enum kite_err kite_ipv4_emit_opts(const struct kite_ipv4_repr *repr, const uint8_t *opts,
+                                  size_t optlen, uint8_t *buf, size_t len);
+
 static inline bool kite_ipv4_is_fragment(const struct kite_ipv4_repr *r)
 {
     return r->more_frags || r->frag_offset != 0;
