@@ -107,14 +107,7 @@ static int teardown(struct bench *b)
 {
     kite_udp_remove(b->tx);
     kite_udp_remove(b->rx);
-    kite_netif_remove(&b->end_a.netif);
-    kite_netif_remove(&b->end_b.netif);
-    bench_wire_discard(&b->end_a);
-    bench_wire_discard(&b->end_b);
-    unsigned held = kite_stack_pools_in_use(&b->a) + kite_stack_pools_in_use(&b->b);
-    kite_stack_deinit(&b->a);
-    kite_stack_deinit(&b->b);
-    return held == 0 ? 0 : -1;
+    return bench_wire_finish(&b->end_a, &b->end_b);
 }
 
 int main(int argc, char **argv)

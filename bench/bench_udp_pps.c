@@ -154,14 +154,7 @@ static int teardown(struct bench *b)
 {
     kite_udp_remove(b->tx);
     kite_udp_remove(b->rx);
-    kite_netif_remove(&b->end_a.netif);
-    kite_netif_remove(&b->end_b.netif);
-    /* Frames still on the wire belong to the receiving stack's pool. */
-    bench_wire_discard(&b->end_a);
-    bench_wire_discard(&b->end_b);
-    kite_stack_deinit(&b->a);
-    kite_stack_deinit(&b->b);
-    return kite_stack_pools_in_use(&b->a) + kite_stack_pools_in_use(&b->b) == 0 ? 0 : -1;
+    return bench_wire_finish(&b->end_a, &b->end_b);
 }
 
 int main(int argc, char **argv)

@@ -84,4 +84,20 @@ static void bench_wire_discard(struct bench_wire_end *end)
     }
 }
 
+/* Unplug both ends, free what is still on the wire, then deinit both
+ * stacks; -1 when a stack still held pool blocks before its deinit (which
+ * would free leftovers and hide a leak). */
+static inline int bench_wire_finish(struct bench_wire_end *x, struct bench_wire_end *y)
+{
+    kite_netif_remove(&x->netif);
+    kite_netif_remove(&y->netif);
+    /* Frames still on the wire belong to the receiving stack's pool. */
+    bench_wire_discard(x);
+    bench_wire_discard(y);
+    unsigned held = kite_stack_pools_in_use(x->stack) + kite_stack_pools_in_use(y->stack);
+    kite_stack_deinit(x->stack);
+    kite_stack_deinit(y->stack);
+    return held == 0 ? 0 : -1;
+}
+
 #endif

@@ -366,16 +366,7 @@ static void sent_fragments_reassemble(void **state)
 /* An ICMP "fragmentation needed" from a router about packet q, next-hop MTU mtu. */
 static void frag_needed(struct fixture *f, const struct kt_packet *q, uint16_t mtu)
 {
-    uint8_t icmp[8 + 28];
-    struct kite_icmp4_repr e = {
-        .type = KITE_ICMP4_DEST_UNREACH, .code = KITE_ICMP4_UNREACH_FRAG_NEEDED, .seq = mtu};
-    (void)kite_icmp4_emit(&e, icmp, 8);
-    memcpy(icmp + 8, q->data, 28);
-    kite_put_be16(icmp + 2, kite_cksum(icmp, sizeof icmp));
-    uint8_t pkt[64];
-    uint16_t n = kt_build_ip(pkt, KITE_IP4(192, 0, 2, 254), US, KITE_IP_PROTO_ICMP, icmp,
-                             (uint16_t)sizeof icmp);
-    kt_inject(&f->stack, &f->ipif.netif, pkt, n);
+    kt_inject_frag_needed(&f->stack, &f->ipif.netif, KITE_IP4(192, 0, 2, 254), US, q, mtu);
 }
 
 static void send_udp(struct fixture *f, uint16_t len)

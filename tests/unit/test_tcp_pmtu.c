@@ -26,16 +26,7 @@ static void ack_to(struct th *t, uint32_t off)
 /* A router's ICMP "fragmentation needed" quoting the captured packet k. */
 static void frag_needed(struct th *t, const struct kt_packet *k, uint16_t mtu)
 {
-    uint8_t icmp[8 + 28];
-    struct kite_icmp4_repr e = {
-        .type = KITE_ICMP4_DEST_UNREACH, .code = KITE_ICMP4_UNREACH_FRAG_NEEDED, .seq = mtu};
-    (void)kite_icmp4_emit(&e, icmp, 8);
-    memcpy(icmp + 8, k->data, 28);
-    kite_put_be16(icmp + 2, kite_cksum(icmp, sizeof icmp));
-    uint8_t pkt[64];
-    uint16_t n = kt_build_ip(pkt, KITE_IP4(192, 0, 2, 254), TH_US, KITE_IP_PROTO_ICMP, icmp,
-                             (uint16_t)sizeof icmp);
-    th_inject(t, pkt, n);
+    kt_inject_frag_needed(&t->stack, &t->cif.netif, KITE_IP4(192, 0, 2, 254), TH_US, k, mtu);
 }
 
 /* Read every segment sent: each must carry DF and at most max bytes; returns

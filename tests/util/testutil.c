@@ -109,3 +109,17 @@ uint16_t kt_build_echo(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t len)
     kite_put_be16(icmp + 2, kite_cksum(icmp, 8u + len));
     return kt_build_ip(buf, src, dst, 1, icmp, (uint16_t)(8 + len));
 }
+
+void kt_inject_frag_needed(struct kite_stack *stack, struct kite_netif *netif, uint32_t router,
+                           uint32_t dst, const struct kt_packet *q, uint16_t mtu)
+{
+    uint8_t icmp[8 + 28];
+    struct kite_icmp4_repr e = {
+        .type = KITE_ICMP4_DEST_UNREACH, .code = KITE_ICMP4_UNREACH_FRAG_NEEDED, .seq = mtu};
+    (void)kite_icmp4_emit(&e, icmp, 8);
+    memcpy(icmp + 8, q->data, 28);
+    kite_put_be16(icmp + 2, kite_cksum(icmp, sizeof icmp));
+    uint8_t pkt[64];
+    uint16_t n = kt_build_ip(pkt, router, dst, KITE_IP_PROTO_ICMP, icmp, (uint16_t)sizeof icmp);
+    kt_inject(stack, netif, pkt, n);
+}

@@ -48,6 +48,11 @@ uint16_t kt_build_udp(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t sport, 
 /** An IPv4/ICMP echo request (id 0x1234, seq 9) with len bytes 0, 1, 2, ... */
 uint16_t kt_build_echo(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t len);
 
+/** Inject, from router to dst, an ICMP "fragmentation needed" (RFC 1191 4)
+ *  with next-hop MTU mtu quoting the first 28 bytes of packet q. */
+void kt_inject_frag_needed(struct kite_stack *stack, struct kite_netif *netif, uint32_t router,
+                           uint32_t dst, const struct kt_packet *q, uint16_t mtu);
+
 /** Assert every pool of the stack is back to zero blocks in use. */
 void kt_assert_pools_empty(const struct kite_stack *stack);
 
