@@ -49,6 +49,11 @@ struct options {
     uint32_t impair_loss_ppm;
     uint32_t impair_delay_ms;
     bool acd; /* --acd: claim the address with RFC 5227 probing first */
+    /* --forward IFNAME,ADDR/PREFIX[,MTU]: a second TAP, forwarding between them */
+    const char *fwd_tap;
+    uint32_t fwd_addr;
+    unsigned fwd_prefix;
+    uint16_t fwd_mtu;
 };
 
 /* Service counters, printed as app.* in the final report. */
@@ -68,6 +73,7 @@ struct impair;
 struct host {
     struct kite_stack *stack;
     struct kite_tap tap;
+    struct kite_tap fwd; /* --forward's second TAP; fd -1 without it */
     struct kite_pcap *pcap;
     struct kite_udp_pcb *echo;
     struct kite_udp_pcb *discard;
@@ -79,6 +85,11 @@ struct host {
     int tcp_send_status;   /* -1 running or not asked, 0 done, 1 failed */
     struct host_counters n;
 };
+
+/* ---- forward.c ---- */
+bool parse_forward(struct options *opt, const char *arg);
+bool forward_start(struct host *host);
+void forward_stop(struct host *host);
 
 /* ---- impair.c ---- */
 bool impair_start(struct host *host);

@@ -32,22 +32,25 @@ static volatile sig_atomic_t stop_requested;
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: kite-host --tap IFNAME --ipv4 ADDR/PREFIX [--gw ADDR] [--mac MAC]\n"
-                 "                 [--pcap FILE] [--seed N] [--http-root DIR]\n"
-                 "                 [--tcp-buf BYTES] [--tcp-send ADDR:PORT:BYTES] [--offload]\n"
-                 "                 [--busy-poll USEC] [--acd]\n"
-                 "  Runs a kite stack on the TAP device IFNAME (created if missing):\n"
-                 "  answers ARP and ping; UDP echo (7) and discard (9); TCP echo (7),\n"
-                 "  discard (9), chargen (19), HTTP (80: /bytes/N and files of DIR) and\n"
-                 "  an iperf2 sink (5001). --tcp-send streams BYTES of the /bytes pattern\n"
-                 "  to ADDR:PORT. --offload lets the kernel pass 64 KiB TCP super-frames\n"
-                 "  (needs the max_throughput profile's pool). --busy-poll spins on the TAP\n"
-                 "  for USEC before sleeping (lower latency, more CPU). --acd probes the\n"
-                 "  address first (RFC 5227), uses it only if nobody holds it, defends it.\n"
-                 "  SIGINT/SIGTERM stop it and "
-                 "print statistics; exit 0\n"
-                 "  when no pool block leaked, 1 on a runtime error, a leak or a failed\n"
-                 "  --tcp-send, 2 on bad arguments.\n");
+    fprintf(out,
+            "usage: kite-host --tap IFNAME --ipv4 ADDR/PREFIX [--gw ADDR] [--mac MAC]\n"
+            "                 [--pcap FILE] [--seed N] [--http-root DIR]\n"
+            "                 [--tcp-buf BYTES] [--tcp-send ADDR:PORT:BYTES] [--offload]\n"
+            "                 [--busy-poll USEC] [--acd] [--forward IFNAME,ADDR/PREFIX[,MTU]]\n"
+            "  Runs a kite stack on the TAP device IFNAME (created if missing):\n"
+            "  answers ARP and ping; UDP echo (7) and discard (9); TCP echo (7),\n"
+            "  discard (9), chargen (19), HTTP (80: /bytes/N and files of DIR) and\n"
+            "  an iperf2 sink (5001). --tcp-send streams BYTES of the /bytes pattern\n"
+            "  to ADDR:PORT. --offload lets the kernel pass 64 KiB TCP super-frames\n"
+            "  (needs the max_throughput profile's pool). --busy-poll spins on the TAP\n"
+            "  for USEC before sleeping (lower latency, more CPU). --acd probes the\n"
+            "  address first (RFC 5227), uses it only if nobody holds it, defends it.\n"
+            "  --forward adds a second TAP with its address (and MTU) and forwards\n"
+            "  IPv4 between the two (RFC 1812).\n"
+            "  SIGINT/SIGTERM stop it and "
+            "print statistics; exit 0\n"
+            "  when no pool block leaked, 1 on a runtime error, a leak or a failed\n"
+            "  --tcp-send, 2 on bad arguments.\n");
     /* Told here so scripts can tell without starting anything. */
     fprintf(out, "  --offload: %s in this build (PBUF_POOL %u x %u bytes)\n",
             (uint64_t)KITE_PBUF_POOL_COUNT * KITE_PBUF_POOL_BUFSIZE >= 8u * 65536u ? "available"
@@ -183,6 +186,8 @@ static bool parse_option(struct options *opt, int c, const char *arg)
     case 'd':
         opt->acd = true;
         return true;
+    case 'f':
+        return parse_forward(opt, arg);
     case 'u': {
         uint64_t us;
         if (!parse_u64(arg, 1000000, &us))
@@ -199,6 +204,7 @@ static bool parse_args(int argc, char **argv, struct options *opt)
 {
     static const struct option longopts[] = {
         {"tap", required_argument, NULL, 't'},
+        {"forward", required_argument, NULL, 'f'},
         {"ipv4", required_argument, NULL, 'a'},
         {"gw", required_argument, NULL, 'g'},
         {"mac", required_argument, NULL, 'm'},
@@ -326,6 +332,9 @@ static bool host_start(struct host *host, const struct options *opt)
     if (!open_link(host, opt)) {
         return false;
     }
+    if (opt->fwd_tap != NULL && !forward_start(host)) {
+        return false;
+    }
     if (opt->impair && !impair_start(host)) {
         return false;
     }
@@ -362,6 +371,7 @@ static void host_stop(struct host *host)
         kite_pcap_close(host->pcap);
         host->pcap = NULL;
     }
+    forward_stop(host);
     kite_tap_close(&host->tap);
     kite_stack_deinit(host->stack);
 }
@@ -432,7 +442,10 @@ static bool busy_wait(struct host *host)
     uint64_t start = now_us();
     do {
         kite_stack_poll(host->stack, kite_port_now_ms());
-        if (kite_tap_receive(&host->tap) > 0)
+        unsigned frames = kite_tap_receive(&host->tap);
+        if (host->fwd.fd >= 0)
+            frames += kite_tap_receive(&host->fwd);
+        if (frames > 0)
             return true;
     } while (now_us() - start < budget);
     return false;
@@ -440,13 +453,14 @@ static bool busy_wait(struct host *host)
 
 static int run(struct host *host, const sigset_t *wait_mask)
 {
-    struct pollfd pfd = {.fd = host->tap.fd, .events = POLLIN, .revents = 0};
+    struct pollfd fds[2] = {{.fd = host->tap.fd, .events = POLLIN, .revents = 0},
+                            {.fd = host->fwd.fd, .events = POLLIN, .revents = 0}};
     static const struct timespec no_wait = {0, 0};
 
     while (!stop_requested) {
         /* After busy frames, ppoll() only lets pending stop signals in. */
         struct timespec ts = busy_wait(host) ? no_wait : sleep_time(host);
-        int n = ppoll(&pfd, 1, &ts, wait_mask);
+        int n = ppoll(fds, host->fwd.fd >= 0 ? 2 : 1, &ts, wait_mask);
         if (n < 0 && errno != EINTR) {
             perror("kite-host: ppoll");
             return 1;
@@ -457,16 +471,19 @@ static int run(struct host *host, const sigset_t *wait_mask)
         if (host->impair != NULL) {
             impair_flush(host);
         }
-        if (n > 0 && (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) {
+        if (n > 0 && (fds[0].revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) {
             fprintf(stderr, "kite-host: TAP device %s failed\n", host->tap.ifname);
             return 1;
         }
-        if (n > 0 && (pfd.revents & POLLIN) != 0) {
+        if (n > 0 && (fds[0].revents & POLLIN) != 0) {
             if (host->impair != NULL) {
                 impair_receive(host);
             } else {
                 kite_tap_receive(&host->tap);
             }
+        }
+        if (n > 0 && host->fwd.fd >= 0 && (fds[1].revents & POLLIN) != 0) {
+            kite_tap_receive(&host->fwd);
         }
     }
     return 0;
@@ -557,6 +574,7 @@ int main(int argc, char **argv)
     }
     memset(&host, 0, sizeof(host));
     host.tap.fd = -1;
+    host.fwd.fd = -1;
     host.http_root_fd = -1;
     host.tcp_send_status = -1;
     host.opt = &opt;
