@@ -74,6 +74,8 @@ enum kite_err kite__ipv4_fragment(struct kite_netif *netif, struct kite_pbuf *p,
     /* RFC 791 3.2: every fragment but the last carries a multiple of 8 bytes.
      * A fragment being forwarded is cut again: offsets from its own, and its
      * MF on the last piece. */
+    if (mtu < 68u) /* RFC 791: every link carries 68 bytes (a netif's MTU set below it) */
+        return KITE_ERR_BUF;
     uint16_t per = (uint16_t)((mtu - KITE_IPV4_HLEN) & ~7u);
     uint16_t base = ip->frag_offset;
     bool more_after = ip->more_frags;

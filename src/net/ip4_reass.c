@@ -34,6 +34,7 @@ struct frag_link {
     uint8_t hlen;        /* the fragment's IP header length */
 };
 _Static_assert(sizeof(struct frag_link) <= KITE_IPV4_HLEN, "a link fits in a spent IP header");
+_Static_assert(KITE_IP_REASS_MAX_SIZE <= 65535u, "an IPv4 datagram is at most 65535 bytes");
 
 /* Links are copied in and out: a pbuf's payload may be unaligned. */
 static struct frag_link link_of(const struct kite_pbuf *p)
