@@ -58,7 +58,15 @@ static void arm(struct kite_stack *stack)
         kite_timer_arm(stack, &stack->pmtu.timer, first);
 }
 
-/* A free entry, else the one that expires first (the least recently lowered). */
+static void tell_forgotten(struct kite_stack *stack, uint32_t dst)
+{
+    struct kite_netif *netif = kite_ipv4_route(stack, dst);
+    if (stack->pmtu.changed != NULL && netif != NULL)
+        stack->pmtu.changed(stack, dst, netif->mtu);
+}
+
+/* A free entry, else the one that expires first (the least recently
+ * lowered), whose destination is told its MTU is the link's again. */
 static struct kite_pmtu_entry *take_entry(struct kite_stack *stack)
 {
     struct kite_pmtu_entry *best = &stack->pmtu.entries[0];
@@ -69,6 +77,9 @@ static struct kite_pmtu_entry *take_entry(struct kite_stack *stack)
         if (e->expires < best->expires)
             best = e;
     }
+    uint32_t evicted = best->dst;
+    best->dst = 0;
+    tell_forgotten(stack, evicted);
     return best;
 }
 
@@ -79,6 +90,8 @@ uint16_t kite__pmtu_update(struct kite_stack *stack, uint32_t dst, uint16_t mtu,
         return 0;
     if (mtu == 0)
         mtu = plateau_below(too_big); /* RFC 1191 5: a router of before RFC 1191 */
+    if (mtu >= 68 && mtu < KITE_PMTU_MIN)
+        mtu = KITE_PMTU_MIN; /* RFC 5927 7: a forged report cannot shrink a path to nothing */
     /* RFC 791: 68 is the floor; a report at or above the size that was sent
      * says nothing true. */
     if (mtu < 68 || (too_big != 0 && mtu >= too_big)) {
@@ -116,9 +129,7 @@ static void pmtu_timer_fired(struct kite_stack *stack, struct kite_timer *timer)
         memset(e, 0, sizeof *e);
         stack->stats.ipv4.pmtu_expired++;
         arm(stack); /* before TCP sends: lookups of the other entries need it armed */
-        struct kite_netif *netif = kite_ipv4_route(stack, dst);
-        if (stack->pmtu.changed != NULL && netif != NULL)
-            stack->pmtu.changed(stack, dst, netif->mtu);
+        tell_forgotten(stack, dst);
     }
     arm(stack);
 }

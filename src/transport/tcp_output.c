@@ -50,7 +50,8 @@ static void syn_options(const struct kite_tcp_pcb *pcb, struct kite_tcp_repr *h)
 {
     bool passive = pcb->state == KITE_TCP_SYN_RECEIVED;
     h->opts = KITE_TCP_HAS_MSS;
-    h->mss = kite__tcp_route_mss(pcb->stack, pcb->remote_ip.u.v4);
+    /* What we can receive: the link's MTU, not the path's (RFC 1191 3.1). */
+    h->mss = kite__tcp_link_mss(pcb->stack, pcb->remote_ip.u.v4);
     /* A passive opener answers only the options the peer offered (RFC 7323 1.3, RFC 2018). */
     if (!passive || (pcb->flags & KITE_TCPF_WSCALE)) {
         h->opts |= KITE_TCP_HAS_WSCALE;

@@ -65,7 +65,8 @@ static void path_mtu_changed(struct kite_stack *stack, uint32_t dst, uint16_t mt
             resize(pcb, mtu);
 }
 
-/* RFC 5927 4.1: the quoted sequence number must be in flight on a connection. */
+/* RFC 5927 4.1: the quoted sequence number must be in flight on a connection
+ * (SND.UNA to the highest sent, snd_max: after a timeout snd_nxt is lower). */
 static bool quote_in_flight(struct kite_stack *stack, const uint8_t *orig, uint16_t len)
 {
     unsigned ihl = (orig[0] & 0xfu) * 4u;
@@ -75,7 +76,7 @@ static bool quote_in_flight(struct kite_stack *stack, const uint8_t *orig, uint1
     struct kite_tcp_pcb *pcb = kite__tcp_lookup(stack, kite_get_be32(orig + 12), kite_get_be16(th),
                                                 kite_get_be32(orig + 16), kite_get_be16(th + 2));
     uint32_t seq = kite_get_be32(th + 4);
-    return pcb != NULL && seq_geq(seq, pcb->snd_una) && seq_lt(seq, pcb->snd_nxt);
+    return pcb != NULL && seq_geq(seq, pcb->snd_una) && seq_lt(seq, pcb->snd_max);
 }
 
 void kite__tcp_icmp_error(struct kite_stack *stack, uint8_t type, uint8_t code, uint32_t info,
@@ -87,10 +88,8 @@ void kite__tcp_icmp_error(struct kite_stack *stack, uint8_t type, uint8_t code, 
         stack->stats.ipv4.drop_pmtu_bogus++;
         return;
     }
-    uint16_t mtu = (uint16_t)info;
-    if (mtu != 0 && mtu < KITE_PMTU_MIN)
-        mtu = KITE_PMTU_MIN; /* (docs/ipv4.md: a floor against forged tiny MTUs) */
-    (void)kite__pmtu_update(stack, kite_get_be32(orig + 16), mtu, kite_get_be16(orig + 2));
+    (void)kite__pmtu_update(stack, kite_get_be32(orig + 16), (uint16_t)info,
+                            kite_get_be16(orig + 2));
 }
 
 void kite__tcp_pmtu_init(struct kite_stack *stack)

@@ -233,28 +233,14 @@ static struct kite_udp_pcb *sender_of(struct kite_stack *stack, const uint8_t *o
     return NULL;
 }
 
-/* A pcb that could have sent the quoted datagram: bound to its source port
- * (and address), connected or not. */
-static bool sent_by_us(struct kite_stack *stack, const uint8_t *orig, uint16_t orig_len)
-{
-    unsigned ihl = (orig[0] & 0xfu) * 4u;
-    if (orig_len < ihl + 4u)
-        return false;
-    uint32_t src = kite_get_be32(orig + 12);
-    uint16_t sport = kite_get_be16(orig + ihl);
-    for (struct kite_udp_pcb *pcb = stack->udp.pcbs; pcb != NULL; pcb = pcb->next)
-        if (pcb->local_port == sport &&
-            (kite_addr_is_any(&pcb->local_ip) || pcb->local_ip.u.v4 == src))
-            return true;
-    return false;
-}
-
 /* RFC 1191 4: a router could not forward a datagram of ours without
- * fragmenting it; learned when the datagram was one of this stack's. */
+ * fragmenting it. Learned only when the quote names a connected pcb's whole
+ * 4-tuple (RFC 5927 7: a report about a port that is merely bound is easy
+ * to forge, and the cache is shared with TCP). */
 static void learn_path_mtu(struct kite_stack *stack, uint32_t info, const uint8_t *orig,
                            uint16_t orig_len)
 {
-    if (sent_by_us(stack, orig, orig_len))
+    if (sender_of(stack, orig, orig_len) != NULL)
         (void)kite__pmtu_update(stack, kite_get_be32(orig + 16), (uint16_t)info,
                                 kite_get_be16(orig + 2));
 }

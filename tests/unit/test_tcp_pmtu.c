@@ -144,13 +144,76 @@ static void opened_under_learned_mtu_grows_back(void **state)
     static struct th_conn c2;
     th_conn_init(&c2, TH_PEER_PORT + 1);
     th_conn_add(t, &c2);
-    struct kite_tcp_pcb *second = th_accept_c(t, &c2);
+    /* The SYN-ACK offers what the link receives, not the path's size
+     * (RFC 1191 3.1: the MSS option is about receiving). */
+    const struct th_pkt *synack = th_open_syn(t, &c2);
+    assert_int_equal(synack->tcp.mss, TH_OUR_MSS);
+    th_send_c(t, &c2, KITE_TCP_ACK, NULL, 0);
+    struct kite_tcp_pcb *second = t->pcb;
+    assert_ptr_not_equal(second, first);
     uint32_t small = TH_MIN(TH_SMSS, mss_for(t, SMALL_MTU));
     assert_int_equal(second->mss, small);
     th_advance(t, KITE_PMTU_TIMEOUT_MS);
     assert_true(second->mss >= TH_SMSS - 7u && second->mss <= TH_SMSS);
     kite_tcp_abort(second);
     t->pcb = first;
+    th_cleanup(t);
+}
+
+/* After a timeout snd_nxt goes back to SND.UNA: a report about a segment
+ * sent before it (below snd_max) is still about one in flight. */
+static void report_after_timeout_rewind(void **state)
+{
+    struct th *t = *state;
+    th_establish(t);
+    kite_tcp_set_nodelay(t->pcb, true);
+    uint32_t smss = TH_SMSS;
+    write_all(t, 0, TH_MIN(2u * smss, TH_SND_BUF));
+    assert_true(t->cif.count - t->next >= 2);
+    struct kt_packet second = t->cif.sent[t->next + 1];
+    th_drain(t);
+    th_advance_to(t, kite_stack_next_deadline(&t->stack)); /* the RTO */
+    th_drain(t);
+    assert_true(t->pcb->snd_nxt != t->pcb->snd_max);
+    frag_needed(t, &second, SMALL_MTU);
+    assert_int_equal(t->stack.stats.ipv4.drop_pmtu_bogus, 0);
+    assert_int_equal(t->pcb->mss, TH_MIN(smss, mss_for(t, SMALL_MTU)));
+    th_cleanup(t);
+}
+
+/* A full cache reuses the entry that expires first: its destination's
+ * connections are told, and grow back at once. */
+static void evicted_entry_grows_mss_back(void **state)
+{
+    struct th *t = *state;
+    th_establish(t);
+    kite_tcp_set_nodelay(t->pcb, true);
+    write_all(t, 0, TH_SMSS);
+    struct kt_packet seg;
+    (void)read_segments(t, TH_SMSS, &seg, NULL);
+    frag_needed(t, &seg, SMALL_MTU);
+    uint32_t small = TH_MIN(TH_SMSS, mss_for(t, SMALL_MTU));
+    assert_int_equal(t->pcb->mss, small);
+    ack_to(t, TH_SMSS);
+    th_drain(t);
+    struct kite_udp_pcb *u = kite_udp_new(&t->stack);
+    static uint8_t data[1000];
+    for (unsigned i = 0; i < KITE_PMTU_ENTRIES; i++) {
+        th_advance(t, 10);
+        struct kite_addr dst = KITE_ADDR_V4(KITE_IP4(192, 0, 2, 100 + i));
+        assert_int_equal(kite_udp_connect(u, &dst, 9), KITE_ERR_OK);
+        struct kite_pbuf *p =
+            kite_pbuf_from_data(&t->stack, KITE_LAYER_TRANSPORT, data, sizeof data, true);
+        assert_int_equal(kite_udp_send(u, p), KITE_ERR_OK);
+        kite_pbuf_free(&t->stack, p);
+        struct kt_packet sent = t->cif.sent[t->cif.count - 1];
+        kt_capture_clear(&t->cif); /* (UDP: not for th_next) */
+        t->next = 0;
+        frag_needed(t, &sent, 600);
+    }
+    assert_int_equal(t->stack.stats.ipv4.pmtu_updates, 1u + KITE_PMTU_ENTRIES);
+    assert_true(t->pcb->mss >= TH_SMSS - 7u && t->pcb->mss <= TH_SMSS);
+    kite_udp_remove(u);
     th_cleanup(t);
 }
 
@@ -163,6 +226,8 @@ int main(void)
         T(report_outside_flight_ignored),
         T(tiny_report_floored),
         T(opened_under_learned_mtu_grows_back),
+        T(report_after_timeout_rewind),
+        T(evicted_entry_grows_mss_back),
 #endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
