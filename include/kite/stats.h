@@ -28,7 +28,7 @@
     X(tx_fail) X(frag_datagrams) X(frag_sent) X(frag_fail) X(reass_fragments) X(reass_ok)     \
     X(drop_reass_timeout) X(drop_reass_overlap) X(drop_reass_duplicate) X(drop_reass_bad)   \
     X(drop_reass_too_big) X(drop_reass_full) X(drop_reass_evicted) X(pmtu_updates)          \
-    X(pmtu_expired) X(pmtu_unchanged) X(drop_pmtu_bogus) X(forwarded) X(drop_fwd_ttl) \
+    X(pmtu_expired) X(pmtu_unchanged) X(drop_pmtu_bogus) X(forwarded) X(drop_fwd_ttl) X(drop_fwd_options) \
     X(drop_mcast_filtered) X(mcast_looped) X(drop_loop_full)
 
 #define KITE_STATS_ICMP4(X)                                                    \

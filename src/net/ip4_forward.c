@@ -25,6 +25,15 @@ static bool is_link_local(uint32_t ip)
     return (ip & 0xffff0000u) == 0xa9fe0000u; /* 169.254/16 */
 }
 
+/* RFC 1812 5.3.7: martians: 0/8, 127/8 and 240/4 either way, our own
+ * address as a source. */
+static bool is_martian(struct kite_stack *stack, const struct kite_ipv4_repr *ip)
+{
+    uint32_t s = ip->src >> 24, d = ip->dst >> 24;
+    return s == 0 || s == 127 || s >= 240 || d == 0 || d == 127 || d >= 240 ||
+           kite_ipv4_is_local(stack, ip->src);
+}
+
 /* RFC 1812 5.3.5 and RFC 3927 2.7: what a router keeps to the link. */
 static bool may_forward(const struct kite_netif *in, const struct kite_pbuf *p,
                         const struct kite_ipv4_repr *ip)
@@ -33,7 +42,7 @@ static bool may_forward(const struct kite_netif *in, const struct kite_pbuf *p,
         return false;
     return ip->dst != KITE_IP4_BROADCAST && !kite_ip4_is_multicast(ip->dst) &&
            !kite_netif_is_broadcast4(in, ip->dst) && !is_link_local(ip->src) &&
-           !is_link_local(ip->dst) && ip->src != 0;
+           !is_link_local(ip->dst) && !is_martian(in->stack, ip);
 }
 
 static void icmp_error(struct kite_stack *stack, struct kite_pbuf *p, uint8_t type, uint8_t code,
@@ -61,6 +70,12 @@ static void forward_too_big(struct kite_netif *out, struct kite_pbuf *p, struct 
     if (ip->dont_frag) {
         stack->stats.ipv4.drop_too_big++;
         icmp_error(stack, p, KITE_ICMP4_DEST_UNREACH, KITE_ICMP4_UNREACH_FRAG_NEEDED, out->mtu);
+        return;
+    }
+    if (ip->hlen > KITE_IPV4_HLEN) {
+        /* RFC 791 3.2 would copy some options into every fragment: kite's
+         * fragments carry none, so such a packet is not cut but dropped. */
+        stack->stats.ipv4.drop_fwd_options++;
         return;
     }
     (void)kite_pbuf_header_remove(p, ip->hlen);

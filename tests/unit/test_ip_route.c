@@ -230,18 +230,49 @@ static void fragment_cut_again(void **state)
     assert_true(p0.more_frags && p1.more_frags);
 }
 
+/* A packet with IP options that must be cut is dropped, not stripped of them
+ * (RFC 791 3.2 copies some options into every fragment; kite's have none). */
+static void options_not_cut(void **state)
+{
+    struct fixture *f = *state;
+    kite_ipv4_set_forwarding(&f->stack, true);
+    f->b.netif.mtu = 576;
+    uint8_t pkt[1600];
+    uint8_t body[1000] = {0};
+    uint16_t n = kt_build_ip(pkt + 4, A_HOST, B_HOST, KITE_IP_PROTO_UDP, body, sizeof body);
+    memmove(pkt, pkt + 4, 20);
+    memcpy(pkt + 20, "\x01\x01\x01\x00", 4); /* NOP NOP NOP EOL */
+    pkt[0] = 0x46;
+    kite_put_be16(pkt + 2, (uint16_t)(n + 4));
+    kite_put_be16(pkt + 10, 0);
+    kite_put_be16(pkt + 10, kite_cksum(pkt, 24));
+    kt_inject(&f->stack, &f->a.netif, pkt, (uint16_t)(n + 4));
+    assert_int_equal(f->b.count, 0);
+    assert_int_equal(f->stack.stats.ipv4.drop_fwd_options, 1);
+    /* Small enough for the link, it is forwarded, options and all. */
+    kite_put_be16(pkt + 2, 24 + 100);
+    kite_put_be16(pkt + 10, 0);
+    kite_put_be16(pkt + 10, kite_cksum(pkt, 24));
+    kt_inject(&f->stack, &f->a.netif, pkt, 124);
+    assert_int_equal(f->b.count, 1);
+    assert_int_equal(f->b.sent[0].data[0], 0x46);
+}
+
 static void never_forwarded(void **state)
 {
     struct fixture *f = *state;
     kite_ipv4_set_forwarding(&f->stack, true);
     uint8_t pkt[1600];
-    const uint32_t dsts[] = {KITE_IP4(169, 254, 1, 1), KITE_IP4(198, 51, 100, 127),
-                             KITE_IP4(255, 255, 255, 255), KITE_IP4(239, 1, 2, 3)};
+    const uint32_t dsts[] = {KITE_IP4(169, 254, 1, 1),     KITE_IP4(198, 51, 100, 127),
+                             KITE_IP4(255, 255, 255, 255), KITE_IP4(239, 1, 2, 3),
+                             KITE_IP4(240, 0, 0, 1),       KITE_IP4(0, 1, 2, 3)};
     for (unsigned i = 0; i < sizeof dsts / sizeof dsts[0]; i++) {
         uint16_t n = udp_packet(pkt, A_HOST, dsts[i], 64, false, 10);
         kt_inject(&f->stack, &f->a.netif, pkt, n);
     }
     uint16_t n = udp_packet(pkt, KITE_IP4(169, 254, 9, 9), B_HOST, 64, false, 10);
+    kt_inject(&f->stack, &f->a.netif, pkt, n);
+    n = udp_packet(pkt, B_US, B_HOST, 64, false, 10); /* RFC 1812 5.3.7: our own address */
     kt_inject(&f->stack, &f->a.netif, pkt, n);
     assert_int_equal(f->b.count, 0);
     assert_int_equal(f->stack.stats.ipv4.forwarded, 0);
@@ -262,6 +293,7 @@ int main(void)
         T(too_big_for_next_link),
 #if KITE_IP_FRAG
         T(fragment_cut_again),
+        T(options_not_cut),
 #endif
         T(never_forwarded),
 #endif
