@@ -37,6 +37,14 @@ static kite_time_ms rand_upto(struct kite_stack *stack, uint32_t max_ms)
     return max_ms == 0 ? 0 : kite_random_u32(stack) % (max_ms + 1u);
 }
 
+/* A report due at random within max_ms (RFC 3376 5.2, RFC 2236 3), never
+ * at time 0, which marks "nothing pending". */
+static kite_time_ms due_within(struct kite_stack *stack, uint32_t max_ms)
+{
+    kite_time_ms due = stack->now + rand_upto(stack, max_ms);
+    return due != 0 ? due : 1;
+}
+
 /* ---- Sending ---------------------------------------------------------------------------- */
 
 /* RFC 3376 4 and RFC 2236 2: TTL 1, Internetwork Control precedence, Router Alert. */
@@ -408,7 +416,7 @@ static void v12_query(struct kite_stack *stack, struct kite_netif *netif, uint32
             (group != 0 && g->addr != group))
             continue;
         if (g->report_due == 0 || now + max_ms < g->report_due)
-            g->report_due = now + rand_upto(stack, max_ms);
+            g->report_due = due_within(stack, max_ms);
     }
 }
 
@@ -440,7 +448,7 @@ static void v3_group_query(struct kite_igmp_group *g, const uint8_t *buf,
 static void v3_query(struct kite_stack *stack, struct kite_netif *netif, const uint8_t *buf,
                      const struct kite_igmp_repr *q, uint32_t max_ms)
 {
-    kite_time_ms due = stack->now + rand_upto(stack, max_ms);
+    kite_time_ms due = due_within(stack, max_ms);
     /* Rule 1: a General Query response due sooner covers this one. */
     if (netif->igmp.gq_due != 0 && netif->igmp.gq_due <= due)
         return;

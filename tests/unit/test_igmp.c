@@ -62,19 +62,25 @@ static void mac_hook(struct kite_netif *netif, const uint8_t mac[6], bool add)
     memcpy(fx->last_mac, mac, 6);
 }
 
-static int setup(void **state)
+static void start_stack(struct fixture *f, kite_time_ms now)
 {
-    struct fixture *f = calloc(1, sizeof *f);
-    fx = f;
-    struct kite_stack_config cfg = {.seed = 7, .now = 1000};
+    struct kite_stack_config cfg = {.seed = 7, .now = now};
     kite_stack_init(&f->stack, &cfg);
     kt_capture_add_ethernet(&f->stack, &f->eth, 2);
     kite_netif_set_ipv4(&f->eth.netif, US, 24, 0);
     kite_netif_set_default(&f->stack, &f->eth.netif);
     kite_igmp_set_mac_filter(&f->eth.netif, mac_hook);
+    kt_capture_clear(&f->eth); /* gratuitous ARP */
+    f->next = 0;
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    fx = f;
+    start_stack(f, 1000);
     f->owner_a = &f->owner_a;
     f->owner_b = &f->owner_b;
-    kt_capture_clear(&f->eth); /* gratuitous ARP */
     *state = f;
     return 0;
 }
@@ -445,6 +451,32 @@ static void settle(struct fixture *f)
     (void)count_sent(f);
 }
 
+/* A query answered "at once" at time 0 (a NO_SYS device just booted, or a
+ * simulation) is answered: a due time of 0 must not read as "nothing due". */
+static void test_query_at_time_zero(void **state)
+{
+    struct fixture *f = *state;
+    kite_stack_deinit(&f->stack);
+    start_stack(f, 0);
+    assert_int_equal(kite_igmp_join(&f->eth.netif, f->owner_a, G1), KITE_ERR_OK);
+    (void)count_sent(f);         /* the unsolicited report */
+    query3(f, 0, 0, NULL, 0, 2); /* Max Resp 0: answer now */
+    run_for(f, 20000);
+    /* The answer is a current-state record (MODE_IS_EXCLUDE), not one of
+     * the join's retransmitted state-change records. */
+    struct sent s;
+    unsigned current = 0;
+    while (next_sent(f, &s)) {
+        for (unsigned i = 0; s.igmp.type == KITE_IGMP_TYPE_V3_REPORT && i < s.igmp.nrec; i++) {
+            struct kite_igmp_record rec;
+            const uint8_t *buf;
+            record_of(&s, i, &rec, &buf);
+            current += rec.type == KITE_IGMP_MODE_IS_EXCLUDE && rec.group == G1;
+        }
+    }
+    assert_int_equal(current, 1);
+}
+
 static void test_general_query_v3(void **state)
 {
     struct fixture *f = *state;
@@ -812,6 +844,7 @@ int main(void)
 #endif
         cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mac_filter_shared, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_query_at_time_zero, setup, teardown),
         cmocka_unit_test_setup_teardown(test_general_query_v3, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_queries_v3, setup, teardown),
         cmocka_unit_test_setup_teardown(test_v2_querier, setup, teardown),
