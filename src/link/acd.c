@@ -215,9 +215,13 @@ static void netif_event(struct kite_netif *netif, enum kite_netif_event event)
     struct kite_acd *acd = &netif->acd;
     switch (event) {
     case KITE_NETIF_EV_UP:
-        /* A claim interrupted by the link going down probes again from the start. */
+        /* A claim interrupted by the link going down probes again from the
+         * start; so does an address in use (RFC 5227 2.1, RFC 3927 2.2.1:
+         * a link that comes up may lead to a network where it is taken). */
         if (acd->state == KITE_ACD_WAITING || acd->state == KITE_ACD_PROBING)
             begin_round(netif);
+        else if (acd->state == KITE_ACD_BOUND)
+            (void)kite__acd_claim(netif, acd->addr, acd->prefix, acd->gw, acd->lost);
         break;
     case KITE_NETIF_EV_DOWN:
         if (acd->state == KITE_ACD_PROBING)

@@ -481,6 +481,24 @@ static void test_link_down_restarts_probing(void **state)
     assert_probe(f, 0, ADDR);
 }
 
+/* RFC 5227 2.1: an address in use is probed again when the link comes back. */
+static void test_link_up_reprobes_bound_address(void **state)
+{
+    struct fixture *f = *state;
+    kite_time_ms bound = start_and_bind(f);
+    run_until(f, bound + 10000);
+    kite_netif_set_link_up(&f->eth.netif, false);
+    kite_netif_set_link_up(&f->eth.netif, true);
+    assert_int_equal(kite_acd_state(&f->eth.netif), KITE_ACD_WAITING);
+    assert_true(kite_addr_is_any(&f->eth.netif.ip4)); /* tentative again */
+    kt_capture_clear(&f->eth);
+    run_until(f, bound + 10000 + 60000);
+    assert_int_equal(kite_acd_state(&f->eth.netif), KITE_ACD_BOUND);
+    assert_int_equal(f->eth.netif.ip4.u.v4, ADDR);
+    assert_probe(f, 0, ADDR);
+    assert_int_equal(f->stack.stats.acd.addrs_bound, 2);
+}
+
 /* Malformed and foreign ARP input never disturbs a claim. */
 static void test_garbage_does_not_conflict(void **state)
 {
@@ -557,6 +575,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_plain_set_ipv4_does_not_probe, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_link_down_restarts_probing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_link_up_reprobes_bound_address, setup, teardown),
         cmocka_unit_test_setup_teardown(test_garbage_does_not_conflict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_netif_callback_sees_every_event, setup, teardown),
     };
