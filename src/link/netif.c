@@ -12,6 +12,29 @@
 #include "kite_internal/ethernet.h"
 #include "kite_internal/stack.h"
 
+static bool index_in_use(const struct kite_stack *stack, uint8_t index)
+{
+    for (const struct kite_netif *n = stack->netifs; n != NULL; n = n->next)
+        if (n->index == index)
+            return true;
+    return false;
+}
+
+/* The next index after the last given, skipping 0 (which means "no netif",
+ * as in IP_MULTICAST_IF) and those still in use: indices stay unique when
+ * netifs come and go more than 255 times. */
+static uint8_t free_index(struct kite_stack *stack)
+{
+    uint8_t index = stack->next_netif_index;
+    for (unsigned tries = 0; index == 0 || index_in_use(stack, index); tries++) {
+        if (tries > 256u)
+            return 0; /* 255 netifs: no index left */
+        index++;
+    }
+    stack->next_netif_index = (uint8_t)(index + 1u);
+    return index;
+}
+
 static enum kite_err add_netif(struct kite_stack *stack, struct kite_netif *netif, const char *name,
                                uint16_t mtu, kite_netif_output_fn output, void *driver,
                                uint8_t flags, const uint8_t *mac)
@@ -29,7 +52,9 @@ static enum kite_err add_netif(struct kite_stack *stack, struct kite_netif *neti
     netif->mtu = mtu;
     netif->output = output;
     netif->driver = driver;
-    netif->index = stack->next_netif_index++;
+    netif->index = free_index(stack);
+    if (netif->index == 0)
+        return KITE_ERR_MEM;
     netif->flags = flags;
     if (mac != NULL)
         memcpy(netif->hwaddr, mac, KITE_ETH_ADDR_LEN);

@@ -68,6 +68,21 @@ static void longest_prefix_wins(void **state)
     kite_netif_remove(&c.netif);
 }
 
+/* Indices stay non-zero and unique when netifs come and go past 255 times
+ * (IP_MULTICAST_IF names a netif by index; 0 means "routed"). */
+static void netif_indices_never_wrap_to_used(void **state)
+{
+    struct fixture *f = *state;
+    static struct kt_capture_if c;
+    for (unsigned i = 0; i < 300; i++) {
+        kt_capture_add_ip(&f->stack, &c, "c0");
+        assert_int_not_equal(c.netif.index, 0);
+        assert_int_not_equal(c.netif.index, f->a.netif.index);
+        assert_int_not_equal(c.netif.index, f->b.netif.index);
+        kite_netif_remove(&c.netif);
+    }
+}
+
 static void send_from(struct fixture *f, uint32_t bind_ip, uint32_t dst)
 {
     struct kite_udp_pcb *pcb = kite_udp_new(&f->stack);
@@ -285,6 +300,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(longest_prefix_wins),
+        T(netif_indices_never_wrap_to_used),
         T(source_routing),
 #if KITE_IP_FORWARD
         T(forwarding_off_by_default),
