@@ -29,7 +29,7 @@
     X(drop_reass_timeout) X(drop_reass_overlap) X(drop_reass_duplicate) X(drop_reass_bad)   \
     X(drop_reass_too_big) X(drop_reass_full) X(drop_reass_evicted) X(pmtu_updates)          \
     X(pmtu_expired) X(pmtu_unchanged) X(drop_pmtu_bogus) X(forwarded) X(drop_fwd_ttl) X(drop_fwd_options) \
-    X(drop_mcast_filtered) X(mcast_looped) X(drop_loop_full)
+    X(drop_mcast_filtered) X(mcast_looped) X(drop_loop_full) X(drop_loop_no_mem)
 
 #define KITE_STATS_ICMP4(X)                                                    \
     X(rx) X(tx) X(echo_requests) X(echo_replies_sent) X(echo_replies_rx) X(errors_rx) \

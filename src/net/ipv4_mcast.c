@@ -120,7 +120,7 @@ static void loop_back(struct kite_netif *netif, const struct kite_pbuf *p, uint3
     if (copy == NULL || kite_pbuf_header_add(copy, KITE_IPV4_HLEN) != KITE_ERR_OK) {
         if (copy != NULL)
             kite_pbuf_free(stack, copy);
-        stack->stats.ipv4.drop_loop_full++;
+        stack->stats.ipv4.drop_loop_no_mem++;
         return;
     }
     struct kite_ipv4_repr ip = {.tos = tos,
