@@ -30,10 +30,12 @@ bool parse_forward(struct options *opt, const char *arg)
             return false;
         opt->fwd_mtu = (uint16_t)v;
     }
-    if (!kite_ip4_parse_prefix(addr, &opt->fwd_addr, &opt->fwd_prefix))
+    if (!kite_ip4_parse_prefix(addr, &opt->fwd_addr, &opt->fwd_prefix) ||
+        strlen(buf) >= sizeof opt->fwd_name)
         return false;
-    opt->fwd_tap = strdup(buf);
-    return opt->fwd_tap != NULL;
+    strcpy(opt->fwd_name, buf);
+    opt->fwd_tap = opt->fwd_name;
+    return true;
 }
 
 bool forward_start(struct host *host)

@@ -50,7 +50,8 @@ struct options {
     uint32_t impair_delay_ms;
     bool acd; /* --acd: claim the address with RFC 5227 probing first */
     /* --forward IFNAME,ADDR/PREFIX[,MTU]: a second TAP, forwarding between them */
-    const char *fwd_tap;
+    const char *fwd_tap; /* NULL, or fwd_name */
+    char fwd_name[16];
     uint32_t fwd_addr;
     unsigned fwd_prefix;
     uint16_t fwd_mtu;
