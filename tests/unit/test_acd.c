@@ -85,25 +85,14 @@ static void run_until(struct fixture *f, kite_time_ms until)
 static void inject_arp(struct fixture *f, uint16_t op, uint32_t spa, const uint8_t sha[6],
                        uint32_t tpa)
 {
-    uint8_t frame[60] = {0};
-    struct kite_eth_repr eth = {.ethertype = KITE_ETHERTYPE_ARP};
-    memcpy(eth.dst, bcast, 6);
-    memcpy(eth.src, sha, 6);
-    kite_eth_emit(&eth, frame, sizeof frame);
-    struct kite_arp_repr arp = {.op = op, .spa = spa, .tpa = tpa};
-    memcpy(arp.sha, sha, 6);
-    kite_arp_emit(&arp, frame + 14, sizeof frame - 14);
-    kt_inject(&f->stack, &f->eth.netif, frame, sizeof frame);
+    kt_inject_arp(&f->stack, &f->eth.netif, op, sha, spa, tpa, bcast);
 }
 
 static void sent_arp(const struct fixture *f, unsigned i, struct kite_eth_repr *eth,
                      struct kite_arp_repr *arp)
 {
     assert_true(i < f->eth.count);
-    const struct kt_packet *pkt = &f->eth.sent[i];
-    assert_int_equal(kite_eth_parse(pkt->data, pkt->len, eth), KITE_ERR_OK);
-    assert_int_equal(eth->ethertype, KITE_ETHERTYPE_ARP);
-    assert_int_equal(kite_arp_parse(pkt->data + 14, pkt->len - 14u, arp), KITE_ERR_OK);
+    kt_parse_sent_arp(&f->eth.sent[i], eth, arp);
 }
 
 /* Frame i is a probe for addr (RFC 5227 2.1.1). */

@@ -47,26 +47,10 @@ static int teardown(void **state)
 static void inject_arp(struct fixture *f, uint16_t op, uint32_t spa, const uint8_t sha[6],
                        uint32_t tpa, const uint8_t eth_dst[6])
 {
-    uint8_t frame[60] = {0};
-    struct kite_eth_repr eth = {.ethertype = KITE_ETHERTYPE_ARP};
-    memcpy(eth.dst, eth_dst, 6);
-    memcpy(eth.src, sha, 6);
-    kite_eth_emit(&eth, frame, sizeof frame);
-    struct kite_arp_repr arp = {.op = op, .spa = spa, .tpa = tpa};
-    memcpy(arp.sha, sha, 6);
-    kite_arp_emit(&arp, frame + 14, sizeof frame - 14);
-    kt_inject(&f->stack, &f->eth.netif, frame, sizeof frame);
+    kt_inject_arp(&f->stack, &f->eth.netif, op, sha, spa, tpa, eth_dst);
 }
 
 static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-
-static void parse_sent_arp(const struct kt_packet *pkt, struct kite_eth_repr *eth,
-                           struct kite_arp_repr *arp)
-{
-    assert_int_equal(kite_eth_parse(pkt->data, pkt->len, eth), KITE_ERR_OK);
-    assert_int_equal(eth->ethertype, KITE_ETHERTYPE_ARP);
-    assert_int_equal(kite_arp_parse(pkt->data + 14, pkt->len - 14u, arp), KITE_ERR_OK);
-}
 
 static void test_reply_to_request_and_learn(void **state)
 {
@@ -75,7 +59,7 @@ static void test_reply_to_request_and_learn(void **state)
     assert_int_equal(f->eth.count, 1);
     struct kite_eth_repr eth;
     struct kite_arp_repr arp;
-    parse_sent_arp(&f->eth.sent[0], &eth, &arp);
+    kt_parse_sent_arp(&f->eth.sent[0], &eth, &arp);
     assert_int_equal(arp.op, KITE_ARP_OP_REPLY);
     assert_memory_equal(eth.dst, peer_mac, 6);
     assert_memory_equal(arp.sha, f->eth.netif.hwaddr, 6);
@@ -158,7 +142,7 @@ static void test_refresh_before_expiry(void **state)
     assert_int_equal(f->eth.count, 2); /* unicast refresh request + the packet */
     struct kite_eth_repr eth;
     struct kite_arp_repr arp;
-    parse_sent_arp(&f->eth.sent[0], &eth, &arp);
+    kt_parse_sent_arp(&f->eth.sent[0], &eth, &arp);
     assert_memory_equal(eth.dst, peer_mac, 6);
     assert_int_equal(arp.op, KITE_ARP_OP_REQUEST);
 }
@@ -194,7 +178,7 @@ static void test_gratuitous_on_address_set(void **state)
     assert_int_equal(f->eth.count, KITE_ARP_GRATUITOUS_COUNT);
     struct kite_eth_repr eth;
     struct kite_arp_repr arp;
-    parse_sent_arp(&f->eth.sent[0], &eth, &arp);
+    kt_parse_sent_arp(&f->eth.sent[0], &eth, &arp);
     assert_true(kite_eth_is_broadcast(eth.dst));
     assert_int_equal(arp.spa, KITE_IP4(192, 0, 2, 50));
     assert_int_equal(arp.tpa, KITE_IP4(192, 0, 2, 50));

@@ -116,14 +116,7 @@ static void advance(struct fixture *f, kite_time_ms ms)
 /* Run the clock until the stack is idle or limit ms passed. */
 static void run_for(struct fixture *f, kite_time_ms limit)
 {
-    kite_time_ms end = f->stack.now + limit;
-    for (;;) {
-        kite_time_ms d = kite_stack_next_deadline(&f->stack);
-        if (d == KITE_TIME_NEVER || d > end)
-            break;
-        kite_stack_poll(&f->stack, d);
-    }
-    kite_stack_poll(&f->stack, end);
+    kt_run_until(&f->stack, f->stack.now + limit);
 }
 
 /* The next IGMP message sent (skipping ARP), or false when there is none. */

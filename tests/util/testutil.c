@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "kite/byteorder.h"
+#include "kite/wire/arp.h"
+#include "kite/wire/ethernet.h"
 #include "kite/wire/checksum.h"
 #include "kite/wire/icmp4.h"
 #include "kite/wire/ipv4.h"
@@ -122,4 +124,38 @@ void kt_inject_frag_needed(struct kite_stack *stack, struct kite_netif *netif, u
     uint8_t pkt[64];
     uint16_t n = kt_build_ip(pkt, router, dst, KITE_IP_PROTO_ICMP, icmp, (uint16_t)sizeof icmp);
     kt_inject(stack, netif, pkt, n);
+}
+
+void kt_inject_arp(struct kite_stack *stack, struct kite_netif *netif, uint16_t op,
+                   const uint8_t sha[6], uint32_t spa, uint32_t tpa, const uint8_t eth_dst[6])
+{
+    uint8_t frame[60] = {0};
+    struct kite_eth_repr eth = {.ethertype = KITE_ETHERTYPE_ARP};
+    memcpy(eth.dst, eth_dst, 6);
+    memcpy(eth.src, sha, 6);
+    kite_eth_emit(&eth, frame, sizeof frame);
+    struct kite_arp_repr arp = {.op = op, .spa = spa, .tpa = tpa};
+    memcpy(arp.sha, sha, 6);
+    kite_arp_emit(&arp, frame + 14, sizeof frame - 14);
+    kt_inject(stack, netif, frame, sizeof frame);
+}
+
+void kt_parse_sent_arp(const struct kt_packet *pkt, struct kite_eth_repr *eth,
+                       struct kite_arp_repr *arp)
+{
+    assert_int_equal(kite_eth_parse(pkt->data, pkt->len, eth), KITE_ERR_OK);
+    assert_int_equal(eth->ethertype, KITE_ETHERTYPE_ARP);
+    assert_int_equal(kite_arp_parse(pkt->data + 14, pkt->len - 14u, arp), KITE_ERR_OK);
+}
+
+void kt_run_until(struct kite_stack *stack, kite_time_ms until)
+{
+    for (;;) {
+        kite_time_ms next = kite_stack_next_deadline(stack);
+        if (next == KITE_TIME_NEVER || next > until)
+            break;
+        kite_stack_poll(stack, next);
+    }
+    if (kite_stack_now(stack) < until)
+        kite_stack_poll(stack, until);
 }

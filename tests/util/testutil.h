@@ -10,6 +10,8 @@
 #include <cmocka.h>
 
 #include "kite/kite.h"
+#include "kite/wire/arp.h"
+#include "kite/wire/ethernet.h"
 
 /* An IP-level or Ethernet netif whose driver records every packet sent. */
 #define KT_CAPTURE_MAX 64
@@ -52,6 +54,15 @@ uint16_t kt_build_echo(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t len);
  *  with next-hop MTU mtu quoting the first 28 bytes of packet q. */
 void kt_inject_frag_needed(struct kite_stack *stack, struct kite_netif *netif, uint32_t router,
                            uint32_t dst, const struct kt_packet *q, uint16_t mtu);
+
+/** Inject an ARP packet (RFC 826) from sha/spa about tpa, to eth_dst. */
+void kt_inject_arp(struct kite_stack *stack, struct kite_netif *netif, uint16_t op,
+                   const uint8_t sha[6], uint32_t spa, uint32_t tpa, const uint8_t eth_dst[6]);
+/** Parse a captured frame that must be ARP. */
+void kt_parse_sent_arp(const struct kt_packet *pkt, struct kite_eth_repr *eth,
+                       struct kite_arp_repr *arp);
+/** Poll the stack at every deadline up to until, then at until. */
+void kt_run_until(struct kite_stack *stack, kite_time_ms until);
 
 /** Assert every pool of the stack is back to zero blocks in use. */
 void kt_assert_pools_empty(const struct kite_stack *stack);
