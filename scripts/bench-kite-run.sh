@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
+# shellcheck disable=SC2317 # the measurements are called through measure()
 #
 # kite-run against kite-host: what an unmodified Linux program pays for being
 # served by kite through libkite-preload.so (BSD sockets, the stack thread,
@@ -40,7 +41,7 @@
 #   bin/tcp_rr_client and bin/tcp_echo_server:
 #   cmake --build BUILD_DIR -j2 --target kite-run kite-host tcp_rr_client tcp_echo_server
 # Environment: ROUNDS (5), SECONDS_PER_RUN (10), TX_MIB (1024), RR_COUNT (10000),
-#   RR_WARMUP (1000), RTT_CPU (0). --smoke: 1 round of about 2 s per measurement; it checks
+#   RR_WARMUP (1000), RTT_CPU (0), MEASURES ("rx tx rtt rtt1": the ones to run). --smoke: 1 round of about 2 s per measurement; it checks
 #   that every figure is printed, never a time. KITE_KEEP=1 keeps the logs.
 # Exit 0 when every figure was printed, 1 otherwise (a target missed is not a
 # failure: the table says so).
@@ -65,6 +66,7 @@ TX_MIB=${TX_MIB:-1024}
 RR_COUNT=${RR_COUNT:-10000}
 RR_WARMUP=${RR_WARMUP:-1000}
 RTT_CPU=${RTT_CPU:-0}
+MEASURES=${MEASURES:-rx tx rtt rtt1}
 if [ -n "$SMOKE" ]; then
     ROUNDS=1 SECONDS_PER_RUN=2 TX_MIB=256 RR_COUNT=2000 RR_WARMUP=200
 fi
@@ -267,6 +269,7 @@ ALL_FIGURES=1
 # row MEASURE LABEL: one line of the table; throughput as a percentage, time as a factor.
 row() {
     local raw run verdict
+    case " $MEASURES " in *" $1 "*) ;; *) return 0 ;; esac # not run
     raw=$(median "$1.raw")
     run=$(median "$1.run")
     if [ "$raw" = missing ] || [ "$run" = missing ]; then
@@ -317,19 +320,27 @@ ip netns exec "$KITE_NS" timeout -k 5 7200 iperf -s -p "$IPERF_PORT" -f m \
 track $!
 kite_wait_file "$KITE_DIR/linux-iperf-s.out" 'Server listening' "$!" 5 || fail "Linux iperf -s not up"
 
+# measure NAME FIRST SECOND [ARGS]: both halves of one measurement, when
+# MEASURES names it.
+measure() {
+    case " $MEASURES " in *" $1 "*) ;; *) return 0 ;; esac
+    "$2" "${@:4}"
+    "$3" "${@:4}"
+}
+
 for round in $(seq 1 "$ROUNDS"); do
     if [ $((round % 2)) = 1 ]; then
         log "round $round of $ROUNDS (raw API first), load $(uptime | sed 's/.*average: //')"
-        rx_raw; rx_run
-        tx_raw; tx_run
-        rtt_raw rtt; rtt_run rtt
-        rtt_raw rtt1 "$RTT_CPU"; rtt_run rtt1 "$RTT_CPU"
+        measure rx rx_raw rx_run
+        measure tx tx_raw tx_run
+        measure rtt rtt_raw rtt_run rtt
+        measure rtt1 rtt_raw rtt_run rtt1 "$RTT_CPU"
     else
         log "round $round of $ROUNDS (kite-run first), load $(uptime | sed 's/.*average: //')"
-        rx_run; rx_raw
-        tx_run; tx_raw
-        rtt_run rtt; rtt_raw rtt
-        rtt_run rtt1 "$RTT_CPU"; rtt_raw rtt1 "$RTT_CPU"
+        measure rx rx_run rx_raw
+        measure tx tx_run tx_raw
+        measure rtt rtt_run rtt_raw rtt
+        measure rtt1 rtt_run rtt_raw rtt1 "$RTT_CPU"
     fi
 done
 

@@ -75,7 +75,7 @@ KR_API int accept4(int fd, __SOCKADDR_ARG addr_arg, socklen_t *len, int flags)
                               KITE_SOCK_NONBLOCK);
         if (ks >= 0)
             return kr_adopt(ks, s->type, s->protocol, flags);
-        if (errno != EAGAIN || !kr_blocking(s, 0) || kr_wait_readable(fd) < 0)
+        if (errno != EAGAIN || !kr_blocking(s, 0) || kr_wait_readable(s, fd) < 0)
             return -1;
     }
 }

@@ -9,11 +9,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Frames in flight between the driver thread and the stack thread: as many
@@ -137,11 +139,11 @@ static bool read_frame(struct kite_tap_feed *f, struct rx_buf *b, bool *more)
 }
 
 /* Read what the TAP device holds, a burst at a time, while buffers and
- * mailbox slots last. */
-static void receive(struct kite_tap_feed *f)
+ * mailbox slots last; how many frames were read. */
+static unsigned receive(struct kite_tap_feed *f)
 {
     if (!post_unposted(f))
-        return;
+        return 0;
     struct rx_buf *bufs[BURST];
     unsigned n = 0;
     bool more = true;
@@ -157,6 +159,7 @@ static void receive(struct kite_tap_feed *f)
         f->stats.mbox_full++; /* counts the stalls; the frames are not lost */
         pthread_mutex_unlock(&f->lock);
     }
+    return n;
 }
 
 static bool have_buf(struct kite_tap_feed *f)
@@ -181,6 +184,31 @@ static bool can_read(struct kite_tap_feed *f)
     return false;
 }
 
+static uint64_t now_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
+}
+
+/* poll(); after frames came (spin), with KITE_OS_SPIN_US set (max_throughput),
+ * first without sleeping for up to that long, so the next frame of an
+ * exchange is taken without a scheduler wake-up (as kite-host's --busy-poll
+ * does). The spin yields: on one CPU the threads it feeds still run. */
+static int wait_events(struct pollfd *pfd, nfds_t count, int timeout, bool spin)
+{
+    if (spin && KITE_OS_SPIN_US > 0) {
+        uint64_t end = now_us() + KITE_OS_SPIN_US;
+        do {
+            int n = poll(pfd, count, 0);
+            if (n != 0)
+                return n;
+            sched_yield();
+        } while (now_us() < end);
+    }
+    return poll(pfd, count, timeout);
+}
+
 static void *feed_main(void *arg)
 {
     struct kite_tap_feed *f = arg;
@@ -191,12 +219,15 @@ static void *feed_main(void *arg)
         {.fd = f->hooks.fd, .events = POLLIN},
     };
 
+    bool busy = false; /* frames came in the last round */
     for (;;) {
         /* Starved, leave the frames in the kernel until a buffer comes back
          * (a mailbox full of API calls frees no buffer: look again in 1 ms). */
         bool room = can_read(f);
         pfd[0].events = room ? POLLIN : 0;
-        int n = poll(pfd, 4, room ? POLL_MS : f->unposted != NULL ? 1 : POLL_MS);
+        int n = wait_events(pfd, 4, room ? POLL_MS : f->unposted != NULL ? 1 : POLL_MS,
+                            busy && room);
+        busy = false;
         if (n > 0 && (pfd[2].revents & POLLIN)) {
             eventfd_t v;
             (void)eventfd_read(f->refill, &v);
@@ -212,7 +243,7 @@ static void *feed_main(void *arg)
             pfd[0].fd = -1;
         }
         if (n > 0 && (pfd[0].revents & POLLIN))
-            receive(f);
+            busy = receive(f) > 0;
         if (f->hooks.round != NULL)
             f->hooks.round(f->hooks.ctx);
     }
