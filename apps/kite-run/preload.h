@@ -146,6 +146,17 @@ int kr_wait_writable(struct kr_sock *s, int fd);
 /** Whether a call with these MSG_* flags may block on s. */
 bool kr_blocking(struct kr_sock *s, int flags);
 
+/* Frames written once the stack's lock is let go (preload_txq.c). */
+struct kite_tap;
+/** Put the queue in front of tap's output. */
+void kr_txq_attach(struct kite_tap *tap);
+/** From now on this thread's frames wait in its queue... */
+void kr_txq_begin(void);
+/** ...until this writes them (errno kept). */
+void kr_txq_flush(void);
+/** Queued frames the TAP device refused. */
+unsigned kr_txq_write_errors(void);
+
 /** errno for an operation on a kite socket in a forked child. */
 #define KR_FORKED_ERRNO EBADF
 

@@ -131,8 +131,11 @@ static size_t iov_total(const struct msghdr *m)
 
 static ssize_t kite_recv_once(struct kr_sock *s, struct msghdr *m, int flags)
 {
-    return kite_recvmsg(kr_sockets(), s->ks, (struct kite_msghdr *)m,
-                        (flags & ~MSG_WAITALL) | MSG_DONTWAIT);
+    kr_txq_begin();
+    ssize_t n = kite_recvmsg(kr_sockets(), s->ks, (struct kite_msghdr *)m,
+                             (flags & ~MSG_WAITALL) | MSG_DONTWAIT);
+    kr_txq_flush();
+    return n;
 }
 
 /* MSG_WAITALL on a stream: gather until the buffers are full, the stream

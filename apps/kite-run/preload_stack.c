@@ -166,6 +166,7 @@ static bool open_links(struct kr_state *s, const struct kr_config *c)
                 strerror(errno));
         return false;
     }
+    kr_txq_attach(&s->tap);
     err = kite_netif_set_ipv4(&s->tap.netif, c->addr, c->prefix, c->gw);
     if (err != KITE_ERR_OK) {
         complain("address: %s", kite_err_str(err));
@@ -181,6 +182,13 @@ static bool open_links(struct kr_state *s, const struct kr_config *c)
         }
     }
     return true;
+}
+
+static void feed_round(void *ctx)
+{
+    (void)ctx;
+    kr_txq_flush();
+    kr_txq_begin();
 }
 
 static bool start_threads(struct kr_state *s)
@@ -199,7 +207,9 @@ static bool start_threads(struct kr_state *s)
         complain("socket table: %s", strerror(errno));
         return false;
     }
-    s->feed = kite_tap_feed_start(&s->tap, &s->tcpip, NULL);
+    /* After each burst the TAP thread writes what the burst sent. */
+    struct kite_tap_feed_hooks hooks = {.fd = -1, .round = feed_round};
+    s->feed = kite_tap_feed_start(&s->tap, &s->tcpip, &hooks);
     if (s->feed == NULL) {
         complain("driver thread: %s", strerror(errno));
         return false;
@@ -223,6 +233,7 @@ static void print_stats(void *arg)
     kite_stats_foreach(&kr->stack, print_counter, out);
     fprintf(out, "  tap.rx_frames %" PRIu32 "\n  tap.rx_mbox_full %" PRIu32 "\n", rx.frames,
             rx.mbox_full);
+    fprintf(out, "  tap.tx_errors %" PRIu32 "\n", kr->tap.tx_errors + kr_txq_write_errors());
     /* After the exit's wait: connections that did not finish in time. */
     fprintf(out, "  kite-run.tcp_owing %u\n", kite_tcp_owing_count(&kr->stack));
     fprintf(out, "pools:\n");
