@@ -87,8 +87,27 @@ enum kite_err kite_os_mutex_init(struct kite_os_mutex *m)
     return err_from(rc);
 }
 
+static uint64_t now_us(void);
+
+/* KITE_OS_SPIN_US: a lock held by another core is usually free again within
+ * microseconds, while sleeping on it costs a futex wake-up (tens of us on a
+ * VM's idle vCPU): try for up to that long, yielding (on one CPU the holder
+ * then runs), before sleeping. */
+static bool spin_for_lock(struct kite_os_mutex *m)
+{
+    uint64_t end = now_us() + KITE_OS_SPIN_US;
+    do {
+        sched_yield();
+        if (pthread_mutex_trylock(&m->lock) == 0)
+            return true;
+    } while (now_us() < end);
+    return false;
+}
+
 void kite_os_mutex_lock(struct kite_os_mutex *m)
 {
+    if (KITE_OS_SPIN_US > 0 && (pthread_mutex_trylock(&m->lock) == 0 || spin_for_lock(m)))
+        return;
     pthread_mutex_lock(&m->lock);
 }
 
