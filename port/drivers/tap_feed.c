@@ -225,8 +225,8 @@ static void *feed_main(void *arg)
          * (a mailbox full of API calls frees no buffer: look again in 1 ms). */
         bool room = can_read(f);
         pfd[0].events = room ? POLLIN : 0;
-        int n = wait_events(pfd, 4, room ? POLL_MS : f->unposted != NULL ? 1 : POLL_MS,
-                            busy && room);
+        int sleep_ms = !room && f->unposted != NULL ? 1 : POLL_MS;
+        int n = wait_events(pfd, 4, sleep_ms, busy && room);
         busy = false;
         if (n > 0 && (pfd[2].revents & POLLIN)) {
             eventfd_t v;
