@@ -76,12 +76,33 @@ static int64_t now_ns(void)
     return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
+/* A forked child has no stack (docs/kite-run.md): its kite sockets are bad
+ * descriptors, POLLNVAL at once (select's EBADF), as every other call on
+ * them fails with EBADF. Without this the child would spin: A still shows
+ * the parent's readiness while the copied report never changes. */
+static int poll_forked(struct pollfd *fds, nfds_t n, const sigset_t *mask)
+{
+    static const struct timespec now = {0, 0};
+    int rc = kr_real.ppoll(fds, n, &now, mask);
+    if (rc < 0)
+        return rc;
+    int count = 0;
+    for (nfds_t i = 0; i < n; i++) {
+        if (kr_lookup(fds[i].fd) != NULL)
+            fds[i].revents = POLLNVAL;
+        count += fds[i].revents != 0;
+    }
+    return count;
+}
+
 /* ppoll with kite sockets among fds. A kernel answer that kite's report
  * undoes (another thread took the data) waits again for what is left of
  * the timeout. */
 static int poll_mixed(struct pollfd *fds, nfds_t n, const struct timespec *timeout,
                       const sigset_t *mask)
 {
+    if (kr_forked())
+        return poll_forked(fds, n, mask);
     int64_t end = timeout ? now_ns() + timeout->tv_sec * 1000000000 + timeout->tv_nsec : 0;
     for (;;) {
         struct timespec left = {0, 0}, *wait = NULL;

@@ -985,6 +985,9 @@ static bool reap_child(pid_t pid, int ms, int *status)
 struct child_report {
     ssize_t sent, got;
     int send_errno, recv_errno;
+    short poll_revents; /* poll (1 s at most) for input on the socket */
+    int poll_rc;
+    int64_t poll_ms;
 };
 
 /* In the child: use the inherited socket, report through the pipe, exit. */
@@ -992,6 +995,11 @@ static void child_uses_socket(int c, int report_fd)
 {
     struct child_report r;
     char b[4];
+    struct pollfd pfd = {.fd = c, .events = POLLIN};
+    int64_t start = now_ms();
+    r.poll_rc = poll(&pfd, 1, 1000);
+    r.poll_ms = now_ms() - start;
+    r.poll_revents = pfd.revents;
     r.sent = send(c, "c", 1, MSG_NOSIGNAL);
     r.send_errno = errno;
     r.got = recv(c, b, sizeof b, MSG_DONTWAIT);
@@ -1004,6 +1012,12 @@ static void child_uses_socket(int c, int report_fd)
  * parent), while its kernel descriptors (the report pipe) work. */
 static bool child_report_ok(const struct child_report *r)
 {
+    /* Natively the parent's "p" waits in the socket; under kite-run the
+     * socket is a bad descriptor in the child: POLLNVAL, at once. */
+    short want = under_kite ? POLLNVAL : POLLIN;
+    if (r->poll_rc != 1 || r->poll_revents != want || r->poll_ms > 500)
+        return bad("child's poll: %d, revents %#x after %lld ms, expected 1, %#x at once",
+                   r->poll_rc, (unsigned)r->poll_revents, (long long)r->poll_ms, (unsigned)want);
     if (under_kite &&
         (r->sent != -1 || r->send_errno != EBADF || r->got != -1 || r->recv_errno != EBADF))
         return bad("kite-run child: send %zd (%s) recv %zd (%s), expected -1 EBADF", r->sent,
