@@ -141,7 +141,7 @@ int kr_fd_limit(void);
 
 /* Waiting in the kernel on A (preload_io.c): 0 when it may be ready now,
  * -1 with errno EINTR (a signal) or EAGAIN (SO_RCVTIMEO/SO_SNDTIMEO). */
-int kr_wait_readable(const struct kr_sock *s, int fd);
+int kr_wait_readable(struct kr_sock *s, int fd);
 int kr_wait_writable(struct kr_sock *s, int fd);
 /** Whether a call with these MSG_* flags may block on s. */
 bool kr_blocking(struct kr_sock *s, int flags);

@@ -10,15 +10,14 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
-#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <string.h>
-#include <time.h>
 #include <sys/sendfile.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "kite/port/spin.h"
 #include "preload.h"
 
 /* kite's types have Linux's layouts (kite/sockets.h): the program's
@@ -38,36 +37,27 @@ bool kr_blocking(struct kr_sock *s, int flags)
     return !(flags & MSG_DONTWAIT) && !atomic_load(&s->nonblock);
 }
 
-static uint64_t now_us(void)
+static bool socket_readable(void *s)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
+    return (atomic_load(&((struct kr_sock *)s)->events) & KITE_NC_READABLE) != 0;
 }
 
 /* KITE_OS_SPIN_US (50 us in kite-run's max_throughput build): watch the
  * socket's last reported readiness for that long before sleeping in the
- * kernel, so the answer to a request that is already on its way needs no
- * scheduler wake-up. Only a change seen while spinning ends it early (a
- * readiness already shown when the wait began is stale: the kernel decides),
- * and the spin yields, so on one CPU the threads it waits for still run. */
-static bool spin_until_readable(const struct kr_sock *s)
+ * kernel (kite/port/spin.h), so the answer to a request that is already on
+ * its way needs no scheduler wake-up. Only a change seen while spinning ends
+ * it early: a readiness already shown when the wait began is stale, and the
+ * kernel decides. */
+static bool spin_until_readable(struct kr_sock *s)
 {
-    if (KITE_OS_SPIN_US == 0 || (atomic_load(&s->events) & KITE_NC_READABLE))
-        return false;
-    uint64_t end = now_us() + KITE_OS_SPIN_US;
-    do {
-        sched_yield();
-        if (atomic_load(&s->events) & KITE_NC_READABLE)
-            return true;
-    } while (now_us() < end);
-    return false;
+    static __thread struct kite_spin spin; /* each thread backs off on its own */
+    return !socket_readable(s) && kite_spin_until(&spin, socket_readable, s);
 }
 
 /* Until A is readable: a peek, so the kernel applies the socket's
  * SO_RCVTIMEO (mirrored on A) and restarts the wait after a signal whose
  * handler has SA_RESTART, as for its own recv. */
-int kr_wait_readable(const struct kr_sock *s, int fd)
+int kr_wait_readable(struct kr_sock *s, int fd)
 {
     char c;
     if (spin_until_readable(s) || kr_real.recv(fd, &c, 1, MSG_PEEK) >= 0)

@@ -5,17 +5,17 @@
 #endif
 #include "kite/port/tap_feed.h"
 
+#include "kite/port/spin.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
 /* Frames in flight between the driver thread and the stack thread: as many
@@ -44,6 +44,7 @@ struct kite_tap_feed {
     int refill;  /* eventfd: a buffer came back while the thread was starved */
     atomic_bool starved;
     atomic_int failed;
+    struct kite_spin spin; /* before poll() sleeps (KITE_OS_SPIN_US) */
 
     pthread_mutex_t lock; /* the free list and the counters */
     struct rx_buf *free_bufs;
@@ -184,28 +185,29 @@ static bool can_read(struct kite_tap_feed *f)
     return false;
 }
 
-static uint64_t now_us(void)
+struct poll_args {
+    struct pollfd *pfd;
+    nfds_t count;
+    int n; /* poll's answer */
+};
+
+static bool polled_something(void *ctx)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
+    struct poll_args *a = ctx;
+    a->n = poll(a->pfd, a->count, 0);
+    return a->n != 0;
 }
 
 /* poll(); after frames came (spin), with KITE_OS_SPIN_US set (max_throughput),
- * first without sleeping for up to that long, so the next frame of an
- * exchange is taken without a scheduler wake-up (as kite-host's --busy-poll
- * does). The spin yields: on one CPU the threads it feeds still run. */
-static int wait_events(struct pollfd *pfd, nfds_t count, int timeout, bool spin)
+ * first without sleeping for up to that long (kite/port/spin.h), so the next
+ * frame of an exchange is taken without a scheduler wake-up (as kite-host's
+ * --busy-poll does). */
+static int wait_events(struct kite_tap_feed *f, struct pollfd *pfd, nfds_t count, int timeout,
+                       bool spin)
 {
-    if (spin && KITE_OS_SPIN_US > 0) {
-        uint64_t end = now_us() + KITE_OS_SPIN_US;
-        do {
-            int n = poll(pfd, count, 0);
-            if (n != 0)
-                return n;
-            sched_yield();
-        } while (now_us() < end);
-    }
+    struct poll_args a = {pfd, count, 0};
+    if (spin && kite_spin_until(&f->spin, polled_something, &a))
+        return a.n;
     return poll(pfd, count, timeout);
 }
 
@@ -226,7 +228,7 @@ static void *feed_main(void *arg)
         bool room = can_read(f);
         pfd[0].events = room ? POLLIN : 0;
         int sleep_ms = !room && f->unposted != NULL ? 1 : POLL_MS;
-        int n = wait_events(pfd, 4, sleep_ms, busy && room);
+        int n = wait_events(f, pfd, 4, sleep_ms, busy && room);
         busy = false;
         if (n > 0 && (pfd[2].revents & POLLIN)) {
             eventfd_t v;

@@ -11,15 +11,24 @@
 #define KITE_PORT_OS_POSIX_H
 
 #include <pthread.h>
+#include <stdint.h>
+
+/* Where a thread spins before it sleeps: how it backs off (kite/port/spin.h). */
+struct kite_spin {
+    uint8_t skip;    /* spins still to skip */
+    uint8_t backoff; /* how many the next empty spin makes skip */
+};
 
 struct kite_os_mutex {
     pthread_mutex_t lock;
+    struct kite_spin spin; /* KITE_OS_SPIN_US: before sleeping on the lock */
 };
 
 struct kite_os_sem {
     pthread_mutex_t lock;
     pthread_cond_t posted; /* signalled when count goes up */
     unsigned count;
+    struct kite_spin spin; /* KITE_OS_SPIN_US: before a wait */
 };
 
 /* A ring of size pointers in the caller's slots: the oldest at head. */
@@ -29,6 +38,7 @@ struct kite_os_mbox {
     pthread_cond_t not_full;  /* blocking posters wait here */
     void **slots;
     unsigned size, head, count;
+    struct kite_spin spin; /* KITE_OS_SPIN_US: before a fetch sleeps */
 };
 
 /* Must stay in place from kite_os_thread_start until kite_os_thread_join

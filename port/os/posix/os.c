@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "kite/port/clock.h"
+#include "kite/port/spin.h"
 
 /* pthread_*_init fail for lack of resources (EAGAIN, ENOMEM) or on bad attributes. */
 static enum kite_err err_from(int rc)
@@ -84,29 +85,21 @@ enum kite_err kite_os_mutex_init(struct kite_os_mutex *m)
     if (rc == 0)
         rc = pthread_mutex_init(&m->lock, &attr);
     pthread_mutexattr_destroy(&attr);
+    m->spin = (struct kite_spin){0, 0};
     return err_from(rc);
 }
 
-static uint64_t now_us(void);
+static bool lock_taken(void *m)
+{
+    return pthread_mutex_trylock(&((struct kite_os_mutex *)m)->lock) == 0;
+}
 
 /* KITE_OS_SPIN_US: a lock held by another core is usually free again within
  * microseconds, while sleeping on it costs a futex wake-up (tens of us on a
- * VM's idle vCPU): try for up to that long, yielding (on one CPU the holder
- * then runs), before sleeping. */
-static bool spin_for_lock(struct kite_os_mutex *m)
-{
-    uint64_t end = now_us() + KITE_OS_SPIN_US;
-    do {
-        sched_yield();
-        if (pthread_mutex_trylock(&m->lock) == 0)
-            return true;
-    } while (now_us() < end);
-    return false;
-}
-
+ * VM's idle vCPU): try for up to that long (kite/port/spin.h) first. */
 void kite_os_mutex_lock(struct kite_os_mutex *m)
 {
-    if (KITE_OS_SPIN_US > 0 && (pthread_mutex_trylock(&m->lock) == 0 || spin_for_lock(m)))
+    if (KITE_OS_SPIN_US > 0 && (lock_taken(m) || kite_spin_until(&m->spin, lock_taken, m)))
         return;
     pthread_mutex_lock(&m->lock);
 }
@@ -121,24 +114,18 @@ void kite_os_mutex_destroy(struct kite_os_mutex *m)
     pthread_mutex_destroy(&m->lock);
 }
 
-/* ---- Spinning before a sleep (KITE_OS_SPIN_US) ----------------------------------------- */
+/* ---- Spinning before a sleep (KITE_OS_SPIN_US, kite/port/spin.h) ------------------------ */
 
-static uint64_t now_us(void)
+/* *count is changed under a lock elsewhere: read atomically, without it. */
+static bool count_nonzero(void *count)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
+    return __atomic_load_n((const unsigned *)count, __ATOMIC_RELAXED) != 0;
 }
 
-/* Poll *count (changed under a lock elsewhere: read atomically, without it)
- * for up to KITE_OS_SPIN_US before the caller sleeps. */
-static void spin_while_zero(const unsigned *count, uint32_t ms)
+static void spin_while_zero(struct kite_spin *spin, unsigned *count, uint32_t ms)
 {
-    if (KITE_OS_SPIN_US == 0 || ms == 0)
-        return;
-    uint64_t end = now_us() + KITE_OS_SPIN_US;
-    while (__atomic_load_n(count, __ATOMIC_RELAXED) == 0 && now_us() < end)
-        sched_yield();
+    if (ms != 0)
+        (void)kite_spin_until(spin, count_nonzero, count);
 }
 
 /* ---- Counting semaphores ------------------------------------------------------------- */
@@ -156,6 +143,7 @@ enum kite_err kite_os_sem_init(struct kite_os_sem *s, unsigned count)
         return err_from(rc);
     }
     s->count = count;
+    s->spin = (struct kite_spin){0, 0};
     return KITE_ERR_OK;
 }
 
@@ -173,7 +161,7 @@ bool kite_os_sem_wait(struct kite_os_sem *s, uint32_t ms)
     bool taken = false;
     if (ms != 0 && ms != KITE_OS_FOREVER)
         deadline_after(&deadline, ms);
-    spin_while_zero(&s->count, ms);
+    spin_while_zero(&s->spin, &s->count, ms);
     pthread_mutex_lock(&s->lock);
     while (s->count == 0 && cond_wait_ms(&s->posted, &s->lock, ms, &deadline))
         ;
@@ -215,6 +203,7 @@ enum kite_err kite_os_mbox_init(struct kite_os_mbox *mb, void **slots, unsigned 
     mb->size = size;
     mb->head = 0;
     mb->count = 0;
+    mb->spin = (struct kite_spin){0, 0};
     return KITE_ERR_OK;
 }
 
@@ -252,7 +241,7 @@ bool kite_os_mbox_fetch(struct kite_os_mbox *mb, void **msg, uint32_t ms)
     bool got = false;
     if (ms != 0 && ms != KITE_OS_FOREVER)
         deadline_after(&deadline, ms);
-    spin_while_zero(&mb->count, ms);
+    spin_while_zero(&mb->spin, &mb->count, ms);
     pthread_mutex_lock(&mb->lock);
     while (mb->count == 0 && cond_wait_ms(&mb->not_empty, &mb->lock, ms, &deadline))
         ;
