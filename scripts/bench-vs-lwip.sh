@@ -30,6 +30,11 @@
 #                     send, the process's total when it is done:
 #                     /proc for kite-host, lwip_peer's own
 #                     getrusage line as it exits)
+#   tx*_ksh           for a send, the kernel's share (stime) of    %
+#                     that CPU
+#   tx*_kcpu          bytes per CPU-second of the stime alone:     MB / CPU-s
+#                     what a stack doing no work of its own would
+#                     reach at best over a plain TAP
 #   rx_load           the stack's CPU during the iperf run          % of one core
 #   sockets           kite's socket API (bench/bench_sockets_tap,   median us, Mbit/s
 #                     message and core-lock builds) against lwIP's
@@ -156,6 +161,16 @@ proc_cpu_s() {
         2>/dev/null
 }
 
+# proc_sys_s PID: stime alone: the kernel's work in the stack's system calls.
+proc_sys_s() {
+    awk -v hz="$HZ" '{ sub(/^.*\) /, ""); printf "%.2f", $13 / hz }' "/proc/$1/stat" 2>/dev/null
+}
+
+# percent PART WHOLE
+percent() {
+    awk -v p="$1" -v w="$2" 'BEGIN { if (p != "" && w > 0) printf "%.0f", 100 * p / w }'
+}
+
 # ---- The stacks: kite-host (raw API), kite-host --offload, lwip_peer (lwIP's raw API) -------
 
 SPID="" # the running stack process
@@ -274,7 +289,7 @@ server_measures() {
 # CHUNK bytes per recv(); the receiver's Mbit/s and the sender's bytes per CPU-second.
 tx_run() {
     local who=$1 chunk=$2 key=$3 bytes=$((TX_MIB * 1048576)) out="$KITE_DIR/sink.out"
-    local sink_pid cpu="" prefix=kite-host linger=0 verify=()
+    local sink_pid cpu="" sys="" prefix=kite-host linger=0 verify=()
     [ "$who" != lwip ] || prefix=lwip-peer linger=10
     [ -z "$SMOKE" ] || verify=(--verify-pattern)
     ip netns exec "$KITE_NS" timeout -k 5 300 "$BIN/tcp_sink" --port "$SINK_PORT" \
@@ -290,14 +305,17 @@ tx_run() {
         if kite_wait_file "$SLOG" "^$prefix: tcp-send (done|failed)" "$SPID" 300; then
             grep "^$prefix: tcp-send" "$SLOG" | sed 's/^/    /'
             # kite-host idles on after its transfer: its CPU so far is the transfer's.
-            [ "$who" = lwip ] || cpu=$(proc_cpu_s "$SPID")
+            [ "$who" = lwip ] || { cpu=$(proc_cpu_s "$SPID") && sys=$(proc_sys_s "$SPID"); }
         else
             failed "$who.$key: --tcp-send did not finish in 300 s"
         fi
         # lwip_peer exits by itself once the receiver closed (its last lines:
         # counters and CPU time); kite-host is stopped.
         stack_stop "$who" "$linger"
-        [ "$who" != lwip ] || cpu=$(awk '/^lwip-peer: cpu user/ { print $4 + $7 }' "$LWIP_LOG")
+        if [ "$who" = lwip ]; then
+            cpu=$(awk '/^lwip-peer: cpu user/ { print $4 + $7 }' "$LWIP_LOG")
+            sys=$(awk '/^lwip-peer: cpu user/ { print $7 }' "$LWIP_LOG")
+        fi
     fi
     stop_pid "$sink_pid" 30
     cat "$out" >>"$KITE_DIR/sink.all.log"
@@ -307,6 +325,10 @@ tx_run() {
     fi
     figure "$who.$key" "$(sed -n 's/^tcp_sink: .* mbit=\([0-9.]*\) .*/\1/p' "$out")"
     figure "$who.${key}_cpu" "$(mb_per_cpu_s "$bytes" "$cpu")"
+    # The kernel's share: over a plain TAP each frame's trip through the
+    # Linux receiver runs inside the sender's write(), whatever the stack.
+    figure "$who.${key}_ksh" "$(percent "$sys" "$cpu")"
+    figure "$who.${key}_kcpu" "$(mb_per_cpu_s "$bytes" "$sys")"
 }
 
 # ---- Socket API and kite-run (Linux peers on 7000, 7001, 7002) -----------------------------
@@ -421,6 +443,10 @@ ROWS=(
     "kite.rx_cpu|lwip.rx_cpu|MB/CPU-s|higher|bytes per CPU-second, Linux -> stack"
     "kite.tx8_cpu|lwip.tx8_cpu|MB/CPU-s|higher|bytes per CPU-second, stack -> Linux (8 KiB reads)"
     "kite.tx256_cpu|lwip.tx256_cpu|MB/CPU-s|higher|bytes per CPU-second, stack -> Linux (256 KiB reads)"
+    "kite.tx8_ksh|lwip.tx8_ksh|%|-|the kernel's share of that CPU (8 KiB reads)"
+    "kite.tx256_ksh|lwip.tx256_ksh|%|-|the kernel's share of that CPU (256 KiB reads)"
+    "kite.tx8_kcpu|lwip.tx8_cpu|MB/CPU-s|higher|kite's kernel CPU alone, vs lwIP's total (8 KiB reads)"
+    "kite.tx256_kcpu|lwip.tx256_cpu|MB/CPU-s|higher|kite's kernel CPU alone, vs lwIP's total (256 KiB reads)"
     "kite.rx_load|lwip.rx_load|% core|-|stack CPU during iperf2 Linux -> stack"
     "sockmsg.rtt|socklwip.rtt|us|lower|sockets: 64-byte TCP round trip, kite message mode"
     "socklock.rtt|socklwip.rtt|us|lower|sockets: 64-byte TCP round trip, kite core-lock mode"
