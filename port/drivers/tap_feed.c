@@ -84,9 +84,10 @@ static void frame_done(void *ctx, struct kite_tcpip_frame *frame, enum kite_err 
         (void)eventfd_write(f->refill, 1);
 }
 
-/* Most frames read and handed in as one burst (core-lock mode runs a burst
- * under one hold of the lock). */
-#define BURST 64
+/* Most frames read and handed in as one burst: as many as there are
+ * buffers (core-lock mode runs a burst under one hold of the lock; TCP
+ * acknowledges a burst once, so longer bursts spare the peer ACKs). */
+#define BURST RX_BUFS
 
 /* Hand frames in; what a full mailbox refused is kept, in order, for later.
  * false when something was refused. */

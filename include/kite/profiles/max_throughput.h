@@ -3,7 +3,9 @@
  * Select with -DKITE_PROFILE_MAX_THROUGHPUT (CMake: -DKITE_PROFILE=max_throughput). */
 #ifndef KITE_PROFILE_MAX_THROUGHPUT_H
 #define KITE_PROFILE_MAX_THROUGHPUT_H
+#ifndef KITE_PBUF_POOL_COUNT /* (a build may choose its own: kite-run's) */
 #define KITE_PBUF_POOL_COUNT 1024
+#endif
 #define KITE_PBUF_POOL_BUFSIZE 1536 /* one block per full-size frame */
 #define KITE_PBUF_RAM_COUNT 64
 #define KITE_PBUF_REF_COUNT 256
@@ -11,7 +13,9 @@
 #define KITE_TCP_PCB_COUNT 32
 #endif
 #define KITE_TCP_SND_BUF (512u * 1024u)
+#ifndef KITE_TCP_RCV_BUF /* (a build may choose its own: kite-run's) */
 #define KITE_TCP_RCV_BUF (512u * 1024u)
+#endif
 #define KITE_TCP_DELACK_MS 40u
 #define KITE_TCP_CUBIC 1
 #define KITE_TCP_ACK_BURST 8 /* one ACK per TAP read burst and connection */
