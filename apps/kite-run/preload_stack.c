@@ -184,9 +184,10 @@ static bool open_links(struct kr_state *s, const struct kr_config *c)
     return true;
 }
 
-static void feed_round(void *ctx)
+static void feed_round(void *ctx, struct kite_tap_feed *feed)
 {
     (void)ctx;
+    (void)feed;
     kr_txq_flush();
     kr_txq_begin();
 }

@@ -164,10 +164,11 @@ static void sweep(struct kite_example_net *net)
 
 /* After every wake-up of the driver thread: a failed TAP device stops the
  * example; while stopping, sweep. */
-static void on_round(void *ctx)
+static void on_round(void *ctx, struct kite_tap_feed *feed)
 {
     struct kite_example_net *net = ctx;
-    if (kite_tap_feed_failed(net->feed) && !atomic_exchange(&net->stopping, true))
+    /* (feed, not net->feed: this may run before the start returned it) */
+    if (kite_tap_feed_failed(feed) && !atomic_exchange(&net->stopping, true))
         KITE_LOGE(TAG, "TAP device %s failed", net->tap.ifname);
     if (atomic_load(&net->stopping))
         sweep(net);

@@ -248,7 +248,7 @@ static void *feed_main(void *arg)
         if (n > 0 && (pfd[0].revents & POLLIN))
             busy = receive(f) > 0;
         if (f->hooks.round != NULL)
-            f->hooks.round(f->hooks.ctx);
+            f->hooks.round(f->hooks.ctx, f);
     }
 }
 

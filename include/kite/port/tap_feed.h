@@ -23,7 +23,9 @@ struct kite_tap_feed;
 struct kite_tap_feed_hooks {
     int fd;                      /* also watched for input, -1: none */
     void (*readable)(void *ctx); /* fd has input */
-    void (*round)(void *ctx);    /* after every wake-up, at least every 100 ms */
+    /* after every wake-up, at least every 100 ms; feed is the thread's own
+     * (it may run before kite_tap_feed_start has returned it) */
+    void (*round)(void *ctx, struct kite_tap_feed *feed);
     void *ctx;
 };
 
