@@ -754,7 +754,8 @@ void kite_tcp_recved(struct kite_tcp_pcb *pcb, uint32_t len)
     uint32_t threshold = tcp_rcv_buf(pcb) / 2 < pcb->mss ? tcp_rcv_buf(pcb) / 2 : pcb->mss;
     /* RFC 1122 4.2.3.3: announce the window when it opened by a useful amount. */
     uint32_t right = pcb->rcv_nxt + after;
-    if (after > before && seq_geq(right, pcb->rcv_adv + threshold) &&
+    uint32_t remaining = seq_gt(pcb->rcv_adv, pcb->rcv_nxt) ? pcb->rcv_adv - pcb->rcv_nxt : 0;
+    if (after > before && after / 2u >= remaining && seq_geq(right, pcb->rcv_adv + threshold) &&
         (pcb->state == KITE_TCP_ESTABLISHED || pcb->state == KITE_TCP_FIN_WAIT_1 ||
          pcb->state == KITE_TCP_FIN_WAIT_2))
         (void)kite__tcp_send_ack(pcb);
