@@ -59,9 +59,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    kite_netif_remove(&f->eth.netif);
-    kt_assert_pools_empty(&f->stack);
-    kite_stack_deinit(&f->stack);
+    kt_end_capture_stack(&f->stack, &f->eth);
     free(f);
     return 0;
 }

@@ -71,6 +71,13 @@ void kt_assert_pools_empty(const struct kite_stack *stack)
     }
 }
 
+void kt_end_capture_stack(struct kite_stack *stack, struct kt_capture_if *cif)
+{
+    kite_netif_remove(&cif->netif);
+    kt_assert_pools_empty(stack);
+    kite_stack_deinit(stack);
+}
+
 uint16_t kt_build_ip(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto,
                      const uint8_t *payload, uint16_t len)
 {

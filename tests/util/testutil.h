@@ -66,5 +66,8 @@ void kt_run_until(struct kite_stack *stack, kite_time_ms until);
 
 /** Assert every pool of the stack is back to zero blocks in use. */
 void kt_assert_pools_empty(const struct kite_stack *stack);
+/** A test's end over one capture netif: remove it (which drops what still
+ *  waits for ARP), check every pool is back at zero, then deinit the stack. */
+void kt_end_capture_stack(struct kite_stack *stack, struct kt_capture_if *cif);
 
 #endif
