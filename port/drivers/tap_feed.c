@@ -309,6 +309,11 @@ struct kite_tap_feed *kite_tap_feed_start(struct kite_tap *tap, struct kite_tcpi
     return f;
 }
 
+static void no_op(void *ctx)
+{
+    (void)ctx;
+}
+
 void kite_tap_feed_stop(struct kite_tap_feed *f)
 {
     if (f == NULL)
@@ -316,6 +321,10 @@ void kite_tap_feed_stop(struct kite_tap_feed *f)
     while (write(f->wake[1], "x", 1) < 0 && errno == EINTR)
         ;
     pthread_join(f->thread, NULL);
+    /* Frames still queued in the mailbox live in f->bufs: a call queues
+     * behind them, so when it has run the stack thread has given every
+     * buffer back and f may go. */
+    (void)kite_tcpip_call(f->tcpip, no_op, NULL);
     feed_free(f);
 }
 

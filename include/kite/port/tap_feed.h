@@ -40,8 +40,8 @@ struct kite_tap_feed_stats {
 /** Start feeding tap's frames to t; NULL with errno set on failure. */
 struct kite_tap_feed *kite_tap_feed_start(struct kite_tap *tap, struct kite_tcpip *t,
                                           const struct kite_tap_feed_hooks *hooks);
-/** Stop the thread and free it. Frames already queued are still run by the
- *  stack thread (stop it after this one). */
+/** Stop the thread and free it, once the stack thread has run the frames
+ *  already queued (so stop the stack thread after this one, never before). */
 void kite_tap_feed_stop(struct kite_tap_feed *f);
 /** The counters so far. */
 void kite_tap_feed_stats(struct kite_tap_feed *f, struct kite_tap_feed_stats *out);
