@@ -24,17 +24,23 @@ uint32_t kite__tcp_unsent(const struct kite_tcp_pcb *pcb)
     return pcb->snd_queued > sent ? pcb->snd_queued - sent : 0;
 }
 
-/* The window to advertise, never shrinking the right edge (RFC 9293 3.8.6.2.2)
- * and opening only by useful amounts (receiver SWS avoidance, RFC 1122 4.2.3.3). */
+/* The right edge of the window to advertise: never shrinking (RFC 9293
+ * 3.8.6.2.2) and opening only by useful amounts (receiver SWS avoidance,
+ * RFC 1122 4.2.3.3). */
+static uint32_t right_edge(const struct kite_tcp_pcb *pcb)
+{
+    uint32_t right = pcb->rcv_nxt + kite__tcp_rcv_window(pcb);
+    if (seq_lt(right, pcb->rcv_adv))
+        return pcb->rcv_adv;
+    if (seq_lt(right, pcb->rcv_adv + tcp_sws_threshold(pcb)) && seq_gt(pcb->rcv_adv, pcb->rcv_nxt))
+        return pcb->rcv_adv;
+    return right;
+}
+
+/* The window field for right_edge(); moves rcv_adv along. */
 static uint16_t window_field(struct kite_tcp_pcb *pcb, bool syn)
 {
-    uint32_t wnd = kite__tcp_rcv_window(pcb);
-    uint32_t right = pcb->rcv_nxt + wnd;
-    uint32_t threshold = tcp_rcv_buf(pcb) / 2 < pcb->mss ? tcp_rcv_buf(pcb) / 2 : pcb->mss;
-    if (seq_lt(right, pcb->rcv_adv))
-        right = pcb->rcv_adv;
-    else if (seq_lt(right, pcb->rcv_adv + threshold) && seq_gt(pcb->rcv_adv, pcb->rcv_nxt))
-        right = pcb->rcv_adv;
+    uint32_t right = right_edge(pcb);
     uint32_t field = right - pcb->rcv_nxt;
     uint8_t shift = syn ? 0 : pcb->rcv_wscale; /* RFC 7323 2.2: SYN windows are unscaled */
     field >>= shift;
@@ -302,12 +308,27 @@ void kite__tcp_burst_forget(struct kite_tcp_pcb *pcb)
 }
 #endif
 
+/* Whether the ACK owed for a second segment is worth sending now. Not while
+ * the application lags behind the stream, the peer has used up half the
+ * window, and the ACK could not move the window's right edge: it would let
+ * the peer send nothing more and cost both sides a frame. The read that
+ * reopens the window (kite_tcp_recved), or the next segment after it, or the
+ * delayed-ACK sweep sends it instead, as Linux holds such ACKs for
+ * tcp_recvmsg (__tcp_ack_snd_check). */
+static bool second_ack_useful(const struct kite_tcp_pcb *pcb)
+{
+    if (pcb->rcv_unread == 0)
+        return true;
+    uint32_t remaining = seq_gt(pcb->rcv_adv, pcb->rcv_nxt) ? pcb->rcv_adv - pcb->rcv_nxt : 0;
+    return remaining >= tcp_rcv_buf(pcb) / 2u || seq_gt(right_edge(pcb), pcb->rcv_adv);
+}
+
 void kite__tcp_ack_soon(struct kite_tcp_pcb *pcb, bool now)
 {
     /* RFC 1122 4.2.3.2: an ACK for at least every second segment, so a
      * second one while an ACK is owed is acknowledged at once (at the end
-     * of the receive burst with KITE_TCP_ACK_BURST). */
-    if (now || (pcb->flags & KITE_TCPF_ACK_DELAYED)) {
+     * of the receive burst with KITE_TCP_ACK_BURST), unless the reader lags. */
+    if (now || ((pcb->flags & KITE_TCPF_ACK_DELAYED) && second_ack_useful(pcb))) {
 #if KITE_TCP_ACK_BURST
         if (!now && hold_for_burst(pcb))
             return;

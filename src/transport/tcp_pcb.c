@@ -751,7 +751,7 @@ void kite_tcp_recved(struct kite_tcp_pcb *pcb, uint32_t len)
     if (pcb->busy > 0)
         return; /* inside a callback: the ACK that input sends carries the window */
     uint32_t after = kite__tcp_rcv_window(pcb);
-    uint32_t threshold = tcp_rcv_buf(pcb) / 2 < pcb->mss ? tcp_rcv_buf(pcb) / 2 : pcb->mss;
+    uint32_t threshold = tcp_sws_threshold(pcb);
     /* RFC 1122 4.2.3.3: announce the window when it opened by a useful amount. */
     uint32_t right = pcb->rcv_nxt + after;
     uint32_t remaining = seq_gt(pcb->rcv_adv, pcb->rcv_nxt) ? pcb->rcv_adv - pcb->rcv_nxt : 0;

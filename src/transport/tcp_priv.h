@@ -293,6 +293,13 @@ static inline uint32_t tcp_rcv_buf(const struct kite_tcp_pcb *pcb)
     return (uint32_t)pcb->rcv_buf * KITE_TCP_BUF_UNIT;
 }
 
+/* The least worth announcing of a window that opens: half the buffer or one
+ * MSS, whichever is less (receiver SWS avoidance, RFC 1122 4.2.3.3). */
+static inline uint32_t tcp_sws_threshold(const struct kite_tcp_pcb *pcb)
+{
+    return tcp_rcv_buf(pcb) / 2 < pcb->mss ? tcp_rcv_buf(pcb) / 2 : pcb->mss;
+}
+
 /* The connection's keepalive setting, NULL when keepalive is off. */
 static inline const struct kite_tcp_keepalive *tcp_keepalive(const struct kite_tcp_pcb *pcb)
 {

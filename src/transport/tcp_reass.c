@@ -208,6 +208,9 @@ void kite__tcp_receive_data(struct kite_tcp_pcb *pcb, struct tcp_seg *seg)
             p = NULL;
         } else {
             kite_pbuf_trim(stack, p, (uint16_t)keep);
+            /* RFC 9293 3.10.7.4: what lay beyond the window was not
+             * acceptable; the peer hears at once where the window ends. */
+            pcb->flags |= KITE_TCPF_ACK_NOW;
         }
     }
     if (p == NULL) {

@@ -69,9 +69,10 @@ static void every_second_full_segment_acked_at_once(void **state)
 {
     struct th *t = *state;
     th_establish(t);
-    /* The application does not read, so no window update interferes. */
-    t->hold_window = true;
-    /* Full-size segments are our MSS; as many pairs as the window takes (up to two). */
+    /* The application reads in the recv callback, so it never lags behind
+     * (see lagging_reader_...), and the window update of its read rides on
+     * input's ACK. Full-size segments are our MSS; as many pairs as the window takes (up to two).
+     */
     const uint32_t m = TH_SMSS;
     const uint32_t n = TH_MIN(4u, TH_RCV_BUF / m / 2u * 2u);
     assert_true(n >= 2);
@@ -306,6 +307,58 @@ static void read_announced_when_the_peer_runs_short(void **state)
     th_cleanup(t);
 }
 
+/* Sends the peer's segment [off, off + len) and expects an ACK for all so far
+ * with the given window, or none (window < 0). */
+static void segment_then(struct th *t, uint32_t off, uint32_t len, int32_t window)
+{
+    send_data(t, TH_PEER_ISN, off, (uint16_t)len, 0);
+    if (window < 0) {
+        th_expect_none(t);
+        return;
+    }
+    const struct th_pkt *p = th_expect_ack(t, TH_PEER_ISN + 1 + off + len);
+    assert_int_equal(p->tcp.window, th_wfield(&t->c, (uint32_t)window));
+}
+
+/* A reader that lags behind the stream: once the peer has used half the
+ * window, the ACK for a second segment that could not move the right edge
+ * waits for the delayed-ACK sweep; after a read has made room to announce,
+ * the next one goes at once (as Linux's __tcp_ack_snd_check). An 8 KiB
+ * buffer, so the test runs alike in every profile. */
+static void lagging_reader_acked_when_the_window_can_move(void **state)
+{
+    struct th *t = *state;
+    const uint32_t buf = 8192u, s = 1000u;
+    th_listen(t, 4);
+    assert_int_equal(kite_tcp_listener_set_buffers(t->listener, 4096, buf), KITE_ERR_OK);
+    th_send_syn(t, &t->c, KITE_TCP_SYN);
+    th_expect(t, KITE_TCP_SYN | KITE_TCP_ACK);
+    th_send(t, KITE_TCP_ACK, NULL, 0);
+    assert_non_null(t->pcb);
+    t->hold_window = true;
+    /* More than half the window left: every second segment acknowledged. */
+    for (uint32_t off = 0; off < 4u * s; off += 2u * s) {
+        segment_then(t, off, s, -1);
+        segment_then(t, off + s, s, (int32_t)(buf - off - 2u * s));
+    }
+    /* Less: the ACK would announce the same right edge, so it waits. */
+    segment_then(t, 4u * s, s, -1);
+    segment_then(t, 5u * s, s, -1);
+    th_advance(t, KITE_TCP_DELACK_MS);
+    const struct th_pkt *p = th_expect_ack(t, TH_PEER_ISN + 1 + 6u * s);
+    assert_int_equal(p->tcp.window, th_wfield(&t->c, buf - 6u * s));
+    /* A read of more than an MSS, not announced by itself (the peer still has
+     * more than half of the window it opens) ... */
+    kite_tcp_recved(t->pcb, 2u * s);
+    th_expect_none(t);
+    /* ... moves the right edge with the next ACK, which goes at once. */
+    segment_then(t, 6u * s, s, -1);
+    segment_then(t, 7u * s, s, (int32_t)(buf - 6u * s));
+    th_expect_none(t);
+    assert_true(th_rx_matches(t, 0, 8u * s));
+    th_cleanup(t);
+}
+
 static void peer_sequence_wraps(void **state)
 {
     struct th *t = *state;
@@ -400,5 +453,5 @@ TH_TESTS(TH_TEST(in_order_data_delivered), TH_TEST(delayed_ack_timer),
          TH_TEST(out_of_order_without_sack), TH_TEST(old_duplicate_acked_not_delivered_twice),
          TH_TEST(segment_beyond_window_trimmed_and_zero_window),
          TH_TEST(window_field_tracks_unread_data), TH_TEST(read_announced_when_the_peer_runs_short),
-         TH_TEST(peer_sequence_wraps), TH_TEST(paws_drops_old_timestamp),
-         TH_TEST(data_in_third_ack_of_handshake))
+         TH_TEST(lagging_reader_acked_when_the_window_can_move), TH_TEST(peer_sequence_wraps),
+         TH_TEST(paws_drops_old_timestamp), TH_TEST(data_in_third_ack_of_handshake))
