@@ -8,6 +8,7 @@
  * machine still finds what it waits for within the spin.
  */
 #define _GNU_SOURCE
+#undef KITE_OS_SPIN_US         /* (a build may set its own) */
 #define KITE_OS_SPIN_US 20000u /* long: a loaded machine may stall a thread between looks */
 #include <setjmp.h>
 #include <stdarg.h>
