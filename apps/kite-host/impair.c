@@ -102,7 +102,7 @@ static enum kite_err impair_output(struct kite_netif *netif, struct kite_pbuf *p
 
 static void deliver(struct host *host, const uint8_t *data, uint16_t len)
 {
-    struct kite_pbuf *p = kite_pbuf_alloc(host->stack, 0, len, KITE_PBUF_POOL);
+    struct kite_pbuf *p = kite_pbuf_alloc_rx(host->stack, len);
 
     if (p == NULL) {
         host->tap.rx_no_mem++;

@@ -75,6 +75,15 @@ struct kite_pbuf {
 struct kite_pbuf *kite_pbuf_alloc(struct kite_stack *stack, uint16_t header_room, uint16_t len,
                                   enum kite_pbuf_type type);
 
+/**
+ * A received frame of len bytes, for a driver: from the POOL, or when the
+ * POOL is exhausted, from the RAM pool if it fits one block, so a frame
+ * still gets in while received and written data hold the POOL (TCP drops
+ * the data of such a frame but acts on its ACK: the ACK that lets a full
+ * send queue go on). NULL when neither has room.
+ */
+struct kite_pbuf *kite_pbuf_alloc_rx(struct kite_stack *stack, uint16_t len);
+
 /** A REF or ROM pbuf pointing at caller memory (no header room). */
 struct kite_pbuf *kite_pbuf_alloc_ref(struct kite_stack *stack, const void *data, uint16_t len,
                                       enum kite_pbuf_type type);

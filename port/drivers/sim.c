@@ -245,7 +245,7 @@ static void deliver_one(struct kite_simlink *link, struct sim_frame *f)
 {
     struct kite_stack *stack = f->dst->stack;
     /* A receiving driver fills pool buffers, as real Ethernet drivers do. */
-    struct kite_pbuf *p = kite_pbuf_alloc(stack, 0, f->len, KITE_PBUF_POOL);
+    struct kite_pbuf *p = kite_pbuf_alloc_rx(stack, f->len);
     if (p == NULL) {
         link->stats.rx_no_mem++;
         return;

@@ -222,7 +222,7 @@ static void deliver(struct kite_tap *tap, const uint8_t *frame, size_t n, size_t
         tap->rx_errors++;
         return;
     }
-    p = kite_pbuf_alloc(stack, 0, (uint16_t)n, KITE_PBUF_POOL);
+    p = kite_pbuf_alloc_rx(stack, (uint16_t)n);
     if (p == NULL) {
         /* The frame was already read out of the kernel, so the device queue
          * keeps draining; dropping it is what a NIC with no free descriptor

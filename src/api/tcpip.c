@@ -60,7 +60,7 @@ static void core_unlock(struct kite_tcpip *t)
 
 static void run_frame(struct kite_tcpip *t, struct kite_tcpip_frame *f)
 {
-    struct kite_pbuf *p = kite_pbuf_alloc(t->stack, 0, f->len, KITE_PBUF_POOL);
+    struct kite_pbuf *p = kite_pbuf_alloc_rx(t->stack, f->len);
     enum kite_err err = KITE_ERR_MEM;
     if (p != NULL) {
         err = kite_pbuf_copy_in(p, f->data, f->len, 0);

@@ -122,6 +122,14 @@ struct kite_pbuf *kite_pbuf_alloc_ref(struct kite_stack *stack, const void *data
     return p;
 }
 
+struct kite_pbuf *kite_pbuf_alloc_rx(struct kite_stack *stack, uint16_t len)
+{
+    struct kite_pbuf *p = kite_pbuf_alloc(stack, 0, len, KITE_PBUF_POOL);
+    if (p == NULL && len <= KITE_PBUF_RAM_BUFSIZE)
+        p = kite_pbuf_alloc(stack, 0, len, KITE_PBUF_RAM);
+    return p;
+}
+
 struct kite_pbuf *kite_pbuf_from_data(struct kite_stack *stack, uint16_t header_room,
                                       const void *data, uint16_t len, bool is_volatile)
 {

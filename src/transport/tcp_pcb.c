@@ -685,8 +685,13 @@ static enum kite_err queue_copy(struct kite_tcp_pcb *pcb, const uint8_t *data, u
     uint32_t blocks = (rest + KITE_PBUF_POOL_BUFSIZE - 1u) / KITE_PBUF_POOL_BUFSIZE;
     const struct kite_pool *pool = &pcb->stack->pools[KITE_POOL_PBUF_POOL];
     /* Leave a reserve so queued data can never starve reception (and with
-     * it the ACKs that would free the queue). */
-    if ((uint32_t)(pool->count - pool->used) < blocks + KITE_TCP_POOL_RESERVE) {
+     * it the ACKs that would free the queue). A connection with nothing
+     * queued has no ACK to wait for: it may take the last blocks (its own
+     * ACK still gets in, kite_pbuf_alloc_rx; kept data always leaves one,
+     * TCP_RX_SPARE_BLOCKS), so a pool filled by unread data never blocks
+     * the writer for ever. */
+    uint32_t reserve = pcb->snd_queue == NULL ? 0u : TCP_TX_RESERVE;
+    if ((uint32_t)(pool->count - pool->used) < blocks + reserve) {
         pcb->stack->stats.tcp.write_blocked++;
         return KITE_ERR_WOULDBLOCK; /* backpressure, never lost data */
     }

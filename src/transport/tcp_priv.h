@@ -293,6 +293,18 @@ static inline uint32_t tcp_rcv_buf(const struct kite_tcp_pcb *pcb)
     return (uint32_t)pcb->rcv_buf * KITE_TCP_BUF_UNIT;
 }
 
+/* PBUF_POOL blocks kept in-order data leaves free: one, for a write on a
+ * connection with nothing queued (tcp_pcb.c queue_copy). Without it a reader
+ * that stops to write, on a pool its unread data fills, waits for ever. */
+#define TCP_RX_SPARE_BLOCKS 1u
+
+/* Blocks written data leaves free while the connection has data queued:
+ * KITE_TCP_POOL_RESERVE, and at least enough for an arriving segment to be
+ * kept with TCP_RX_SPARE_BLOCKS left (else two connections writing to each
+ * other through small pools drop each other's data for ever). */
+#define TCP_TX_RESERVE                                                                             \
+    (KITE_TCP_POOL_RESERVE > TCP_RX_SPARE_BLOCKS ? KITE_TCP_POOL_RESERVE : TCP_RX_SPARE_BLOCKS + 1u)
+
 /* The least worth announcing of a window that opens: half the buffer or one
  * MSS, whichever is less (receiver SWS avoidance, RFC 1122 4.2.3.3). */
 static inline uint32_t tcp_sws_threshold(const struct kite_tcp_pcb *pcb)

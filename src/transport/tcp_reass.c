@@ -151,6 +151,12 @@ static bool pool_allows(const struct kite_stack *stack)
     return (uint32_t)(pool->count - pool->used) >= KITE_TCP_POOL_RESERVE;
 }
 
+static bool pool_spares(const struct kite_stack *stack)
+{
+    const struct kite_pool *pool = &stack->pools[KITE_POOL_PBUF_POOL];
+    return (uint32_t)(pool->count - pool->used) >= TCP_RX_SPARE_BLOCKS;
+}
+
 static void note_arrival(struct kite_tcp_pcb *pcb, struct ooo_meta *m, uint32_t seq)
 {
     struct ooo_meta *h = meta_at(pcb->ooo);
@@ -220,6 +226,13 @@ void kite__tcp_receive_data(struct kite_tcp_pcb *pcb, struct tcp_seg *seg)
     if (seq != pcb->rcv_nxt) {
         queue_ooo(pcb, p, seq);
         pcb->flags |= KITE_TCPF_ACK_NOW; /* RFC 5681 4.2: dup ACK at once, with SACK */
+        return;
+    }
+    /* Kept data leaves the pool a block; a frame that found the pool empty
+     * came in a RAM block (kite_pbuf_alloc_rx) for its ACK: its data goes. */
+    if (!pool_spares(stack)) {
+        stack->stats.tcp.drop_no_mem++; /* not acknowledged: the peer sends it again */
+        kite_pbuf_free(stack, p);
         return;
     }
     bool had_ooo = pcb->ooo != NULL;

@@ -55,7 +55,7 @@ void kt_capture_clear(struct kt_capture_if *cif)
 void kt_inject(struct kite_stack *stack, struct kite_netif *netif, const uint8_t *data,
                uint16_t len)
 {
-    struct kite_pbuf *p = kite_pbuf_alloc(stack, 0, len, KITE_PBUF_POOL);
+    struct kite_pbuf *p = kite_pbuf_alloc_rx(stack, len);
     assert_non_null(p);
     assert_int_equal(kite_pbuf_copy_in(p, data, len, 0), KITE_ERR_OK);
     kite_netif_input(netif, p);
