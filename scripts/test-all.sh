@@ -109,7 +109,7 @@ interop_ctest() {
 # The default build refuses --offload: the offload test runs in step 12 with
 # the max_throughput build (as root it would fail here, not skip).
 run_interop() {
-    interop_ctest build -E '^interop/test_tcp_offload$'
+    interop_ctest build
 }
 
 bench_smoke() {
@@ -171,8 +171,11 @@ run_minram() {
     (cd build-minram && ./bin/kite-demo minram-demo.pcap >/dev/null)
 }
 
+# Every interop test in every profile, each deriving what to expect from the
+# build's options (kite-host --options: no raw IP or forwarding in min_ram,
+# offload only where the pool holds super-frames, fewer listeners...).
 run_interop_profile() {
-    interop_ctest build-tput -R 'tcp_(offload|iperf|http)|ip_frag'
+    interop_ctest build-tput
 }
 step "interop tests, profile max_throughput (TAP offload)" run_interop_profile
 
@@ -181,6 +184,12 @@ format_check() {
 }
 step "build, profile min_ram" build build-minram -DKITE_PROFILE=min_ram
 step "unit + simulation tests and demo, profile min_ram" run_minram
+# min_ram against Linux: all but four tests that still need work for its
+# 6-block pool and 2 listeners (docs/testing.md, "Profiles").
+run_interop_minram() {
+    interop_ctest build-minram -E 'interop/test_(tcp_loss|tcp_synflood|tcp_services|ip_frag)$'
+}
+step "interop tests, profile min_ram" run_interop_minram
 
 step "code formatted (.clang-format)" format_check
 

@@ -48,7 +48,8 @@ struct options {
     bool impair;
     uint32_t impair_loss_ppm;
     uint32_t impair_delay_ms;
-    bool acd; /* --acd: claim the address with RFC 5227 probing first */
+    bool acd;              /* --acd: claim the address with RFC 5227 probing first */
+    unsigned tcp_services; /* --tcp-services: bit per enum host_listener */
     /* --forward IFNAME,ADDR/PREFIX[,MTU]: a second TAP, forwarding between them */
     const char *fwd_tap; /* NULL, or fwd_name */
     char fwd_name[16];

@@ -37,6 +37,7 @@ static void usage(FILE *out)
             "                 [--pcap FILE] [--seed N] [--http-root DIR]\n"
             "                 [--tcp-buf BYTES] [--tcp-send ADDR:PORT:BYTES] [--offload]\n"
             "                 [--busy-poll USEC] [--acd] [--forward IFNAME,ADDR/PREFIX[,MTU]]\n"
+            "                 [--tcp-services LIST] | --options\n"
             "  Runs a kite stack on the TAP device IFNAME (created if missing):\n"
             "  answers ARP and ping; UDP echo (7) and discard (9); TCP echo (7),\n"
             "  discard (9), chargen (19), HTTP (80: /bytes/N and files of DIR) and\n"
@@ -46,7 +47,10 @@ static void usage(FILE *out)
             "  for USEC before sleeping (lower latency, more CPU). --acd probes the\n"
             "  address first (RFC 5227), uses it only if nobody holds it, defends it.\n"
             "  --forward adds a second TAP with its address (and MTU) and forwards\n"
-            "  IPv4 between the two (RFC 1812).\n"
+            "  IPv4 between the two (RFC 1812). --tcp-services starts only the TCP\n"
+            "  services listed (echo,discard,chargen,http,iperf; all, none): a build\n"
+            "  with fewer TCP listeners (min_ram: 2) cannot hold all five. --options\n"
+            "  prints the build's options as shell assignments (KITE_OPT_*=...).\n"
             "  SIGINT/SIGTERM stop it and "
             "print statistics; exit 0\n"
             "  when no pool block leaked, 1 on a runtime error, a leak or a failed\n"
@@ -153,6 +157,53 @@ static bool parse_impair(struct options *opt, const char *text)
     return true;
 }
 
+/* --tcp-services echo,discard,chargen,http,iperf | all | none */
+static bool parse_tcp_services(struct options *opt, const char *arg)
+{
+    static const char *const names[L__COUNT] = {
+        [L_ECHO] = "echo", [L_DISCARD] = "discard", [L_CHARGEN] = "chargen",
+        [L_HTTP] = "http", [L_IPERF] = "iperf",
+    };
+    opt->tcp_services = 0;
+    if (strcmp(arg, "all") == 0) {
+        opt->tcp_services = (1u << L__COUNT) - 1u;
+        return true;
+    }
+    if (strcmp(arg, "none") == 0)
+        return true;
+    for (const char *p = arg; *p != '\0';) {
+        size_t n = strcspn(p, ",");
+        unsigned i = 0;
+        while (i < L__COUNT && !(strlen(names[i]) == n && strncmp(p, names[i], n) == 0))
+            i++;
+        if (i == L__COUNT)
+            return false;
+        opt->tcp_services |= 1u << i;
+        p += n + (p[n] == ',');
+    }
+    return true;
+}
+
+/* --options: the build's options that tests derive expectations from, as
+ * shell assignments (tests/interop/lib.sh evaluates them). */
+static void print_options(void)
+{
+    printf("KITE_OPT_RAW=%d\n", KITE_RAW ? 1 : 0);
+    printf("KITE_OPT_IP_FORWARD=%d\n", KITE_IP_FORWARD ? 1 : 0);
+    printf("KITE_OPT_TCP_LISTEN_COUNT=%u\n", (unsigned)KITE_TCP_LISTEN_COUNT);
+    printf("KITE_OPT_TCP_PCB_COUNT=%u\n", (unsigned)KITE_TCP_PCB_COUNT);
+    printf("KITE_OPT_UDP_PCB_COUNT=%u\n", (unsigned)KITE_UDP_PCB_COUNT);
+    printf("KITE_OPT_PBUF_POOL_COUNT=%u\n", (unsigned)KITE_PBUF_POOL_COUNT);
+    printf("KITE_OPT_PBUF_POOL_BUFSIZE=%u\n", (unsigned)KITE_PBUF_POOL_BUFSIZE);
+    printf("KITE_OPT_TCP_MSS_MAX=%u\n", (unsigned)KITE_TCP_MSS_MAX);
+    printf("KITE_OPT_TCP_RCV_BUF=%u\n", (unsigned)KITE_TCP_RCV_BUF);
+    printf("KITE_OPT_TCP_SND_BUF=%u\n", (unsigned)KITE_TCP_SND_BUF);
+    printf("KITE_OPT_IP_REASS_DATAGRAMS=%u\n", (unsigned)KITE_IP_REASS_DATAGRAMS);
+    printf("KITE_OPT_ARP_TABLE_SIZE=%u\n", (unsigned)KITE_ARP_TABLE_SIZE);
+    printf("KITE_OPT_OFFLOAD=%d\n",
+           (uint64_t)KITE_PBUF_POOL_COUNT * KITE_PBUF_POOL_BUFSIZE >= 8u * 65536u ? 1 : 0);
+}
+
 static bool parse_option(struct options *opt, int c, const char *arg)
 {
     switch (c) {
@@ -188,6 +239,8 @@ static bool parse_option(struct options *opt, int c, const char *arg)
         return true;
     case 'f':
         return parse_forward(opt, arg);
+    case 'S':
+        return parse_tcp_services(opt, arg);
     case 'u': {
         uint64_t us;
         if (!parse_u64(arg, 1000000, &us))
@@ -217,6 +270,8 @@ static bool parse_args(int argc, char **argv, struct options *opt)
         {"offload", no_argument, NULL, 'o'},
         {"busy-poll", required_argument, NULL, 'u'},
         {"acd", no_argument, NULL, 'd'},
+        {"tcp-services", required_argument, NULL, 'S'},
+        {"options", no_argument, NULL, 'O'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -227,12 +282,17 @@ static bool parse_args(int argc, char **argv, struct options *opt)
     memset(opt, 0, sizeof(*opt));
     memcpy(opt->mac, default_mac, sizeof(opt->mac));
     opt->tcp_buf = HOST_TCP_BUF_DEFAULT;
+    opt->tcp_services = (1u << L__COUNT) - 1u;
     opt->busy_poll_us = KITE_OS_SPIN_US; /* the profile's choice: 50 in max_throughput */
     /* Different ephemeral ports and IP ids per run unless --seed pins them. */
     opt->seed = kite_port_now_ms() ^ ((uint64_t)getpid() << 32);
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         if (c == 'h') {
             usage(stdout);
+            exit(0);
+        }
+        if (c == 'O') {
+            print_options();
             exit(0);
         }
         if (!parse_option(opt, c, optarg)) {

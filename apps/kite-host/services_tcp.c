@@ -170,6 +170,8 @@ bool tcp_services_start(struct host *host)
     };
 
     for (unsigned i = 0; i < L__COUNT; i++) {
+        if (!(host->opt->tcp_services & (1u << i)))
+            continue; /* not asked for (--tcp-services) */
         host->listeners[i] = listen_on(host, ports[i], &ops[i]);
         if (host->listeners[i] == NULL) {
             return false;

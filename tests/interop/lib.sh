@@ -27,6 +27,28 @@ KITE_LOG=""
 
 log() { printf '[%s] %s\n' "$KITE_TEST" "$*"; }
 
+# The build's options (KITE_OPT_*: kite-host --options), so a test derives
+# what to expect from them in every profile rather than leaving one out.
+if [ -x "$KITE_HOST" ]; then
+    eval "$("$KITE_HOST" --options)" || {
+        log "FAIL: $KITE_HOST --options"
+        exit 1
+    }
+fi
+
+# The TCP services a test uses (kite-host --tcp-services): a test names the
+# ones it needs in KITE_TCP_SERVICES; unnamed, all five when the build holds
+# that many listeners, none otherwise (min_ram holds 2).
+kite_tcp_services() {
+    if [ -n "${KITE_TCP_SERVICES:-}" ]; then
+        echo "$KITE_TCP_SERVICES"
+    elif [ "${KITE_OPT_TCP_LISTEN_COUNT:-5}" -ge 5 ]; then
+        echo all
+    else
+        echo none
+    fi
+}
+
 # skip REASON: exit 77 when not root; as root a missing prerequisite fails.
 skip() {
     if [ "$(id -u)" -eq 0 ]; then
@@ -130,7 +152,8 @@ kite_start() {
     local pcap=(--pcap "$KITE_PCAP")
     [ -z "${KITE_NO_PCAP:-}" ] || pcap=()
     ip netns exec "$KITE_NS" "$KITE_HOST" --tap "$KITE_IF" --ipv4 "$KITE_IP/24" \
-        --mac "$KITE_MAC" "${pcap[@]}" --seed 42 "$@" >"$KITE_LOG" 2>&1 &
+        --mac "$KITE_MAC" "${pcap[@]}" --seed 42 --tcp-services "$(kite_tcp_services)" \
+        "$@" >"$KITE_LOG" 2>&1 &
     KITE_PID=$!
     for _ in $(seq 1 50); do
         grep -q '^kite-host: up on' "$KITE_LOG" 2>/dev/null && break
@@ -141,6 +164,20 @@ kite_start() {
     tr '\0' ' ' <"/proc/$KITE_PID/cmdline" | grep -q -- "--tap $KITE_IF " ||
         fail "PID $KITE_PID is not kite-host"
     log "$(grep '^kite-host: up on' "$KITE_LOG")"
+}
+
+# kite_expect_refusal MESSAGE [EXTRA-ARGS...]: a feature this build leaves
+# out (KITE_OPT_*) is refused at start-up, with MESSAGE, and nothing runs.
+kite_expect_refusal() {
+    local message=$1 out="$KITE_DIR/refused.log"
+    shift
+    if ip netns exec "$KITE_NS" timeout 10 "$KITE_HOST" --tap "$KITE_IF" --ipv4 "$KITE_IP/24" \
+        --mac "$KITE_MAC" --tcp-services none "$@" >"$out" 2>&1; then
+        fail "kite-host ran with $* although this build leaves it out"
+    fi
+    grep -qF -- "$message" "$out" || fail "kite-host refused $* without saying '$message':
+$(cat "$out")"
+    log "refused as expected: $(grep -F -- "$message" "$out" | head -1)"
 }
 
 # Stop kite-host with SIGTERM; fail unless it exits 0 (every pool back to zero).

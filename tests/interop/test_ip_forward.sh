@@ -25,6 +25,11 @@ KITE_FAR_IP=198.51.100.2
 trap 'rc=$?; ip netns del "$FAR_NS" 2>/dev/null; (exit $rc); kite_teardown' EXIT
 
 ns ip tuntap add dev kt1 mode tap || fail "ip tuntap add kt1"
+if [ "$KITE_OPT_IP_FORWARD" = 0 ]; then # (min_ram: a device, not a router)
+    kite_expect_refusal "built without KITE_IP_FORWARD" --forward "kt1,$KITE_FAR_IP/24,1280"
+    log "PASS"
+    exit 0
+fi
 kite_start --forward "kt1,$KITE_FAR_IP/24,1280"
 grep -q '^kite-host: forwarding between kt0 and kt1 (MTU 1280)' "$KITE_LOG" ||
     fail "kite-host did not start forwarding"

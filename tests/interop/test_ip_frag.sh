@@ -16,6 +16,7 @@
 #     byte-exact; UDP from kite to FAR is then fragmented to the learned MTU.
 set -u
 . "$(dirname "$0")/lib.sh"
+KITE_TCP_SERVICES="echo" # the TCP services it uses (fits every profile)
 . "$(dirname "$0")/kite_run_lib.sh"
 kite_require python3 socat tshark ping
 kr_require_built

@@ -9,6 +9,7 @@
 # data, ECE on its ACKs, CWR on its data, the download byte-exact.
 set -u
 . "$(dirname "$0")/lib.sh"
+KITE_TCP_SERVICES="discard,http" # the TCP services it uses (fits every profile)
 kite_require nft curl socat tshark sha256sum python3
 kite_setup
 ns sysctl -q -w net.ipv4.tcp_ecn=1 || fail "sysctl net.ipv4.tcp_ecn"

@@ -6,6 +6,7 @@
 # few pcbs (TIME_WAIT recycling). No capture: 16 MiB would make it huge.
 set -u
 . "$(dirname "$0")/lib.sh"
+KITE_TCP_SERVICES="http" # the TCP services it uses (fits every profile)
 kite_require curl python3 sha256sum
 kite_setup
 mkdir "$KITE_DIR/www" || fail "mkdir"

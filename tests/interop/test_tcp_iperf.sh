@@ -7,6 +7,7 @@
 # with a close, not a reset. No capture.
 set -u
 . "$(dirname "$0")/lib.sh"
+KITE_TCP_SERVICES="iperf" # the TCP services it uses (fits every profile)
 kite_require iperf
 iperf -v 2>&1 | grep -q 'iperf version 2' || skip "iperf is not iperf2"
 kite_setup

@@ -18,6 +18,7 @@
 # default build's interop step. SCALE_CONNS overrides 10000 (by hand only).
 set -u
 . "$(dirname "$0")/lib.sh"
+KITE_TCP_SERVICES="echo" # what it uses (kite-host-scale: its own options, not the build's)
 kite_require awk
 BIN=$(dirname "$KITE_HOST")
 CLIENT=$BIN/conn_scale

@@ -9,6 +9,7 @@
 # must complete, through SYN cookies where the pool or the backlog is full.
 set -u
 . "$(dirname "$0")/lib.sh"
+KITE_TCP_SERVICES="discard,chargen,echo" # the TCP services it uses (three: not min_ram's two)
 kite_require /usr/bin/python3 socat ss
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 PY=/usr/bin/python3
