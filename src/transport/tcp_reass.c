@@ -229,8 +229,11 @@ void kite__tcp_receive_data(struct kite_tcp_pcb *pcb, struct tcp_seg *seg)
         return;
     }
     /* Kept data leaves the pool a block; a frame that found the pool empty
-     * came in a RAM block (kite_pbuf_alloc_rx) for its ACK: its data goes. */
-    if (!pool_spares(stack)) {
+     * came in a RAM block (kite_pbuf_alloc_rx) for its ACK: its data goes.
+     * Out-of-order data is given back first (RFC 2018 8): in-order data
+     * moves the stream, and out-of-order data holding the pool would
+     * otherwise keep out the very segment that fills its hole. */
+    if (!pool_spares(stack) && (kite__tcp_reclaim(stack) == 0 || !pool_spares(stack))) {
         stack->stats.tcp.drop_no_mem++; /* not acknowledged: the peer sends it again */
         kite_pbuf_free(stack, p);
         return;

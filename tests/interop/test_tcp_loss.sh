@@ -29,9 +29,9 @@ kite_setup
 # A build with windows of a few segments (min_ram: 1 072 bytes, 53 kB/s at
 # most over a 20 ms round trip) moves a thirty-second of it.
 if [ "$KITE_OPT_TCP_RCV_BUF" -ge 8192 ]; then
-    size=${KITE_LOSS_BYTES:-4194304} echo_size=1048576
+    size=${KITE_LOSS_BYTES:-4194304} echo_size=1048576 linger=10
 else
-    size=${KITE_LOSS_BYTES:-131072} echo_size=65536
+    size=${KITE_LOSS_BYTES:-131072} echo_size=65536 linger=50
 fi
 port=5555
 
@@ -63,7 +63,7 @@ start=$(date +%s)
 
 log "at once: curl /bytes/$size, --tcp-send $size to socat, $echo_size bytes through echo"
 head -c "$echo_size" /dev/urandom >"$KITE_DIR/echo.out"
-ns timeout 60 socat -t 10 - "TCP:$KITE_IP:7" <"$KITE_DIR/echo.out" >"$KITE_DIR/echo.in" &
+ns timeout 60 socat -t "$linger" - "TCP:$KITE_IP:7" <"$KITE_DIR/echo.out" >"$KITE_DIR/echo.in" &
 echo_pid=$!
 kite_bg_track "$echo_pid"
 stats=$(ns timeout 60 curl -sS --fail -o "$KITE_DIR/bytes.bin" \
