@@ -279,13 +279,10 @@ static void window_field_tracks_unread_data(void **state)
     th_cleanup(t);
 }
 
-/* A peer left with a quarter of the window hears at once that a read
- * reopened it (RFC 1122 4.2.3.3; Linux's rule of the window doubling). An
- * 8 KiB receive buffer, so the test runs alike in every profile. */
-static void read_announced_when_the_peer_runs_short(void **state)
+/* Accept a connection with a receive buffer of buf bytes (the same in every
+ * profile), whose application does not read until told. */
+static void accept_lagging(struct th *t, uint32_t buf)
 {
-    struct th *t = *state;
-    const uint32_t buf = 8192u, s = 1000u;
     th_listen(t, 4);
     assert_int_equal(kite_tcp_listener_set_buffers(t->listener, 4096, buf), KITE_ERR_OK);
     th_send_syn(t, &t->c, KITE_TCP_SYN);
@@ -293,6 +290,16 @@ static void read_announced_when_the_peer_runs_short(void **state)
     th_send(t, KITE_TCP_ACK, NULL, 0);
     assert_non_null(t->pcb);
     t->hold_window = true;
+}
+
+/* A peer left with a quarter of the window hears at once that a read
+ * reopened it (RFC 1122 4.2.3.3; Linux's rule of the window doubling). An
+ * 8 KiB receive buffer, so the test runs alike in every profile. */
+static void read_announced_when_the_peer_runs_short(void **state)
+{
+    struct th *t = *state;
+    const uint32_t buf = 8192u, s = 1000u;
+    accept_lagging(t, buf);
     uint32_t got = 0;
     while (got + s <= buf * 3u / 4u) {
         send_data(t, TH_PEER_ISN, got, (uint16_t)s, 0);
@@ -329,13 +336,7 @@ static void lagging_reader_acked_when_the_window_can_move(void **state)
 {
     struct th *t = *state;
     const uint32_t buf = 8192u, s = 1000u;
-    th_listen(t, 4);
-    assert_int_equal(kite_tcp_listener_set_buffers(t->listener, 4096, buf), KITE_ERR_OK);
-    th_send_syn(t, &t->c, KITE_TCP_SYN);
-    th_expect(t, KITE_TCP_SYN | KITE_TCP_ACK);
-    th_send(t, KITE_TCP_ACK, NULL, 0);
-    assert_non_null(t->pcb);
-    t->hold_window = true;
+    accept_lagging(t, buf);
     /* More than half the window left: every second segment acknowledged. */
     for (uint32_t off = 0; off < 4u * s; off += 2u * s) {
         segment_then(t, off, s, -1);
