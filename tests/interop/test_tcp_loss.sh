@@ -136,7 +136,7 @@ bad=$(kite_tshark $tsopts -Y '_ws.malformed || _ws.expert.severity >= error') ||
 [ -z "$bad" ] || fail "malformed or erroneous frames:
 $(echo "$bad" | head -20)"
 # shellcheck disable=SC2086
-badsum=$(kite_tshark $tsopts -Y 'tcp.checksum.status == 0 || ip.checksum.status == 0') ||
+badsum=$(kite_tshark $tsopts -Y "($KITE_TCP_BADSUM) || ip.checksum.status == 0") ||
     fail "tshark failed"
 [ -z "$badsum" ] || fail "bad checksums in the capture:
 $(echo "$badsum" | head -20)"

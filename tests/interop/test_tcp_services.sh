@@ -24,7 +24,7 @@ check_capture() {
 $bad"
     # (tshark's status is checked apart: a failing tshark prints nothing, which
     # must not read as "no bad checksum".)
-    out=$(kite_tshark -o tcp.check_checksum:TRUE -Y 'tcp.checksum.status == 0') || fail "tshark failed"
+    out=$(kite_tshark -o tcp.check_checksum:TRUE -Y "$KITE_TCP_BADSUM") || fail "tshark failed"
     n=$(printf '%s' "$out" | grep -c .)
     [ "$n" -eq 0 ] || fail "$n frames with a bad TCP checksum"
 }
