@@ -458,6 +458,33 @@ static void empty_queue_writes_into_the_last_block(void **state)
     th_cleanup(t);
 }
 
+/* A checksum that folds to zero may arrive as 0xffff: Linux's
+ * skb_checksum_help writes it so (CSUM_MANGLED_0), about one frame in
+ * 65 536 over a plain TAP device, and in one's complement it equals 0x0000
+ * (RFC 1071). Accepted; a wrong checksum is still dropped. */
+static void checksum_ffff_is_zero(void **state)
+{
+    struct th *t = *state;
+    th_establish(t);
+    struct kite_tcp_repr h = th_hdr(&t->c, KITE_TCP_ACK | KITE_TCP_PSH, TH_PEER_ISN + 1, t->c.ack);
+    uint8_t pkt[KITE_IPV4_HLEN + KITE_TCP_MAX_HLEN + 2], word[2] = {0, 0};
+    uint16_t len = th_build(&t->c, &h, word, 2, pkt, sizeof pkt);
+    uint8_t *cksum = pkt + KITE_IPV4_HLEN + 16;
+    kite_put_be16(word, kite_get_be16(cksum)); /* the payload that makes the sum zero */
+    len = th_build(&t->c, &h, word, 2, pkt, sizeof pkt);
+    assert_int_equal(kite_get_be16(cksum), 0);
+    kite_put_be16(cksum, 0x1234);
+    th_inject(t, pkt, len);
+    assert_int_equal(t->stack.stats.tcp.drop_bad_checksum, 1);
+    assert_int_equal(t->rx_len, 0);
+    kite_put_be16(cksum, 0xffff);
+    th_inject(t, pkt, len);
+    assert_int_equal(t->stack.stats.tcp.drop_bad_checksum, 1);
+    assert_int_equal(t->rx_len, 2);
+    th_drain(t);
+    th_cleanup(t);
+}
+
 static void peer_sequence_wraps(void **state)
 {
     struct th *t = *state;
@@ -554,5 +581,6 @@ TH_TESTS(TH_TEST(in_order_data_delivered), TH_TEST(delayed_ack_timer),
          TH_TEST(window_field_tracks_unread_data), TH_TEST(read_announced_when_the_peer_runs_short),
          TH_TEST(lagging_reader_acked_when_the_window_can_move),
          TH_TEST(data_leaves_the_pool_a_block), TH_TEST(in_order_data_reclaims_out_of_order),
-         TH_TEST(empty_queue_writes_into_the_last_block), TH_TEST(peer_sequence_wraps),
-         TH_TEST(paws_drops_old_timestamp), TH_TEST(data_in_third_ack_of_handshake))
+         TH_TEST(empty_queue_writes_into_the_last_block), TH_TEST(checksum_ffff_is_zero),
+         TH_TEST(peer_sequence_wraps), TH_TEST(paws_drops_old_timestamp),
+         TH_TEST(data_in_third_ack_of_handshake))
