@@ -77,6 +77,9 @@ struct kr_libc {
     int (*pselect)(int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *);
     int (*getaddrinfo)(const char *, const char *, const struct addrinfo *, struct addrinfo **);
     int (*epoll_ctl)(int, int, int, struct epoll_event *);
+    int (*epoll_wait)(int, struct epoll_event *, int, int);
+    int (*epoll_pwait)(int, struct epoll_event *, int, int, const sigset_t *);
+    int (*epoll_pwait2)(int, struct epoll_event *, int, const struct timespec *, const sigset_t *);
 };
 extern struct kr_libc kr_real;
 
@@ -145,6 +148,18 @@ int kr_wait_readable(struct kr_sock *s, int fd);
 int kr_wait_writable(struct kr_sock *s, int fd);
 /** Whether a call with these MSG_* flags may block on s. */
 bool kr_blocking(struct kr_sock *s, int flags);
+
+/* A waiting thread reads the TAP device itself (kite/port/tap_feed.h,
+ * "Drivers"; preload_stack.c). */
+void kr_drive_begin(void);
+/** One burst of frames read and run on this thread (0: none, or another
+ *  thread is reading). */
+unsigned kr_drive(void);
+/** got: the wait ended with what it awaited. */
+void kr_drive_end(bool got);
+/** This thread now sleeps in the kernel, maybe until kite makes a
+ *  descriptor ready: the TAP thread must watch the device. */
+void kr_sleeping(void);
 
 /* Frames written once the stack's lock is let go (preload_txq.c). */
 struct kite_tap;

@@ -42,16 +42,59 @@ static bool socket_readable(void *s)
     return (atomic_load(&((struct kr_sock *)s)->events) & KITE_NC_READABLE) != 0;
 }
 
-/* KITE_OS_SPIN_US (50 us in kite-run's max_throughput build): watch the
- * socket's last reported readiness for that long before sleeping in the
- * kernel (kite/port/spin.h), so the answer to a request that is already on
- * its way needs no scheduler wake-up. Only a change seen while spinning ends
- * it early: a readiness already shown when the wait began is stale, and the
- * kernel decides. */
+static bool socket_writable(void *s)
+{
+    return (atomic_load(&((struct kr_sock *)s)->events) & KITE_NC_WRITABLE) != 0;
+}
+
+struct awaited {
+    bool (*ready)(void *s);
+    struct kr_sock *s;
+};
+
+/* Frames read and run on this thread, burst after burst, until the socket
+ * is ready or the device has nothing more. */
+static bool drive_until_ready(void *ctx)
+{
+    const struct awaited *a = ctx;
+    while (kr_drive() > 0)
+        if (a->ready(a->s))
+            return true;
+    return a->ready(a->s);
+}
+
+/* KITE_OS_SPIN_US (50 us in kite-run's max_throughput build): before
+ * sleeping in the kernel, wait that long for the socket's readiness while
+ * reading and running the TAP device's frames on this thread
+ * (kite/port/tap_feed.h, "Drivers"): the answer to a request that is on its
+ * way needs no scheduler wake-up, and a stream's next segments no hand-off
+ * from the TAP thread. Only a change seen meanwhile ends it early: a
+ * readiness already shown when the wait began is stale, and the kernel
+ * decides. Each thread backs off on its own (kite/port/spin.h). */
+static bool spin_driving(struct kite_spin *spin, bool (*ready)(void *s), struct kr_sock *s)
+{
+    bool got = false;
+    if (KITE_OS_SPIN_US > 0 && !ready(s)) {
+        struct awaited a = {ready, s};
+        kr_drive_begin();
+        got = kite_spin_until(spin, drive_until_ready, &a);
+        kr_drive_end(got);
+    }
+    if (!got)
+        kr_sleeping();
+    return got;
+}
+
 static bool spin_until_readable(struct kr_sock *s)
 {
-    static __thread struct kite_spin spin; /* each thread backs off on its own */
-    return !socket_readable(s) && kite_spin_until(&spin, socket_readable, s);
+    static __thread struct kite_spin spin;
+    return spin_driving(&spin, socket_readable, s);
+}
+
+static bool spin_until_writable(struct kr_sock *s)
+{
+    static __thread struct kite_spin spin;
+    return spin_driving(&spin, socket_writable, s);
 }
 
 /* Until A is readable: a peek, so the kernel applies the socket's
@@ -71,6 +114,8 @@ int kr_wait_readable(struct kr_sock *s, int fd)
  * does (SO_SNDTIMEO, SA_RESTART); the byte lands in B and is taken out. */
 int kr_wait_writable(struct kr_sock *s, int fd)
 {
+    if (spin_until_writable(s))
+        return 0;
     ssize_t n = kr_real.send(fd, "w", 1, MSG_NOSIGNAL);
     if (n < 0 && (errno == EINTR || errno == EAGAIN))
         return -1;

@@ -116,6 +116,8 @@ static int poll_mixed(struct pollfd *fds, nfds_t n, const struct timespec *timeo
             left = (struct timespec){0, 0};
             wait = &left;
         }
+        if (wait == NULL || wait->tv_sec > 0 || wait->tv_nsec > 0)
+            kr_sleeping();
         int rc = kr_real.ppoll(fds, n, wait, mask);
         if (rc < 0)
             return rc;
@@ -167,6 +169,35 @@ KR_API int epoll_ctl(int ep, int op, int fd, struct epoll_event *ev)
         (ev->events & EPOLLET))
         atomic_store(&s->edge, true);
     return rc;
+}
+
+/* epoll_wait itself is the kernel's; a wait that may sleep first makes sure
+ * the TAP thread watches the device (kr_sleeping). */
+KR_API int epoll_wait(int ep, struct epoll_event *events, int max, int timeout_ms)
+{
+    if (timeout_ms != 0)
+        kr_sleeping();
+    return kr_real.epoll_wait(ep, events, max, timeout_ms);
+}
+
+KR_API int epoll_pwait(int ep, struct epoll_event *events, int max, int timeout_ms,
+                       const sigset_t *mask)
+{
+    if (timeout_ms != 0)
+        kr_sleeping();
+    return kr_real.epoll_pwait(ep, events, max, timeout_ms, mask);
+}
+
+KR_API int epoll_pwait2(int ep, struct epoll_event *events, int max, const struct timespec *timeout,
+                        const sigset_t *mask)
+{
+    if (kr_real.epoll_pwait2 == NULL) {
+        errno = ENOSYS; /* a C library without it */
+        return -1;
+    }
+    if (timeout == NULL || timeout->tv_sec != 0 || timeout->tv_nsec != 0)
+        kr_sleeping();
+    return kr_real.epoll_pwait2(ep, events, max, timeout, mask);
 }
 
 /* ---- select on ppoll --------------------------------------------------------------------- */

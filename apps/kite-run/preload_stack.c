@@ -100,6 +100,9 @@ __attribute__((constructor)) static void resolve_libc(void)
     RESOLVE(pselect);
     RESOLVE(getaddrinfo);
     RESOLVE(epoll_ctl);
+    RESOLVE(epoll_wait);
+    RESOLVE(epoll_pwait);
+    RESOLVE(epoll_pwait2);
     pthread_atfork(NULL, NULL, in_child);
 }
 
@@ -190,6 +193,31 @@ static void feed_round(void *ctx, struct kite_tap_feed *feed)
     (void)feed;
     kr_txq_flush();
     kr_txq_begin();
+}
+
+void kr_drive_begin(void)
+{
+    kite_tap_feed_drive_begin(kr->feed);
+}
+
+unsigned kr_drive(void)
+{
+    kr_txq_begin(); /* its ACKs are written once the lock is let go */
+    unsigned n = kite_tap_feed_drive(kr->feed);
+    kr_txq_flush();
+    return n;
+}
+
+void kr_drive_end(bool got)
+{
+    kite_tap_feed_drive_end(kr->feed, got);
+}
+
+void kr_sleeping(void)
+{
+    struct kr_state *s = __atomic_load_n(&kr, __ATOMIC_ACQUIRE);
+    if (s != NULL && !forked)
+        kite_tap_feed_sleeping(s->feed);
 }
 
 static bool start_threads(struct kr_state *s)

@@ -27,6 +27,15 @@
 #define RX_FRAME_MAX (1500 + 14 + 4)
 /* Longest poll() sleep: bounds how often the round hook runs when idle. */
 #define POLL_MS 100
+/* Core-lock mode: how long the thread stays out of the way after a driver's
+ * wait ended with what it awaited (kite_tap_feed_drive_end): a program
+ * that just received is usually back for more within that, and drives
+ * again; if it is not, the frames wait at most this long in the kernel. */
+#define DRIVE_LEASE_US 200
+/* Parked with KITE_OS_SPIN_US: a yield that took longer than this means
+ * another thread wanted the CPU; spin no more for PARK_CALM_US then. */
+#define PARK_YIELD_BUSY_US 100u
+#define PARK_CALM_US 10000u
 
 struct rx_buf {
     struct kite_tcpip_frame frame;
@@ -45,6 +54,14 @@ struct kite_tap_feed {
     atomic_bool starved;
     atomic_int failed;
     struct kite_spin spin; /* before poll() sleeps (KITE_OS_SPIN_US) */
+
+    /* Drivers (core-lock mode): program threads that read while they wait. */
+    atomic_bool reading;       /* one thread at a time reads and runs a burst */
+    atomic_int drivers;        /* threads between drive_begin and drive_end */
+    _Atomic uint64_t drove_us; /* when the last one ended with what it awaited */
+    atomic_bool parked;        /* this thread sleeps without watching the device */
+    int kick;                  /* eventfd: wakes it, a thread went to sleep */
+    uint64_t calm_until_us;    /* no spinning while parked before (its own) */
 
     pthread_mutex_t lock; /* the free list and the counters */
     struct rx_buf *free_bufs;
@@ -141,15 +158,16 @@ static bool read_frame(struct kite_tap_feed *f, struct rx_buf *b, bool *more)
 }
 
 /* Read what the TAP device holds, a burst at a time, while buffers and
- * mailbox slots last; how many frames were read. */
-static unsigned receive(struct kite_tap_feed *f)
+ * mailbox slots last; how many frames were read. The driver thread
+ * (give_way) ends its burst early when a program thread begins to drive. */
+static unsigned receive(struct kite_tap_feed *f, bool give_way)
 {
     if (!post_unposted(f))
         return 0;
     struct rx_buf *bufs[BURST];
     unsigned n = 0;
     bool more = true;
-    while (more && n < BURST) {
+    while (more && n < BURST && !(give_way && n > 0 && atomic_load(&f->drivers) > 0)) {
         struct rx_buf *b = take_buf(f);
         if (b == NULL)
             break; /* all in flight: the rest waits in the kernel's queue */
@@ -212,14 +230,132 @@ static int wait_events(struct kite_tap_feed *f, struct pollfd *pfd, nfds_t count
     return poll(pfd, count, timeout);
 }
 
+/* ---- Drivers: a waiting thread reads the device itself (core-lock mode) ---- */
+
+/* The right to read and run a burst: frames run in the order read. */
+static bool take_reading(struct kite_tap_feed *f)
+{
+    return !atomic_exchange(&f->reading, true);
+}
+
+static void end_reading(struct kite_tap_feed *f)
+{
+    atomic_store(&f->reading, false);
+}
+
+void kite_tap_feed_drive_begin(struct kite_tap_feed *f)
+{
+    if (KITE_TCPIP_CORE_LOCKING)
+        atomic_fetch_add(&f->drivers, 1);
+}
+
+void kite_tap_feed_drive_end(struct kite_tap_feed *f, bool got)
+{
+    if (!KITE_TCPIP_CORE_LOCKING)
+        return;
+    if (got)
+        atomic_store(&f->drove_us, kite_spin_now_us());
+    atomic_fetch_sub(&f->drivers, 1);
+}
+
+void kite_tap_feed_sleeping(struct kite_tap_feed *f)
+{
+    if (!KITE_TCPIP_CORE_LOCKING)
+        return;
+    atomic_store(&f->drove_us, 0);
+    if (atomic_load(&f->drivers) == 0 && atomic_load(&f->parked))
+        (void)eventfd_write(f->kick, 1);
+}
+
+unsigned kite_tap_feed_drive(struct kite_tap_feed *f)
+{
+    if (!KITE_TCPIP_CORE_LOCKING || !take_reading(f))
+        return 0;
+    unsigned n = f->unposted == NULL && have_buf(f) ? receive(f, false) : 0;
+    end_reading(f);
+    return n;
+}
+
+/* A driver is at work, or one ended its wait within the lease. */
+static bool drivers_active(struct kite_tap_feed *f)
+{
+    if (atomic_load(&f->drivers) > 0)
+        return true;
+    uint64_t t = atomic_load(&f->drove_us);
+    return t != 0 && kite_spin_now_us() - t < DRIVE_LEASE_US;
+}
+
+/* Whether to sleep without watching the device: marked parked first and
+ * looked again, so a thread that goes to sleep meanwhile sees the mark and
+ * kicks (kite_tap_feed_sleeping). */
+static bool park(struct kite_tap_feed *f)
+{
+    if (!drivers_active(f))
+        return false;
+    atomic_store(&f->parked, true);
+    if (drivers_active(f))
+        return true;
+    atomic_store(&f->parked, false);
+    return false;
+}
+
+/* Parked with KITE_OS_SPIN_US (max_throughput): spin rather than sleep
+ * while the drivers are active and this CPU has nothing else to run. The
+ * frames a driver runs often bring answers for a program on the other CPU,
+ * the scheduler sends such a program to an idle CPU, and on a VM a halted
+ * vCPU takes tens of microseconds to wake. A yield that returns late means
+ * another thread wanted this CPU (a bulk sender, say): the thread then
+ * sleeps instead, and spins no more for PARK_CALM_US. True with *n when it
+ * saw something; false when it should sleep. */
+static bool spin_parked(struct kite_tap_feed *f, struct pollfd *pfd, nfds_t count, int *n)
+{
+    if (KITE_OS_SPIN_US == 0 || kite_spin_now_us() < f->calm_until_us)
+        return false;
+    *n = 0;
+    while (drivers_active(f)) {
+        *n = poll(pfd, count, 0);
+        if (*n != 0)
+            return true;
+        uint64_t before = kite_spin_now_us();
+        sched_yield();
+        uint64_t after = kite_spin_now_us();
+        if (after - before > PARK_YIELD_BUSY_US) {
+            f->calm_until_us = after + PARK_CALM_US;
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Parked: until kicked, the other descriptors, or the lease has passed. */
+static int sleep_parked(struct kite_tap_feed *f, struct pollfd *pfd, nfds_t count)
+{
+    int n;
+    if (!spin_parked(f, pfd, count, &n)) {
+        struct timespec lease = {.tv_sec = 0, .tv_nsec = DRIVE_LEASE_US * 1000L};
+        n = ppoll(pfd, count, &lease, NULL);
+    }
+    atomic_store(&f->parked, false);
+    return n;
+}
+
+/* Read a burst unless a driver reads (or is about to). */
+static bool receive_unless_driven(struct kite_tap_feed *f)
+{
+    if (drivers_active(f) || !take_reading(f))
+        return false;
+    bool got = receive(f, true) > 0;
+    end_reading(f);
+    return got;
+}
+
 static void *feed_main(void *arg)
 {
     struct kite_tap_feed *f = arg;
-    struct pollfd pfd[4] = {
-        {.fd = f->tap->fd, .events = POLLIN},
-        {.fd = f->wake[0], .events = POLLIN},
-        {.fd = f->refill, .events = POLLIN},
-        {.fd = f->hooks.fd, .events = POLLIN},
+    struct pollfd pfd[5] = {
+        {.fd = f->tap->fd, .events = POLLIN}, {.fd = f->wake[0], .events = POLLIN},
+        {.fd = f->refill, .events = POLLIN},  {.fd = f->hooks.fd, .events = POLLIN},
+        {.fd = f->kick, .events = POLLIN},
     };
 
     bool busy = false; /* frames came in the last round */
@@ -227,16 +363,18 @@ static void *feed_main(void *arg)
         /* Starved, leave the frames in the kernel until a buffer comes back
          * (a mailbox full of API calls frees no buffer: look again in 1 ms). */
         bool room = can_read(f);
-        pfd[0].events = room ? POLLIN : 0;
+        bool parked = park(f);
+        pfd[0].events = room && !parked ? POLLIN : 0;
         int sleep_ms = !room && f->unposted != NULL ? 1 : POLL_MS;
-        int n = wait_events(f, pfd, 4, sleep_ms, busy && room);
+        int n = parked ? sleep_parked(f, pfd, 5) : wait_events(f, pfd, 5, sleep_ms, busy && room);
         busy = false;
-        if (n > 0 && (pfd[2].revents & POLLIN)) {
-            eventfd_t v;
+        eventfd_t v;
+        if (n > 0 && (pfd[2].revents & POLLIN))
             (void)eventfd_read(f->refill, &v);
-        }
+        if (n > 0 && (pfd[4].revents & POLLIN))
+            (void)eventfd_read(f->kick, &v);
         if (!room && f->unposted != NULL)
-            receive(f); /* post the frames the mailbox refused */
+            receive(f, true); /* post the frames the mailbox refused (message mode) */
         if (n > 0 && (pfd[1].revents & POLLIN))
             return NULL;
         if (n > 0 && (pfd[3].revents & POLLIN) && f->hooks.readable != NULL)
@@ -246,7 +384,7 @@ static void *feed_main(void *arg)
             pfd[0].fd = -1;
         }
         if (n > 0 && (pfd[0].revents & POLLIN))
-            busy = receive(f) > 0;
+            busy = receive_unless_driven(f);
         if (f->hooks.round != NULL)
             f->hooks.round(f->hooks.ctx, f);
     }
@@ -270,6 +408,7 @@ static struct kite_tap_feed *feed_alloc(struct kite_tap *tap, struct kite_tcpip 
         f->free_bufs = &f->bufs[i];
     }
     f->refill = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    f->kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     return f;
 }
 
@@ -281,6 +420,8 @@ static void feed_free(struct kite_tap_feed *f)
             close(f->wake[i]);
     if (f->refill >= 0)
         close(f->refill);
+    if (f->kick >= 0)
+        close(f->kick);
     pthread_mutex_destroy(&f->lock);
     free(f);
     errno = saved;
@@ -292,7 +433,7 @@ struct kite_tap_feed *kite_tap_feed_start(struct kite_tap *tap, struct kite_tcpi
     struct kite_tap_feed *f = feed_alloc(tap, t, hooks);
     if (f == NULL)
         return NULL;
-    if (f->refill < 0 || pipe2(f->wake, O_CLOEXEC) != 0) {
+    if (f->refill < 0 || f->kick < 0 || pipe2(f->wake, O_CLOEXEC) != 0) {
         feed_free(f);
         return NULL;
     }

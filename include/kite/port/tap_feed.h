@@ -12,6 +12,7 @@
 #ifndef KITE_PORT_TAP_FEED_H
 #define KITE_PORT_TAP_FEED_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "kite/port/tap.h"
@@ -43,6 +44,30 @@ struct kite_tap_feed *kite_tap_feed_start(struct kite_tap *tap, struct kite_tcpi
 /** Stop the thread and free it, once the stack thread has run the frames
  *  already queued (so stop the stack thread after this one, never before). */
 void kite_tap_feed_stop(struct kite_tap_feed *f);
+/*
+ * Drivers (core-lock mode; in message mode these do nothing and
+ * kite_tap_feed_drive returns 0). A thread about to wait for what the
+ * device will bring (a blocking receive, a send waiting for its ACKs) can
+ * read and run the frames itself while it waits, as Linux's busy polling
+ * lets a receiving thread run the NIC's queue: the frames it waits for then
+ * need no hand-off from the driver thread, and the data it copies out is
+ * still in its CPU's cache. One thread reads at a time, so frames run in
+ * the order they came. The driver thread stands down (finishes its burst
+ * and stops watching the device) between kite_tap_feed_drive_begin and
+ * _end, and for 200 us after an end that got what it awaited (the thread
+ * is likely back for more soon), until some thread calls
+ * kite_tap_feed_sleeping. Call none of these after kite_tap_feed_stop.
+ */
+void kite_tap_feed_drive_begin(struct kite_tap_feed *f);
+/** Read and run one burst on this thread, unless another thread is reading;
+ *  the frames read. The caller holds no lock the stack's output takes. */
+unsigned kite_tap_feed_drive(struct kite_tap_feed *f);
+/** got: the wait ended with what it awaited. */
+void kite_tap_feed_drive_end(struct kite_tap_feed *f, bool got);
+/** A thread is about to sleep until the stack changes something (in the
+ *  kernel, on a descriptor the stack makes ready): the driver thread
+ *  watches the device again at once, unless a driver is at work. */
+void kite_tap_feed_sleeping(struct kite_tap_feed *f);
 /** The counters so far. */
 void kite_tap_feed_stats(struct kite_tap_feed *f, struct kite_tap_feed_stats *out);
 /** The TAP device failed (poll reported an error on it); the thread goes on
