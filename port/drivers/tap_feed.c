@@ -32,9 +32,11 @@
  * that just received is usually back for more within that, and drives
  * again; if it is not, the frames wait at most this long in the kernel. */
 #define DRIVE_LEASE_US 200
-/* Parked with KITE_OS_SPIN_US: a yield that took longer than this means
- * another thread wanted the CPU; spin no more for PARK_CALM_US then. */
-#define PARK_YIELD_BUSY_US 100u
+/* Parked with KITE_OS_SPIN_US: the drivers' traffic is bulk above one
+ * frame per PARK_BULK_US (sampled every PARK_SAMPLE_US); no spinning then
+ * for PARK_CALM_US. */
+#define PARK_BULK_US 5u
+#define PARK_SAMPLE_US 100u
 #define PARK_CALM_US 10000u
 
 struct rx_buf {
@@ -61,6 +63,7 @@ struct kite_tap_feed {
     _Atomic uint64_t drove_us; /* when the last one ended with what it awaited */
     atomic_bool parked;        /* this thread sleeps without watching the device */
     int kick;                  /* eventfd: wakes it, a thread went to sleep */
+    atomic_uint driven;        /* frames the drivers ran */
     uint64_t calm_until_us;    /* no spinning while parked before (its own) */
 
     pthread_mutex_t lock; /* the free list and the counters */
@@ -272,6 +275,8 @@ unsigned kite_tap_feed_drive(struct kite_tap_feed *f)
     if (!KITE_TCPIP_CORE_LOCKING || !take_reading(f))
         return 0;
     unsigned n = f->unposted == NULL && have_buf(f) ? receive(f, false) : 0;
+    if (n > 0)
+        atomic_fetch_add(&f->driven, n);
     end_reading(f);
     return n;
 }
@@ -300,28 +305,34 @@ static bool park(struct kite_tap_feed *f)
 }
 
 /* Parked with KITE_OS_SPIN_US (max_throughput): spin rather than sleep
- * while the drivers are active and this CPU has nothing else to run. The
- * frames a driver runs often bring answers for a program on the other CPU,
- * the scheduler sends such a program to an idle CPU, and on a VM a halted
- * vCPU takes tens of microseconds to wake. A yield that returns late means
- * another thread wanted this CPU (a bulk sender, say): the thread then
- * sleeps instead, and spins no more for PARK_CALM_US. True with *n when it
- * saw something; false when it should sleep. */
+ * while the drivers are active and their traffic is light. The frames a
+ * driver runs often bring answers for a program on the other CPU, the
+ * scheduler sends such a program to an idle CPU, and on a VM a halted vCPU
+ * takes tens of microseconds to wake. Under bulk traffic (more than one
+ * frame per PARK_BULK_US) a spinning thread would only keep the peer's
+ * sender off this CPU: the thread then sleeps, and spins no more for
+ * PARK_CALM_US. True with *n when it saw something; false when it should
+ * sleep. */
 static bool spin_parked(struct kite_tap_feed *f, struct pollfd *pfd, nfds_t count, int *n)
 {
-    if (KITE_OS_SPIN_US == 0 || kite_spin_now_us() < f->calm_until_us)
+    uint64_t start = kite_spin_now_us();
+    if (KITE_OS_SPIN_US == 0 || start < f->calm_until_us)
         return false;
+    uint32_t driven = atomic_load(&f->driven);
     *n = 0;
     while (drivers_active(f)) {
         *n = poll(pfd, count, 0);
         if (*n != 0)
             return true;
-        uint64_t before = kite_spin_now_us();
         sched_yield();
-        uint64_t after = kite_spin_now_us();
-        if (after - before > PARK_YIELD_BUSY_US) {
-            f->calm_until_us = after + PARK_CALM_US;
-            return false;
+        uint64_t now = kite_spin_now_us();
+        if (now - start >= PARK_SAMPLE_US) {
+            if ((atomic_load(&f->driven) - driven) * PARK_BULK_US > now - start) {
+                f->calm_until_us = now + PARK_CALM_US;
+                return false;
+            }
+            start = now;
+            driven = atomic_load(&f->driven);
         }
     }
     return true;
