@@ -50,16 +50,19 @@ static bool socket_writable(void *s)
 struct awaited {
     bool (*ready)(void *s);
     struct kr_sock *s;
+    bool ran; /* frames ran meanwhile */
 };
 
 /* Frames read and run on this thread, burst after burst, until the socket
  * is ready or the device has nothing more. */
 static bool drive_until_ready(void *ctx)
 {
-    const struct awaited *a = ctx;
-    while (kr_drive() > 0)
+    struct awaited *a = ctx;
+    while (kr_drive() > 0) {
+        a->ran = true;
         if (a->ready(a->s))
             return true;
+    }
     return a->ready(a->s);
 }
 
@@ -75,10 +78,12 @@ static bool spin_driving(struct kite_spin *spin, bool (*ready)(void *s), struct 
 {
     bool got = false;
     if (KITE_OS_SPIN_US > 0 && !ready(s)) {
-        struct awaited a = {ready, s};
+        struct awaited a = {ready, s, false};
         kr_drive_begin();
         got = kite_spin_until(spin, drive_until_ready, &a);
         kr_drive_end(got);
+        if (!got && a.ran)
+            kite_spin_forgive(spin); /* it ran the stack's traffic: worth it */
     }
     if (!got)
         kr_sleeping();

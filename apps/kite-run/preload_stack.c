@@ -260,8 +260,9 @@ static void print_stats(void *arg)
     kite_tap_feed_stats(kr->feed, &rx);
     fprintf(out, "kite-run statistics (counters that are not 0):\n");
     kite_stats_foreach(&kr->stack, print_counter, out);
-    fprintf(out, "  tap.rx_frames %" PRIu32 "\n  tap.rx_mbox_full %" PRIu32 "\n", rx.frames,
-            rx.mbox_full);
+    fprintf(out, "  tap.rx_frames %" PRIu32 "\n  tap.rx_driven %" PRIu32 "\n", rx.frames,
+            rx.driven);
+    fprintf(out, "  tap.rx_mbox_full %" PRIu32 "\n", rx.mbox_full);
     fprintf(out, "  tap.tx_errors %" PRIu32 "\n", kr->tap.tx_errors + kr_txq_write_errors());
     /* After the exit's wait: connections that did not finish in time. */
     fprintf(out, "  kite-run.tcp_owing %u\n", kite_tcp_owing_count(&kr->stack));

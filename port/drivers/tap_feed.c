@@ -485,6 +485,7 @@ void kite_tap_feed_stats(struct kite_tap_feed *f, struct kite_tap_feed_stats *ou
     pthread_mutex_lock(&f->lock);
     *out = f->stats;
     pthread_mutex_unlock(&f->lock);
+    out->driven = atomic_load(&f->driven);
 }
 
 int kite_tap_feed_failed(struct kite_tap_feed *f)

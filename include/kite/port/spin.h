@@ -62,4 +62,12 @@ static inline bool kite_spin_until(struct kite_spin *s, bool (*ready)(void *ctx)
     return false;
 }
 
+/** A spin on s that ended without its condition yet did useful work meanwhile
+ *  (a driver that ran frames, say): no back-off for it. */
+static inline void kite_spin_forgive(struct kite_spin *s)
+{
+    __atomic_store_n(&s->backoff, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&s->skip, 0, __ATOMIC_RELAXED);
+}
+
 #endif

@@ -36,6 +36,7 @@ struct kite_tap_feed_stats {
     uint32_t drop_mem;  /* the stack had no pbuf for it */
     uint32_t drop_size; /* empty or longer than an Ethernet frame */
     uint32_t errors;    /* read errors */
+    uint32_t driven;    /* of frames, those run on drivers' threads (core-lock mode) */
 };
 
 /** Start feeding tap's frames to t; NULL with errno set on failure. */
