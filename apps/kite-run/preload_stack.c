@@ -195,13 +195,17 @@ static void feed_round(void *ctx, struct kite_tap_feed *feed)
     kr_txq_begin();
 }
 
+/* (A forked child has no TAP thread to stand down, nor a stack to run.) */
 void kr_drive_begin(void)
 {
-    kite_tap_feed_drive_begin(kr->feed);
+    if (!forked)
+        kite_tap_feed_drive_begin(kr->feed);
 }
 
 unsigned kr_drive(void)
 {
+    if (forked)
+        return 0;
     kr_txq_begin(); /* its ACKs are written once the lock is let go */
     unsigned n = kite_tap_feed_drive(kr->feed);
     kr_txq_flush();
@@ -210,7 +214,8 @@ unsigned kr_drive(void)
 
 void kr_drive_end(bool got)
 {
-    kite_tap_feed_drive_end(kr->feed, got);
+    if (!forked)
+        kite_tap_feed_drive_end(kr->feed, got);
 }
 
 void kr_sleeping(void)
