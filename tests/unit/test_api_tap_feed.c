@@ -70,10 +70,18 @@ static int teardown(void **state)
 }
 
 /* A broadcast frame of an ethertype nobody handles: counted and dropped. */
+static const uint8_t test_frame[60] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02,
+                                       0,    0,    0,    0,    2,    0x88, 0xb5};
+
 static void send_frame(struct fixture *f)
 {
-    uint8_t frame[60] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 2, 0x88, 0xb5};
-    assert_int_equal(write(f->peer, frame, sizeof frame), (ssize_t)sizeof frame);
+    assert_int_equal(write(f->peer, test_frame, sizeof test_frame), (ssize_t)sizeof test_frame);
+}
+
+static void send_frames(struct fixture *f, int n)
+{
+    for (int i = 0; i < n; i++)
+        send_frame(f);
 }
 
 static void sleep_ms(unsigned ms)
@@ -135,8 +143,7 @@ static void stop_waits_for_queued_frames(void **state)
         sleep_ms(1);
     assert_true(atomic_load(&f->holding));
     assert_int_equal(pthread_create(&releaser, NULL, release_later, f), 0);
-    for (int i = 0; i < FRAMES; i++)
-        send_frame(f);
+    send_frames(f, FRAMES);
     wait_wire_drained(f);
     kite_tap_feed_stop(feed);
     /* In message mode the frames waited in the mailbox; in core-lock mode
@@ -183,17 +190,31 @@ static void wait_frames_run(struct fixture *f, uint32_t want)
     assert_int_equal(frames_run(f), want);
 }
 
+/* A feed with a driver at work, and FRAMES frames on the wire. */
+static struct kite_tap_feed *start_driven(struct fixture *f)
+{
+    struct kite_tap_feed *feed = kite_tap_feed_start(&f->tap, &f->tcpip, NULL);
+    assert_non_null(feed);
+    kite_tap_feed_drive_begin(feed);
+    send_frames(f, FRAMES);
+    return feed;
+}
+
+/* The driver thread took every frame off the wire and the stack ran them. */
+static void stop_when_all_ran(struct fixture *f, struct kite_tap_feed *feed)
+{
+    wait_wire_drained(f);
+    wait_frames_run(f, FRAMES);
+    kite_tap_feed_stop(feed);
+}
+
 /* A driver reads and runs the frames on its own thread: each call returns
  * the frames it ran, and they have run when it returns. In message mode it
  * runs nothing and the driver thread takes them as always. */
 static void a_driver_runs_frames_itself(void **state)
 {
     struct fixture *f = *state;
-    struct kite_tap_feed *feed = kite_tap_feed_start(&f->tap, &f->tcpip, NULL);
-    assert_non_null(feed);
-    kite_tap_feed_drive_begin(feed);
-    for (int i = 0; i < FRAMES; i++)
-        send_frame(f);
+    struct kite_tap_feed *feed = start_driven(f);
     unsigned driven = 0;
     for (int i = 0; i < 5000 && driven < FRAMES && KITE_TCPIP_CORE_LOCKING; i++) {
         unsigned n = kite_tap_feed_drive(feed);
@@ -219,11 +240,7 @@ static void a_driver_runs_frames_itself(void **state)
 static void the_driver_thread_stands_down_for_a_driver(void **state)
 {
     struct fixture *f = *state;
-    struct kite_tap_feed *feed = kite_tap_feed_start(&f->tap, &f->tcpip, NULL);
-    assert_non_null(feed);
-    kite_tap_feed_drive_begin(feed);
-    for (int i = 0; i < FRAMES; i++)
-        send_frame(f);
+    struct kite_tap_feed *feed = start_driven(f);
     sleep_ms(LEASE_WAIT_MS);
     if (KITE_TCPIP_CORE_LOCKING) {
         assert_true(wire_has_frames(f));
@@ -231,9 +248,7 @@ static void the_driver_thread_stands_down_for_a_driver(void **state)
     }
     kite_tap_feed_drive_end(feed, false);
     kite_tap_feed_sleeping(feed);
-    wait_wire_drained(f);
-    wait_frames_run(f, FRAMES);
-    kite_tap_feed_stop(feed);
+    stop_when_all_ran(f, feed);
 }
 
 /* A driver that got what it awaited and does not come back: the driver
@@ -241,15 +256,9 @@ static void the_driver_thread_stands_down_for_a_driver(void **state)
 static void the_driver_thread_resumes_after_the_lease(void **state)
 {
     struct fixture *f = *state;
-    struct kite_tap_feed *feed = kite_tap_feed_start(&f->tap, &f->tcpip, NULL);
-    assert_non_null(feed);
-    kite_tap_feed_drive_begin(feed);
+    struct kite_tap_feed *feed = start_driven(f);
     kite_tap_feed_drive_end(feed, true);
-    for (int i = 0; i < FRAMES; i++)
-        send_frame(f);
-    wait_wire_drained(f);
-    wait_frames_run(f, FRAMES);
-    kite_tap_feed_stop(feed);
+    stop_when_all_ran(f, feed);
 }
 
 #define STRESS_FRAMES 3000
@@ -284,9 +293,8 @@ static void *stress_driver(void *arg)
 
 static void send_frame_retrying(struct fixture *f)
 {
-    uint8_t frame[60] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 2, 0x88, 0xb5};
     for (int i = 0; i < 5000; i++) {
-        if (write(f->peer, frame, sizeof frame) == (ssize_t)sizeof frame)
+        if (write(f->peer, test_frame, sizeof test_frame) == (ssize_t)sizeof test_frame)
             return;
         sleep_ms(1); /* the pair's buffer is full: the readers catch up */
     }
