@@ -67,6 +67,12 @@ struct kite_tcpip {
     struct kite_netconn_pool netconns;
     struct kite_nc_waiter *ready; /* woken waiters to retry (api/netconn.c) */
     uint32_t calls;               /* kite_tcpip_call runs served (a statistic) */
+#if !KITE_TCPIP_CORE_LOCKING
+    bool (*idle_fn)(void *ctx, struct kite_tcpip *t); /* kite_tcpip_set_idle */
+    void *idle_ctx;
+    void *stash;  /* an entry fetched by kite_tcpip_idle_interrupted */
+    bool stashed; /* stash holds one, to run next */
+#endif
 #if KITE_NETCONN_EVENTS
     struct {
         kite_netconn_event_fn fn;
@@ -105,6 +111,30 @@ enum kite_err kite_tcpip_input_frame(struct kite_tcpip *t, struct kite_tcpip_fra
  */
 unsigned kite_tcpip_input_frames(struct kite_tcpip *t, struct kite_tcpip_frame *const *frames,
                                  unsigned n);
+
+/**
+ * Message mode: work for the stack thread while its mailbox is empty,
+ * before it sleeps there. A host driver sets fn to read its device on the
+ * stack thread and run the frames at once (kite_tcpip_run_frames), which
+ * spares each frame the hand-off through the mailbox, as Linux's busy
+ * polling lets a waiting thread run a NIC's queue (kite/port/tap_feed.h).
+ * fn(ctx, t) runs on the stack thread, returns whether it ran frames, and
+ * returns soon once kite_tcpip_idle_interrupted is true. Set (or, with fn
+ * NULL, removed) from any thread but the stack thread; when this returns,
+ * the old function is not running and will not run again. Core-lock mode
+ * has no idle work (there the program's threads drive): this does nothing.
+ */
+void kite_tcpip_set_idle(struct kite_tcpip *t, bool (*fn)(void *ctx, struct kite_tcpip *t),
+                         void *ctx);
+/** In the idle function: whether an entry came to the mailbox (the function
+ *  should then return; the entry runs next). */
+bool kite_tcpip_idle_interrupted(struct kite_tcpip *t);
+/** In the idle function (message mode): run frames now, as one burst, on
+ *  the stack thread; every done has been called when this returns. Before
+ *  it, the function makes sure no older frame waits in the mailbox (its own
+ *  device's frames must run in the order they came). */
+void kite_tcpip_run_frames(struct kite_tcpip *t, struct kite_tcpip_frame *const *frames,
+                           unsigned n);
 
 /** Replace the clock (virtual time); the stack thread re-reads it at once. */
 void kite_tcpip_set_clock(struct kite_tcpip *t, kite_tcpip_clock_fn clock, void *ctx);

@@ -55,15 +55,18 @@ struct kite_tap_feed {
     int refill;  /* eventfd: a buffer came back while the thread was starved */
     atomic_bool starved;
     atomic_int failed;
-    struct kite_spin spin; /* before poll() sleeps (KITE_OS_SPIN_US) */
+    struct kite_spin spin;      /* before poll() sleeps (KITE_OS_SPIN_US) */
+    struct kite_spin idle_spin; /* the stack thread's, driving (message mode) */
 
-    /* Drivers (core-lock mode): program threads that read while they wait. */
+    /* Drivers: program threads that read while they wait (core-lock mode),
+     * or the stack thread while its mailbox is empty (message mode). */
     atomic_bool reading;       /* one thread at a time reads and runs a burst */
     atomic_int drivers;        /* threads between drive_begin and drive_end */
     _Atomic uint64_t drove_us; /* when the last one ended with what it awaited */
     atomic_bool parked;        /* this thread sleeps without watching the device */
     int kick;                  /* eventfd: wakes it, a thread went to sleep */
     atomic_uint driven;        /* frames the drivers ran */
+    atomic_uint by_stack;      /* frames the stack thread read itself (message mode) */
     uint64_t calm_until_us;    /* no spinning while parked before (its own) */
 
     pthread_mutex_t lock; /* the free list and the counters */
@@ -111,11 +114,15 @@ static void frame_done(void *ctx, struct kite_tcpip_frame *frame, enum kite_err 
 
 /* Hand frames in; what a full mailbox refused is kept, in order, for later.
  * false when something was refused. */
-static bool post_frames(struct kite_tap_feed *f, struct rx_buf **bufs, unsigned n)
+static bool post_frames(struct kite_tap_feed *f, struct rx_buf **bufs, unsigned n, bool here)
 {
     struct kite_tcpip_frame *frames[BURST] = {0};
     for (unsigned i = 0; i < n; i++)
         frames[i] = &bufs[i]->frame;
+    if (here && n > 0) {
+        kite_tcpip_run_frames(f->tcpip, frames, n);
+        return true;
+    }
     unsigned taken = kite_tcpip_input_frames(f->tcpip, frames, n);
     if (taken == n)
         return true;
@@ -135,7 +142,7 @@ static bool post_unposted(struct kite_tap_feed *f)
         unsigned n = 0;
         for (; f->unposted != NULL && n < BURST; f->unposted = f->unposted->next)
             bufs[n++] = f->unposted;
-        if (!post_frames(f, bufs, n))
+        if (!post_frames(f, bufs, n, false))
             return false;
     }
     return true;
@@ -162,8 +169,9 @@ static bool read_frame(struct kite_tap_feed *f, struct rx_buf *b, bool *more)
 
 /* Read what the TAP device holds, a burst at a time, while buffers and
  * mailbox slots last; how many frames were read. The driver thread
- * (give_way) ends its burst early when a program thread begins to drive. */
-static unsigned receive(struct kite_tap_feed *f, bool give_way)
+ * (give_way) ends its burst early when a program thread begins to drive.
+ * here: the stack thread reads (message mode) and runs them at once. */
+static unsigned receive(struct kite_tap_feed *f, bool give_way, bool here)
 {
     if (!post_unposted(f))
         return 0;
@@ -177,7 +185,7 @@ static unsigned receive(struct kite_tap_feed *f, bool give_way)
         if (read_frame(f, b, &more))
             bufs[n++] = b;
     }
-    if (!post_frames(f, bufs, n)) {
+    if (!post_frames(f, bufs, n, here)) {
         pthread_mutex_lock(&f->lock);
         f->stats.mbox_full++; /* counts the stalls; the frames are not lost */
         pthread_mutex_unlock(&f->lock);
@@ -246,39 +254,99 @@ static void end_reading(struct kite_tap_feed *f)
     atomic_store(&f->reading, false);
 }
 
-void kite_tap_feed_drive_begin(struct kite_tap_feed *f)
+static void driver_begins(struct kite_tap_feed *f)
 {
-    if (KITE_TCPIP_CORE_LOCKING)
-        atomic_fetch_add(&f->drivers, 1);
+    atomic_fetch_add(&f->drivers, 1);
 }
 
-void kite_tap_feed_drive_end(struct kite_tap_feed *f, bool got)
+static void driver_ends(struct kite_tap_feed *f, bool got)
 {
-    if (!KITE_TCPIP_CORE_LOCKING)
-        return;
     if (got)
         atomic_store(&f->drove_us, kite_spin_now_us());
     atomic_fetch_sub(&f->drivers, 1);
 }
 
-void kite_tap_feed_sleeping(struct kite_tap_feed *f)
+static void driver_sleeps(struct kite_tap_feed *f)
 {
-    if (!KITE_TCPIP_CORE_LOCKING)
-        return;
     atomic_store(&f->drove_us, 0);
     if (atomic_load(&f->drivers) == 0 && atomic_load(&f->parked))
         (void)eventfd_write(f->kick, 1);
 }
 
-unsigned kite_tap_feed_drive(struct kite_tap_feed *f)
+/* One burst read and run on this thread, if it may read now; here: on the
+ * stack thread (message mode), which first runs what the mailbox holds. */
+static unsigned drive_burst(struct kite_tap_feed *f, bool here)
 {
-    if (!KITE_TCPIP_CORE_LOCKING || !take_reading(f))
+    if (!take_reading(f))
         return 0;
-    unsigned n = f->unposted == NULL && have_buf(f) ? receive(f, false) : 0;
+    /* Holding the token, nothing the driver thread read is on its way to the
+     * mailbox: an empty mailbox and no refused frames mean none is older. */
+    unsigned n = 0;
+    if (!(here && kite_tcpip_idle_interrupted(f->tcpip)) && f->unposted == NULL && have_buf(f))
+        n = receive(f, false, here);
     if (n > 0)
-        atomic_fetch_add(&f->driven, n);
+        atomic_fetch_add(here ? &f->by_stack : &f->driven, n);
     end_reading(f);
     return n;
+}
+
+void kite_tap_feed_drive_begin(struct kite_tap_feed *f)
+{
+    if (KITE_TCPIP_CORE_LOCKING)
+        driver_begins(f);
+}
+
+void kite_tap_feed_drive_end(struct kite_tap_feed *f, bool got)
+{
+    if (KITE_TCPIP_CORE_LOCKING)
+        driver_ends(f, got);
+}
+
+void kite_tap_feed_sleeping(struct kite_tap_feed *f)
+{
+    if (KITE_TCPIP_CORE_LOCKING)
+        driver_sleeps(f);
+}
+
+unsigned kite_tap_feed_drive(struct kite_tap_feed *f)
+{
+    return KITE_TCPIP_CORE_LOCKING ? drive_burst(f, false) : 0;
+}
+
+/* ---- The stack thread as the driver (message mode) ---- */
+
+struct idle_try {
+    struct kite_tap_feed *f;
+    struct kite_tcpip *t;
+    unsigned ran;
+};
+
+static bool idle_step(void *ctx)
+{
+    struct idle_try *a = ctx;
+    if (kite_tcpip_idle_interrupted(a->t))
+        return true;
+    a->ran = drive_burst(a->f, true);
+    return a->ran > 0 || kite_tcpip_idle_interrupted(a->t);
+}
+
+/* The stack thread's idle work (kite_tcpip_set_idle): with KITE_OS_SPIN_US,
+ * read the device and run its frames right here until something comes
+ * (frames, or an entry in the mailbox), for up to that long, as a program
+ * thread drives in core-lock mode. A frame then reaches the stack without
+ * the hand-off through the mailbox, and on a VM with two vCPUs one thread
+ * fewer spins beside the program's and the peer's. Empty-handed, the stack
+ * thread goes to sleep in its mailbox and this thread watches the device. */
+static bool stack_idle(void *ctx, struct kite_tcpip *t)
+{
+    struct kite_tap_feed *f = ctx;
+    struct idle_try a = {f, t, 0};
+    driver_begins(f);
+    bool got = kite_spin_until(&f->idle_spin, idle_step, &a);
+    driver_ends(f, a.ran > 0);
+    if (!got)
+        driver_sleeps(f);
+    return a.ran > 0;
 }
 
 /* A driver is at work, or one ended its wait within the lease. */
@@ -304,19 +372,22 @@ static bool park(struct kite_tap_feed *f)
     return false;
 }
 
-/* Parked with KITE_OS_SPIN_US (max_throughput): spin rather than sleep
- * while the drivers are active and their traffic is light. The frames a
+/* Parked with KITE_OS_SPIN_US (max_throughput), in core-lock mode: spin
+ * rather than sleep while the drivers are active and their traffic is
+ * light. The frames a
  * driver runs often bring answers for a program on the other CPU, the
  * scheduler sends such a program to an idle CPU, and on a VM a halted vCPU
  * takes tens of microseconds to wake. Under bulk traffic (more than one
  * frame per PARK_BULK_US) a spinning thread would only keep the peer's
  * sender off this CPU: the thread then sleeps, and spins no more for
  * PARK_CALM_US. True with *n when it saw something; false when it should
- * sleep. */
+ * sleep. In message mode the driver is the stack thread, and the program
+ * thread waiting for its answer spins already: a third spinner on two
+ * vCPUs would only take turns with them. */
 static bool spin_parked(struct kite_tap_feed *f, struct pollfd *pfd, nfds_t count, int *n)
 {
     uint64_t start = kite_spin_now_us();
-    if (KITE_OS_SPIN_US == 0 || start < f->calm_until_us)
+    if (KITE_OS_SPIN_US == 0 || !KITE_TCPIP_CORE_LOCKING || start < f->calm_until_us)
         return false;
     uint32_t driven = atomic_load(&f->driven);
     *n = 0;
@@ -355,7 +426,7 @@ static bool receive_unless_driven(struct kite_tap_feed *f)
 {
     if (drivers_active(f) || !take_reading(f))
         return false;
-    bool got = receive(f, true) > 0;
+    bool got = receive(f, true, false) > 0;
     end_reading(f);
     return got;
 }
@@ -384,8 +455,10 @@ static void *feed_main(void *arg)
             (void)eventfd_read(f->refill, &v);
         if (n > 0 && (pfd[4].revents & POLLIN))
             (void)eventfd_read(f->kick, &v);
-        if (!room && f->unposted != NULL)
-            receive(f, true); /* post the frames the mailbox refused (message mode) */
+        if (!room && f->unposted != NULL && take_reading(f)) {
+            receive(f, true, false); /* post the frames the mailbox refused (message mode) */
+            end_reading(f);
+        }
         if (n > 0 && (pfd[1].revents & POLLIN))
             return NULL;
         if (n > 0 && (pfd[3].revents & POLLIN) && f->hooks.readable != NULL)
@@ -458,6 +531,8 @@ struct kite_tap_feed *kite_tap_feed_start(struct kite_tap *tap, struct kite_tcpi
         feed_free(f);
         return NULL;
     }
+    if (!KITE_TCPIP_CORE_LOCKING && KITE_OS_SPIN_US > 0)
+        kite_tcpip_set_idle(t, stack_idle, f);
     return f;
 }
 
@@ -470,6 +545,8 @@ void kite_tap_feed_stop(struct kite_tap_feed *f)
 {
     if (f == NULL)
         return;
+    if (!KITE_TCPIP_CORE_LOCKING && KITE_OS_SPIN_US > 0)
+        kite_tcpip_set_idle(f->tcpip, NULL, NULL); /* the stack thread reads no more */
     while (write(f->wake[1], "x", 1) < 0 && errno == EINTR)
         ;
     pthread_join(f->thread, NULL);
@@ -486,6 +563,7 @@ void kite_tap_feed_stats(struct kite_tap_feed *f, struct kite_tap_feed_stats *ou
     *out = f->stats;
     pthread_mutex_unlock(&f->lock);
     out->driven = atomic_load(&f->driven);
+    out->by_stack = atomic_load(&f->by_stack);
 }
 
 int kite_tap_feed_failed(struct kite_tap_feed *f)

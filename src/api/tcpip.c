@@ -108,6 +108,39 @@ static uint32_t sleep_ms(const struct kite_tcpip *t, kite_time_ms now, kite_time
     return wait < 3600000u ? (uint32_t)wait : 3600000u;
 }
 
+/* A burst of frames on the thread that has the stack: one ACK for the
+ * burst, the woken waiters served once after it. */
+static void run_burst(struct kite_tcpip *t, struct kite_tcpip_frame *const *frames, unsigned n)
+{
+    kite_stack_poll(t->stack, t->clock(t->clock_ctx));
+    kite_stack_burst_begin(t->stack);
+    for (unsigned i = 0; i < n; i++)
+        run_frame(t, frames[i]);
+    kite_stack_burst_end(t->stack);
+    kite__netconn_run_ready(t);
+}
+
+/* The next mailbox entry, waiting up to ms; false when none came. In
+ * message mode the idle work (kite_tcpip_set_idle) runs first: when it ran
+ * frames, false at once too, so the loop goes round (clock, timers) before
+ * it looks again. */
+static bool next_entry(struct kite_tcpip *t, void **entry, uint32_t ms)
+{
+#if !KITE_TCPIP_CORE_LOCKING
+    if (t->idle_fn != NULL && ms != 0) {
+        t->stashed = false;
+        bool ran = t->idle_fn(t->idle_ctx, t);
+        if (t->stashed) {
+            *entry = t->stash;
+            return true;
+        }
+        if (ran)
+            return false;
+    }
+#endif
+    return kite_os_mbox_fetch(&t->mbox, entry, ms);
+}
+
 static void thread_main(void *arg)
 {
     struct kite_tcpip *t = arg;
@@ -120,8 +153,8 @@ static void thread_main(void *arg)
         t->wait_until = deadline;
         core_unlock(t);
         void *entry;
-        if (!kite_os_mbox_fetch(&t->mbox, &entry, sleep_ms(t, now, deadline)))
-            continue; /* a deadline came */
+        if (!next_entry(t, &entry, sleep_ms(t, now, deadline)))
+            continue; /* a deadline came, or the idle work ran frames */
         core_lock(t);
         /* The entry may have waited long: what it arms counts from now. */
         kite_stack_poll(t->stack, t->clock(t->clock_ctx));
@@ -152,6 +185,11 @@ enum kite_err kite_tcpip_start(struct kite_tcpip *t, struct kite_stack *stack,
     t->wait_until = KITE_TIME_NEVER;
     t->ready = NULL;
     t->calls = 0;
+#if !KITE_TCPIP_CORE_LOCKING
+    t->idle_fn = NULL;
+    t->idle_ctx = NULL;
+    t->stashed = false;
+#endif
     kite__netconn_pool_init(&t->netconns);
     enum kite_err err = kite_os_mbox_init(&t->mbox, t->slots, KITE_TCPIP_MBOX_SIZE);
     if (err != KITE_ERR_OK)
@@ -242,12 +280,7 @@ unsigned kite_tcpip_input_frames(struct kite_tcpip *t, struct kite_tcpip_frame *
     if (n == 0)
         return 0;
     kite_os_mutex_lock(&t->lock);
-    kite_stack_poll(t->stack, t->clock(t->clock_ctx));
-    kite_stack_burst_begin(t->stack);
-    for (unsigned i = 0; i < n; i++)
-        run_frame(t, frames[i]);
-    kite_stack_burst_end(t->stack);
-    kite__netconn_run_ready(t); /* once per burst, as the stack thread does */
+    run_burst(t, frames, n);
     bool sooner = kite_stack_next_deadline(t->stack) < t->wait_until;
     kite_os_mutex_unlock(&t->lock);
     if (sooner)
@@ -262,6 +295,61 @@ unsigned kite_tcpip_input_frames(struct kite_tcpip *t, struct kite_tcpip_frame *
     while (i < n && kite_os_mbox_trypost(&t->mbox, tagged(frames[i], TAG_FRAME)))
         i++;
     return i;
+}
+#endif
+
+/* ---- Idle work (message mode) ------------------------------------------------ */
+
+#if KITE_TCPIP_CORE_LOCKING
+void kite_tcpip_set_idle(struct kite_tcpip *t, bool (*fn)(void *ctx, struct kite_tcpip *t),
+                         void *ctx)
+{
+    (void)t;
+    (void)fn;
+    (void)ctx;
+}
+
+bool kite_tcpip_idle_interrupted(struct kite_tcpip *t)
+{
+    (void)t;
+    return true;
+}
+
+void kite_tcpip_run_frames(struct kite_tcpip *t, struct kite_tcpip_frame *const *frames, unsigned n)
+{
+    (void)kite_tcpip_input_frames(t, frames, n);
+}
+#else
+struct idle_change {
+    struct kite_tcpip *t;
+    bool (*fn)(void *ctx, struct kite_tcpip *t);
+    void *ctx;
+};
+
+static void change_idle(void *arg)
+{
+    struct idle_change *c = arg;
+    c->t->idle_fn = c->fn;
+    c->t->idle_ctx = c->ctx;
+}
+
+void kite_tcpip_set_idle(struct kite_tcpip *t, bool (*fn)(void *ctx, struct kite_tcpip *t),
+                         void *ctx)
+{
+    struct idle_change c = {t, fn, ctx};
+    (void)kite_tcpip_call(t, change_idle, &c); /* on the stack thread: never mid-idle */
+}
+
+bool kite_tcpip_idle_interrupted(struct kite_tcpip *t)
+{
+    if (!t->stashed)
+        t->stashed = kite_os_mbox_fetch(&t->mbox, &t->stash, 0);
+    return t->stashed;
+}
+
+void kite_tcpip_run_frames(struct kite_tcpip *t, struct kite_tcpip_frame *const *frames, unsigned n)
+{
+    run_burst(t, frames, n);
 }
 #endif
 

@@ -16,6 +16,7 @@
 
 #include "kite/port/tap_feed.h"
 #include "kite/tcpip.h"
+#include "kite/udp.h"
 #include "testutil.h"
 
 #define FRAMES 4
@@ -328,6 +329,208 @@ static void drivers_and_the_driver_thread_share_the_device(void **state)
     kite_tap_feed_stop(st.feed);
 }
 
+/* ---- The stack thread's idle work (kite_tcpip_set_idle, message mode) ---- */
+
+#define IDLE_LIMIT_MS 5000 /* an idle function that is never interrupted fails */
+
+struct idle_reader {
+    struct fixture *f;
+    atomic_uint calls, ran;
+    atomic_bool on_stack_thread; /* every call ran where the stack thread's calls run */
+    atomic_bool overran;         /* one went on IDLE_LIMIT_MS without an interruption */
+    pthread_t stack_thread;
+};
+
+static void note_thread(void *ctx)
+{
+    struct idle_reader *r = ctx;
+    r->stack_thread = pthread_self();
+}
+
+static void idle_frame_done(void *ctx, struct kite_tcpip_frame *frame, enum kite_err err)
+{
+    (void)ctx;
+    (void)frame;
+    (void)err;
+}
+
+/* Reads the wire itself and runs what it reads, until a call comes. */
+static bool read_until_interrupted(void *ctx, struct kite_tcpip *t)
+{
+    struct idle_reader *r = ctx;
+    atomic_fetch_add(&r->calls, 1);
+    if (!pthread_equal(pthread_self(), r->stack_thread))
+        atomic_store(&r->on_stack_thread, false);
+    bool ran = false;
+    for (int i = 0; i < IDLE_LIMIT_MS * 10; i++) {
+        if (kite_tcpip_idle_interrupted(t))
+            return ran;
+        uint8_t buf[128];
+        ssize_t n = recv(r->f->tap.fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n <= 0) {
+            struct timespec ts = {0, 100000};
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        struct kite_tcpip_frame fr = {
+            .netif = &r->f->tap.netif, .data = buf, .len = (uint16_t)n, .done = idle_frame_done};
+        struct kite_tcpip_frame *frames[1] = {&fr};
+        kite_tcpip_run_frames(t, frames, 1);
+        atomic_fetch_add(&r->ran, 1);
+        ran = true;
+    }
+    atomic_store(&r->overran, true);
+    return ran;
+}
+
+/* In message mode the stack thread runs the idle function whenever its
+ * mailbox is empty: the frames it reads run there, each call interrupts it
+ * (the calls here come back, none waits out IDLE_LIMIT_MS), and once it is
+ * removed it runs no more. Core-lock mode has no idle work: nothing runs. */
+static void idle_work_runs_on_the_stack_thread(void **state)
+{
+    struct fixture *f = *state;
+    struct idle_reader r = {.f = f};
+    atomic_store(&r.on_stack_thread, true);
+    if (!KITE_TCPIP_CORE_LOCKING)
+        assert_int_equal(kite_tcpip_call(&f->tcpip, note_thread, &r), KITE_ERR_OK);
+    kite_tcpip_set_idle(&f->tcpip, read_until_interrupted, &r);
+    send_frames(f, FRAMES);
+    if (KITE_TCPIP_CORE_LOCKING) {
+        sleep_ms(LEASE_WAIT_MS);
+        assert_int_equal(frames_run(f), 0);
+        assert_int_equal(atomic_load(&r.calls), 0);
+    } else {
+        wait_frames_run(f, FRAMES); /* each look is a call: it interrupts */
+        assert_int_equal(atomic_load(&r.ran), FRAMES);
+        assert_true(atomic_load(&r.calls) >= 2);
+    }
+    kite_tcpip_set_idle(&f->tcpip, NULL, NULL);
+    unsigned calls = atomic_load(&r.calls);
+    send_frames(f, FRAMES);
+    sleep_ms(LEASE_WAIT_MS);
+    (void)frames_run(f);
+    assert_int_equal(atomic_load(&r.calls), calls);
+    assert_true(atomic_load(&r.on_stack_thread));
+    assert_false(atomic_load(&r.overran));
+    while (recv(f->tap.fd, (uint8_t[128]){0}, 128, MSG_DONTWAIT) > 0)
+        ; /* (the frames nobody read) */
+}
+
+/* ---- The stack thread reads the device (message mode, KITE_OS_SPIN_US) ---- */
+
+#define ORDER_FRAMES 3000
+#define ORDER_BURST 10
+#define ORDER_PORT 7
+
+struct order {
+    uint32_t next, out_of_order, got; /* on the stack thread */
+    struct kite_udp_pcb *pcb;
+};
+
+static void order_recv(void *arg, struct kite_udp_pcb *pcb, struct kite_pbuf *p,
+                       const struct kite_addr *src, uint16_t src_port, const struct kite_addr *dst)
+{
+    struct order *o = arg;
+    (void)pcb, (void)src, (void)src_port, (void)dst;
+    uint8_t b[4] = {0};
+    (void)kite_pbuf_copy_out(p, b, 4, 0);
+    kite_pbuf_free(o->pcb->stack, p);
+    uint32_t seq = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+    o->out_of_order += seq != o->next;
+    o->next = seq + 1u;
+    o->got++;
+}
+
+struct order_setup {
+    struct fixture *f;
+    struct order *o;
+    bool on;
+};
+
+static void order_listen(void *ctx)
+{
+    struct order_setup *s = ctx;
+    if (!s->on) {
+        kite_udp_remove(s->o->pcb);
+        return;
+    }
+    assert_int_equal(kite_netif_set_ipv4(&s->f->tap.netif, KITE_IP4(192, 0, 2, 2), 24, 0),
+                     KITE_ERR_OK);
+    s->o->pcb = kite_udp_new(&s->f->stack);
+    assert_non_null(s->o->pcb);
+    assert_int_equal(kite_udp_bind(s->o->pcb, NULL, ORDER_PORT), KITE_ERR_OK);
+    kite_udp_recv(s->o->pcb, order_recv, s->o);
+}
+
+/* An Ethernet frame to the stack's MAC with a UDP datagram carrying seq. */
+static void send_numbered(struct fixture *f, uint32_t seq)
+{
+    uint8_t frame[128] = {0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x08, 0x00};
+    uint8_t payload[4] = {(uint8_t)(seq >> 24), (uint8_t)(seq >> 16), (uint8_t)(seq >> 8),
+                          (uint8_t)seq};
+    uint16_t n = kt_build_udp(frame + 14, KITE_IP4(192, 0, 2, 1), KITE_IP4(192, 0, 2, 2), 1000,
+                              ORDER_PORT, payload, sizeof payload, false);
+    uint16_t len = (uint16_t)(14u + n < 60u ? 60u : 14u + n);
+    for (int i = 0; i < 5000; i++) {
+        if (write(f->peer, frame, len) == (ssize_t)len)
+            return;
+        sleep_ms(1); /* the pair's buffer is full: the readers catch up */
+    }
+    fail_msg("the wire stayed full");
+}
+
+struct order_count {
+    struct order *o;
+    uint32_t got, out_of_order;
+};
+
+static void read_order(void *ctx)
+{
+    struct order_count *c = ctx;
+    c->got = c->o->got;
+    c->out_of_order = c->o->out_of_order;
+}
+
+/* Bursts with pauses: the stack thread reads some while it idles, the
+ * driver thread the rest once it sleeps, and every datagram still arrives
+ * once and in order. In core-lock mode, or without spinning, the stack
+ * thread reads none. */
+static void frames_stay_in_order_when_the_stack_thread_reads(void **state)
+{
+    struct fixture *f = *state;
+    struct order o = {0};
+    struct order_setup s = {f, &o, true};
+    assert_int_equal(kite_tcpip_call(&f->tcpip, order_listen, &s), KITE_ERR_OK);
+    struct kite_tap_feed *feed = kite_tap_feed_start(&f->tap, &f->tcpip, NULL);
+    assert_non_null(feed);
+    for (uint32_t seq = 0; seq < ORDER_FRAMES; seq++) {
+        send_numbered(f, seq);
+        if (seq % ORDER_BURST == ORDER_BURST - 1u && seq % 3u == 0u)
+            sleep_ms(1); /* the stack thread's spin ends: it sleeps */
+    }
+    struct order_count c = {&o, 0, 0};
+    for (int i = 0; i < 5000 && c.got < ORDER_FRAMES; i++) {
+        sleep_ms(1);
+        assert_int_equal(kite_tcpip_call(&f->tcpip, read_order, &c), KITE_ERR_OK);
+    }
+    assert_int_equal(c.got, ORDER_FRAMES);
+    assert_int_equal(c.out_of_order, 0);
+    struct kite_tap_feed_stats st;
+    kite_tap_feed_stats(feed, &st);
+    assert_int_equal(st.frames, ORDER_FRAMES);
+    assert_int_equal(st.driven, 0);
+    if (!KITE_TCPIP_CORE_LOCKING && KITE_OS_SPIN_US > 0) {
+        assert_true(st.by_stack > 0);
+        assert_true(st.by_stack < ORDER_FRAMES); /* the driver thread read the rest */
+    } else {
+        assert_int_equal(st.by_stack, 0);
+    }
+    kite_tap_feed_stop(feed);
+    s.on = false;
+    assert_int_equal(kite_tcpip_call(&f->tcpip, order_listen, &s), KITE_ERR_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -337,6 +540,9 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(the_driver_thread_resumes_after_the_lease, setup, teardown),
         cmocka_unit_test_setup_teardown(drivers_and_the_driver_thread_share_the_device, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(idle_work_runs_on_the_stack_thread, setup, teardown),
+        cmocka_unit_test_setup_teardown(frames_stay_in_order_when_the_stack_thread_reads, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
