@@ -227,6 +227,9 @@ enum kite_err kite_netconn_watch(struct kite_netconn *c, bool on);
 void kite__netconn_pool_init(struct kite_netconn_pool *pool);
 /** Retry every woken waiter; called with the stack to oneself before letting go of it. */
 void kite__netconn_run_ready(struct kite_tcpip *t);
+/** Message mode, after a call's caller was let go: send what its write left
+ *  for later (netconn.c, write_core). */
+void kite__netconn_flush_output(struct kite_tcpip *t);
 /** The stack thread stops: every blocked request fails (KITE_ERR_CLOSED). */
 void kite__netconn_fail_waiters(struct kite_tcpip *t);
 

@@ -29,6 +29,7 @@
 struct kite_stack;
 struct kite_netif;
 struct kite_pbuf;
+struct kite_tcp_pcb;
 
 /** The stack's clock (virtual time in simulations): ms, never going back. */
 typedef kite_time_ms (*kite_tcpip_clock_fn)(void *ctx);
@@ -70,8 +71,9 @@ struct kite_tcpip {
 #if !KITE_TCPIP_CORE_LOCKING
     bool (*idle_fn)(void *ctx, struct kite_tcpip *t); /* kite_tcpip_set_idle */
     void *idle_ctx;
-    void *stash;  /* an entry fetched by kite_tcpip_idle_interrupted */
-    bool stashed; /* stash holds one, to run next */
+    void *stash;                 /* an entry fetched by kite_tcpip_idle_interrupted */
+    bool stashed;                /* stash holds one, to run next */
+    struct kite_tcp_pcb *unsent; /* a write's output, once its caller was let go */
 #endif
 #if KITE_NETCONN_EVENTS
     struct {

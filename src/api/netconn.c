@@ -396,6 +396,7 @@ struct request {
     uint32_t ms;     /* how long at most, 0: no limit */
     bool nonblock;   /* the request must not wait (the netconn's or the call's) */
     bool begun;      /* the first try ran */
+    bool retried;    /* a try after the first: on the stack thread's own (run_ready) */
     bool waits;      /* the first try left it waiting (read by its thread only) */
     bool done;
     bool timed_out;
@@ -522,6 +523,7 @@ static void request_core(void *arg)
 static void request_retry(void *arg)
 {
     struct request *r = arg;
+    r->retried = true;
     request_core(r);
     if (r->done)
         kite_os_sem_post(r->waiter.sem);
@@ -1111,6 +1113,37 @@ static enum kite_err write_state(struct kite_netconn *c)
 /* Below this, a refused write waits for ACKs rather than shrinking further. */
 #define KITE_TCP_MSS_MIN_WRITE 536u
 
+/* Message mode: a write whose data is all queued lets its caller go before
+ * the segments are sent (sending is most of its time), so the caller's next
+ * call is already queued when the output is done. Only on the first try,
+ * which a call runs (kite__netconn_flush_output follows its completion). */
+static bool output_later(struct request *r, struct kite_tcp_pcb *pcb)
+{
+#if KITE_TCPIP_CORE_LOCKING
+    (void)r;
+    (void)pcb;
+    return false;
+#else
+    if (r->retried)
+        return false;
+    kite__netconn_flush_output(r->t); /* (one at a time) */
+    r->t->unsent = pcb;
+    return true;
+#endif
+}
+
+void kite__netconn_flush_output(struct kite_tcpip *t)
+{
+#if !KITE_TCPIP_CORE_LOCKING
+    struct kite_tcp_pcb *pcb = t->unsent;
+    t->unsent = NULL;
+    if (pcb != NULL)
+        (void)kite_tcp_output(pcb);
+#else
+    (void)t;
+#endif
+}
+
 static enum kite_err write_core(struct request *r)
 {
     struct kite_netconn *c = r->c;
@@ -1138,6 +1171,8 @@ static enum kite_err write_core(struct request *r)
         }
         r->done_len += n;
     }
+    if (r->done_len == r->len && output_later(r, pcb))
+        return KITE_ERR_OK;
     (void)kite_tcp_output(pcb);
     if (r->done_len == r->len)
         return KITE_ERR_OK;

@@ -83,6 +83,7 @@ static bool run_entry(struct kite_tcpip *t, void *entry)
         t->calls++;
         c->fn(c->ctx);
         kite_os_sem_post(&c->done);
+        kite__netconn_flush_output(t); /* while the caller goes on */
         return true;
     }
     case TAG_FRAME:
@@ -189,6 +190,7 @@ enum kite_err kite_tcpip_start(struct kite_tcpip *t, struct kite_stack *stack,
     t->idle_fn = NULL;
     t->idle_ctx = NULL;
     t->stashed = false;
+    t->unsent = NULL;
 #endif
     kite__netconn_pool_init(&t->netconns);
     enum kite_err err = kite_os_mbox_init(&t->mbox, t->slots, KITE_TCPIP_MBOX_SIZE);

@@ -545,6 +545,28 @@ static void write_all(struct kite_netconn *c, const uint8_t *data, size_t len)
  * min_ram's 3, two chains can wait unread. */
 #define READ_CHAINS (KITE_PBUF_RAM_COUNT >= 4 ? 3u : 2u)
 
+/* In message mode a write lets its caller go before its segments are sent
+ * (netconn.c, output_later); they still leave at once, not on a timer: with
+ * the clock standing still the peer has them. */
+static void a_write_leaves_without_time_passing(void **state)
+{
+    struct fx *f = *state;
+    struct pair p;
+    tcp_pair(f, &p, 21);
+    struct vclock v = {.m = PTHREAD_MUTEX_INITIALIZER, .now = kite_os_now_ms()};
+    kite_tcpip_set_clock(&f->tcpip, vclock_now, &v);
+    uint8_t out[100] = {1, 2, 3};
+    write_all(p.client, out, sizeof out); /* (one: Nagle would hold a second for the ACK) */
+    bool arrived = false;
+    for (int i = 0; i < 5000 && !arrived; i++) {
+        arrived = kite_netconn_pending(p.server, false) == sizeof out;
+        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+    }
+    kite_tcpip_set_clock(&f->tcpip, NULL, NULL); /* (before any assertion can leave) */
+    assert_true(arrived);
+    pair_delete(&p);
+}
+
 /* Chains queued: a read ends inside the first, a peek spans them all, and
  * the rest comes out whole; the queue is then empty. */
 static void read_across_chains(void **state)
@@ -838,6 +860,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(nonblocking_connect_and_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(stop_fails_blocked_calls, setup, teardown),
         cmocka_unit_test_setup_teardown(nonblocking_connect_completes, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_write_leaves_without_time_passing, setup, teardown),
         cmocka_unit_test_setup_teardown(read_across_chains, setup, teardown),
         cmocka_unit_test_setup_teardown(read_waitall_ends, setup, teardown),
         cmocka_unit_test_setup_teardown(woken_read_takes_no_second_call, setup, teardown),
