@@ -353,9 +353,11 @@ static unsigned report_pools(const struct kite_example_net *net)
         in_use += pool->used;
     }
     const struct kite_tap_feed_stats *rx = &net->rx;
-    printf("rx: frames %" PRIu32 " mbox_full %" PRIu32 " drop_mem %" PRIu32 " drop_size %" PRIu32
-           " errors %" PRIu32 "; tx errors %" PRIu32 "\n",
-           rx->frames, rx->mbox_full, rx->drop_mem, rx->drop_size, rx->errors, net->tap.tx_errors);
+    printf("rx: frames %" PRIu32 " (read by the stack thread %" PRIu32 ") mbox_full %" PRIu32
+           " drop_mem %" PRIu32 " drop_size %" PRIu32 " errors %" PRIu32 "; tx errors %" PRIu32
+           "\n",
+           rx->frames, rx->by_stack, rx->mbox_full, rx->drop_mem, rx->drop_size, rx->errors,
+           net->tap.tx_errors);
     return in_use;
 }
 
