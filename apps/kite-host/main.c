@@ -283,7 +283,7 @@ static bool parse_args(int argc, char **argv, struct options *opt)
     memcpy(opt->mac, default_mac, sizeof(opt->mac));
     opt->tcp_buf = HOST_TCP_BUF_DEFAULT;
     opt->tcp_services = (1u << L__COUNT) - 1u;
-    opt->busy_poll_us = KITE_OS_SPIN_US; /* the profile's choice: 100 in max_throughput */
+    opt->busy_poll_us = KITE_OS_SPIN_US; /* the profile's choice: 50 in max_throughput */
     /* Different ephemeral ports and IP ids per run unless --seed pins them. */
     opt->seed = kite_port_now_ms() ^ ((uint64_t)getpid() << 32);
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {

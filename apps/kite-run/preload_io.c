@@ -66,7 +66,7 @@ static bool drive_until_ready(void *ctx)
     return a->ready(a->s);
 }
 
-/* KITE_OS_SPIN_US (100 us in kite-run's max_throughput build): before
+/* KITE_OS_SPIN_US (50 us in kite-run's max_throughput build): before
  * sleeping in the kernel, wait that long for the socket's readiness while
  * reading and running the TAP device's frames on this thread
  * (kite/port/tap_feed.h, "Drivers"): the answer to a request that is on its

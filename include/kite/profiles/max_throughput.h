@@ -30,7 +30,7 @@
 #define KITE_TCP_BUF_UNIT 64u          /* buffers up to 4 MiB */
 #define KITE_TCPIP_MBOX_SIZE 256 /* a window of full-size frames queued for the stack thread */
 #ifndef KITE_OS_SPIN_US          /* (a build may choose its own) */
-#define KITE_OS_SPIN_US 100u     /* a host with spare cores: poll before sleeping (port/os/posix) */
+#define KITE_OS_SPIN_US 50u      /* a host with spare cores: poll before sleeping (port/os/posix) */
 #endif
 #define KITE_IGMP_GROUP_COUNT 32 /* a host: many programs' groups (kite-run) */
 #define KITE_IGMP_MEMBER_COUNT 64
