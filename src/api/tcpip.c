@@ -152,9 +152,10 @@ static void thread_main(void *arg)
         kite__netconn_run_ready(t); /* the waiters its timers and input woke */
         kite_time_ms deadline = kite_stack_next_deadline(t->stack);
         t->wait_until = deadline;
+        uint32_t ms = sleep_ms(t, now, deadline); /* (it reads t->clock: under the lock) */
         core_unlock(t);
         void *entry;
-        if (!next_entry(t, &entry, sleep_ms(t, now, deadline)))
+        if (!next_entry(t, &entry, ms))
             continue; /* a deadline came, or the idle work ran frames */
         core_lock(t);
         /* The entry may have waited long: what it arms counts from now. */
