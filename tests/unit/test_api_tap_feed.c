@@ -403,7 +403,7 @@ static void idle_work_runs_on_the_stack_thread(void **state)
     } else {
         wait_frames_run(f, FRAMES); /* each look is a call: it interrupts */
         assert_int_equal(atomic_load(&r.ran), FRAMES);
-        assert_true(atomic_load(&r.calls) >= 2);
+        assert_true(atomic_load(&r.calls) >= 1); /* (calls ended it: none overran) */
     }
     kite_tcpip_set_idle(&f->tcpip, NULL, NULL);
     unsigned calls = atomic_load(&r.calls);
