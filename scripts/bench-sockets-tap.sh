@@ -15,7 +15,8 @@
 #   lwip_sock_bench         lwIP 2.1.3 (Debian's liblwip-dev), its socket API
 #                           (192.0.2.3: another MAC, so another address)
 # measuring 64-byte round trips (median), bulk send and bulk receive. The
-# medians over the rounds and the ratios are printed at the end.
+# medians over the rounds and the ratios are printed at the end, then every
+# round's figures.
 #
 # Usage: scripts/bench-sockets-tap.sh [--smoke] [BUILD_DIR]   (default: build)
 # Environment: ROUNDS (5), MIB (64), RTTS (5000). --smoke: 1 round, 4 MiB,
@@ -126,5 +127,13 @@ for m in rtt send recv; do
         else printf "  sockets/raw: message %.0f %%, core-lock %.0f %% (target >= 85 %%); " \
             "kite/lwIP sockets: message %.2fx, core-lock %.2fx (higher is better)\n",
             100 * ms / mr, 100 * ls / lr, ms / lw, ls / lw }'
+done
+# Every round's figure too: a median of few rounds hides a bimodal measure
+# (the message-mode round trip, docs/benchmarks.md).
+for m in rtt send recv; do
+    for who in message-raw message-sockets core-lock-raw core-lock-sockets lwip-sockets; do
+        printf 'per round: %-4s %-17s %s\n' "$m" "$who" \
+            "$(awk -v k="$who.$m" '$1 == k { printf "%s ", $2 }' "$FIGURES")"
+    done
 done
 [ "$ok" = 1 ] || fail "a figure is missing"
