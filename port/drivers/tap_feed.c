@@ -374,10 +374,9 @@ static bool park(struct kite_tap_feed *f)
 
 /* Parked with KITE_OS_SPIN_US (max_throughput), in core-lock mode: spin
  * rather than sleep while the drivers are active and their traffic is
- * light. The frames a
- * driver runs often bring answers for a program on the other CPU, the
- * scheduler sends such a program to an idle CPU, and on a VM a halted vCPU
- * takes tens of microseconds to wake. Under bulk traffic (more than one
+ * light. The frames a driver runs often bring answers for a program on the
+ * other CPU, the scheduler sends such a program to an idle CPU, and on a VM
+ * a halted vCPU takes tens of microseconds to wake. Under bulk traffic (more than one
  * frame per PARK_BULK_US) a spinning thread would only keep the peer's
  * sender off this CPU: the thread then sleeps, and spins no more for
  * PARK_CALM_US. True with *n when it saw something; false when it should
